@@ -1,0 +1,129 @@
+// The configuration file (TOML, SPEC "Configuration"; every key is documented
+// in man/atlas-scrub.toml.5).
+//
+// LoadConfig reads and validates a whole file. Errors are kInvalidArgument
+// (exit code 2) and name the file, the line, the key, and what would be valid:
+//   "/etc/atlas-scrub/atlas-scrub.toml:7: guards.max_deletes_pct: expected a
+//    number from 0 to 100, got "ten""
+// An unknown key is an error that names the key. A missing file is kNotFound
+// and an unreadable one kIOError, both naming the path.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "atlas/env.h"
+#include "atlas/finding.h"
+#include "atlas/status.h"
+
+namespace atlas {
+
+inline constexpr std::string_view kDefaultConfigPath = "/etc/atlas-scrub/atlas-scrub.toml";
+inline constexpr std::string_view kDefaultManifestPath = "/var/lib/atlas-scrub/manifest";
+inline constexpr std::uint32_t kDefaultBlockSize = 256 * 1024;
+
+struct DataDiskConfig {
+  std::string name;            // [A-Za-z0-9_.-]{1,32}, unique among data and parity
+  std::filesystem::path path;  // absolute mount path
+};
+
+struct ParityConfig {
+  std::string name;            // defaults to "parity1".."parity6" by position
+  std::filesystem::path path;  // absolute path of the parity *file*
+};
+
+struct GuardsConfig {
+  std::uint64_t max_deletes = 500;
+  double max_deletes_pct = 10.0;
+  std::int64_t unsynced_warn_after_s = 3 * 86400;
+  std::int64_t scrub_overdue_after_s = 45 * 86400;
+};
+
+struct ScrubConfig {
+  double percent = 8.0;                  // 0 < percent <= 100
+  std::int64_t older_than_s = 10 * 86400;
+};
+
+struct SmartConfig {
+  bool devices_auto = true;                    // devices = "auto"
+  std::map<std::string, std::string> devices;  // disk name -> device node, when not auto
+  bool skip_standby = true;
+  std::vector<std::string> ignore;             // "disk:attribute id", e.g. "d2:188"
+};
+
+struct OutsideConfig {
+  std::vector<std::string> media_extensions;  // lower case, without dot
+};
+
+struct WebhookConfig {
+  std::string url;
+  std::string format = "json";  // json | ntfy | gotify | discord | slack
+  std::filesystem::path token_file;
+};
+
+struct EmailConfig {
+  std::string smtp_url;  // smtp:// (STARTTLS when offered) or smtps://
+  std::string from;
+  std::vector<std::string> to;
+  std::string username;
+  std::filesystem::path password_file;
+  std::filesystem::path sendmail;  // used instead of smtp_url when set
+};
+
+struct AlertsConfig {
+  Severity min_severity = Severity::kWarning;
+  std::int64_t repeat_after_s = 24 * 3600;
+  std::string healthcheck_url;
+  std::vector<WebhookConfig> webhooks;
+  std::vector<EmailConfig> emails;
+};
+
+struct Config {
+  std::filesystem::path source;  // the file this was read from
+  std::filesystem::path manifest{std::string(kDefaultManifestPath)};
+  std::vector<std::filesystem::path> manifest_copies;
+  std::vector<DataDiskConfig> data;
+  std::vector<ParityConfig> parity;
+  std::uint32_t block_size = kDefaultBlockSize;  // power of two, 4 KiB .. 16 MiB
+  std::vector<std::string> exclude = {"*.unrecoverable", "/lost+found/", "*.tmp"};
+  int io_threads = 0;                 // 0 = one reader per disk
+  std::uint64_t bandwidth_limit = 0;  // bytes per second per disk; 0 = none
+  GuardsConfig guards;
+  ScrubConfig scrub;
+  SmartConfig smart;
+  OutsideConfig outside;
+  AlertsConfig alerts;
+};
+
+// Every key the parser accepts, dotted ("guards.max_deletes",
+// "alerts.webhook.url", "data.name", ...). The man page test checks that each
+// appears in atlas-scrub.toml.5.
+const std::vector<std::string>& KnownConfigKeys();
+
+// Parses and validates TOML text; `source` names it in errors.
+Result<Config> ParseConfig(std::string_view text, const std::filesystem::path& source);
+
+// Reads `path` through `fs` and parses it.
+Result<Config> LoadConfig(FileSystem* fs, const std::filesystem::path& path);
+
+// A starter config for the given data disk mount paths and parity file (or
+// parity directory: then "<dir>/atlas.parity") paths, with every other key at
+// its default and commented. Data disks are named d1, d2, ...; manifest copies
+// go to "<first two data paths>/.atlas-scrub". kInvalidArgument for relative
+// paths, no data or no parity, or more than 6 parity paths.
+Result<std::string> StarterConfig(const std::vector<std::filesystem::path>& data_paths,
+                                  const std::vector<std::filesystem::path>& parity_paths,
+                                  const std::filesystem::path& manifest);
+
+// Parses "3d", "24h", "90m", "45s", "2w" into seconds.
+Result<std::int64_t> ParseDuration(std::string_view text);
+// Parses "256KiB", "1MiB", "4096", "1M" (binary) into bytes.
+Result<std::uint64_t> ParseSize(std::string_view text);
+// Parses "150MB/s", "1.5GB/s", "80MiB/s" into bytes per second; "" is 0 (none).
+Result<std::uint64_t> ParseRate(std::string_view text);
+
+}  // namespace atlas

@@ -1,0 +1,195 @@
+// The I/O seam. Every access atlas makes to data disks, parity files and the
+// config goes through a FileSystem, so tests can wrap the real one and make
+// chosen operations fail (EIO, ENOSPC), come back short, or return flipped
+// bits (tests/support/fault_fs.h). Time is split out into Clock.
+//
+// Keep this interface small: throttling, statistics and retries live above it
+// (io/block_reader), not in implementations.
+//
+// Thread-safety: FileSystem and RandomAccessFile methods may be called from
+// several threads at once. A WritableFile is used by one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "atlas/status.h"
+
+namespace atlas {
+
+enum class FileType : std::uint8_t { kRegular, kDirectory, kSymlink, kOther };
+
+// What lstat(2) says about one path. mtime in nanoseconds since the epoch.
+struct FileStat {
+  FileType type = FileType::kOther;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::uint64_t inode = 0;
+  std::uint64_t dev = 0;
+  std::uint32_t mode = 0;  // permission bits and file type bits, as st_mode
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::uint64_t nlink = 0;
+};
+
+// One entry produced by FileSystem::Walk.
+struct WalkEntry {
+  // Path relative to the walk root, '/'-separated, no leading '/'. Raw bytes
+  // from the file system: it may hold any byte but '/' and NUL, including
+  // newlines and invalid UTF-8.
+  std::string rel_path;
+  FileStat stat;
+};
+
+struct WalkOptions {
+  // Called for every directory and file before it is visited (is_dir tells
+  // which). Returning true skips it (and, for a directory, everything under
+  // it). May be empty.
+  std::function<bool(std::string_view rel_path, bool is_dir)> exclude;
+  // Called when a directory cannot be read. If empty, the walk stops and
+  // returns that error; otherwise the walk skips the directory and goes on
+  // when the callback returns OK, or stops with the Status it returns.
+  std::function<Status(std::string_view rel_path, const Status& error)> on_error;
+  // Skip directories on another device than the root (nested mounts).
+  bool same_device = true;
+};
+
+// Called for each non-directory entry; a non-OK return stops the walk and is
+// returned from Walk.
+using WalkFn = std::function<Status(const WalkEntry&)>;
+
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  // Reads up to buf.size() bytes at `offset` into buf. Returns the number of
+  // bytes read: fewer than buf.size() only at end of file (an implementation
+  // that returns short elsewhere is a fault the caller must survive). Errors
+  // carry the errno, path and offset. Safe to call concurrently.
+  virtual Result<std::size_t> ReadAt(std::uint64_t offset, std::span<std::byte> buf) const = 0;
+  // The path this file was opened with.
+  virtual const std::filesystem::path& path() const = 0;
+};
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  // Writes all of `data` at `offset` (retrying short writes). kNoSpace on ENOSPC.
+  virtual Status WriteAt(std::uint64_t offset, std::span<const std::byte> data) = 0;
+  // Sets the file size (grows with a hole, or shrinks).
+  virtual Status Truncate(std::uint64_t size) = 0;
+  // fdatasync(2): the data written so far is durable when this returns OK.
+  virtual Status Sync() = 0;
+  // Closes the descriptor; further calls fail. Reports close(2) errors.
+  virtual Status Close() = 0;
+  virtual const std::filesystem::path& path() const = 0;
+};
+
+enum class OpenMode : std::uint8_t {
+  kExisting,        // O_RDWR, the file must exist
+  kCreate,          // O_RDWR|O_CREAT, keep existing contents
+  kCreateExclusive  // O_RDWR|O_CREAT|O_EXCL, fails with kIOError (EEXIST) if present
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  // The POSIX implementation. Never null; lives for the whole process.
+  static FileSystem* Default();
+
+  virtual Result<std::unique_ptr<RandomAccessFile>> OpenForRead(
+      const std::filesystem::path& path) = 0;
+  // Opens for writing with permission bits `mode` for a new file.
+  virtual Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::filesystem::path& path,
+                                                             OpenMode open_mode,
+                                                             std::uint32_t mode = 0644) = 0;
+  // lstat(2): symlinks are reported as kSymlink, not followed.
+  virtual Result<FileStat> Stat(const std::filesystem::path& path) = 0;
+  // Streams every non-directory entry under `root`. Order contract: entries
+  // come in strictly increasing byte order of rel_path (within a directory,
+  // a subdirectory "d" sorts as "d/"), so a walk can be merge-joined with a
+  // sorted key range. Symlinks are reported, not followed.
+  virtual Status Walk(const std::filesystem::path& root, const WalkOptions& options,
+                      const WalkFn& fn) = 0;
+  // Reads a whole small file (config, index). kNotFound when absent.
+  virtual Result<std::string> ReadFile(const std::filesystem::path& path) = 0;
+  // mkdir -p with mode 0755 for new directories.
+  virtual Status CreateDirs(const std::filesystem::path& path) = 0;
+  virtual Status Rename(const std::filesystem::path& from, const std::filesystem::path& to) = 0;
+  // Removes a file or an empty directory. kNotFound when absent.
+  virtual Status Remove(const std::filesystem::path& path) = 0;
+  // fsync(2) on a directory, so a rename or create in it is durable.
+  virtual Status SyncDir(const std::filesystem::path& path) = 0;
+  // Sets owner, permission bits and mtime (ns) of a path (fix restores them).
+  virtual Status SetAttributes(const std::filesystem::path& path, const FileStat& attrs) = 0;
+};
+
+// Forwards every call to a target; subclass it and override what you change.
+class FileSystemWrapper : public FileSystem {
+ public:
+  explicit FileSystemWrapper(FileSystem* target) : target_(target) {}
+  FileSystem* target() const { return target_; }
+
+  Result<std::unique_ptr<RandomAccessFile>> OpenForRead(const std::filesystem::path& p) override {
+    return target_->OpenForRead(p);
+  }
+  Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::filesystem::path& p, OpenMode om,
+                                                     std::uint32_t mode) override {
+    return target_->OpenForWrite(p, om, mode);
+  }
+  Result<FileStat> Stat(const std::filesystem::path& p) override { return target_->Stat(p); }
+  Status Walk(const std::filesystem::path& root, const WalkOptions& o, const WalkFn& fn) override {
+    return target_->Walk(root, o, fn);
+  }
+  Result<std::string> ReadFile(const std::filesystem::path& p) override {
+    return target_->ReadFile(p);
+  }
+  Status CreateDirs(const std::filesystem::path& p) override { return target_->CreateDirs(p); }
+  Status Rename(const std::filesystem::path& a, const std::filesystem::path& b) override {
+    return target_->Rename(a, b);
+  }
+  Status Remove(const std::filesystem::path& p) override { return target_->Remove(p); }
+  Status SyncDir(const std::filesystem::path& p) override { return target_->SyncDir(p); }
+  Status SetAttributes(const std::filesystem::path& p, const FileStat& a) override {
+    return target_->SetAttributes(p, a);
+  }
+
+ private:
+  FileSystem* target_;
+};
+
+// Writes `contents` to `path` atomically: a temporary file beside it, written,
+// fdatasync'ed, renamed over `path`, and the directory fsync'ed. With
+// `exclusive`, fails with kFailedPrecondition if `path` already exists.
+Status WriteFileAtomic(FileSystem* fs, const std::filesystem::path& path,
+                       std::string_view contents, std::uint32_t mode = 0644,
+                       bool exclusive = false);
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // The real clock. Never null.
+  static Clock* Default();
+  // Wall-clock time, nanoseconds since the Unix epoch.
+  virtual std::int64_t NowUnixNanos() = 0;
+  // Monotonic time in nanoseconds, for rates and durations.
+  virtual std::int64_t MonotonicNanos() = 0;
+  virtual void SleepFor(std::chrono::nanoseconds d) = 0;
+};
+
+// Test hooks. With ATLAS_TEST_HOOKS compiled in, the process exits with status
+// 137 (as if SIGKILLed) when it reaches the crash point called `name`
+// (see ATLAS_CRASH_POINT in src/core/crash_point.h and docs/DESIGN.md for the
+// list). Without test hooks this does nothing.
+void SetCrashPoint(std::string name);
+// True when crash points are compiled into this build.
+bool TestHooksEnabled();
+
+}  // namespace atlas

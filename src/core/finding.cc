@@ -1,0 +1,114 @@
+#include "atlas/finding.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace atlas {
+namespace {
+
+struct KindInfo {
+  FindingKind kind;
+  std::string_view name;
+  Severity severity;
+};
+
+constexpr std::array<KindInfo, 18> kKinds = {{
+    {FindingKind::kSilentCorruption, "silent_corruption", Severity::kCritical},
+    {FindingKind::kReadError, "read_error", Severity::kCritical},
+    {FindingKind::kParityMismatch, "parity_mismatch", Severity::kCritical},
+    {FindingKind::kUnrecoverable, "unrecoverable", Severity::kCritical},
+    {FindingKind::kMissingDisk, "missing_disk", Severity::kCritical},
+    {FindingKind::kSmartFailing, "smart_failing", Severity::kCritical},
+    {FindingKind::kSmartWarning, "smart_warning", Severity::kWarning},
+    {FindingKind::kOnlyCopyOutside, "only_copy_outside", Severity::kCritical},
+    {FindingKind::kDuplicateOutside, "duplicate_outside", Severity::kWarning},
+    {FindingKind::kUnsynced, "unsynced", Severity::kWarning},
+    {FindingKind::kScrubOverdue, "scrub_overdue", Severity::kWarning},
+    {FindingKind::kMassDelete, "mass_delete", Severity::kCritical},
+    {FindingKind::kAdded, "added", Severity::kInfo},
+    {FindingKind::kModified, "modified", Severity::kInfo},
+    {FindingKind::kDeleted, "deleted", Severity::kInfo},
+    {FindingKind::kMoved, "moved", Severity::kInfo},
+    {FindingKind::kSharedFilesystem, "shared_filesystem", Severity::kInfo},
+    {FindingKind::kRepaired, "repaired", Severity::kInfo},
+}};
+
+const KindInfo& Info(FindingKind kind) {
+  for (const KindInfo& k : kKinds) {
+    if (k.kind == kind) return k;
+  }
+  return kKinds[0];  // unreachable: every enumerator is in the table
+}
+
+}  // namespace
+
+std::string_view KindName(FindingKind kind) { return Info(kind).name; }
+
+std::optional<FindingKind> ParseKind(std::string_view name) {
+  for (const KindInfo& k : kKinds) {
+    if (k.name == name) return k.kind;
+  }
+  return std::nullopt;
+}
+
+Severity DefaultSeverity(FindingKind kind) { return Info(kind).severity; }
+
+std::string_view SeverityName(Severity severity) {
+  switch (severity) {
+    case Severity::kInfo: return "info";
+    case Severity::kWarning: return "warning";
+    case Severity::kCritical: return "critical";
+  }
+  return "info";
+}
+
+Finding MakeFinding(FindingKind kind, std::string disk, std::string path, std::string message) {
+  Finding f;
+  f.kind = kind;
+  f.severity = DefaultSeverity(kind);
+  f.disk = std::move(disk);
+  f.path = std::move(path);
+  f.message = std::move(message);
+  return f;
+}
+
+void FindingSink::Add(Finding f) {
+  std::lock_guard<std::mutex> lock(mu_);
+  findings_.push_back(std::move(f));
+}
+
+std::vector<Finding> FindingSink::Take() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::exchange(findings_, {});
+}
+
+std::optional<Severity> FindingSink::MaxSeverity() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<Severity> max;
+  for (const Finding& f : findings_) {
+    if (!max || f.severity > *max) max = f.severity;
+  }
+  return max;
+}
+
+std::size_t FindingSink::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return findings_.size();
+}
+
+int HealthOf(const std::vector<Finding>& findings) {
+  int health = 0;
+  for (const Finding& f : findings) health = std::max(health, static_cast<int>(f.severity));
+  return health;
+}
+
+std::string_view HealthName(int health) {
+  switch (health) {
+    case 0: return "ok";
+    case 1: return "warning";
+    default: return "critical";
+  }
+}
+
+}  // namespace atlas

@@ -1,0 +1,11 @@
+# Runs groff -man -ww -z on every man page and fails on any diagnostic.
+file(GLOB pages ${MAN_DIR}/*.[1-8])
+if(NOT pages)
+  message(FATAL_ERROR "no man pages found in ${MAN_DIR}")
+endif()
+foreach(page ${pages})
+  execute_process(COMMAND ${GROFF} -man -ww -z ${page} RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0 OR NOT err STREQUAL "")
+    message(FATAL_ERROR "${page}: groff rc=${rc}\n${err}")
+  endif()
+endforeach()
