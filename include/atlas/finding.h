@@ -76,6 +76,12 @@ class FindingSink {
   std::vector<Finding> findings_;  // REQUIRES: mu_ held
 };
 
+// Printable form of a raw path (file names are bytes, not text): invalid
+// UTF-8 and control characters become \xNN (newline \n, tab \t, backslash
+// \\), so text and JSON output stay valid and a newline in a name cannot
+// forge an output line. The mapping is reversible.
+std::string DisplayPath(std::string_view raw);
+
 // Health from a set of findings: the highest severity among them, where info
 // findings leave the health at "ok". Returns 0 ok, 1 warning, 2 critical.
 int HealthOf(const std::vector<Finding>& findings);

@@ -4,6 +4,8 @@
 #include <array>
 #include <utility>
 
+#include <fmt/format.h>
+
 namespace atlas {
 namespace {
 
@@ -109,6 +111,62 @@ std::string_view HealthName(int health) {
     case 1: return "warning";
     default: return "critical";
   }
+}
+
+std::string DisplayPath(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size());
+  std::size_t i = 0;
+  auto hex = [&](unsigned char c) { out += fmt::format("\\x{:02X}", c); };
+  while (i < raw.size()) {
+    auto c = static_cast<unsigned char>(raw[i]);
+    if (c == '\n') {
+      out += "\\n";
+      ++i;
+      continue;
+    }
+    if (c == '\t') {
+      out += "\\t";
+      ++i;
+      continue;
+    }
+    if (c == '\\') {
+      out += "\\\\";
+      ++i;
+      continue;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      hex(c);
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    // Validate one UTF-8 sequence (no overlongs, no surrogates, <= U+10FFFF).
+    int len = (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3 : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+    bool valid = len > 0 && i + static_cast<std::size_t>(len) <= raw.size();
+    for (int k = 1; valid && k < len; ++k) {
+      valid = (static_cast<unsigned char>(raw[i + k]) & 0xc0) == 0x80;
+    }
+    if (valid && len >= 3) {
+      auto c1 = static_cast<unsigned char>(raw[i + 1]);
+      if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) || (c == 0xf0 && c1 < 0x90) ||
+          (c == 0xf4 && c1 >= 0x90)) {
+        valid = false;
+      }
+    }
+    if (!valid) {
+      hex(c);
+      ++i;
+      continue;
+    }
+    out.append(raw.substr(i, static_cast<std::size_t>(len)));
+    i += static_cast<std::size_t>(len);
+  }
+  return out;
 }
 
 }  // namespace atlas

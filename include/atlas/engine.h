@@ -1,0 +1,133 @@
+// The array engine: `sync`, `diff` and `status` (scrub, check and fix follow
+// the same pattern).
+//
+// Each entry point takes a RunContext (config, I/O seam, clock, progress,
+// stop token) and fills a report. The report is filled even when the call
+// fails, so a refused sync still tells which guard tripped (its findings) and
+// the CLI can print them with exit code 3.
+//
+// Thread-safety: each call is self-contained and uses its own threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "atlas/config.h"
+#include "atlas/env.h"
+#include "atlas/finding.h"
+#include "atlas/progress.h"
+#include "atlas/status.h"
+
+namespace atlas {
+
+struct RunContext {
+  const Config* config = nullptr;
+  FileSystem* fs = nullptr;         // FileSystem::Default() in production
+  Clock* clock = nullptr;           // Clock::Default() in production
+  ProgressSink* progress = nullptr;  // NullProgress() when quiet
+  std::stop_token stop;             // a stop request ends the run after the batch in hand
+};
+
+// Counts of drift between the disks and the manifest.
+struct DriftCounts {
+  std::uint64_t unchanged = 0;
+  std::uint64_t added = 0;
+  std::uint64_t modified = 0;
+  std::uint64_t deleted = 0;
+  std::uint64_t moved = 0;
+  std::uint64_t added_bytes = 0;     // size of added and modified files
+  std::uint64_t deleted_bytes = 0;
+  std::uint64_t Changes() const { return added + modified + deleted + moved; }
+};
+
+struct SyncOptions {
+  bool force_empty = false;   // sync even though a disk that held files is empty
+  bool force_delete = false;  // sync even though deletions exceed [guards]
+  // At most this many drift findings (added/modified/deleted/moved) are
+  // listed in the report; counts are always complete.
+  std::size_t max_drift_findings = 1000;
+};
+
+struct SyncReport {
+  DriftCounts drift;
+  std::vector<Finding> findings;  // problems first, then drift (capped)
+  bool drift_truncated = false;
+  bool nothing_to_do = false;       // nothing was written
+  std::uint64_t bytes_hashed = 0;   // data read and hashed for parity
+  std::uint64_t positions_synced = 0;
+  std::uint64_t positions_left = 0;  // still dirty after this run (errors, interruption)
+  double seconds = 0;
+};
+
+// Brings manifest and parity up to date with the data disks.
+//   kFailedPrecondition: a guard tripped (missing_disk / mass_delete in
+//     report->findings); nothing was written
+//   kBusy: another run holds the manifest
+//   kCancelled: stopped by ctx.stop after committing the batch in hand; the
+//     next sync resumes
+//   kInvalidArgument: config and manifest disagree in a way only the user
+//     can resolve (block size changed, ...)
+//   kNoSpace/kIOError: parity or manifest could not be written; everything
+//     committed before stays consistent
+Status RunSync(const RunContext& ctx, const SyncOptions& options, SyncReport* report);
+
+struct DiffOptions {
+  std::size_t max_drift_findings = SIZE_MAX;
+};
+
+struct DiffReport {
+  DriftCounts drift;
+  std::vector<Finding> findings;  // guard problems, then every drift item
+  bool drift_truncated = false;
+  std::uint64_t positions_unsynced = 0;  // dirty positions left by an interrupted sync
+};
+
+// Lists drift since the last sync. Reads metadata only, except that a file
+// added on one disk with the size of a file deleted from another is hashed to
+// tell a move from an add. Writes nothing.
+Status RunDiff(const RunContext& ctx, const DiffOptions& options, DiffReport* report);
+
+struct DiskStatus {
+  std::string name;
+  std::string role;  // "data" | "parity"
+  std::string path;
+  std::string device;
+  std::string model;
+  std::string serial;
+  std::string fs_uuid;
+  bool mounted = false;  // present and, where it was a mount point, still one
+  std::string smart = "unknown";
+  std::uint64_t files = 0;
+  std::uint64_t bytes = 0;
+};
+
+struct StatusReport {
+  int health = 0;  // 0 ok, 1 warning, 2 critical
+  std::size_t data_disks = 0;
+  std::size_t parity_levels = 0;
+  std::uint64_t files = 0;
+  std::uint64_t bytes = 0;
+  std::uint32_t block_size = 0;
+  std::uint64_t blocks = 0;           // blocks in use
+  std::uint64_t positions_unsynced = 0;
+  std::optional<std::int64_t> last_sync_ns;
+  std::optional<std::int64_t> last_scrub_ns;
+  double verified_pct_30d = 0;        // share of blocks verified in the last 30 days
+  std::int64_t oldest_unverified_days = 0;
+  bool synced_ever = false;
+  DriftCounts drift;
+  std::vector<DiskStatus> disks;
+  std::vector<Finding> findings;      // open findings that need attention, then info
+};
+
+// The one-glance view: stored findings, live guard checks, drift
+// (metadata only), scrub coverage. Writes nothing.
+Status BuildStatus(const RunContext& ctx, StatusReport* report);
+
+// Runs the hash and parity known-answer self-tests once per process.
+Status EngineSelfTest();
+
+}  // namespace atlas

@@ -1,0 +1,269 @@
+// The manifest: everything atlas-scrub knows about the array, in a RocksDB
+// database (docs/FORMAT.md has the key schema and value encodings).
+//
+//   files    one record per file: size, mtime (ns), inode, owner, mode, and
+//            the extents of block positions it occupies on its disk
+//   blocks   one record per (disk slot, position): state, XXH3-128 of the
+//            data, the file and block index it belongs to, last verification
+//   dirty    the positions whose parity is stale (new, changed or deleted data)
+//   free     per disk, runs of positions that hold nothing
+//   disks    name, slot or parity level, recorded identity (UUID, device, ...)
+//   meta     schema version, block size, parity levels, last sync, ...
+//   runs     history of commands; findings: open findings
+//
+// Callers read through the typed getters and cursors, and change the manifest
+// only through a ManifestBatch committed atomically: a crash loses at most
+// the batch in hand (RocksDB's write-ahead log), never half of one.
+//
+// Concurrency: one writer process at a time, enforced by ManifestLock; any
+// number of readers. Within a process, a Manifest may be read from several
+// threads at once (each cursor belongs to one thread); commits are serialized
+// by the caller.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "atlas/finding.h"
+#include "atlas/hash.h"
+#include "atlas/status.h"
+
+namespace atlas {
+
+inline constexpr std::uint32_t kManifestSchema = 1;
+
+enum class DiskRole : std::uint8_t { kData = 0, kParity = 1 };
+
+// What a disk was when last synced; a change means it may not be the same disk.
+struct DiskIdentityRecord {
+  std::string device;   // "/dev/sdb1", or the mount source
+  std::string fs_type;  // "ext4"
+  std::string uuid;     // filesystem UUID, empty if none (tmpfs)
+  std::string serial;   // drive serial, empty if unknown
+  bool is_mount_point = false;
+};
+
+struct DiskRecord {
+  std::string name;
+  DiskRole role = DiskRole::kData;
+  std::uint16_t index = 0;      // data: parity column (slot); parity: level 0..5
+  std::string path;             // data: mount path; parity: parity file
+  DiskIdentityRecord identity;
+  std::uint64_t next_pos = 0;   // data: one past the highest position ever used
+  std::uint64_t files = 0;      // data: files recorded at the last sync
+  std::uint64_t bytes = 0;      // data: their total size
+  std::uint64_t parity_size = 0;  // parity: bytes the file held at the last sync
+};
+
+struct Extent {
+  std::uint64_t start = 0;
+  std::uint64_t count = 0;
+  friend bool operator==(const Extent&, const Extent&) = default;
+};
+
+struct FileRecord {
+  std::uint16_t slot = 0;
+  std::string path;  // relative to the disk root, raw bytes
+  std::uint64_t file_id = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::uint64_t inode = 0;
+  std::uint32_t mode = 0;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::vector<Extent> extents;  // in file order; total count = ceil(size / block_size)
+  // XXH3-128 over the concatenated canonical block hashes, valid once every
+  // block of the file is synced (docs/FORMAT.md "Content identity").
+  std::optional<Hash128> content;
+
+  std::uint64_t BlockCount() const;
+  // Parity position of the file's block `index`. REQUIRES: index < BlockCount().
+  std::uint64_t PositionOf(std::uint64_t index) const;
+};
+
+enum class BlockState : std::uint8_t {
+  kSynced = 1,   // hash is of the data; parity at this position includes it
+  kDirty = 2,    // new or changed data; parity does not include it yet
+  kDeleted = 3,  // the file is gone; parity still includes the old data (hash)
+};
+
+struct BlockRecord {
+  std::uint16_t slot = 0;
+  std::uint64_t pos = 0;
+  BlockState state = BlockState::kDirty;
+  std::optional<Hash128> hash;   // kSynced/kDeleted: the data's hash; kDirty: none
+  std::uint64_t file_id = 0;     // 0 for kDeleted
+  std::uint64_t file_block = 0;  // index of the block within its file
+  std::int64_t verified_ns = 0;  // when the block last matched its hash
+};
+
+// A finding kept in the manifest across runs (e.g. silent corruption found by
+// scrub and not yet fixed).
+struct StoredFinding {
+  Finding finding;
+  std::int64_t first_seen_ns = 0;
+  std::int64_t last_seen_ns = 0;
+};
+
+struct RunRecord {
+  std::string command;
+  std::int64_t start_ns = 0;
+  std::int64_t end_ns = 0;
+  int exit_code = 0;
+  std::string summary;  // one line, e.g. "12 added, 1 deleted, 3.1 GB hashed"
+};
+
+// A forward cursor. Valid() is false at the end or after an error; check
+// status() then. Not thread-safe; one per thread.
+template <typename T>
+class Cursor {
+ public:
+  virtual ~Cursor() = default;
+  virtual bool Valid() const = 0;
+  virtual void Next() = 0;
+  virtual const T& value() const = 0;
+  virtual Status status() const = 0;
+};
+
+// A position whose parity is stale, and the data slot that made it so.
+struct DirtyEntry {
+  std::uint64_t pos = 0;
+  std::uint16_t slot = 0;
+};
+
+class ManifestBatch {
+ public:
+  virtual ~ManifestBatch() = default;
+  virtual void PutMeta(std::string_view key, std::string_view value) = 0;
+  virtual void PutDisk(const DiskRecord& disk) = 0;
+  virtual void DeleteDisk(std::string_view name) = 0;
+  // Writes the file record and its id -> path and inode -> path index entries.
+  virtual void PutFile(const FileRecord& file) = 0;
+  // Removes the file record and its index entries (`file` as last stored).
+  virtual void DeleteFile(const FileRecord& file) = 0;
+  virtual void PutBlock(const BlockRecord& block) = 0;
+  virtual void DeleteBlock(std::uint16_t slot, std::uint64_t pos) = 0;
+  virtual void MarkDirty(std::uint64_t pos, std::uint16_t slot) = 0;
+  virtual void ClearDirty(std::uint64_t pos, std::uint16_t slot) = 0;
+  virtual void PutFreeExtent(std::uint16_t slot, const Extent& extent) = 0;
+  virtual void DeleteFreeExtent(std::uint16_t slot, std::uint64_t start) = 0;
+  // Remembers a deleted file's content identity until the sync ends, so a
+  // copy that appears on another disk is reported as moved.
+  virtual void PutDeletedContent(const Hash128& content, std::string_view disk_and_path) = 0;
+  virtual void DeleteDeletedContent(const Hash128& content) = 0;
+  virtual void PutRun(const RunRecord& run) = 0;
+  virtual void PutFinding(const StoredFinding& finding) = 0;
+  virtual void DeleteFinding(const Finding& finding) = 0;
+  // Number of updates queued.
+  virtual std::size_t Count() const = 0;
+  // Approximate bytes queued.
+  virtual std::size_t ByteSize() const = 0;
+};
+
+class Manifest {
+ public:
+  virtual ~Manifest() = default;
+
+  // --- meta ---
+  virtual Result<std::optional<std::string>> GetMeta(std::string_view key) = 0;
+
+  // --- disks ---
+  virtual Result<std::vector<DiskRecord>> ListDisks() = 0;
+
+  // --- files ---
+  virtual Result<std::optional<FileRecord>> GetFile(std::uint16_t slot, std::string_view path) = 0;
+  virtual Result<std::optional<FileRecord>> GetFileById(std::uint64_t file_id) = 0;
+  // Paths of files on `slot` with this inode (hard links share one).
+  virtual Result<std::vector<std::string>> FindByInode(std::uint16_t slot, std::uint64_t inode) = 0;
+  // The files of `slot` in byte order of path, from `start` on.
+  virtual std::unique_ptr<Cursor<FileRecord>> Files(std::uint16_t slot,
+                                                    std::string_view start = {}) = 0;
+
+  // --- blocks ---
+  virtual Result<std::optional<BlockRecord>> GetBlock(std::uint16_t slot, std::uint64_t pos) = 0;
+  // Blocks of `slot` in position order from `pos`.
+  virtual std::unique_ptr<Cursor<BlockRecord>> Blocks(std::uint16_t slot, std::uint64_t pos = 0) = 0;
+  // Dirty positions in (pos, slot) order from `pos`.
+  virtual std::unique_ptr<Cursor<DirtyEntry>> Dirty(std::uint64_t pos = 0) = 0;
+  virtual Result<std::vector<Extent>> FreeExtents(std::uint16_t slot) = 0;
+  // The old location ("disk:path") of a file deleted by the sync in
+  // progress with this content identity.
+  virtual Result<std::optional<std::string>> GetDeletedContent(const Hash128& content) = 0;
+  virtual Result<std::vector<Hash128>> ListDeletedContent() = 0;
+
+  // --- history and findings ---
+  virtual Result<std::vector<RunRecord>> RecentRuns(std::size_t max) = 0;
+  virtual Result<std::vector<StoredFinding>> ListFindings() = 0;
+
+  // --- writing ---
+  virtual std::unique_ptr<ManifestBatch> NewBatch() = 0;
+  // Applies `batch` atomically. With `durable`, the write-ahead log is
+  // fsync'ed before this returns (use it wherever an invariant depends on
+  // the record surviving a crash). kFailedPrecondition if opened read-only.
+  virtual Status Commit(ManifestBatch& batch, bool durable) = 0;
+
+  // Writes a consistent copy of the manifest into each directory (RocksDB's
+  // backup engine: incremental, checksummed; the last 3 kept). Creates the
+  // directories. Returns the first error but tries every directory.
+  virtual Status CopyTo(const std::vector<std::filesystem::path>& dirs) = 0;
+};
+
+struct ManifestOptions {
+  bool read_only = false;
+  // Create an empty manifest if none exists (the first sync).
+  bool create_if_missing = false;
+  // Where copies live; named in the error if the primary is missing or
+  // unreadable, with the command that restores from them.
+  std::vector<std::filesystem::path> copy_dirs;
+};
+
+// Opens the manifest at `path` (a directory).
+//   kNotFound: no manifest there and !create_if_missing, and no copy exists
+//   kCorruption: the manifest (or a required part) is unreadable; the message
+//     says how to restore from a copy
+//   kFailedPrecondition: primary missing while copies exist (the message says
+//     how to restore), or the schema version is newer than this program
+//   kIOError: anything else
+Result<std::unique_ptr<Manifest>> OpenManifest(const std::filesystem::path& path,
+                                               const ManifestOptions& options);
+
+// An exclusive advisory lock (flock) on "<manifest>.lock", beside the
+// manifest directory, held for the life of the object. A second run that
+// tries to take it fails at once with kBusy "manifest ... is locked by another
+// atlas-scrub run".
+class ManifestLock {
+ public:
+  static Result<std::unique_ptr<ManifestLock>> Acquire(const std::filesystem::path& manifest);
+  ~ManifestLock();
+  ManifestLock(const ManifestLock&) = delete;
+  ManifestLock& operator=(const ManifestLock&) = delete;
+
+ private:
+  explicit ManifestLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// Where a restore would come from: the copy with the newest backup.
+struct ManifestCopyInfo {
+  std::filesystem::path dir;
+  std::int64_t timestamp_s = 0;  // when the newest backup there was taken
+  std::uint64_t backups = 0;
+};
+// Lists the usable copies in `dirs`, newest first (unreadable ones skipped).
+Result<std::vector<ManifestCopyInfo>> ListManifestCopies(
+    const std::vector<std::filesystem::path>& dirs);
+
+// Restores the manifest at `path` from the newest copy in `dirs` (or from
+// `from` if not empty). A manifest already at `path` is kept aside as
+// "<path>.broken-<unix time>". Verifies that the restored manifest opens.
+// Returns the copy used. REQUIRES: the caller holds ManifestLock.
+Result<ManifestCopyInfo> RestoreManifest(const std::filesystem::path& path,
+                                         const std::vector<std::filesystem::path>& dirs,
+                                         const std::filesystem::path& from);
+
+}  // namespace atlas

@@ -1,0 +1,28 @@
+#include <fmt/format.h>
+
+#include "atlas/manifest.h"
+#include "cli/commands.h"
+
+namespace atlas::cli {
+
+int CmdRestoreManifest(const CommandEnv& env, const RestoreArgs& args) {
+  Result<Config> config = LoadConfigFor(env.global);
+  if (!config.ok()) return ReportError(env.global, "restore-manifest", config.status());
+  Result<std::unique_ptr<ManifestLock>> lock = ManifestLock::Acquire(config->manifest);
+  if (!lock.ok()) return ReportError(env.global, "restore-manifest", lock.status());
+  Result<ManifestCopyInfo> used = RestoreManifest(config->manifest, config->manifest_copies, args.from);
+  if (!used.ok()) return ReportError(env.global, "restore-manifest", used.status().WithContext("restore-manifest"));
+  std::string when = Rfc3339(used->timestamp_s * 1'000'000'000);
+  if (env.global.json) {
+    PrintJson({{"schema", 1}, {"command", "restore-manifest"}, {"ok", true},
+               {"from", used->dir.string()}, {"copy_time", when},
+               {"manifest", config->manifest.string()}, {"findings", nlohmann::json::array()}});
+  } else if (!env.global.quiet) {
+    fmt::print("restored {} from the copy in {} (taken {})\nnext: run `atlas-scrub diff` to see what "
+               "changed since then, then `atlas-scrub sync`\n",
+               config->manifest.string(), used->dir.string(), when);
+  }
+  return kExitOk;
+}
+
+}  // namespace atlas::cli

@@ -1,0 +1,63 @@
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+
+namespace atlas::cli {
+
+int CmdSync(const CommandEnv& env, const SyncArgs& args) {
+  Result<Config> config = LoadConfigFor(env.global);
+  if (!config.ok()) return ReportError(env.global, "sync", config.status());
+  std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
+  RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
+  SyncOptions options;
+  options.force_empty = args.force_empty;
+  options.force_delete = args.force_delete;
+  SyncReport report;
+  Status s = RunSync(ctx, options, &report);
+  if (!s.ok() && s.code() != Code::kCancelled) {
+    return ReportError(env.global, "sync", s, report.findings);
+  }
+  int code = s.ok() ? ExitCodeForFindings(report.findings) : ExitCodeFor(s);
+  if (env.global.json) {
+    PrintJson({{"schema", 1},
+               {"command", "sync"},
+               {"ok", s.ok()},
+               {"exit_code", code},
+               {"interrupted", !s.ok()},
+               {"nothing_to_do", report.nothing_to_do},
+               {"drift", DriftJson(report.drift)},
+               {"bytes_hashed", report.bytes_hashed},
+               {"positions_synced", report.positions_synced},
+               {"positions_left", report.positions_left},
+               {"seconds", report.seconds},
+               {"drift_truncated", report.drift_truncated},
+               {"findings", FindingsJson(report.findings)}});
+    return code;
+  }
+  if (!env.global.quiet) {
+    if (report.nothing_to_do) {
+      fmt::print("sync: nothing to do, parity is up to date ({:.2f} s)\n", report.seconds);
+    } else {
+      const DriftCounts& d = report.drift;
+      double rate = report.seconds > 0 ? static_cast<double>(report.bytes_hashed) / report.seconds : 0;
+      fmt::print("sync: {} added, {} modified, {} deleted, {} moved; {} hashed in {:.2f} s ({}/s)\n",
+                 d.added, d.modified, d.deleted, d.moved, HumanBytes(report.bytes_hashed),
+                 report.seconds, HumanBytes(static_cast<std::uint64_t>(rate)));
+      if (report.positions_left > 0) {
+        fmt::print("sync: {} positions are not protected yet; {}\n", report.positions_left,
+                   s.ok() ? "see the findings below, then sync again" : "run sync again to finish");
+      } else {
+        fmt::print("sync: parity is up to date\n");
+      }
+    }
+    std::vector<Finding> shown;
+    for (const Finding& f : report.findings) {
+      if (f.severity >= Severity::kWarning || env.global.verbose) shown.push_back(f);
+    }
+    PrintFindingsText(stdout, shown);
+  }
+  if (!s.ok()) fmt::print(stderr, "atlas-scrub: {}\n", s.ToString());
+  return code;
+}
+
+}  // namespace atlas::cli

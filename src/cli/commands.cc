@@ -1,0 +1,100 @@
+// The command table and argument parsing. CLI11 is header-only and slow to
+// compile, so it lives in this one translation unit.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+
+namespace atlas::cli {
+namespace {
+
+constexpr const char* kVersion = "atlas-scrub 0.1.0";
+
+struct Command {
+  const char* name;
+  const char* help;
+};
+constexpr Command kCommands[] = {
+    {"init", "write a starter config from --data PATH... and --parity PATH...; never overwrites"},
+    {"sync", "bring the manifest and parity up to date with the data disks"},
+    {"diff", "list drift since the last sync (added, modified, deleted, moved); changes nothing"},
+    {"status", "one-glance health: array, last sync, scrub coverage, open findings, drift"},
+    {"restore-manifest", "restore the manifest from the newest copy in manifest_copies"},
+};
+
+std::string CommandList() {
+  std::string out;
+  for (const Command& c : kCommands) out += (out.empty() ? "" : ", ") + std::string(c.name);
+  return out;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv, std::stop_token stop) {
+  CommandEnv env;
+  env.stop = stop;
+  CLI::App app("atlas-scrub: storage integrity and parity for a homelab NAS", "atlas-scrub");
+  app.set_version_flag("-V,--version", kVersion);
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("-c,--config", env.global.config,
+                 "config file (default: $ATLAS_SCRUB_CONFIG, then /etc/atlas-scrub/atlas-scrub.toml)");
+  app.add_flag("--json", env.global.json, "print one JSON document on stdout");
+  auto* quiet = app.add_flag("-q,--quiet", env.global.quiet, "print only errors");
+  app.add_flag("-v,--verbose", env.global.verbose, "print notes while working")->excludes(quiet);
+  app.add_flag("--no-progress", env.global.no_progress, "no progress line on a terminal");
+
+  InitArgs init;
+  CLI::App* cmd_init = app.add_subcommand("init", kCommands[0].help);
+  cmd_init->add_option("--data", init.data, "mount path of a data disk (repeat)")->required()->expected(1, -1);
+  cmd_init->add_option("--parity", init.parity, "parity file, or directory for it (repeat, 1 to 6)")
+      ->required()->expected(1, -1);
+  cmd_init->add_option("--manifest", init.manifest, "manifest directory (default /var/lib/atlas-scrub/manifest)");
+
+  SyncArgs sync;
+  CLI::App* cmd_sync = app.add_subcommand("sync", kCommands[1].help);
+  cmd_sync->add_flag("--force-empty", sync.force_empty, "sync even though a disk that held files is empty");
+  cmd_sync->add_flag("--force-delete", sync.force_delete, "sync even though deletions exceed [guards]");
+
+  CLI::App* cmd_diff = app.add_subcommand("diff", kCommands[2].help);
+  CLI::App* cmd_status = app.add_subcommand("status", kCommands[3].help);
+  RestoreArgs restore;
+  CLI::App* cmd_restore = app.add_subcommand("restore-manifest", kCommands[4].help);
+  cmd_restore->add_option("--from", restore.from, "restore from this manifest_copies directory");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    if (argc > 1) {
+      // Name an unknown command plainly, with the valid ones.
+      for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a.empty() || a[0] == '-') {
+          if (a == "-c" || a == "--config") ++i;
+          continue;
+        }
+        bool known = false;
+        for (const Command& c : kCommands) known = known || a == c.name;
+        if (!known) msg = fmt::format("unknown command '{}'; commands are: {}", a, CommandList());
+        break;
+      }
+    }
+    fmt::print(stderr, "atlas-scrub: error: {}\nRun 'atlas-scrub --help' for usage.\n", msg);
+    return kExitUsage;
+  }
+
+  if (cmd_init->parsed()) return CmdInit(env, init);
+  if (cmd_sync->parsed()) return CmdSync(env, sync);
+  if (cmd_diff->parsed()) return CmdDiff(env);
+  if (cmd_status->parsed()) return CmdStatus(env);
+  if (cmd_restore->parsed()) return CmdRestoreManifest(env, restore);
+  fmt::print(stderr, "atlas-scrub: error: a command is required: {}\n", CommandList());
+  return kExitUsage;
+}
+
+}  // namespace atlas::cli

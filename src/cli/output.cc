@@ -1,0 +1,101 @@
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/cli.h"
+
+namespace atlas::cli {
+
+std::filesystem::path ConfigPath(const GlobalOptions& g) {
+  if (!g.config.empty()) return g.config;
+  if (const char* env = std::getenv("ATLAS_SCRUB_CONFIG"); env != nullptr && *env != '\0') return env;
+  return std::string(kDefaultConfigPath);
+}
+
+Result<Config> LoadConfigFor(const GlobalOptions& g) {
+  std::filesystem::path path = ConfigPath(g);
+  Result<Config> config = LoadConfig(FileSystem::Default(), path);
+  if (!config.ok() && config.status().code() == Code::kNotFound) {
+    // A missing config is a usage problem (exit 2), not a failed run.
+    return Status::InvalidArgument(config.status().message());
+  }
+  return config;
+}
+
+nlohmann::json FindingJson(const Finding& f) {
+  nlohmann::json j = {{"severity", SeverityName(f.severity)},
+                      {"kind", KindName(f.kind)},
+                      {"disk", f.disk},
+                      {"path", DisplayPath(f.path)},
+                      {"message", DisplayPath(f.message)}};
+  if (!f.from.empty()) j["from"] = DisplayPath(f.from);
+  if (f.offset) j["offset"] = *f.offset;
+  return j;
+}
+
+nlohmann::json FindingsJson(const std::vector<Finding>& findings) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const Finding& f : findings) arr.push_back(FindingJson(f));
+  return arr;
+}
+
+nlohmann::json DriftJson(const DriftCounts& d) {
+  return {{"unchanged", d.unchanged}, {"added", d.added},       {"modified", d.modified},
+          {"deleted", d.deleted},     {"moved", d.moved},       {"added_bytes", d.added_bytes},
+          {"deleted_bytes", d.deleted_bytes}};
+}
+
+void PrintJson(const nlohmann::json& doc) {
+  std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  std::cout.flush();
+}
+
+void PrintFindingsText(std::FILE* out, const std::vector<Finding>& findings) {
+  for (const Finding& f : findings) {
+    std::string where = f.disk;
+    if (!f.path.empty()) where += (where.empty() ? "" : ":") + DisplayPath(f.path);
+    fmt::print(out, "  {:<8} {:<18} {}{}{}\n", SeverityName(f.severity), KindName(f.kind), where,
+               where.empty() ? "" : "  ", DisplayPath(f.message));
+  }
+}
+
+int ReportError(const GlobalOptions& g, std::string_view command, const Status& s,
+                const std::vector<Finding>& findings) {
+  int code = ExitCodeFor(s);
+  if (g.json) {
+    nlohmann::json doc = {{"schema", 1},
+                          {"command", command},
+                          {"ok", false},
+                          {"exit_code", code},
+                          {"error", DisplayPath(s.ToString())},
+                          {"findings", FindingsJson(findings)}};
+    PrintJson(doc);
+  }
+  if (!findings.empty() && !g.json) PrintFindingsText(stderr, findings);
+  fmt::print(stderr, "atlas-scrub: error: {}\n", DisplayPath(s.ToString()));
+  return code;
+}
+
+std::string HumanBytes(std::uint64_t bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1000 && u < 5) {
+    v /= 1000;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+std::string Rfc3339(std::int64_t unix_ns) {
+  std::time_t t = static_cast<std::time_t>(unix_ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace atlas::cli

@@ -1,0 +1,299 @@
+#include "manifest/records.h"
+
+#include <fmt/format.h>
+
+#include "manifest/coding.h"
+
+namespace atlas::records {
+namespace {
+
+using coding::PutFixed16BE;
+using coding::PutFixed64BE;
+using coding::PutHash;
+using coding::PutLengthPrefixed;
+using coding::PutSignedVarint;
+using coding::PutVarint;
+
+std::string Prefixed(char prefix) { return std::string(1, prefix); }
+
+Status Bad(std::string_view what) {
+  return Status::Corruption(fmt::format("manifest record {} is malformed", what));
+}
+
+// Checks the leading version byte and strips it.
+bool StripVersion(std::string_view* value) {
+  if (value->empty() || (*value)[0] != kValueVersion) return false;
+  value->remove_prefix(1);
+  return true;
+}
+
+}  // namespace
+
+std::string MetaKey(std::string_view key) { return Prefixed(kMeta).append(key); }
+std::string DiskKey(std::string_view name) { return Prefixed(kDisk).append(name); }
+
+std::string FilePrefix(std::uint16_t slot) {
+  std::string k = Prefixed(kFile);
+  PutFixed16BE(&k, slot);
+  return k;
+}
+std::string FileKey(std::uint16_t slot, std::string_view path) {
+  return FilePrefix(slot).append(path);
+}
+std::string FileIdKey(std::uint64_t file_id) {
+  std::string k = Prefixed(kFileId);
+  PutFixed64BE(&k, file_id);
+  return k;
+}
+std::string InodePrefix(std::uint16_t slot, std::uint64_t inode) {
+  std::string k = Prefixed(kInode);
+  PutFixed16BE(&k, slot);
+  PutFixed64BE(&k, inode);
+  return k;
+}
+std::string InodeKey(std::uint16_t slot, std::uint64_t inode, std::string_view path) {
+  return InodePrefix(slot, inode).append(path);
+}
+std::string BlockPrefix(std::uint16_t slot) {
+  std::string k = Prefixed(kBlock);
+  PutFixed16BE(&k, slot);
+  return k;
+}
+std::string BlockKey(std::uint16_t slot, std::uint64_t pos) {
+  std::string k = BlockPrefix(slot);
+  PutFixed64BE(&k, pos);
+  return k;
+}
+std::string DirtyKey(std::uint64_t pos, std::uint16_t slot) {
+  std::string k = Prefixed(kDirty);
+  PutFixed64BE(&k, pos);
+  PutFixed16BE(&k, slot);
+  return k;
+}
+std::string FreePrefix(std::uint16_t slot) {
+  std::string k = Prefixed(kFree);
+  PutFixed16BE(&k, slot);
+  return k;
+}
+std::string FreeKey(std::uint16_t slot, std::uint64_t start) {
+  std::string k = FreePrefix(slot);
+  PutFixed64BE(&k, start);
+  return k;
+}
+std::string DeletedContentKey(const Hash128& content) {
+  std::string k = Prefixed(kDeletedContent);
+  PutHash(&k, content);
+  return k;
+}
+std::string RunKey(std::int64_t start_ns, std::string_view command) {
+  std::string k = Prefixed(kRun);
+  PutFixed64BE(&k, static_cast<std::uint64_t>(start_ns));
+  return k.append(command);
+}
+std::string FindingKey(const Finding& f) {
+  std::string k = Prefixed(kFinding);
+  k.append(KindName(f.kind));
+  k.push_back('\0');
+  k.append(f.disk);
+  k.push_back('\0');
+  k.append(f.path);
+  return k;
+}
+
+std::string EncodeDisk(const DiskRecord& d) {
+  std::string v(1, kValueVersion);
+  v.push_back(static_cast<char>(d.role));
+  PutVarint(&v, d.index);
+  PutLengthPrefixed(&v, d.path);
+  PutLengthPrefixed(&v, d.identity.device);
+  PutLengthPrefixed(&v, d.identity.fs_type);
+  PutLengthPrefixed(&v, d.identity.uuid);
+  PutLengthPrefixed(&v, d.identity.serial);
+  v.push_back(d.identity.is_mount_point ? 1 : 0);
+  PutVarint(&v, d.next_pos);
+  PutVarint(&v, d.files);
+  PutVarint(&v, d.bytes);
+  PutVarint(&v, d.parity_size);
+  return v;
+}
+
+Status DecodeDisk(std::string_view name, std::string_view value, DiskRecord* d) {
+  if (!StripVersion(&value)) return Bad("disk");
+  coding::Reader r(value);
+  std::uint8_t role = 0, mp = 0;
+  std::uint64_t index = 0;
+  d->name = std::string(name);
+  if (!r.GetByte(&role) || role > 1 || !r.GetVarint(&index) || index > 0xffff ||
+      !r.GetLengthPrefixed(&d->path) || !r.GetLengthPrefixed(&d->identity.device) ||
+      !r.GetLengthPrefixed(&d->identity.fs_type) || !r.GetLengthPrefixed(&d->identity.uuid) ||
+      !r.GetLengthPrefixed(&d->identity.serial) || !r.GetByte(&mp) || !r.GetVarint(&d->next_pos) ||
+      !r.GetVarint(&d->files) || !r.GetVarint(&d->bytes) || !r.GetVarint(&d->parity_size)) {
+    return Bad("disk " + std::string(name));
+  }
+  d->role = static_cast<DiskRole>(role);
+  d->index = static_cast<std::uint16_t>(index);
+  d->identity.is_mount_point = mp != 0;
+  return Status::Ok();
+}
+
+std::string EncodeFile(const FileRecord& f) {
+  std::string v(1, kValueVersion);
+  PutVarint(&v, f.file_id);
+  PutVarint(&v, f.size);
+  PutSignedVarint(&v, f.mtime_ns);
+  PutVarint(&v, f.inode);
+  PutVarint(&v, f.mode);
+  PutVarint(&v, f.uid);
+  PutVarint(&v, f.gid);
+  PutVarint(&v, f.extents.size());
+  for (const Extent& e : f.extents) {
+    PutVarint(&v, e.start);
+    PutVarint(&v, e.count);
+  }
+  v.push_back(f.content ? 1 : 0);
+  if (f.content) PutHash(&v, *f.content);
+  return v;
+}
+
+Status DecodeFile(std::string_view key, std::string_view value, FileRecord* f) {
+  if (key.size() < 3 || key[0] != kFile || !StripVersion(&value)) return Bad("file");
+  f->slot = coding::DecodeFixed16BE(key.data() + 1);
+  f->path = std::string(key.substr(3));
+  coding::Reader r(value);
+  std::uint64_t mode = 0, uid = 0, gid = 0, n = 0;
+  std::uint8_t has_content = 0;
+  if (!r.GetVarint(&f->file_id) || !r.GetVarint(&f->size) || !r.GetSignedVarint(&f->mtime_ns) ||
+      !r.GetVarint(&f->inode) || !r.GetVarint(&mode) || !r.GetVarint(&uid) || !r.GetVarint(&gid) ||
+      !r.GetVarint(&n) || n > value.size()) {
+    return Bad("file " + f->path);
+  }
+  f->mode = static_cast<std::uint32_t>(mode);
+  f->uid = static_cast<std::uint32_t>(uid);
+  f->gid = static_cast<std::uint32_t>(gid);
+  f->extents.resize(n);
+  for (Extent& e : f->extents) {
+    if (!r.GetVarint(&e.start) || !r.GetVarint(&e.count)) return Bad("file " + f->path);
+  }
+  if (!r.GetByte(&has_content)) return Bad("file " + f->path);
+  f->content.reset();
+  if (has_content) {
+    Hash128 h;
+    if (!r.GetHash(&h)) return Bad("file " + f->path);
+    f->content = h;
+  }
+  return Status::Ok();
+}
+
+std::string EncodeFileId(std::uint16_t slot, std::string_view path) {
+  std::string v(1, kValueVersion);
+  PutFixed16BE(&v, slot);
+  v.append(path);
+  return v;
+}
+
+Status DecodeFileId(std::string_view value, std::uint16_t* slot, std::string* path) {
+  if (!StripVersion(&value) || value.size() < 2) return Bad("file id");
+  *slot = coding::DecodeFixed16BE(value.data());
+  *path = std::string(value.substr(2));
+  return Status::Ok();
+}
+
+std::string EncodeBlock(const BlockRecord& b) {
+  std::string v(1, kValueVersion);
+  v.push_back(static_cast<char>(b.state));
+  v.push_back(b.hash ? 1 : 0);
+  if (b.hash) PutHash(&v, *b.hash);
+  PutVarint(&v, b.file_id);
+  PutVarint(&v, b.file_block);
+  PutSignedVarint(&v, b.verified_ns);
+  return v;
+}
+
+Status DecodeBlock(std::string_view key, std::string_view value, BlockRecord* b) {
+  if (key.size() != 11 || key[0] != kBlock || !StripVersion(&value)) return Bad("block");
+  b->slot = coding::DecodeFixed16BE(key.data() + 1);
+  b->pos = coding::DecodeFixed64BE(key.data() + 3);
+  coding::Reader r(value);
+  std::uint8_t state = 0, has_hash = 0;
+  if (!r.GetByte(&state) || state < 1 || state > 3 || !r.GetByte(&has_hash)) return Bad("block");
+  b->state = static_cast<BlockState>(state);
+  b->hash.reset();
+  if (has_hash) {
+    Hash128 h;
+    if (!r.GetHash(&h)) return Bad("block");
+    b->hash = h;
+  }
+  if (!r.GetVarint(&b->file_id) || !r.GetVarint(&b->file_block) ||
+      !r.GetSignedVarint(&b->verified_ns)) {
+    return Bad("block");
+  }
+  return Status::Ok();
+}
+
+std::string EncodeFinding(const StoredFinding& s) {
+  const Finding& f = s.finding;
+  std::string v(1, kValueVersion);
+  v.push_back(static_cast<char>(f.severity));
+  PutLengthPrefixed(&v, KindName(f.kind));
+  PutLengthPrefixed(&v, f.disk);
+  PutLengthPrefixed(&v, f.path);
+  PutLengthPrefixed(&v, f.message);
+  PutLengthPrefixed(&v, f.from);
+  v.push_back(f.offset ? 1 : 0);
+  if (f.offset) PutVarint(&v, *f.offset);
+  PutSignedVarint(&v, s.first_seen_ns);
+  PutSignedVarint(&v, s.last_seen_ns);
+  return v;
+}
+
+Status DecodeFinding(std::string_view value, StoredFinding* s) {
+  if (!StripVersion(&value)) return Bad("finding");
+  coding::Reader r(value);
+  Finding& f = s->finding;
+  std::uint8_t sev = 0, has_offset = 0;
+  std::string kind;
+  if (!r.GetByte(&sev) || sev > 2 || !r.GetLengthPrefixed(&kind) || !r.GetLengthPrefixed(&f.disk) ||
+      !r.GetLengthPrefixed(&f.path) || !r.GetLengthPrefixed(&f.message) ||
+      !r.GetLengthPrefixed(&f.from) || !r.GetByte(&has_offset)) {
+    return Bad("finding");
+  }
+  std::optional<FindingKind> k = ParseKind(kind);
+  if (!k) return Bad("finding kind " + kind);
+  f.kind = *k;
+  f.severity = static_cast<Severity>(sev);
+  f.offset.reset();
+  if (has_offset) {
+    std::uint64_t off = 0;
+    if (!r.GetVarint(&off)) return Bad("finding");
+    f.offset = off;
+  }
+  if (!r.GetSignedVarint(&s->first_seen_ns) || !r.GetSignedVarint(&s->last_seen_ns)) {
+    return Bad("finding");
+  }
+  return Status::Ok();
+}
+
+std::string EncodeRun(const RunRecord& run) {
+  std::string v(1, kValueVersion);
+  PutLengthPrefixed(&v, run.command);
+  PutSignedVarint(&v, run.start_ns);
+  PutSignedVarint(&v, run.end_ns);
+  PutSignedVarint(&v, run.exit_code);
+  PutLengthPrefixed(&v, run.summary);
+  return v;
+}
+
+Status DecodeRun(std::string_view value, RunRecord* run) {
+  if (!StripVersion(&value)) return Bad("run");
+  coding::Reader r(value);
+  std::int64_t exit_code = 0;
+  if (!r.GetLengthPrefixed(&run->command) || !r.GetSignedVarint(&run->start_ns) ||
+      !r.GetSignedVarint(&run->end_ns) || !r.GetSignedVarint(&exit_code) ||
+      !r.GetLengthPrefixed(&run->summary)) {
+    return Bad("run");
+  }
+  run->exit_code = static_cast<int>(exit_code);
+  return Status::Ok();
+}
+
+}  // namespace atlas::records

@@ -1,0 +1,58 @@
+// Key builders and value codecs for every manifest record (docs/FORMAT.md).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "atlas/manifest.h"
+#include "atlas/status.h"
+
+namespace atlas::records {
+
+// One-byte key prefixes; each names a table of docs/FORMAT.md.
+inline constexpr char kMeta = 'm';
+inline constexpr char kDisk = 'd';
+inline constexpr char kFile = 'f';
+inline constexpr char kFileId = 'i';
+inline constexpr char kInode = 'n';
+inline constexpr char kBlock = 'b';
+inline constexpr char kDirty = 'x';
+inline constexpr char kFree = 'z';
+inline constexpr char kDeletedContent = 'y';
+inline constexpr char kRun = 'r';
+inline constexpr char kFinding = 'g';
+
+// Every value starts with this version byte.
+inline constexpr char kValueVersion = 1;
+
+std::string MetaKey(std::string_view key);
+std::string DiskKey(std::string_view name);
+std::string FileKey(std::uint16_t slot, std::string_view path);
+std::string FilePrefix(std::uint16_t slot);
+std::string FileIdKey(std::uint64_t file_id);
+std::string InodeKey(std::uint16_t slot, std::uint64_t inode, std::string_view path);
+std::string InodePrefix(std::uint16_t slot, std::uint64_t inode);
+std::string BlockKey(std::uint16_t slot, std::uint64_t pos);
+std::string BlockPrefix(std::uint16_t slot);
+std::string DirtyKey(std::uint64_t pos, std::uint16_t slot);
+std::string FreeKey(std::uint16_t slot, std::uint64_t start);
+std::string FreePrefix(std::uint16_t slot);
+std::string DeletedContentKey(const Hash128& content);
+std::string RunKey(std::int64_t start_ns, std::string_view command);
+std::string FindingKey(const Finding& f);
+
+std::string EncodeDisk(const DiskRecord& d);
+Status DecodeDisk(std::string_view name, std::string_view value, DiskRecord* d);
+// The key carries slot and path; the value the rest.
+std::string EncodeFile(const FileRecord& f);
+Status DecodeFile(std::string_view key, std::string_view value, FileRecord* f);
+std::string EncodeFileId(std::uint16_t slot, std::string_view path);
+Status DecodeFileId(std::string_view value, std::uint16_t* slot, std::string* path);
+std::string EncodeBlock(const BlockRecord& b);
+Status DecodeBlock(std::string_view key, std::string_view value, BlockRecord* b);
+std::string EncodeFinding(const StoredFinding& f);
+Status DecodeFinding(std::string_view value, StoredFinding* f);
+std::string EncodeRun(const RunRecord& r);
+Status DecodeRun(std::string_view value, RunRecord* r);
+
+}  // namespace atlas::records

@@ -1,0 +1,552 @@
+// The manifest on RocksDB.
+//
+// One database, default column family, one-byte key prefixes per table
+// (manifest/records.h, docs/FORMAT.md). Everything is streamed: cursors are
+// RocksDB iterators bounded to one table prefix, so no command holds the
+// whole manifest in memory (SnapRAID loads its entire content file, ~1 GiB
+// of RAM per 16 TB of data; we read what the current step needs).
+//
+// Durability: a ManifestBatch is one rocksdb::WriteBatch, applied
+// atomically; Commit(durable=true) sets WriteOptions::sync so the WAL is
+// fsync'ed before we return. The sync engine relies on that ordering (see the
+// invariant in scrub/sync.cc).
+//
+// Writes nothing unless asked: RocksDB's own info log goes to a null logger,
+// so opening the manifest read-only leaves its directory byte-identical (a
+// guard that trips must not change anything).
+#include "manifest/rocksdb_manifest.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cerrno>
+#include <cstdarg>
+#include <ctime>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/utilities/backup_engine.h>
+#include <rocksdb/write_batch.h>
+
+#include "manifest/coding.h"
+#include "manifest/records.h"
+
+namespace atlas {
+namespace fs = std::filesystem;
+
+Status FromRocksDb(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = fmt::format("{}: {}", what, s.ToString());
+  if (s.IsNoSpace()) return Status::NoSpace(msg);
+  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return Status::Busy(msg);
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  return Status::IOError(msg);
+}
+
+namespace {
+
+constexpr int kCopiesKept = 3;
+
+// Discards RocksDB's informational log instead of writing LOG files into the
+// manifest directory.
+class NullLogger final : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char* /*format*/, va_list /*ap*/) override {}
+};
+
+fs::path BackupDir(const fs::path& copy_dir) { return copy_dir / "manifest"; }
+
+std::string RestoreHint(const std::vector<fs::path>& copy_dirs) {
+  Result<std::vector<ManifestCopyInfo>> copies = ListManifestCopies(copy_dirs);
+  if (!copies.ok() || copies->empty()) {
+    return "no copy was found in manifest_copies; run `atlas-scrub sync` to build a new manifest "
+           "(parity is recomputed)";
+  }
+  const ManifestCopyInfo& best = copies->front();
+  char when[32] = "?";
+  std::time_t t = best.timestamp_s;
+  std::tm tm{};
+  if (gmtime_r(&t, &tm) != nullptr) std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return fmt::format(
+      "restore the newest copy ({}, taken {}) with `atlas-scrub restore-manifest`", best.dir.string(),
+      when);
+}
+
+template <typename T>
+class PrefixCursor : public Cursor<T> {
+ public:
+  using DecodeFn = Status (*)(std::string_view key, std::string_view value, T* out);
+
+  PrefixCursor(rocksdb::DB* db, std::string prefix, std::string start, DecodeFn decode)
+      : upper_(prefix), decode_(decode) {
+    // The upper bound is the prefix with its last byte incremented (prefixes
+    // here never end in 0xff: they end in a big-endian slot or a tag).
+    upper_.back() = static_cast<char>(static_cast<unsigned char>(upper_.back()) + 1);
+    upper_slice_ = rocksdb::Slice(upper_);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper_slice_;
+    it_.reset(db->NewIterator(ro));
+    it_->Seek(start.empty() ? prefix : start);
+    Load();
+  }
+  bool Valid() const override { return valid_; }
+  void Next() override {
+    it_->Next();
+    Load();
+  }
+  const T& value() const override { return value_; }
+  Status status() const override { return status_; }
+
+ private:
+  void Load() {
+    valid_ = false;
+    if (!it_->Valid()) {
+      status_ = FromRocksDb(it_->status(), "manifest read");
+      return;
+    }
+    status_ = decode_(std::string_view(it_->key().data(), it_->key().size()),
+                      std::string_view(it_->value().data(), it_->value().size()), &value_);
+    valid_ = status_.ok();
+  }
+
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  DecodeFn decode_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  T value_;
+  bool valid_ = false;
+  Status status_;
+};
+
+Status DecodeDirty(std::string_view key, std::string_view, DirtyEntry* d) {
+  if (key.size() != 11) return Status::Corruption("manifest dirty record is malformed");
+  d->pos = coding::DecodeFixed64BE(key.data() + 1);
+  d->slot = coding::DecodeFixed16BE(key.data() + 9);
+  return Status::Ok();
+}
+
+class RocksBatch final : public ManifestBatch {
+ public:
+  void PutMeta(std::string_view key, std::string_view value) override {
+    Put(records::MetaKey(key), value);
+  }
+  void PutDisk(const DiskRecord& d) override { Put(records::DiskKey(d.name), records::EncodeDisk(d)); }
+  void DeleteDisk(std::string_view name) override { Delete(records::DiskKey(name)); }
+  void PutFile(const FileRecord& f) override {
+    Put(records::FileKey(f.slot, f.path), records::EncodeFile(f));
+    Put(records::FileIdKey(f.file_id), records::EncodeFileId(f.slot, f.path));
+    Put(records::InodeKey(f.slot, f.inode, f.path), "");
+  }
+  void DeleteFile(const FileRecord& f) override {
+    Delete(records::FileKey(f.slot, f.path));
+    Delete(records::FileIdKey(f.file_id));
+    Delete(records::InodeKey(f.slot, f.inode, f.path));
+  }
+  void PutBlock(const BlockRecord& b) override {
+    Put(records::BlockKey(b.slot, b.pos), records::EncodeBlock(b));
+  }
+  void DeleteBlock(std::uint16_t slot, std::uint64_t pos) override {
+    Delete(records::BlockKey(slot, pos));
+  }
+  void MarkDirty(std::uint64_t pos, std::uint16_t slot) override {
+    Put(records::DirtyKey(pos, slot), "");
+  }
+  void ClearDirty(std::uint64_t pos, std::uint16_t slot) override {
+    Delete(records::DirtyKey(pos, slot));
+  }
+  void PutFreeExtent(std::uint16_t slot, const Extent& e) override {
+    std::string v(1, records::kValueVersion);
+    coding::PutVarint(&v, e.count);
+    Put(records::FreeKey(slot, e.start), v);
+  }
+  void DeleteFreeExtent(std::uint16_t slot, std::uint64_t start) override {
+    Delete(records::FreeKey(slot, start));
+  }
+  void PutDeletedContent(const Hash128& content, std::string_view where) override {
+    Put(records::DeletedContentKey(content), where);
+  }
+  void DeleteDeletedContent(const Hash128& content) override {
+    Delete(records::DeletedContentKey(content));
+  }
+  void PutRun(const RunRecord& run) override {
+    Put(records::RunKey(run.start_ns, run.command), records::EncodeRun(run));
+  }
+  void PutFinding(const StoredFinding& f) override {
+    Put(records::FindingKey(f.finding), records::EncodeFinding(f));
+  }
+  void DeleteFinding(const Finding& f) override { Delete(records::FindingKey(f)); }
+  std::size_t Count() const override { return static_cast<std::size_t>(wb_.Count()); }
+  std::size_t ByteSize() const override { return wb_.GetDataSize(); }
+
+  rocksdb::WriteBatch* wb() { return &wb_; }
+
+ private:
+  void Put(const std::string& k, std::string_view v) {
+    // WriteBatch::Put only fails past its size limit (none is set).
+    wb_.Put(k, rocksdb::Slice(v.data(), v.size())).PermitUncheckedError();
+  }
+  void Delete(const std::string& k) { wb_.Delete(k).PermitUncheckedError(); }
+  rocksdb::WriteBatch wb_;
+};
+
+class RocksManifest final : public Manifest {
+ public:
+  RocksManifest(std::unique_ptr<rocksdb::DB> db, bool read_only)
+      : db_(std::move(db)), read_only_(read_only) {}
+  ~RocksManifest() override {
+    if (!read_only_) db_->Close().PermitUncheckedError();  // best effort; WAL has it all
+  }
+
+  Result<std::optional<std::string>> GetMeta(std::string_view key) override {
+    return Get(records::MetaKey(key));
+  }
+
+  Result<std::vector<DiskRecord>> ListDisks() override {
+    std::vector<DiskRecord> out;
+    auto decode = [](std::string_view k, std::string_view v, DiskRecord* d) {
+      return records::DecodeDisk(k.substr(1), v, d);
+    };
+    PrefixCursor<DiskRecord> c(db_.get(), std::string(1, records::kDisk), "", decode);
+    for (; c.Valid(); c.Next()) out.push_back(c.value());
+    ATLAS_RETURN_IF_ERROR(c.status());
+    return out;
+  }
+
+  Result<std::optional<FileRecord>> GetFile(std::uint16_t slot, std::string_view path) override {
+    std::string key = records::FileKey(slot, path);
+    ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(key));
+    if (!v) return std::optional<FileRecord>();
+    FileRecord f;
+    ATLAS_RETURN_IF_ERROR(records::DecodeFile(key, *v, &f));
+    return std::optional<FileRecord>(std::move(f));
+  }
+
+  Result<std::optional<FileRecord>> GetFileById(std::uint64_t file_id) override {
+    ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(records::FileIdKey(file_id)));
+    if (!v) return std::optional<FileRecord>();
+    std::uint16_t slot = 0;
+    std::string path;
+    ATLAS_RETURN_IF_ERROR(records::DecodeFileId(*v, &slot, &path));
+    return GetFile(slot, path);
+  }
+
+  Result<std::vector<std::string>> FindByInode(std::uint16_t slot, std::uint64_t inode) override {
+    std::vector<std::string> out;
+    std::string prefix = records::InodePrefix(slot, inode);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      out.emplace_back(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+    }
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
+    return out;
+  }
+
+  std::unique_ptr<Cursor<FileRecord>> Files(std::uint16_t slot, std::string_view start) override {
+    std::string s = start.empty() ? std::string() : records::FileKey(slot, start);
+    return std::make_unique<PrefixCursor<FileRecord>>(db_.get(), records::FilePrefix(slot), s,
+                                                      &records::DecodeFile);
+  }
+
+  Result<std::optional<BlockRecord>> GetBlock(std::uint16_t slot, std::uint64_t pos) override {
+    std::string key = records::BlockKey(slot, pos);
+    ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(key));
+    if (!v) return std::optional<BlockRecord>();
+    BlockRecord b;
+    ATLAS_RETURN_IF_ERROR(records::DecodeBlock(key, *v, &b));
+    return std::optional<BlockRecord>(b);
+  }
+
+  std::unique_ptr<Cursor<BlockRecord>> Blocks(std::uint16_t slot, std::uint64_t pos) override {
+    return std::make_unique<PrefixCursor<BlockRecord>>(db_.get(), records::BlockPrefix(slot),
+                                                       records::BlockKey(slot, pos),
+                                                       &records::DecodeBlock);
+  }
+
+  std::unique_ptr<Cursor<DirtyEntry>> Dirty(std::uint64_t pos) override {
+    std::string start(1, records::kDirty);
+    coding::PutFixed64BE(&start, pos);
+    return std::make_unique<PrefixCursor<DirtyEntry>>(db_.get(), std::string(1, records::kDirty),
+                                                      start, &DecodeDirty);
+  }
+
+  Result<std::vector<Extent>> FreeExtents(std::uint16_t slot) override {
+    std::vector<Extent> out;
+    std::string prefix = records::FreePrefix(slot);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      std::string_view v(it->value().data(), it->value().size());
+      Extent e;
+      coding::Reader r(v.substr(std::min<std::size_t>(1, v.size())));
+      if (it->key().size() != prefix.size() + 8 || v.empty() || v[0] != records::kValueVersion ||
+          !r.GetVarint(&e.count)) {
+        return Status::Corruption("manifest free-extent record is malformed");
+      }
+      e.start = coding::DecodeFixed64BE(it->key().data() + prefix.size());
+      out.push_back(e);
+    }
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
+    return out;
+  }
+
+  Result<std::optional<std::string>> GetDeletedContent(const Hash128& content) override {
+    return Get(records::DeletedContentKey(content));
+  }
+
+  Result<std::vector<Hash128>> ListDeletedContent() override {
+    std::vector<Hash128> out;
+    std::string prefix(1, records::kDeletedContent);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->key().size() != 17) return Status::Corruption("manifest moved-content record is malformed");
+      out.push_back(Hash128::FromBytes(reinterpret_cast<const std::byte*>(it->key().data() + 1)));
+    }
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
+    return out;
+  }
+
+  Result<std::vector<RunRecord>> RecentRuns(std::size_t max) override {
+    std::vector<RunRecord> out;
+    std::string prefix(1, records::kRun);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    it->SeekForPrev(std::string(1, records::kRun + 1));
+    for (; it->Valid() && it->key().starts_with(prefix) && out.size() < max; it->Prev()) {
+      RunRecord r;
+      ATLAS_RETURN_IF_ERROR(records::DecodeRun(std::string_view(it->value().data(), it->value().size()), &r));
+      out.push_back(std::move(r));
+    }
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
+    return out;
+  }
+
+  Result<std::vector<StoredFinding>> ListFindings() override {
+    std::vector<StoredFinding> out;
+    std::string prefix(1, records::kFinding);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      StoredFinding f;
+      ATLAS_RETURN_IF_ERROR(records::DecodeFinding(std::string_view(it->value().data(), it->value().size()), &f));
+      out.push_back(std::move(f));
+    }
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
+    return out;
+  }
+
+  std::unique_ptr<ManifestBatch> NewBatch() override { return std::make_unique<RocksBatch>(); }
+
+  Status Commit(ManifestBatch& batch, bool durable) override {
+    if (read_only_) return Status::FailedPrecondition("manifest is open read-only");
+    rocksdb::WriteOptions wo;
+    wo.sync = durable;
+    return FromRocksDb(db_->Write(wo, static_cast<RocksBatch&>(batch).wb()), "manifest write");
+  }
+
+  Status CopyTo(const std::vector<fs::path>& dirs) override {
+    Status first;
+    for (const fs::path& dir : dirs) {
+      Status s = CopyOne(dir);
+      if (!s.ok() && first.ok()) first = s;
+    }
+    return first;
+  }
+
+ private:
+  Result<std::optional<std::string>> Get(const std::string& key) {
+    std::string v;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &v);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(s, "manifest read"));
+    return std::optional<std::string>(std::move(v));
+  }
+
+  Status CopyOne(const fs::path& dir) {
+    std::error_code ec;
+    fs::create_directories(BackupDir(dir), ec);
+    if (ec) return Status::FromErrno(ec.value(), "create manifest copy directory " + dir.string());
+    rocksdb::BackupEngine* raw = nullptr;
+    rocksdb::BackupEngineOptions opts(BackupDir(dir).string());
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(rocksdb::BackupEngine::Open(opts, rocksdb::Env::Default(), &raw),
+                                      "open manifest copy " + dir.string()));
+    std::unique_ptr<rocksdb::BackupEngine> engine(raw);
+    rocksdb::CreateBackupOptions cbo;
+    cbo.flush_before_backup = !read_only_;
+    ATLAS_RETURN_IF_ERROR(
+        FromRocksDb(engine->CreateNewBackup(cbo, db_.get()), "copy manifest to " + dir.string()));
+    return FromRocksDb(engine->PurgeOldBackups(kCopiesKept), "prune manifest copies in " + dir.string());
+  }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  bool read_only_;
+};
+
+bool HasDatabase(const fs::path& path) {
+  std::error_code ec;
+  return fs::exists(path / "CURRENT", ec);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Manifest>> OpenManifestWithEnv(const fs::path& path,
+                                                      const ManifestOptions& options,
+                                                      rocksdb::Env* env) {
+  const bool exists = HasDatabase(path);
+  if (!exists) {
+    Result<std::vector<ManifestCopyInfo>> copies = ListManifestCopies(options.copy_dirs);
+    if (copies.ok() && !copies->empty()) {
+      return Status::FailedPrecondition(fmt::format("manifest {} is missing; {}", path.string(),
+                                                    RestoreHint(options.copy_dirs)));
+    }
+    if (!options.create_if_missing || options.read_only) {
+      return Status::NotFound(fmt::format(
+          "no manifest at {}: the array has never been synced (run `atlas-scrub sync`)", path.string()));
+    }
+    std::error_code ec;
+    fs::create_directories(path, ec);
+    if (ec) return Status::FromErrno(ec.value(), "create manifest directory " + path.string());
+  }
+
+  rocksdb::Options opts;
+  opts.env = env ? env : rocksdb::Env::Default();
+  opts.create_if_missing = !exists;
+  opts.info_log = std::make_shared<NullLogger>();
+  opts.keep_log_file_num = 1;
+  opts.max_open_files = 512;
+  opts.paranoid_checks = true;
+  opts.compression = rocksdb::kLZ4Compression;
+  opts.bottommost_compression = rocksdb::kZSTD;
+  opts.write_buffer_size = 32 << 20;
+
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = options.read_only
+                          ? rocksdb::DB::OpenForReadOnly(opts, path.string(), &raw)
+                          : rocksdb::DB::Open(opts, path.string(), &raw);
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return Status::Busy(fmt::format("manifest {} is in use by another process", path.string()));
+    }
+    return Status::Corruption(fmt::format("manifest {} cannot be opened ({}); {}", path.string(),
+                                          s.ToString(), RestoreHint(options.copy_dirs)));
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+
+  auto m = std::make_unique<RocksManifest>(std::move(db), options.read_only);
+  ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> schema, m->GetMeta("schema"));
+  if (schema) {
+    std::uint64_t v = 0;
+    auto [end, ec] = std::from_chars(schema->data(), schema->data() + schema->size(), v);
+    if (ec != std::errc() || end != schema->data() + schema->size()) {
+      return Status::Corruption(fmt::format("manifest {} has an unreadable schema record; {}",
+                                            path.string(), RestoreHint(options.copy_dirs)));
+    }
+    if (v > kManifestSchema) {
+      return Status::FailedPrecondition(fmt::format(
+          "manifest {} has schema {}, newer than this atlas-scrub understands ({}); upgrade atlas-scrub",
+          path.string(), v, kManifestSchema));
+    }
+  } else if (!options.read_only) {
+    RocksBatch b;
+    b.PutMeta("schema", std::to_string(kManifestSchema));
+    ATLAS_RETURN_IF_ERROR(m->Commit(b, true));
+  }
+  return std::unique_ptr<Manifest>(std::move(m));
+}
+
+Result<std::unique_ptr<Manifest>> OpenManifest(const fs::path& path, const ManifestOptions& options) {
+  return OpenManifestWithEnv(path, options, nullptr);
+}
+
+Result<std::unique_ptr<ManifestLock>> ManifestLock::Acquire(const fs::path& manifest) {
+  fs::path lock_path = manifest;
+  lock_path += ".lock";
+  std::error_code ec;
+  fs::create_directories(lock_path.parent_path(), ec);
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::FromErrno(errno, "open lock file " + lock_path.string());
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return Status::Busy(fmt::format(
+          "manifest locked: {} is held by another atlas-scrub run; wait for it to finish",
+          lock_path.string()));
+    }
+    return Status::FromErrno(err, "lock " + lock_path.string());
+  }
+  return std::unique_ptr<ManifestLock>(new ManifestLock(fd));
+}
+
+ManifestLock::~ManifestLock() { ::close(fd_); }
+
+Result<std::vector<ManifestCopyInfo>> ListManifestCopies(const std::vector<fs::path>& dirs) {
+  std::vector<ManifestCopyInfo> out;
+  for (const fs::path& dir : dirs) {
+    std::error_code ec;
+    if (!fs::exists(BackupDir(dir) / "meta", ec)) continue;
+    rocksdb::BackupEngineReadOnly* raw = nullptr;
+    rocksdb::BackupEngineOptions opts(BackupDir(dir).string());
+    if (!rocksdb::BackupEngineReadOnly::Open(opts, rocksdb::Env::Default(), &raw).ok()) continue;
+    std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
+    std::vector<rocksdb::BackupInfo> infos;
+    engine->GetBackupInfo(&infos);
+    if (infos.empty()) continue;
+    ManifestCopyInfo info;
+    info.dir = dir;
+    info.backups = infos.size();
+    for (const rocksdb::BackupInfo& b : infos) info.timestamp_s = std::max(info.timestamp_s, b.timestamp);
+    out.push_back(info);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const ManifestCopyInfo& a, const ManifestCopyInfo& b) {
+    return a.timestamp_s > b.timestamp_s;
+  });
+  return out;
+}
+
+Result<ManifestCopyInfo> RestoreManifest(const fs::path& path, const std::vector<fs::path>& dirs,
+                                         const fs::path& from) {
+  std::vector<fs::path> candidates = from.empty() ? dirs : std::vector<fs::path>{from};
+  ATLAS_ASSIGN_OR_RETURN(std::vector<ManifestCopyInfo> copies, ListManifestCopies(candidates));
+  if (copies.empty()) {
+    return Status::NotFound(fmt::format("no manifest copy found in {}",
+                                        from.empty() ? "manifest_copies" : from.string()));
+  }
+  const ManifestCopyInfo& best = copies.front();
+  fs::path tmp = path;
+  tmp += ".restore-tmp";
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  {
+    rocksdb::BackupEngineReadOnly* raw = nullptr;
+    rocksdb::BackupEngineOptions opts(BackupDir(best.dir).string());
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(rocksdb::BackupEngineReadOnly::Open(opts, rocksdb::Env::Default(), &raw),
+                                      "open manifest copy " + best.dir.string()));
+    std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(
+        engine->RestoreDBFromLatestBackup(rocksdb::RestoreOptions(), tmp.string(), tmp.string()),
+        "restore manifest from " + best.dir.string()));
+  }
+  {
+    // Verify before anything is replaced.
+    ManifestOptions ro;
+    ro.read_only = true;
+    ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<Manifest> check, OpenManifest(tmp, ro));
+    ATLAS_RETURN_IF_ERROR(check->ListDisks().status());
+  }
+  if (fs::exists(path, ec)) {
+    fs::path aside = path;
+    aside += fmt::format(".broken-{}", static_cast<long long>(std::time(nullptr)));
+    fs::rename(path, aside, ec);
+    if (ec) return Status::FromErrno(ec.value(), "move aside " + path.string());
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) return Status::FromErrno(ec.value(), "install restored manifest at " + path.string());
+  return best;
+}
+
+}  // namespace atlas

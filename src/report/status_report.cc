@@ -1,0 +1,169 @@
+// status: the one-glance view of the array.
+//
+// Everything here is read-only and live: stored findings (corruption, read
+// errors found by earlier runs), the disk guards as they stand now (a disk
+// unmounted since the last sync shows at once, not at the next sync), drift
+// from a metadata-only walk, and scrub coverage from the block records.
+#include <algorithm>
+#include <climits>
+
+#include <fmt/format.h>
+
+#include "atlas/engine.h"
+#include "atlas/manifest.h"
+#include "scrub/array.h"
+#include "scrub/drift.h"
+
+namespace atlas {
+namespace {
+
+constexpr std::int64_t kNsPerDay = 86'400'000'000'000;
+
+std::string Age(std::int64_t ns) {
+  std::int64_t s = ns / 1'000'000'000;
+  if (s >= 2 * 86400) return fmt::format("{} days", s / 86400);
+  if (s >= 2 * 3600) return fmt::format("{} hours", s / 3600);
+  return fmt::format("{} minutes", std::max<std::int64_t>(0, s / 60));
+}
+
+}  // namespace
+
+Status BuildStatus(const RunContext& ctx, StatusReport* report) {
+  *report = StatusReport();
+  const Config& config = *ctx.config;
+  const std::int64_t now = ctx.clock->NowUnixNanos();
+  ManifestOptions ro;
+  ro.read_only = true;
+  ro.copy_dirs = config.manifest_copies;
+  std::unique_ptr<Manifest> m;
+  Result<std::unique_ptr<Manifest>> opened = OpenManifest(config.manifest, ro);
+  if (opened.ok()) {
+    m = std::move(opened).value();
+  } else if (opened.status().code() != Code::kNotFound) {
+    return opened.status().WithContext("status");
+  }
+  ATLAS_ASSIGN_OR_RETURN(ArrayView array, LoadArray(ctx, m.get()));
+  report->block_size = config.block_size;
+  report->data_disks = array.data.size();
+  report->parity_levels = array.parity.size();
+  report->synced_ever = array.synced_ever;
+  report->last_sync_ns = array.last_sync_ns;
+  report->last_scrub_ns = array.last_scrub_ns;
+
+  std::vector<Finding> findings = CheckDiskGuards(array);
+  for (const ArrayDataDisk& d : array.data) {
+    DiskStatus ds;
+    ds.name = d.name;
+    ds.role = "data";
+    ds.path = d.root.string();
+    if (d.identity) {
+      ds.device = d.identity->device;
+      ds.fs_uuid = d.identity->uuid;
+    }
+    ds.mounted = d.present && !(d.record && d.record->identity.is_mount_point && d.identity &&
+                                !d.identity->is_mount_point);
+    if (d.record) {
+      ds.files = d.record->files;
+      ds.bytes = d.record->bytes;
+      report->files += ds.files;
+      report->bytes += ds.bytes;
+    }
+    report->disks.push_back(std::move(ds));
+  }
+  for (const ArrayParity& p : array.parity) {
+    DiskStatus ds;
+    ds.name = p.name;
+    ds.role = "parity";
+    ds.path = p.path.string();
+    if (p.identity) {
+      ds.device = p.identity->device;
+      ds.fs_uuid = p.identity->uuid;
+    }
+    ds.mounted = p.file_size.has_value() || !p.record || p.record->parity_size == 0;
+    ds.bytes = p.file_size.value_or(0);
+    report->disks.push_back(std::move(ds));
+  }
+
+  std::vector<DiskDrift> drift;
+  ATLAS_RETURN_IF_ERROR(ScanAllDisks(ctx, m.get(), array, /*collect=*/false, &drift).WithContext("status"));
+  std::int64_t oldest_change = INT64_MAX;
+  for (const DiskDrift& d : drift) {
+    report->drift.unchanged += d.drift.unchanged;
+    report->drift.added += d.drift.added;
+    report->drift.modified += d.drift.modified;
+    report->drift.deleted += d.drift.deleted;
+    report->drift.moved += d.drift.moved;
+    report->drift.added_bytes += d.drift.added_bytes;
+    report->drift.deleted_bytes += d.drift.deleted_bytes;
+    oldest_change = std::min(oldest_change, d.oldest_change_mtime_ns);
+  }
+  for (Finding& f : CheckScanGuards(config, array, drift, false, false)) findings.push_back(std::move(f));
+
+  if (m) {
+    ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m->ListFindings());
+    for (StoredFinding& sf : stored) findings.push_back(std::move(sf.finding));
+    std::unique_ptr<Cursor<DirtyEntry>> c = m->Dirty(0);
+    std::uint64_t last = ~0ull;
+    for (; c->Valid(); c->Next()) {
+      if (c->value().pos != last) report->positions_unsynced++;
+      last = c->value().pos;
+    }
+    ATLAS_RETURN_IF_ERROR(c->status());
+
+    // Scrub coverage over every block in use.
+    std::uint64_t recent = 0;
+    std::int64_t oldest_verified = INT64_MAX;
+    for (const ArrayDataDisk& d : array.data) {
+      if (!d.record) continue;
+      std::unique_ptr<Cursor<BlockRecord>> b = m->Blocks(d.slot, 0);
+      for (; b->Valid(); b->Next()) {
+        const BlockRecord& r = b->value();
+        if (r.state != BlockState::kSynced) continue;
+        report->blocks++;
+        if (now - r.verified_ns <= 30 * kNsPerDay) recent++;
+        oldest_verified = std::min(oldest_verified, r.verified_ns);
+      }
+      ATLAS_RETURN_IF_ERROR(b->status());
+    }
+    if (report->blocks > 0) {
+      report->verified_pct_30d = 100.0 * static_cast<double>(recent) / static_cast<double>(report->blocks);
+      report->oldest_unverified_days = (now - oldest_verified) / kNsPerDay;
+      if (now - oldest_verified > config.guards.scrub_overdue_after_s * 1'000'000'000) {
+        findings.push_back(MakeFinding(
+            FindingKind::kScrubOverdue, "", "",
+            fmt::format("the oldest block was last verified {} ago, beyond scrub_overdue_after; run "
+                        "`atlas-scrub scrub`",
+                        Age(now - oldest_verified))));
+      }
+    }
+  }
+
+  // Unsynced: changes unprotected for longer than [guards] unsynced_warn_after.
+  // They are unprotected since they were made (mtime), but never longer than
+  // since the last sync; deletions and moves count from the last sync.
+  const std::int64_t last_sync = array.last_sync_ns.value_or(0);
+  std::int64_t since = INT64_MAX;
+  if (report->drift.added + report->drift.modified > 0) since = std::max(oldest_change, last_sync);
+  if (report->drift.deleted + report->drift.moved > 0 || report->positions_unsynced > 0) {
+    since = std::min(since, last_sync);
+  }
+  if (!array.synced_ever) {
+    findings.push_back(MakeFinding(FindingKind::kUnsynced, "", "",
+                                   "the array has never been synced: nothing is protected by parity "
+                                   "yet; run `atlas-scrub sync`"));
+  } else if (since != INT64_MAX && now - since > config.guards.unsynced_warn_after_s * 1'000'000'000) {
+    findings.push_back(MakeFinding(
+        FindingKind::kUnsynced, "", "",
+        fmt::format("{} changed files and {} unsynced positions have been unprotected for {}; run "
+                    "`atlas-scrub sync`",
+                    report->drift.Changes(), report->positions_unsynced, Age(now - since))));
+  }
+  for (Finding& f : SharedFilesystemFindings(array)) findings.push_back(std::move(f));
+  std::stable_sort(findings.begin(), findings.end(),
+                   [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
+  report->health = HealthOf(findings);
+  report->findings = std::move(findings);
+  return Status::Ok();
+}
+
+}  // namespace atlas

@@ -1,0 +1,152 @@
+// diff: drift since the last sync, changing nothing.
+//
+// Metadata only (one parallel walk merge-joined with the manifest), with one
+// exception: a file added on one disk with the size of a file deleted from
+// another is hashed, block by block, to tell a move across disks (same
+// content) from an unrelated add. Candidates are rare, so this costs little.
+#include <map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "atlas/engine.h"
+#include "atlas/hash.h"
+#include "atlas/manifest.h"
+#include "scrub/array.h"
+#include "scrub/drift.h"
+
+namespace atlas {
+namespace {
+
+// The content identity of a file on disk: XXH3-128 over its block hashes.
+Result<Hash128> ContentOf(FileSystem* fs, const std::filesystem::path& path, std::uint64_t size,
+                          std::uint32_t bs) {
+  ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> f, fs->OpenForRead(path));
+  std::vector<std::byte> buf(bs);
+  Hasher128 content;
+  for (std::uint64_t off = 0; off < size; off += bs) {
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(bs, size - off));
+    ATLAS_ASSIGN_OR_RETURN(std::size_t n, f->ReadAt(off, std::span(buf.data(), want)));
+    if (n != want) return Status::IOError("file changed while read: " + path.string());
+    std::byte raw[16];
+    HashBlock(std::span<const std::byte>(buf.data(), want)).ToBytes(raw);
+    content.Update(std::span<const std::byte>(raw, 16));
+  }
+  ClearUpperVectorState();
+  return content.Digest();
+}
+
+}  // namespace
+
+Status RunDiff(const RunContext& ctx, const DiffOptions& options, DiffReport* report) {
+  *report = DiffReport();
+  const Config& config = *ctx.config;
+  ManifestOptions ro;
+  ro.read_only = true;
+  ro.copy_dirs = config.manifest_copies;
+  std::unique_ptr<Manifest> m;
+  Result<std::unique_ptr<Manifest>> opened = OpenManifest(config.manifest, ro);
+  if (opened.ok()) {
+    m = std::move(opened).value();
+  } else if (opened.status().code() != Code::kNotFound) {
+    return opened.status().WithContext("diff");
+  }
+  ATLAS_ASSIGN_OR_RETURN(ArrayView array, LoadArray(ctx, m.get()));
+  std::vector<Finding> problems = CheckDiskGuards(array);
+  for (Finding& f : SharedFilesystemFindings(array)) problems.push_back(std::move(f));
+
+  std::vector<DiskDrift> drift;
+  ATLAS_RETURN_IF_ERROR(ScanAllDisks(ctx, m.get(), array, /*collect=*/true, &drift).WithContext("diff"));
+  for (Finding& f : CheckScanGuards(config, array, drift, false, false)) problems.push_back(std::move(f));
+
+  // Moves across disks: same size, then same content.
+  std::multimap<std::uint64_t, std::pair<std::size_t, const FileRecord*>> deleted_by_size;
+  for (std::size_t i = 0; i < drift.size(); ++i) {
+    for (const FileRecord& rec : drift[i].deleted) {
+      if (rec.content && rec.size > 0) deleted_by_size.emplace(rec.size, std::make_pair(i, &rec));
+    }
+  }
+  std::vector<std::vector<bool>> added_moved(drift.size());
+  std::vector<std::vector<bool>> deleted_moved(drift.size());
+  for (std::size_t i = 0; i < drift.size(); ++i) {
+    added_moved[i].assign(drift[i].added.size(), false);
+    deleted_moved[i].assign(drift[i].deleted.size(), false);
+  }
+  std::vector<Finding> moves;
+  for (std::size_t i = 0; i < drift.size() && !deleted_by_size.empty(); ++i) {
+    for (std::size_t a = 0; a < drift[i].added.size(); ++a) {
+      const WalkEntry& e = drift[i].added[a];
+      auto [lo, hi] = deleted_by_size.equal_range(e.stat.size);
+      if (lo == hi) continue;
+      Result<Hash128> content = ContentOf(ctx.fs, array.data[i].root / e.rel_path, e.stat.size, config.block_size);
+      if (!content.ok()) continue;  // unreadable now: reported as added
+      for (auto it = lo; it != hi; ++it) {
+        auto [j, rec] = it->second;
+        if (j == i || *rec->content != *content) continue;
+        std::size_t index = static_cast<std::size_t>(rec - drift[j].deleted.data());
+        if (deleted_moved[j][index]) continue;
+        deleted_moved[j][index] = true;
+        added_moved[i][a] = true;
+        Finding f = MakeFinding(FindingKind::kMoved, array.data[i].name, e.rel_path,
+                                fmt::format("moved from {}:{}", array.data[j].name, DisplayPath(rec->path)));
+        f.from = array.data[j].name + ":" + rec->path;
+        moves.push_back(std::move(f));
+        break;
+      }
+    }
+  }
+
+  std::vector<Finding> items;
+  for (std::size_t i = 0; i < drift.size(); ++i) {
+    const std::string& disk = array.data[i].name;
+    DriftCounts& c = report->drift;
+    c.unchanged += drift[i].drift.unchanged;
+    c.moved += drift[i].drift.moved;
+    for (const auto& [rec, e] : drift[i].moved) {
+      Finding f = MakeFinding(FindingKind::kMoved, disk, e.rel_path,
+                              fmt::format("moved from {}", DisplayPath(rec.path)));
+      f.from = disk + ":" + rec.path;
+      items.push_back(std::move(f));
+    }
+    for (const auto& [rec, e] : drift[i].modified) {
+      c.modified++;
+      c.added_bytes += e.stat.size;
+      items.push_back(MakeFinding(FindingKind::kModified, disk, e.rel_path,
+                                  fmt::format("modified: {} -> {} bytes", rec.size, e.stat.size)));
+    }
+    for (std::size_t a = 0; a < drift[i].added.size(); ++a) {
+      if (added_moved[i][a]) continue;
+      const WalkEntry& e = drift[i].added[a];
+      c.added++;
+      c.added_bytes += e.stat.size;
+      items.push_back(MakeFinding(FindingKind::kAdded, disk, e.rel_path,
+                                  fmt::format("added ({} bytes)", e.stat.size)));
+    }
+    for (std::size_t d = 0; d < drift[i].deleted.size(); ++d) {
+      if (deleted_moved[i][d]) continue;
+      const FileRecord& rec = drift[i].deleted[d];
+      c.deleted++;
+      c.deleted_bytes += rec.size;
+      items.push_back(MakeFinding(FindingKind::kDeleted, disk, rec.path, "deleted since the last sync"));
+    }
+  }
+  report->drift.moved += moves.size();
+  for (Finding& f : moves) items.push_back(std::move(f));
+
+  if (m) {
+    std::unique_ptr<Cursor<DirtyEntry>> c = m->Dirty(0);
+    std::uint64_t last = ~0ull;
+    for (; c->Valid(); c->Next()) {
+      if (c->value().pos != last) report->positions_unsynced++;
+      last = c->value().pos;
+    }
+    ATLAS_RETURN_IF_ERROR(c->status());
+  }
+  report->findings = std::move(problems);
+  report->drift_truncated = items.size() > options.max_drift_findings;
+  if (report->drift_truncated) items.resize(options.max_drift_findings);
+  for (Finding& f : items) report->findings.push_back(std::move(f));
+  return Status::Ok();
+}
+
+}  // namespace atlas

@@ -1,0 +1,131 @@
+#include "scrub/drift.h"
+
+#include <algorithm>
+#include <thread>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "atlas/hash.h"
+
+namespace atlas {
+
+std::uint64_t MoveKey(std::string_view path, std::uint64_t size, std::int64_t mtime_ns) {
+  std::string_view base = path;
+  if (std::size_t slash = base.rfind('/'); slash != std::string_view::npos) base.remove_prefix(slash + 1);
+  Hasher128 h;
+  h.Update(std::as_bytes(std::span(base.data(), base.size())));
+  h.Update(std::as_bytes(std::span(&size, 1)));
+  h.Update(std::as_bytes(std::span(&mtime_ns, 1)));
+  return h.Digest().lo;
+}
+
+Status ScanAllDisks(const RunContext& ctx, Manifest* manifest, const ArrayView& array, bool collect,
+                    std::vector<DiskDrift>* out) {
+  out->assign(array.data.size(), DiskDrift());
+  std::vector<Status> statuses(array.data.size());
+  std::vector<std::jthread> threads;
+  for (std::size_t i = 0; i < array.data.size(); ++i) {
+    if (!array.data[i].present) continue;
+    threads.emplace_back([&, i] {
+      DiskDrift& d = (*out)[i];
+      const ArrayDataDisk& disk = array.data[i];
+      statuses[i] = ScanDisk(*ctx.config, ctx.fs, manifest, disk, ctx.stop,
+                             [&](const ScanEvent& ev) -> Status {
+        switch (ev.change) {
+          case ScanChange::kUnchanged:
+            d.drift.unchanged++;
+            break;
+          case ScanChange::kModified:
+            d.drift.modified++;
+            d.drift.added_bytes += ev.entry->stat.size;
+            d.oldest_change_mtime_ns = std::min(d.oldest_change_mtime_ns, ev.entry->stat.mtime_ns);
+            if (collect) d.modified.emplace_back(*ev.record, *ev.entry);
+            break;
+          case ScanChange::kAdded:
+            d.drift.added++;
+            d.drift.added_bytes += ev.entry->stat.size;
+            d.oldest_change_mtime_ns = std::min(d.oldest_change_mtime_ns, ev.entry->stat.mtime_ns);
+            if (collect) d.added.push_back(*ev.entry);
+            d.added_keys.push_back(MoveKey(ev.entry->rel_path, ev.entry->stat.size,
+                                           ev.entry->stat.mtime_ns));
+            break;
+          case ScanChange::kMoved:
+            d.drift.moved++;
+            if (collect) d.moved.emplace_back(*ev.record, *ev.entry);
+            break;
+          case ScanChange::kDeleted:
+            d.drift.deleted++;
+            d.drift.deleted_bytes += ev.record->size;
+            d.deleted.push_back(*ev.record);
+            break;
+        }
+        return Status::Ok();
+      }, &d.totals);
+      d.scanned = statuses[i].ok();
+    });
+  }
+  threads.clear();  // joins
+  for (const Status& s : statuses) ATLAS_RETURN_IF_ERROR(s);
+  return Status::Ok();
+}
+
+std::uint64_t CountLikelyCrossDiskMoves(const ArrayView& array, const std::vector<DiskDrift>& drift) {
+  (void)array;
+  std::vector<std::unordered_set<std::uint64_t>> added(drift.size());
+  for (std::size_t j = 0; j < drift.size(); ++j) {
+    added[j].insert(drift[j].added_keys.begin(), drift[j].added_keys.end());
+  }
+  std::uint64_t moves = 0;
+  for (std::size_t i = 0; i < drift.size(); ++i) {
+    for (const FileRecord& rec : drift[i].deleted) {
+      std::uint64_t key = MoveKey(rec.path, rec.size, rec.mtime_ns);
+      for (std::size_t j = 0; j < drift.size(); ++j) {
+        if (j != i && added[j].count(key) != 0) {
+          ++moves;
+          break;
+        }
+      }
+    }
+  }
+  return moves;
+}
+
+std::vector<Finding> CheckScanGuards(const Config& config, const ArrayView& array,
+                                     const std::vector<DiskDrift>& drift, bool force_empty,
+                                     bool force_delete) {
+  std::vector<Finding> out;
+  std::uint64_t recorded = 0, deleted = 0;
+  for (std::size_t i = 0; i < array.data.size(); ++i) {
+    const ArrayDataDisk& disk = array.data[i];
+    if (!disk.record) continue;
+    recorded += disk.record->files;
+    deleted += drift[i].drift.deleted;
+    if (!force_empty && drift[i].scanned && disk.record->files > 0 && drift[i].totals.files == 0) {
+      out.push_back(MakeFinding(
+          FindingKind::kMissingDisk, disk.name, "",
+          fmt::format("data disk {} is empty: {} held {} files at the last sync and holds none now; "
+                      "is the disk mounted? If the files were really removed, run "
+                      "`atlas-scrub sync --force-empty`",
+                      disk.name, disk.root.string(), disk.record->files)));
+    }
+  }
+  if (!out.empty() || force_delete || deleted == 0) return out;
+  std::uint64_t moves = std::min(deleted, CountLikelyCrossDiskMoves(array, drift));
+  std::uint64_t effective = deleted - moves;
+  double pct = recorded > 0 ? 100.0 * static_cast<double>(effective) / static_cast<double>(recorded) : 0;
+  bool over_count = effective > config.guards.max_deletes;
+  bool over_pct = pct > config.guards.max_deletes_pct;
+  if (over_count || over_pct) {
+    out.push_back(MakeFinding(
+        FindingKind::kMassDelete, "", "",
+        fmt::format("sync refused: {} files were deleted since the last sync ({:.1f}% of {}), above "
+                    "the limit of {} files or {}% ([guards] max_deletes, max_deletes_pct); check "
+                    "with `atlas-scrub diff`, then run `atlas-scrub sync --force-delete` if intended",
+                    effective, pct, recorded, config.guards.max_deletes,
+                    config.guards.max_deletes_pct)));
+  }
+  return out;
+}
+
+}  // namespace atlas

@@ -1,0 +1,69 @@
+#include "scrub/exclude.h"
+
+#include <fnmatch.h>
+
+namespace atlas {
+namespace {
+
+// The path of `p` relative to `root`, if `p` lies strictly inside it.
+std::optional<std::string> RelativeInside(const std::filesystem::path& root,
+                                          const std::filesystem::path& p) {
+  std::filesystem::path r = root.lexically_normal();
+  std::filesystem::path q = p.lexically_normal();
+  std::string rs = r.string();
+  std::string qs = q.string();
+  while (rs.size() > 1 && rs.back() == '/') rs.pop_back();
+  if (qs.size() <= rs.size() + 1 || qs.compare(0, rs.size(), rs) != 0 || qs[rs.size()] != '/') {
+    return std::nullopt;
+  }
+  std::string rel = qs.substr(rs.size() + 1);
+  while (!rel.empty() && rel.back() == '/') rel.pop_back();
+  return rel;
+}
+
+}  // namespace
+
+ExcludeMatcher::ExcludeMatcher(const Config& config, const std::filesystem::path& root) {
+  for (const std::string& raw : config.exclude) {
+    Pattern p;
+    p.glob = raw;
+    if (!p.glob.empty() && p.glob.back() == '/') {
+      p.dir_only = true;
+      p.glob.pop_back();
+    }
+    if (!p.glob.empty() && p.glob.front() == '/') {
+      p.anchored = true;
+      p.glob.erase(0, 1);
+    }
+    if (!p.glob.empty()) patterns_.push_back(std::move(p));
+  }
+  auto add_exact = [&](const std::filesystem::path& p) {
+    if (std::optional<std::string> rel = RelativeInside(root, p)) exact_.push_back(*rel);
+  };
+  add_exact(config.manifest);
+  std::filesystem::path lock = config.manifest;
+  lock += ".lock";
+  add_exact(lock);
+  for (const auto& copy : config.manifest_copies) add_exact(copy);
+  for (const ParityConfig& parity : config.parity) add_exact(parity.path);
+}
+
+bool ExcludeMatcher::Excluded(std::string_view rel_path, bool is_dir) const {
+  for (const std::string& e : exact_) {
+    if (rel_path == e) return true;
+  }
+  std::string path(rel_path);
+  std::string_view base = rel_path;
+  if (std::size_t slash = base.rfind('/'); slash != std::string_view::npos) {
+    base.remove_prefix(slash + 1);
+  }
+  std::string base_s(base);
+  for (const Pattern& p : patterns_) {
+    if (p.dir_only && !is_dir) continue;
+    const std::string& subject = p.anchored ? path : base_s;
+    if (fnmatch(p.glob.c_str(), subject.c_str(), p.anchored ? FNM_PATHNAME : 0) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace atlas

@@ -1,0 +1,37 @@
+// What is not data: `exclude` patterns from the config, plus the manifest, its
+// copies and the parity files when they sit on a data disk.
+//
+// Pattern rules (as SnapRAID's, documented in atlas-scrub.toml(5)):
+//   "*.tmp"         glob on the base name, anywhere on the disk
+//   "/lost+found/"  a leading '/' anchors the glob at the disk root and it
+//                   is matched against the whole relative path
+//   trailing '/'    matches directories only
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "atlas/config.h"
+
+namespace atlas {
+
+class ExcludeMatcher {
+ public:
+  // Builds the matcher for the data disk rooted at `root`.
+  ExcludeMatcher(const Config& config, const std::filesystem::path& root);
+  // True if `rel_path` (relative to the disk root) is not part of the array.
+  bool Excluded(std::string_view rel_path, bool is_dir) const;
+
+ private:
+  struct Pattern {
+    std::string glob;
+    bool anchored = false;
+    bool dir_only = false;
+  };
+  std::vector<Pattern> patterns_;
+  std::vector<std::string> exact_;  // relative paths excluded outright
+};
+
+}  // namespace atlas

@@ -1,0 +1,936 @@
+// sync: bring the manifest and the parity up to date with the data disks.
+//
+// The approach, in four passes:
+//
+//  1. Check (read-only). Take the manifest lock, open the manifest read-only,
+//     probe every disk, and walk all data disks in parallel, merge-joining
+//     each walk with the manifest (scrub/scan.h). The disk and delete guards
+//     are decided here, so a sync that a guard refuses has written nothing:
+//     the manifest is opened read-only and RocksDB's info log is discarded,
+//     which leaves its directory byte-identical. A sync with nothing to do
+//     stops here too, in the time of one metadata walk.
+//  2. Apply. Walk again (the metadata is in the dentry cache) and record each
+//     change: added and modified files get block positions marked dirty,
+//     deleted files' positions are marked deleted-and-dirty, moves just
+//     rename the record. Batches commit every few thousand files; a lost
+//     batch is redone by the next scan, so they need no fsync.
+//  3. Parity. Take the dirty positions in order, a window at a time. For each
+//     position read the block of every data disk there (one reader thread
+//     per disk, all disks at once, hashing on the reader thread, so hashing
+//     uses every core), verify synced blocks against their checksums, hash
+//     new ones, re-stat the file after reading (a file that changed while
+//     read is drift, never corruption), compute all parity levels with ISA-L
+//     and write them. Every few hundred MiB: fdatasync the parity, then
+//     commit the manifest durably (the invariant is written at that line).
+//     A position whose stripe had a read error, a corrupt block or a file
+//     that changed stays dirty, with a finding; the next sync retries it.
+//  4. Finish. Content identities of completed files, moves across disks
+//     (a deleted file's content reappearing elsewhere), disk identities, run
+//     history, then a copy of the manifest into every manifest_copies dir.
+//
+// Parity is recomputed per dirty position from all data disks rather than
+// updated by deltas: a delta needs the old data, which a modified or deleted
+// file no longer has. ec_encode_data_update accumulates each disk's block
+// into the parity as it is verified, so only dirty positions cost I/O.
+//
+// Rejected: SnapRAID's content-file rewrite at every autosave (O(array) per
+// save), its 2 s settle sleep, and hashing on one thread.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "atlas/engine.h"
+#include "atlas/hash.h"
+#include "atlas/manifest.h"
+#include "atlas/parity.h"
+#include "core/crash_point.h"
+#include "scrub/array.h"
+#include "scrub/disk_workers.h"
+#include "scrub/drift.h"
+#include "scrub/extent_map.h"
+#include "scrub/scan.h"
+
+namespace atlas {
+namespace {
+
+// A dirty entry with this slot asks for the parity of a position to be
+// recomputed without any data change (a parity level was added).
+constexpr std::uint16_t kParityOnlySlot = 0xffff;
+// Apply-pass batches: files per commit.
+constexpr std::size_t kApplyBatchFiles = 4096;
+// Parity pass: commit (fdatasync + manifest) after this much parity written.
+constexpr std::uint64_t kCommitParityBytes = 512ull << 20;
+constexpr std::int64_t kCommitIntervalNs = 10'000'000'000;
+// Memory for one window of stripes (data + parity buffers).
+constexpr std::uint64_t kWindowBytes = 32ull << 20;
+
+std::uint64_t BlocksFor(std::uint64_t size, std::uint32_t bs) { return (size + bs - 1) / bs; }
+
+std::string Where(const ArrayDataDisk& d, std::string_view path) {
+  return d.name + ":" + std::string(path);
+}
+
+// Blocks of memory aligned for SIMD and O_DIRECT-friendly.
+struct AlignedBuffer {
+  explicit AlignedBuffer(std::size_t n)
+      : data(static_cast<std::byte*>(std::aligned_alloc(4096, std::max<std::size_t>(4096, (n + 4095) / 4096 * 4096)))) {}
+  ~AlignedBuffer() { std::free(data); }
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  std::byte* data;
+};
+
+// Drift findings, capped, with complete counts beside them.
+class DriftList {
+ public:
+  explicit DriftList(std::size_t max) : max_(max) {}
+  void Add(Finding f) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (items_.size() < max_) {
+      items_.push_back(std::move(f));
+    } else {
+      truncated_ = true;
+    }
+  }
+  // Removes an added/deleted finding that turned out to be half of a move.
+  void Remove(FindingKind kind, const std::string& disk, const std::string& path) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = std::find_if(items_.begin(), items_.end(), [&](const Finding& f) {
+      return f.kind == kind && f.disk == disk && f.path == path;
+    });
+    if (it != items_.end()) items_.erase(it);
+  }
+  std::vector<Finding> Take() { return std::move(items_); }
+  bool truncated() const { return truncated_; }
+
+ private:
+  std::mutex mu_;
+  std::size_t max_;
+  std::vector<Finding> items_;
+  bool truncated_ = false;
+};
+
+class Syncer {
+ public:
+  Syncer(const RunContext& ctx, const SyncOptions& options, SyncReport* report)
+      : ctx_(ctx), config_(*ctx.config), options_(options), report_(report),
+        drift_list_(options.max_drift_findings) {}
+
+  Status Run();
+
+ private:
+  Status Check(bool* nothing_to_do);
+  Status Apply();
+  Status ApplyDisk(std::size_t di);
+  Status WriteParity();
+  Status Finish();
+  Status CommitApply(ManifestBatch* batch, std::size_t di, bool final_batch, const ScanTotals* totals);
+  Status CommitParity(ManifestBatch* batch);
+
+  const RunContext& ctx_;
+  const Config& config_;
+  const SyncOptions& options_;
+  SyncReport* report_;
+
+  std::unique_ptr<Manifest> m_;
+  ArrayView array_;
+  std::vector<ExtentMap> free_maps_;      // by array_.data index
+  std::atomic<std::uint64_t> next_file_id_{1};
+  std::mutex commit_mu_;                  // serializes commits of the apply pass
+  std::mutex findings_mu_;
+  std::vector<Finding> problems_;         // REQUIRES: findings_mu_ held
+  DriftList drift_list_;
+  std::vector<std::vector<std::uint64_t>> added_ids_;  // by data index
+  std::vector<std::uint64_t> touched_ids_;             // files whose blocks were synced
+  std::vector<std::unique_ptr<WritableFile>> parity_files_;
+  std::int64_t start_ns_ = 0;
+  std::int64_t now_ns_ = 0;
+
+  void Problem(Finding f) {
+    std::lock_guard<std::mutex> lock(findings_mu_);
+    problems_.push_back(std::move(f));
+  }
+};
+
+Status Syncer::Run() {
+  start_ns_ = ctx_.clock->NowUnixNanos();
+  now_ns_ = start_ns_;
+  std::int64_t t0 = ctx_.clock->MonotonicNanos();
+  ATLAS_RETURN_IF_ERROR(EngineSelfTest());
+  ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<ManifestLock> lock, ManifestLock::Acquire(config_.manifest));
+
+  bool nothing_to_do = false;
+  Status s = Check(&nothing_to_do);
+  if (s.ok() && !nothing_to_do) {
+    s = Apply();
+    if (s.ok()) s = WriteParity();
+    if (s.ok() || s.code() == Code::kCancelled) {
+      Status f = Finish();
+      if (s.ok()) s = f;
+    }
+  }
+  report_->nothing_to_do = nothing_to_do;
+  {
+    std::lock_guard<std::mutex> guard(findings_mu_);
+    std::vector<Finding> findings = std::move(problems_);
+    for (Finding& f : drift_list_.Take()) findings.push_back(std::move(f));
+    report_->findings = std::move(findings);
+  }
+  report_->drift_truncated = drift_list_.truncated();
+  report_->seconds = static_cast<double>(ctx_.clock->MonotonicNanos() - t0) / 1e9;
+  return s;
+}
+
+Status Syncer::Check(bool* nothing_to_do) {
+  ManifestOptions ro;
+  ro.read_only = true;
+  ro.copy_dirs = config_.manifest_copies;
+  std::unique_ptr<Manifest> existing;
+  Result<std::unique_ptr<Manifest>> opened = OpenManifest(config_.manifest, ro);
+  if (opened.ok()) {
+    existing = std::move(opened).value();
+  } else if (opened.status().code() != Code::kNotFound) {
+    return opened.status();
+  }
+  ATLAS_ASSIGN_OR_RETURN(array_, LoadArray(ctx_, existing.get()));
+  for (Finding& f : SharedFilesystemFindings(array_)) Problem(std::move(f));
+  std::vector<Finding> guards = CheckDiskGuards(array_);
+  if (!array_.orphans.empty()) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: data disk {} is in the manifest but not in the config; put its [[data]] entry back "
+        "(removing a disk from the array is not supported yet)",
+        config_.source.string(), array_.orphans.front().name));
+  }
+  if (!guards.empty()) {
+    std::string first = guards.front().message;
+    for (Finding& f : guards) Problem(std::move(f));
+    return Status::FailedPrecondition("sync refused: " + first);
+  }
+
+  std::vector<DiskDrift> drift;
+  ATLAS_RETURN_IF_ERROR(ScanAllDisks(ctx_, existing.get(), array_, /*collect=*/false, &drift));
+  for (const DiskDrift& d : drift) {
+    report_->drift.unchanged += d.drift.unchanged;
+  }
+  std::vector<Finding> scan_guards =
+      CheckScanGuards(config_, array_, drift, options_.force_empty, options_.force_delete);
+  if (!scan_guards.empty()) {
+    std::string first = scan_guards.front().message;
+    for (Finding& f : scan_guards) Problem(std::move(f));
+    for (const DiskDrift& d : drift) {
+      report_->drift.added += d.drift.added;
+      report_->drift.modified += d.drift.modified;
+      report_->drift.deleted += d.drift.deleted;
+      report_->drift.moved += d.drift.moved;
+    }
+    return Status::FailedPrecondition(first.rfind("sync refused", 0) == 0 ? first
+                                                                          : "sync refused: " + first);
+  }
+
+  std::uint64_t changes = 0;
+  for (const DiskDrift& d : drift) changes += d.drift.Changes();
+  bool dirty = false;
+  bool records_stale = !array_.synced_ever;
+  if (existing) {
+    std::unique_ptr<Cursor<DirtyEntry>> c = existing->Dirty(0);
+    dirty = c->Valid();
+    ATLAS_RETURN_IF_ERROR(c->status());
+  }
+  for (const ArrayDataDisk& d : array_.data) {
+    if (!d.record || !d.identity || d.record->path != d.root.string() ||
+        d.record->identity.uuid != d.identity->uuid ||
+        d.record->identity.is_mount_point != d.identity->is_mount_point ||
+        d.record->identity.device != d.identity->device) {
+      records_stale = true;
+    }
+  }
+  for (const ArrayParity& p : array_.parity) {
+    if (!p.record || p.record->path != p.path.string()) records_stale = true;
+  }
+  *nothing_to_do = changes == 0 && !dirty && !records_stale;
+  return Status::Ok();
+}
+
+Status Syncer::Apply() {
+  // Reopen read-write. The lock is held, so nothing changed since Check.
+  ManifestOptions rw;
+  rw.create_if_missing = true;
+  rw.copy_dirs = config_.manifest_copies;
+  ATLAS_ASSIGN_OR_RETURN(m_, OpenManifest(config_.manifest, rw));
+  bool first_sync = !array_.synced_ever;
+  ATLAS_ASSIGN_OR_RETURN(array_, LoadArray(ctx_, m_.get()));
+  next_file_id_ = array_.next_file_id;
+
+  free_maps_.resize(array_.data.size());
+  added_ids_.resize(array_.data.size());
+  std::uint64_t max_next = 0;
+  for (std::size_t i = 0; i < array_.data.size(); ++i) {
+    const ArrayDataDisk& d = array_.data[i];
+    std::vector<Extent> stored;
+    if (d.record) ATLAS_ASSIGN_OR_RETURN(stored, m_->FreeExtents(d.slot));
+    free_maps_[i].Load(stored, d.record ? d.record->next_pos : 0);
+    max_next = std::max(max_next, free_maps_[i].next_pos());
+  }
+
+  // Array-wide records: block size, parity levels, and a parity level that
+  // is new on an array that already has data needs every position recomputed.
+  std::unique_ptr<ManifestBatch> batch = m_->NewBatch();
+  batch->PutMeta("block_size", std::to_string(config_.block_size));
+  batch->PutMeta("parity_levels", std::to_string(config_.parity.size()));
+  if (first_sync) batch->PutMeta("first_sync_ns", std::to_string(start_ns_));
+  batch->PutMeta("last_sync_start_ns", std::to_string(start_ns_));
+  bool new_level = false;
+  for (const ArrayParity& p : array_.parity) {
+    if (!p.record) new_level = true;
+    DiskRecord r = p.record.value_or(DiskRecord());
+    r.name = p.name;
+    r.role = DiskRole::kParity;
+    r.index = static_cast<std::uint16_t>(p.level);
+    r.path = p.path.string();
+    if (p.identity) r.identity = ToRecord(*p.identity);
+    batch->PutDisk(r);
+  }
+  if (new_level && !first_sync) {
+    for (std::uint64_t pos = 0; pos < max_next; ++pos) batch->MarkDirty(pos, kParityOnlySlot);
+  }
+  ATLAS_RETURN_IF_ERROR(m_->Commit(*batch, /*durable=*/false));
+
+  ctx_.progress->BeginPhase("scan", 0);
+  std::vector<Status> statuses(array_.data.size());
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t i = 0; i < array_.data.size(); ++i) {
+      threads.emplace_back([this, i, &statuses] { statuses[i] = ApplyDisk(i); });
+    }
+  }
+  ctx_.progress->EndPhase();
+  for (const Status& s : statuses) ATLAS_RETURN_IF_ERROR(s);
+  return Status::Ok();
+}
+
+Status Syncer::CommitApply(ManifestBatch* batch, std::size_t di, bool final_batch,
+                           const ScanTotals* totals) {
+  const ArrayDataDisk& d = array_.data[di];
+  free_maps_[di].Flush(d.slot, batch);
+  DiskRecord r = d.record.value_or(DiskRecord());
+  r.name = d.name;
+  r.role = DiskRole::kData;
+  r.index = d.slot;
+  r.path = d.root.string();
+  if (d.identity) r.identity = ToRecord(*d.identity);
+  r.next_pos = free_maps_[di].next_pos();
+  if (final_batch) {
+    r.files = totals->files;
+    r.bytes = totals->bytes;
+  }
+  std::lock_guard<std::mutex> lock(commit_mu_);
+  batch->PutDisk(r);
+  batch->PutMeta("next_file_id", std::to_string(next_file_id_.load()));
+  // Not durable: a lost apply batch is found again by the next scan, and the
+  // WAL is sequential, so a later durable commit makes this one durable too.
+  ATLAS_RETURN_IF_ERROR(m_->Commit(*batch, /*durable=*/false));
+  ATLAS_CRASH_POINT("sync.apply.after_commit");
+  return Status::Ok();
+}
+
+Status Syncer::ApplyDisk(std::size_t di) {
+  const ArrayDataDisk& disk = array_.data[di];
+  ExtentMap& fm = free_maps_[di];
+  const std::uint32_t bs = config_.block_size;
+  std::unique_ptr<ManifestBatch> batch = m_->NewBatch();
+  std::size_t files_in_batch = 0;
+  DriftCounts counts;
+
+  auto mark_deleted = [&](std::uint64_t pos) -> Status {
+    ATLAS_ASSIGN_OR_RETURN(std::optional<BlockRecord> old, m_->GetBlock(disk.slot, pos));
+    BlockRecord b;
+    b.slot = disk.slot;
+    b.pos = pos;
+    b.state = BlockState::kDeleted;
+    if (old) b.hash = old->hash;
+    batch->PutBlock(b);
+    batch->MarkDirty(pos, disk.slot);
+    return Status::Ok();
+  };
+  auto put_dirty_blocks = [&](const FileRecord& rec) {
+    std::uint64_t index = 0;
+    for (const Extent& e : rec.extents) {
+      for (std::uint64_t i = 0; i < e.count; ++i, ++index) {
+        BlockRecord b;
+        b.slot = disk.slot;
+        b.pos = e.start + i;
+        b.state = BlockState::kDirty;
+        b.file_id = rec.file_id;
+        b.file_block = index;
+        batch->PutBlock(b);
+        batch->MarkDirty(b.pos, disk.slot);
+      }
+    }
+  };
+  auto fill_from_stat = [&](FileRecord* rec, const WalkEntry& e) {
+    rec->slot = disk.slot;
+    rec->path = e.rel_path;
+    rec->size = e.stat.size;
+    rec->mtime_ns = e.stat.mtime_ns;
+    rec->inode = e.stat.inode;
+    rec->mode = e.stat.mode;
+    rec->uid = e.stat.uid;
+    rec->gid = e.stat.gid;
+  };
+  auto drift = [&](FindingKind kind, const std::string& path, std::string msg) {
+    drift_list_.Add(MakeFinding(kind, disk.name, path, std::move(msg)));
+  };
+
+  ScanTotals totals;
+  Status s = ScanDisk(config_, ctx_.fs, m_.get(), disk, ctx_.stop, [&](const ScanEvent& ev) -> Status {
+    switch (ev.change) {
+      case ScanChange::kUnchanged: {
+        const FileRecord& old = *ev.record;
+        const FileStat& st = ev.entry->stat;
+        if (old.inode != st.inode || old.mode != st.mode || old.uid != st.uid || old.gid != st.gid) {
+          FileRecord rec = old;
+          fill_from_stat(&rec, *ev.entry);
+          batch->DeleteFile(old);
+          batch->PutFile(rec);
+        }
+        return Status::Ok();
+      }
+      case ScanChange::kModified: {
+        FileRecord rec = *ev.record;
+        const std::uint64_t old_n = rec.BlockCount();
+        const std::uint64_t new_n = BlocksFor(ev.entry->stat.size, bs);
+        // Keep the file's positions (no parity growth for in-place edits);
+        // free what it no longer needs, take more if it grew.
+        std::vector<Extent> kept;
+        std::uint64_t index = 0;
+        for (const Extent& e : rec.extents) {
+          for (std::uint64_t i = 0; i < e.count; ++i, ++index) {
+            std::uint64_t pos = e.start + i;
+            if (index < new_n) {
+              if (!kept.empty() && kept.back().start + kept.back().count == pos) {
+                kept.back().count++;
+              } else {
+                kept.push_back({pos, 1});
+              }
+            } else {
+              ATLAS_RETURN_IF_ERROR(mark_deleted(pos));
+            }
+          }
+        }
+        if (new_n > old_n) {
+          for (const Extent& e : fm.Allocate(new_n - old_n)) kept.push_back(e);
+        }
+        batch->DeleteFile(rec);
+        fill_from_stat(&rec, *ev.entry);
+        rec.extents = std::move(kept);
+        rec.content.reset();
+        if (new_n == 0) rec.content = Hasher128().Digest();
+        put_dirty_blocks(rec);
+        batch->PutFile(rec);
+        counts.modified++;
+        counts.added_bytes += rec.size;
+        drift(FindingKind::kModified, rec.path,
+              fmt::format("modified since the last sync ({} bytes)", rec.size));
+        break;
+      }
+      case ScanChange::kAdded: {
+        FileRecord rec;
+        fill_from_stat(&rec, *ev.entry);
+        rec.file_id = next_file_id_.fetch_add(1);
+        rec.extents = fm.Allocate(BlocksFor(rec.size, bs));
+        if (rec.size == 0) rec.content = Hasher128().Digest();
+        put_dirty_blocks(rec);
+        batch->PutFile(rec);
+        added_ids_[di].push_back(rec.file_id);
+        counts.added++;
+        counts.added_bytes += rec.size;
+        drift(FindingKind::kAdded, rec.path, fmt::format("added ({} bytes)", rec.size));
+        break;
+      }
+      case ScanChange::kMoved: {
+        const FileRecord& old = *ev.record;
+        FileRecord rec = old;
+        fill_from_stat(&rec, *ev.entry);
+        batch->DeleteFile(old);
+        batch->PutFile(rec);
+        counts.moved++;
+        Finding f = MakeFinding(FindingKind::kMoved, disk.name, rec.path,
+                                fmt::format("moved from {}", DisplayPath(old.path)));
+        f.from = Where(disk, old.path);
+        drift_list_.Add(std::move(f));
+        break;
+      }
+      case ScanChange::kDeleted: {
+        const FileRecord& old = *ev.record;
+        for (const Extent& e : old.extents) {
+          for (std::uint64_t i = 0; i < e.count; ++i) ATLAS_RETURN_IF_ERROR(mark_deleted(e.start + i));
+        }
+        batch->DeleteFile(old);
+        if (old.content && old.size > 0) batch->PutDeletedContent(*old.content, Where(disk, old.path));
+        counts.deleted++;
+        counts.deleted_bytes += old.size;
+        drift(FindingKind::kDeleted, old.path, "deleted since the last sync");
+        break;
+      }
+    }
+    if (++files_in_batch >= kApplyBatchFiles) {
+      ATLAS_RETURN_IF_ERROR(CommitApply(batch.get(), di, false, nullptr));
+      batch = m_->NewBatch();
+      files_in_batch = 0;
+    }
+    return Status::Ok();
+  }, &totals);
+  if (!s.ok()) {
+    if (s.code() == Code::kCancelled) {
+      // Keep what was scanned; positions recorded so far are dirty and the
+      // next sync goes on from there.
+      ATLAS_RETURN_IF_ERROR(CommitApply(batch.get(), di, false, nullptr));
+    }
+    return s;
+  }
+  ATLAS_RETURN_IF_ERROR(CommitApply(batch.get(), di, true, &totals));
+  std::lock_guard<std::mutex> lock(findings_mu_);
+  report_->drift.added += counts.added;
+  report_->drift.modified += counts.modified;
+  report_->drift.deleted += counts.deleted;
+  report_->drift.moved += counts.moved;
+  report_->drift.added_bytes += counts.added_bytes;
+  report_->drift.deleted_bytes += counts.deleted_bytes;
+  return Status::Ok();
+}
+
+// What one reader thread found for one block.
+struct BlockRead {
+  enum class Outcome : std::uint8_t { kNone, kOk, kFailed } outcome = Outcome::kNone;
+  std::optional<BlockRecord> rec;  // the block at this (slot, position), if any
+  Hash128 hash;
+  std::uint64_t bytes = 0;
+};
+
+// Reads blocks of one data disk, keeping the current file open.
+class BlockReader {
+ public:
+  BlockReader(const RunContext& ctx, Manifest* m, const ArrayDataDisk& disk, std::uint32_t bs)
+      : ctx_(ctx), m_(m), disk_(disk), bs_(bs) {}
+
+  // Reads rec's block into buf (bs bytes, zero-padded) and checks it.
+  // Problems go to `report` as findings; the stripe is then skipped.
+  void Read(BlockRead* out, std::byte* buf, const std::function<void(Finding)>& report) {
+    std::memset(buf, 0, bs_);
+    const BlockRecord& rec = *out->rec;
+    out->outcome = BlockRead::Outcome::kFailed;
+    if (rec.file_id != file_id_) {
+      file_.reset();
+      handle_.reset();
+      file_id_ = rec.file_id;
+      Result<std::optional<FileRecord>> f = m_->GetFileById(rec.file_id);
+      if (!f.ok() || !*f) {
+        report(MakeFinding(FindingKind::kModified, disk_.name, "",
+                           fmt::format("block {} belongs to no recorded file; it is retried by the "
+                                       "next sync", rec.pos)));
+        return;
+      }
+      file_ = std::move(**f);
+      Result<std::unique_ptr<RandomAccessFile>> h = ctx_.fs->OpenForRead(disk_.root / file_->path);
+      if (!h.ok()) {
+        open_error_ = h.status();
+      } else {
+        handle_ = std::move(h).value();
+        open_error_ = Status::Ok();
+      }
+    }
+    if (!file_) return;
+    const std::uint64_t offset = rec.file_block * bs_;
+    if (!handle_) {
+      Changed(open_error_.code() == Code::kNotFound, open_error_, offset, report);
+      return;
+    }
+    const std::uint64_t want = offset < file_->size ? std::min<std::uint64_t>(bs_, file_->size - offset) : 0;
+    std::uint64_t got = 0;
+    while (got < want) {
+      Result<std::size_t> n = handle_->ReadAt(offset + got, std::span(buf + got, want - got));
+      if (!n.ok()) {
+        Finding f = MakeFinding(FindingKind::kReadError, disk_.name, file_->path,
+                                fmt::format("read error at byte {}: {}", offset + got, n.status().ToString()));
+        f.offset = offset + got;
+        report(std::move(f));
+        return;
+      }
+      if (*n == 0) break;
+      got += *n;
+    }
+    // Re-stat after reading: a file that changed while read is drift.
+    Result<FileStat> st = ctx_.fs->Stat(disk_.root / file_->path);
+    bool changed = !st.ok() || st->size != file_->size || st->mtime_ns != file_->mtime_ns ||
+                   st->inode != file_->inode || got < want;
+    if (changed) {
+      Changed(true, st.status(), offset, report);
+      return;
+    }
+    out->hash = HashBlock(std::span<const std::byte>(buf, want));
+    out->bytes = want;
+    if (rec.state == BlockState::kSynced && rec.hash && *rec.hash != out->hash) {
+      Finding f = MakeFinding(
+          FindingKind::kSilentCorruption, disk_.name, file_->path,
+          fmt::format("block {} (bytes {}..{}) no longer matches its checksum while the file's "
+                      "size and mtime are unchanged; repair with `atlas-scrub fix`",
+                      rec.file_block, offset, offset + want));
+      f.offset = offset;
+      report(std::move(f));
+      return;
+    }
+    out->outcome = BlockRead::Outcome::kOk;
+  }
+
+ private:
+  void Changed(bool is_drift, const Status& why, std::uint64_t offset,
+               const std::function<void(Finding)>& report) {
+    if (is_drift) {
+      report(MakeFinding(FindingKind::kModified, disk_.name, file_->path,
+                         "changed while being synced; the next sync picks it up"));
+    } else {
+      Finding f = MakeFinding(FindingKind::kReadError, disk_.name, file_->path,
+                              fmt::format("cannot open for reading: {}", why.ToString()));
+      f.offset = offset;
+      report(std::move(f));
+    }
+  }
+
+  const RunContext& ctx_;
+  Manifest* m_;
+  const ArrayDataDisk& disk_;
+  std::uint32_t bs_;
+  std::uint64_t file_id_ = 0;
+  std::optional<FileRecord> file_;
+  std::unique_ptr<RandomAccessFile> handle_;
+  Status open_error_;
+};
+
+Status Syncer::CommitParity(ManifestBatch* batch) {
+  for (const std::unique_ptr<WritableFile>& p : parity_files_) {
+    ATLAS_RETURN_IF_ERROR(p->Sync().WithContext("sync parity"));
+  }
+  ATLAS_CRASH_POINT("sync.parity.after_fsync");
+  // Invariant: parity at P is fdatasync'ed (above) before the manifest marks
+  // any block at P synced (this commit, with its WAL fsync'ed). A crash
+  // between the two leaves P dirty, and the next sync recomputes it.
+  for (std::size_t i = 0; i < free_maps_.size(); ++i) free_maps_[i].Flush(array_.data[i].slot, batch);
+  ATLAS_RETURN_IF_ERROR(m_->Commit(*batch, /*durable=*/true));
+  ATLAS_CRASH_POINT("sync.parity.after_commit");
+  return Status::Ok();
+}
+
+Status Syncer::WriteParity() {
+  const std::uint32_t bs = config_.block_size;
+  const std::size_t levels = config_.parity.size();
+  const std::size_t ndata = array_.data.size();
+  ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<ParityCodec> codec, ParityCodec::Create(static_cast<int>(levels)));
+
+  std::uint64_t max_next = 0;
+  for (const ExtentMap& fm : free_maps_) max_next = std::max(max_next, fm.next_pos());
+  for (const ArrayParity& p : array_.parity) {
+    ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f,
+                           ctx_.fs->OpenForWrite(p.path, OpenMode::kCreate, 0600));
+    Result<FileStat> st = ctx_.fs->Stat(p.path);
+    if (st.ok() && st->size < max_next * bs) {
+      ATLAS_RETURN_IF_ERROR(f->Truncate(max_next * bs).WithContext("grow parity " + p.path.string()));
+    }
+    parity_files_.push_back(std::move(f));
+  }
+
+  // Count the work for progress.
+  std::uint64_t dirty_positions = 0;
+  {
+    std::unique_ptr<Cursor<DirtyEntry>> c = m_->Dirty(0);
+    std::uint64_t last = ~0ull;
+    for (; c->Valid(); c->Next()) {
+      if (c->value().pos != last) ++dirty_positions;
+      last = c->value().pos;
+    }
+    ATLAS_RETURN_IF_ERROR(c->status());
+  }
+  ctx_.progress->BeginPhase("hash+parity", dirty_positions * bs * std::max<std::size_t>(1, ndata));
+
+  const std::size_t window = std::max<std::uint64_t>(1, kWindowBytes / (static_cast<std::uint64_t>(ndata + levels) * bs));
+  AlignedBuffer data(window * ndata * bs);
+  AlignedBuffer parity(window * levels * bs);
+  std::size_t threads = config_.io_threads > 0 ? std::min<std::size_t>(config_.io_threads, ndata) : ndata;
+  DiskWorkers workers(threads);
+  std::vector<BlockReader> readers;
+  readers.reserve(ndata);
+  for (const ArrayDataDisk& d : array_.data) readers.emplace_back(ctx_, m_.get(), d, bs);
+
+  std::unique_ptr<Cursor<DirtyEntry>> cursor = m_->Dirty(0);
+  std::unique_ptr<ManifestBatch> batch = m_->NewBatch();
+  std::uint64_t pending_bytes = 0;
+  std::int64_t last_commit = ctx_.clock->MonotonicNanos();
+  std::set<std::uint64_t> touched;
+
+  struct Stripe {
+    std::uint64_t pos;
+    std::vector<std::uint16_t> dirty_slots;
+  };
+  std::vector<Stripe> stripes;
+  std::vector<BlockRead> reads(window * ndata);
+
+  while (true) {
+    // Gather the next window of dirty positions.
+    stripes.clear();
+    while (cursor->Valid() && stripes.size() <= window) {
+      const DirtyEntry& e = cursor->value();
+      if (stripes.empty() || stripes.back().pos != e.pos) {
+        if (stripes.size() == window) break;
+        stripes.push_back({e.pos, {}});
+      }
+      stripes.back().dirty_slots.push_back(e.slot);
+      cursor->Next();
+    }
+    ATLAS_RETURN_IF_ERROR(cursor->status());
+    if (stripes.empty()) break;
+
+    // Look up every disk's block at each position, then read them, one
+    // worker per disk, all disks at once.
+    for (std::size_t w = 0; w < stripes.size(); ++w) {
+      for (std::size_t di = 0; di < ndata; ++di) {
+        BlockRead& r = reads[w * ndata + di];
+        r = BlockRead();
+        ATLAS_ASSIGN_OR_RETURN(r.rec, m_->GetBlock(array_.data[di].slot, stripes[w].pos));
+      }
+    }
+    for (std::size_t di = 0; di < ndata; ++di) {
+      workers.Submit(di, [&, di] {
+        for (std::size_t w = 0; w < stripes.size(); ++w) {
+          BlockRead& r = reads[w * ndata + di];
+          if (!r.rec || r.rec->state == BlockState::kDeleted) continue;
+          readers[di].Read(&r, data.data + (w * ndata + di) * bs, [&](Finding f) { Problem(std::move(f)); });
+          ctx_.progress->Advance(bs);
+        }
+        ClearUpperVectorState();
+      });
+    }
+    workers.Wait();
+
+    now_ns_ = ctx_.clock->NowUnixNanos();
+    for (std::size_t w = 0; w < stripes.size(); ++w) {
+      const Stripe& stripe = stripes[w];
+      bool failed = false;
+      std::vector<int> slots;
+      std::vector<const std::byte*> ptrs;
+      for (std::size_t di = 0; di < ndata; ++di) {
+        const BlockRead& r = reads[w * ndata + di];
+        if (r.outcome == BlockRead::Outcome::kFailed) failed = true;
+        if (r.outcome == BlockRead::Outcome::kOk) {
+          slots.push_back(array_.data[di].slot);
+          ptrs.push_back(data.data + (w * ndata + di) * bs);
+        }
+      }
+      if (failed) {
+        report_->positions_left++;
+        continue;
+      }
+      std::vector<std::byte*> out(levels);
+      for (std::size_t l = 0; l < levels; ++l) out[l] = parity.data + (w * levels + l) * bs;
+      if (slots.empty()) {
+        for (std::byte* p : out) std::memset(p, 0, bs);
+      } else {
+        codec->Encode(slots, ptrs.data(), out.data(), bs);
+      }
+      for (std::size_t l = 0; l < levels; ++l) {
+        ATLAS_RETURN_IF_ERROR(parity_files_[l]->WriteAt(stripe.pos * bs, std::span<const std::byte>(out[l], bs))
+                                  .WithContext(fmt::format("write parity {} at position {}",
+                                                           array_.parity[l].name, stripe.pos)));
+      }
+      ATLAS_CRASH_POINT("sync.parity.after_write");
+      for (std::size_t di = 0; di < ndata; ++di) {
+        const BlockRead& r = reads[w * ndata + di];
+        if (!r.rec) continue;
+        BlockRecord b = *r.rec;
+        if (b.state == BlockState::kDeleted) {
+          batch->DeleteBlock(b.slot, b.pos);
+          free_maps_[di].Free(b.pos);
+        } else if (b.state == BlockState::kDirty) {
+          b.state = BlockState::kSynced;
+          b.hash = r.hash;
+          b.verified_ns = now_ns_;
+          batch->PutBlock(b);
+          touched.insert(b.file_id);
+          report_->bytes_hashed += r.bytes;
+        }
+      }
+      for (std::uint16_t slot : stripe.dirty_slots) batch->ClearDirty(stripe.pos, slot);
+      report_->positions_synced++;
+      pending_bytes += static_cast<std::uint64_t>(levels) * bs;
+    }
+    ClearUpperVectorState();
+
+    std::int64_t mono = ctx_.clock->MonotonicNanos();
+    bool stop = ctx_.stop.stop_requested();
+    if (pending_bytes >= kCommitParityBytes || mono - last_commit >= kCommitIntervalNs || stop) {
+      ATLAS_RETURN_IF_ERROR(CommitParity(batch.get()));
+      batch = m_->NewBatch();
+      pending_bytes = 0;
+      last_commit = mono;
+    }
+    if (stop) {
+      touched_ids_.assign(touched.begin(), touched.end());
+      ctx_.progress->EndPhase();
+      return Status::Cancelled("sync interrupted; the next sync resumes where this one stopped");
+    }
+  }
+  ATLAS_RETURN_IF_ERROR(CommitParity(batch.get()));
+  touched_ids_.assign(touched.begin(), touched.end());
+  ctx_.progress->EndPhase();
+  return Status::Ok();
+}
+
+Status Syncer::Finish() {
+  if (!m_) return Status::Ok();
+  std::unique_ptr<ManifestBatch> batch = m_->NewBatch();
+  std::map<std::uint64_t, Hash128> contents;
+  // Content identity of every file whose last blocks were synced now.
+  for (std::uint64_t id : touched_ids_) {
+    ATLAS_ASSIGN_OR_RETURN(std::optional<FileRecord> rec, m_->GetFileById(id));
+    if (!rec || rec->content) continue;
+    Hasher128 h;
+    bool complete = true;
+    for (std::uint64_t i = 0; i < rec->BlockCount() && complete; ++i) {
+      ATLAS_ASSIGN_OR_RETURN(std::optional<BlockRecord> b, m_->GetBlock(rec->slot, rec->PositionOf(i)));
+      if (!b || b->state != BlockState::kSynced || !b->hash || b->file_id != id) {
+        complete = false;
+        break;
+      }
+      std::byte raw[16];
+      b->hash->ToBytes(raw);
+      h.Update(std::span<const std::byte>(raw, 16));
+    }
+    if (!complete) continue;
+    rec->content = h.Digest();
+    contents[id] = *rec->content;
+    batch->PutFile(*rec);
+    if (batch->Count() >= 3 * kApplyBatchFiles) {
+      ATLAS_RETURN_IF_ERROR(m_->Commit(*batch, false));
+      batch = m_->NewBatch();
+    }
+  }
+
+  // A deleted file whose content reappeared on another disk was moved.
+  for (std::size_t di = 0; di < added_ids_.size(); ++di) {
+    for (std::uint64_t id : added_ids_[di]) {
+      auto it = contents.find(id);
+      if (it == contents.end()) continue;
+      ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> from, m_->GetDeletedContent(it->second));
+      if (!from) continue;
+      ATLAS_ASSIGN_OR_RETURN(std::optional<FileRecord> rec, m_->GetFileById(id));
+      if (!rec) continue;
+      std::size_t colon = from->find(':');
+      std::string from_disk = from->substr(0, colon);
+      std::string from_path = colon == std::string::npos ? "" : from->substr(colon + 1);
+      drift_list_.Remove(FindingKind::kAdded, array_.data[di].name, rec->path);
+      drift_list_.Remove(FindingKind::kDeleted, from_disk, from_path);
+      Finding f = MakeFinding(FindingKind::kMoved, array_.data[di].name, rec->path,
+                              fmt::format("moved from {}:{}", from_disk, DisplayPath(from_path)));
+      f.from = *from;
+      drift_list_.Add(std::move(f));
+      batch->DeleteDeletedContent(it->second);
+      report_->drift.added--;
+      report_->drift.deleted--;
+      report_->drift.moved++;
+    }
+  }
+  ATLAS_ASSIGN_OR_RETURN(std::vector<Hash128> leftovers, m_->ListDeletedContent());
+  for (const Hash128& h : leftovers) batch->DeleteDeletedContent(h);
+
+  // Findings that only a sync can clear, and the problems this sync found.
+  ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m_->ListFindings());
+  for (const StoredFinding& sf : stored) {
+    if (sf.finding.kind == FindingKind::kMissingDisk || sf.finding.kind == FindingKind::kMassDelete) {
+      batch->DeleteFinding(sf.finding);
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(findings_mu_);
+    for (const Finding& f : problems_) {
+      if (f.severity < Severity::kWarning) continue;
+      StoredFinding sf;
+      sf.finding = f;
+      sf.first_seen_ns = start_ns_;
+      sf.last_seen_ns = start_ns_;
+      for (const StoredFinding& old : stored) {
+        if (old.finding.kind == f.kind && old.finding.disk == f.disk && old.finding.path == f.path) {
+          sf.first_seen_ns = old.first_seen_ns;
+        }
+      }
+      batch->PutFinding(sf);
+    }
+  }
+
+  for (const ArrayParity& p : array_.parity) {
+    DiskRecord r = p.record.value_or(DiskRecord());
+    r.name = p.name;
+    r.role = DiskRole::kParity;
+    r.index = static_cast<std::uint16_t>(p.level);
+    r.path = p.path.string();
+    if (p.identity) r.identity = ToRecord(*p.identity);
+    Result<FileStat> st = ctx_.fs->Stat(p.path);
+    if (st.ok()) r.parity_size = st->size;
+    batch->PutDisk(r);
+  }
+  // Count what is still dirty (interrupted, or stripes with errors).
+  std::uint64_t left = 0;
+  {
+    std::unique_ptr<Cursor<DirtyEntry>> c = m_->Dirty(0);
+    std::uint64_t last = ~0ull;
+    for (; c->Valid(); c->Next()) {
+      if (c->value().pos != last) ++left;
+      last = c->value().pos;
+    }
+    ATLAS_RETURN_IF_ERROR(c->status());
+  }
+  report_->positions_left = left;
+  std::int64_t end_ns = ctx_.clock->NowUnixNanos();
+  if (left == 0) batch->PutMeta("last_sync_ns", std::to_string(end_ns));
+  RunRecord run;
+  run.command = "sync";
+  run.start_ns = start_ns_;
+  run.end_ns = end_ns;
+  run.exit_code = left == 0 ? 0 : 1;
+  run.summary = fmt::format("{} added, {} modified, {} deleted, {} moved, {} bytes hashed, {} positions left",
+                            report_->drift.added, report_->drift.modified, report_->drift.deleted,
+                            report_->drift.moved, report_->bytes_hashed, left);
+  batch->PutRun(run);
+  ATLAS_RETURN_IF_ERROR(m_->Commit(*batch, /*durable=*/true));
+  ATLAS_CRASH_POINT("sync.finish.before_copies");
+  if (!config_.manifest_copies.empty()) {
+    ctx_.progress->Note("copying the manifest to " + std::to_string(config_.manifest_copies.size()) +
+                        " manifest_copies directories");
+    ATLAS_RETURN_IF_ERROR(m_->CopyTo(config_.manifest_copies).WithContext("manifest copy"));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status EngineSelfTest() {
+  static const Status result = [] {
+    Status s = HashSelfTest();
+    if (s.ok()) s = ParitySelfTest();
+    ClearUpperVectorState();
+    return s.WithContext("self-test");
+  }();
+  return result;
+}
+
+Status RunSync(const RunContext& ctx, const SyncOptions& options, SyncReport* report) {
+  *report = SyncReport();
+  Syncer syncer(ctx, options, report);
+  return syncer.Run().WithContext("sync");
+}
+
+}  // namespace atlas

@@ -1,0 +1,88 @@
+#include "support/verify_array.h"
+
+#include <fstream>
+#include <map>
+
+#include "atlas/config.h"
+#include "atlas/hash.h"
+#include "atlas/manifest.h"
+#include "atlas/parity.h"
+#include "parity/reference.h"
+
+namespace atlas::testing {
+
+ArrayCheck VerifyArray(const TempArray& array) {
+  ArrayCheck check;
+  ManifestOptions ro;
+  ro.read_only = true;
+  Result<std::unique_ptr<Manifest>> m = OpenManifest(array.Manifest(), ro);
+  REQUIRE_OK(m.status());
+  Result<std::vector<DiskRecord>> disks = (*m)->ListDisks();
+  REQUIRE_OK(disks.status());
+  const std::uint32_t bs = array.block_size();
+
+  // position -> slot -> block bytes (zero-padded), for the data disks.
+  std::map<std::uint64_t, std::map<int, std::vector<std::byte>>> stripes;
+  std::uint64_t max_pos = 0;
+  int levels = 0;
+  std::map<int, std::filesystem::path> parity_paths;
+  for (const DiskRecord& d : *disks) {
+    if (d.role == DiskRole::kParity) {
+      levels = std::max(levels, d.index + 1);
+      parity_paths[d.index] = d.path;
+      continue;
+    }
+    max_pos = std::max(max_pos, d.next_pos);
+    std::unique_ptr<Cursor<FileRecord>> files = (*m)->Files(d.index);
+    for (; files->Valid(); files->Next()) {
+      const FileRecord& f = files->value();
+      check.files++;
+      std::vector<std::byte> data = ReadFileBytes(std::filesystem::path(d.path) / f.path);
+      for (std::uint64_t i = 0; i < f.BlockCount(); ++i) {
+        std::uint64_t pos = f.PositionOf(i);
+        Result<std::optional<BlockRecord>> b = (*m)->GetBlock(d.index, pos);
+        REQUIRE_OK(b.status());
+        REQUIRE(b->has_value());
+        check.blocks++;
+        std::vector<std::byte> block(bs);
+        std::size_t off = static_cast<std::size_t>(i * bs);
+        std::size_t n = std::min<std::size_t>(bs, data.size() - off);
+        std::copy(data.begin() + static_cast<std::ptrdiff_t>(off),
+                  data.begin() + static_cast<std::ptrdiff_t>(off + n), block.begin());
+        if (!(*b)->hash || *(*b)->hash != HashBlock(std::span<const std::byte>(block.data(), n))) {
+          check.bad_blocks++;
+          if (check.first_problem.empty()) check.first_problem = "block hash of " + f.path;
+        }
+        stripes[pos][d.index] = std::move(block);
+      }
+    }
+    REQUIRE_OK(files->status());
+  }
+  std::unique_ptr<Cursor<DirtyEntry>> dirty = (*m)->Dirty(0);
+  for (; dirty->Valid(); dirty->Next()) check.dirty_positions++;
+
+  for (int level = 0; level < levels; ++level) {
+    std::vector<std::byte> parity = ReadFileBytes(parity_paths[level]);
+    REQUIRE(parity.size() >= max_pos * bs);
+    for (std::uint64_t pos = 0; pos < max_pos; ++pos) {
+      std::vector<int> slots;
+      std::vector<const std::byte*> ptrs;
+      for (const auto& [slot, bytes] : stripes[pos]) {
+        slots.push_back(slot);
+        ptrs.push_back(bytes.data());
+      }
+      std::vector<std::byte> expect = ReferenceParity(level, slots, ptrs, bs);
+      for (std::size_t k = 0; k < bs; ++k) {
+        if (parity[pos * bs + k] != expect[k]) {
+          check.bad_parity_bytes++;
+          if (check.first_problem.empty()) {
+            check.first_problem = "parity level " + std::to_string(level + 1) + " position " + std::to_string(pos);
+          }
+        }
+      }
+    }
+  }
+  return check;
+}
+
+}  // namespace atlas::testing

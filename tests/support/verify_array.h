@@ -1,0 +1,25 @@
+// Independent verification of an array after a sync: every file's blocks
+// match the manifest's checksums, and every parity byte equals a scalar
+// GF(2^8) recomputation from the data files (parity/reference.h), not the
+// ISA-L code path that wrote it.
+#pragma once
+
+#include <string>
+
+#include "support/temp_array.h"
+
+namespace atlas::testing {
+
+struct ArrayCheck {
+  std::uint64_t files = 0;
+  std::uint64_t blocks = 0;
+  std::uint64_t dirty_positions = 0;
+  std::uint64_t bad_blocks = 0;        // hash differs from the file's data
+  std::uint64_t bad_parity_bytes = 0;  // parity differs from the recomputation
+  std::string first_problem;
+};
+
+// Reads the manifest read-only (the caller must not run atlas-scrub meanwhile).
+ArrayCheck VerifyArray(const TempArray& array);
+
+}  // namespace atlas::testing
