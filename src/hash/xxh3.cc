@@ -17,6 +17,14 @@
 // clear it itself: a vzeroupper per 4 KiB block would be cheap but not free,
 // and callers hash many blocks in a row. They call ClearUpperVectorState()
 // once after each batch instead (see atlas/hash.h).
+//
+// Measured with bench/hash_bench.cc (release preset, one thread, hot cache,
+// GB/s = 10^9 bytes/s, middle of three runs of 5 repetitions) on a shared
+// 2 vCPU AMD EPYC VM with AVX2 but no AVX-512, so the dispatcher picks AVX2:
+// HashBlock 4 KiB 33, 16 KiB 39, 64 KiB 38, 256 KiB 37, 1 MiB 38 GB/s;
+// Hasher128 over 1 MiB in 64 KiB pieces 43. Runs varied by +-20 % (other
+// guests). The plain SSE2 symbol gave 12-14 GB/s on the same VM, and on an
+// AVX-512 host the dispatched path reaches about 55 GB/s.
 #include <cinttypes>
 #include <cstdio>
 #include <new>
