@@ -43,6 +43,9 @@ class ParityCodec {
 
   // Computes all parity levels for one position from the blocks of `slots`
   // (data[i] belongs to slots[i]); overwrites parity[0..levels).
+  // REQUIRES (Coefficient, Accumulate, Encode): every slot in range, slots
+  // distinct, level < levels(). These return nothing, so a violation is a bug
+  // and aborts: parity against a wrong column would be silently wrong forever.
   virtual void Encode(std::span<const int> slots, const std::byte* const* data,
                       std::byte* const* parity, std::size_t len) const = 0;
 
