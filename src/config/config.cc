@@ -333,6 +333,8 @@ class ConfigParser {
   bool Require(const toml::table& table, std::string_view key, std::string_view expected);
 
   void ParseTopLevel(const toml::table& root, Config* config);
+  // REQUIRES: the data disks are parsed.
+  void CheckManifestPlacement(const Config& config);
   void ParseDataDisks(const toml::table& root, Config* config);
   void ParseParity(const toml::table& root, Config* config);
   void ParseGuards(const toml::table& root, Config* config);
@@ -359,6 +361,7 @@ class ConfigParser {
   std::map<std::string, std::uint32_t> names_;  // disk name -> line it was set on
   std::vector<Disk> data_disks_;
   std::vector<Disk> parity_disks_;
+  std::uint32_t manifest_line_ = 0;  // 0 while the manifest is the default
 };
 
 void ConfigParser::Fail(std::uint32_t line, std::string_view key, std::string_view what) {
@@ -648,7 +651,8 @@ std::string ConfigParser::DiskNames() const {
 // with an unpredictable working directory, and a relative data path would
 // silently name a different directory there.
 void ConfigParser::ParseTopLevel(const toml::table& root, Config* config) {
-  ReadPath(root, "manifest", PathRule::kAbsolute, &config->manifest);
+  if (const toml::node* node = ReadPath(root, "manifest", PathRule::kAbsolute, &config->manifest))
+    manifest_line_ = LineOf(*node);
 
   // A copy that is the manifest itself, or one listed twice, would look like
   // redundancy and give none.
@@ -735,6 +739,23 @@ void ConfigParser::ParseTopLevel(const toml::table& root, Config* config) {
            fmt::format(R"(expected a rate such as "150MB/s", or "" for no limit, got {})",
                        Got(*node)));
     }
+  }
+}
+
+// The live manifest may not sit on a data disk: it changes on every run, so
+// the scanner would see it as drift, and parity would protect a database
+// that is being rewritten under it. Its copies (manifest_copies) are meant
+// for the data disks and are excluded from scans.
+void ConfigParser::CheckManifestPlacement(const Config& config) {
+  for (const Disk& disk : data_disks_) {
+    if (!IsWithin(config.manifest, disk.path))
+      continue;
+    Fail(manifest_line_, "manifest",
+         fmt::format("{} is inside data disk {} ({}, line {}), expected a path off the data "
+                     "disks (copies go in manifest_copies)",
+                     QuoteString(config.manifest.string()), disk.name,
+                     QuoteString(disk.path.string()), disk.path_line));
+    return;
   }
 }
 
@@ -918,6 +939,16 @@ void ConfigParser::ParseSmart(const toml::table& root, Config* config) {
                fmt::format(R"(expected a device node such as "/dev/sdb" or "/dev/disk/by-id/...", )"
                            "got {}",
                            Got(v)));
+          continue;
+        }
+        // Two disks on one device node is a copy-paste slip that would
+        // report one drive's health under two names and none for the other.
+        auto same = std::find_if(smart.devices.begin(), smart.devices.end(),
+                                 [&](const auto& entry) { return entry.second == device->get(); });
+        if (same != smart.devices.end()) {
+          Fail(v, key,
+               fmt::format("{} is also the device of {}, expected one device per disk",
+                           QuoteString(device->get()), same->first));
           continue;
         }
         smart.devices[name] = device->get();
@@ -1167,6 +1198,7 @@ Result<Config> ConfigParser::Parse(const toml::table& root) {
   CheckKeys(root, "");
   ParseTopLevel(root, &config);
   ParseDataDisks(root, &config);
+  CheckManifestPlacement(config);
   ParseParity(root, &config);
   ParseGuards(root, &config);
   ParseScrub(root, &config);

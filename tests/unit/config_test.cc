@@ -327,6 +327,13 @@ TEST_CASE("config: every configured path must be absolute", "[config][unit]") {
   CHECK(ErrorOf(Doc("manifest = \"/m\"\nmanifest_copies = [\"/m/\"]\n")) ==
         "/etc/x.toml:2: manifest_copies: \"/m/\" is the manifest itself, expected a directory on "
         "another disk");
+  CHECK(ErrorOf(Doc("manifest = \"/mnt/disk2/.atlas/manifest\"\n")) ==
+        "/etc/x.toml:1: manifest: \"/mnt/disk2/.atlas/manifest\" is inside data disk d2 "
+        "(\"/mnt/disk2\", line 7), expected a path off the data disks (copies go in "
+        "manifest_copies)");
+  CHECK_THAT(ErrorOf("[[data]]\nname = \"root\"\npath = \"/\"\n[[parity]]\npath = \"/p/f\"\n"),
+             StartsWith("/etc/x.toml: manifest: \"/var/lib/atlas-scrub/manifest\" is inside data "
+                        "disk root"));
   // Paths are kept in lexically normal form.
   Config c = Parsed(
       "[[data]]\nname = \"d1\"\npath = \"/mnt//disk1/\"\n[[parity]]\npath = "
@@ -429,6 +436,9 @@ TEST_CASE("config: smart devices and ignore entries must name configured disks",
         "/etc/x.toml:10: smart.ignore: \"188\" is not DISK:ID" + want_tail);
   CHECK(ErrorOf(Doc("", "[smart]\nignore = [\"d2:0\"]\n")) ==
         "/etc/x.toml:10: smart.ignore: \"d2:0\" is not DISK:ID" + want_tail);
+  CHECK(ErrorOf(Doc("", "[smart.devices]\nd1 = \"/dev/sdb\"\nd2 = \"/dev/sdb\"\n")) ==
+        "/etc/x.toml:11: smart.devices.d2: \"/dev/sdb\" is also the device of d1, expected one "
+        "device per disk");
   Config c = Parsed(Doc("", "[smart]\ndevices = {}\n"));
   CHECK_FALSE(c.smart.devices_auto);
   CHECK(c.smart.devices.empty());
