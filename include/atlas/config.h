@@ -6,7 +6,8 @@
 //   "/etc/atlas-scrub/atlas-scrub.toml:7: guards.max_deletes_pct: expected a
 //    number from 0 to 100, got "ten""
 // An unknown key is an error that names the key. A missing file is kNotFound
-// and an unreadable one kIOError, both naming the path.
+// and an unreadable one kIOError, both naming the path. Text that is not
+// TOML gives "<file>:<line>:<column>: TOML syntax error: <description>".
 #pragma once
 
 #include <cstdint>
@@ -56,7 +57,11 @@ struct SmartConfig {
 };
 
 struct OutsideConfig {
-  std::vector<std::string> media_extensions;  // lower case, without dot
+  // Lower case, without dot. The default is SPEC's list, so `outside` run
+  // without a config file still knows what media is.
+  std::vector<std::string> media_extensions = {
+      "mkv", "mp4", "avi",  "m4v", "mov",  "ts",  "flac", "mp3", "m4a", "ogg", "opus",
+      "wav", "jpg", "jpeg", "png", "heic", "raw", "cr2",  "nef", "dng", "gif", "webp"};
 };
 
 struct WebhookConfig {
@@ -104,7 +109,8 @@ struct Config {
 // appears in atlas-scrub.toml.5.
 const std::vector<std::string>& KnownConfigKeys();
 
-// Parses and validates TOML text; `source` names it in errors.
+// Parses and validates TOML text; `source` names it in errors. When there
+// are several errors, the one earliest in the text is returned.
 Result<Config> ParseConfig(std::string_view text, const std::filesystem::path& source);
 
 // Reads `path` through `fs` and parses it.
@@ -115,15 +121,30 @@ Result<Config> LoadConfig(FileSystem* fs, const std::filesystem::path& path);
 // its default and commented. Data disks are named d1, d2, ...; manifest copies
 // go to "<first two data paths>/.atlas-scrub". kInvalidArgument for relative
 // paths, no data or no parity, or more than 6 parity paths.
+// This function does no I/O: a parity path counts as a directory when it ends
+// in '/', so the caller appends '/' to a path that is an existing directory.
+// The text always parses back (ParseConfig) to these disks, or this fails.
 Result<std::string> StarterConfig(const std::vector<std::filesystem::path>& data_paths,
                                   const std::vector<std::filesystem::path>& parity_paths,
                                   const std::filesystem::path& manifest);
 
-// Parses "3d", "24h", "90m", "45s", "2w" into seconds.
+// The dotted keys of `config` whose values themselves carry a credential: a
+// URL with a password ("smtps://user:pw@host") or a token-like query parameter
+// (token, access_token, apikey, api_key, key, auth, password, secret), and
+// discord/slack webhook URLs (the URL is the credential). Secrets kept in
+// token_file/password_file are not counted. The CLI warns when a config
+// holding any is readable by others (SPEC "Configuration").
+std::vector<std::string> KeysHoldingSecrets(const Config& config);
+
+// Parses "3d", "24h", "90m", "45s", "2w" into seconds. Parts may be chained
+// ("1d12h"); a bare number is seconds. kInvalidArgument otherwise, with a
+// message "expected <what is valid>, got "<text>"".
 Result<std::int64_t> ParseDuration(std::string_view text);
-// Parses "256KiB", "1MiB", "4096", "1M" (binary) into bytes.
+// Parses "256KiB", "1MiB", "4096", "1M" (binary) into bytes. K M G T and
+// KiB..TiB are binary, KB MB GB TB decimal; a fraction must give whole bytes.
 Result<std::uint64_t> ParseSize(std::string_view text);
 // Parses "150MB/s", "1.5GB/s", "80MiB/s" into bytes per second; "" is 0 (none).
+// Units as ParseSize; "/s" may be left out; fractions round down.
 Result<std::uint64_t> ParseRate(std::string_view text);
 
 }  // namespace atlas
