@@ -17,8 +17,9 @@ std::filesystem::path ConfigPath(const GlobalOptions& g) {
 Result<Config> LoadConfigFor(const GlobalOptions& g) {
   std::filesystem::path path = ConfigPath(g);
   Result<Config> config = LoadConfig(FileSystem::Default(), path);
-  if (!config.ok() && config.status().code() == Code::kNotFound) {
-    // A missing config is a usage problem (exit 2), not a failed run.
+  if (!config.ok() && config.status().code() != Code::kInvalidArgument) {
+    // A missing or unreadable config is a usage problem (exit 2), not a
+    // failed run.
     return Status::InvalidArgument(config.status().message());
   }
   return config;

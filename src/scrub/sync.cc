@@ -133,6 +133,7 @@ class Syncer {
   Status Finish();
   Status CommitApply(ManifestBatch* batch, std::size_t di, bool final_batch, const ScanTotals* totals);
   Status CommitParity(ManifestBatch* batch);
+  Status CopyManifest();
 
   const RunContext& ctx_;
   const Config& config_;
@@ -152,6 +153,7 @@ class Syncer {
   std::vector<std::unique_ptr<WritableFile>> parity_files_;
   std::int64_t start_ns_ = 0;
   std::int64_t now_ns_ = 0;
+  bool copies_pending_ = false;  // the manifest changed since its last copy
 
   void Problem(Finding f) {
     std::lock_guard<std::mutex> lock(findings_mu_);
@@ -168,6 +170,10 @@ Status Syncer::Run() {
 
   bool nothing_to_do = false;
   Status s = Check(&nothing_to_do);
+  if (s.ok() && nothing_to_do && copies_pending_) {
+    // The last sync changed the manifest but died before copying it.
+    s = CopyManifest();
+  }
   if (s.ok() && !nothing_to_do) {
     s = Apply();
     if (s.ok()) s = WriteParity();
@@ -200,6 +206,10 @@ Status Syncer::Check(bool* nothing_to_do) {
     return opened.status();
   }
   ATLAS_ASSIGN_OR_RETURN(array_, LoadArray(ctx_, existing.get()));
+  if (existing) {
+    ATLAS_ASSIGN_OR_RETURN(std::optional<std::int64_t> pending, GetMetaInt(existing.get(), "copies_pending"));
+    copies_pending_ = pending.value_or(0) != 0;
+  }
   for (Finding& f : SharedFilesystemFindings(array_)) Problem(std::move(f));
   std::vector<Finding> guards = CheckDiskGuards(array_);
   if (!array_.orphans.empty()) {
@@ -905,14 +915,28 @@ Status Syncer::Finish() {
                             report_->drift.added, report_->drift.modified, report_->drift.deleted,
                             report_->drift.moved, report_->bytes_hashed, left);
   batch->PutRun(run);
+  batch->PutMeta("copies_pending", "1");
   ATLAS_RETURN_IF_ERROR(m_->Commit(*batch, /*durable=*/true));
   ATLAS_CRASH_POINT("sync.finish.before_copies");
+  return CopyManifest();
+}
+
+Status Syncer::CopyManifest() {
+  if (!m_) {
+    ManifestOptions rw;
+    rw.copy_dirs = config_.manifest_copies;
+    ATLAS_ASSIGN_OR_RETURN(m_, OpenManifest(config_.manifest, rw));
+  }
+  // A copy taken now holds copies_pending=1; restoring it only makes the
+  // next sync copy again.
   if (!config_.manifest_copies.empty()) {
     ctx_.progress->Note("copying the manifest to " + std::to_string(config_.manifest_copies.size()) +
                         " manifest_copies directories");
     ATLAS_RETURN_IF_ERROR(m_->CopyTo(config_.manifest_copies).WithContext("manifest copy"));
   }
-  return Status::Ok();
+  std::unique_ptr<ManifestBatch> done = m_->NewBatch();
+  done->PutMeta("copies_pending", "0");
+  return m_->Commit(*done, /*durable=*/true);
 }
 
 }  // namespace

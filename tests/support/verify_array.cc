@@ -71,7 +71,7 @@ ArrayCheck VerifyArray(const TempArray& array) {
         slots.push_back(slot);
         ptrs.push_back(bytes.data());
       }
-      std::vector<std::byte> expect = ReferenceParity(level, slots, ptrs, bs);
+      std::vector<std::byte> expect = ReferenceParity(level, slots, ptrs.data(), bs);
       for (std::size_t k = 0; k < bs; ++k) {
         if (parity[pos * bs + k] != expect[k]) {
           check.bad_parity_bytes++;
