@@ -123,6 +123,12 @@ class FileSystem {
   // mkdir -p with mode 0755 for new directories.
   virtual Status CreateDirs(const std::filesystem::path& path) = 0;
   virtual Status Rename(const std::filesystem::path& from, const std::filesystem::path& to) = 0;
+  // Like Rename, but never replaces `to`: fails with sys_errno() == EEXIST
+  // (code kIOError) when it exists. This default checks with Stat and then
+  // renames, which leaves a race window; the POSIX file system uses
+  // renameat2(RENAME_NOREPLACE), atomic where the file system supports it.
+  virtual Status RenameNoReplace(const std::filesystem::path& from,
+                                 const std::filesystem::path& to);
   // Removes a file or an empty directory. kNotFound when absent.
   virtual Status Remove(const std::filesystem::path& path) = 0;
   // fsync(2) on a directory, so a rename or create in it is durable.
@@ -154,6 +160,9 @@ class FileSystemWrapper : public FileSystem {
   Status CreateDirs(const std::filesystem::path& p) override { return target_->CreateDirs(p); }
   Status Rename(const std::filesystem::path& a, const std::filesystem::path& b) override {
     return target_->Rename(a, b);
+  }
+  Status RenameNoReplace(const std::filesystem::path& a, const std::filesystem::path& b) override {
+    return target_->RenameNoReplace(a, b);
   }
   Status Remove(const std::filesystem::path& p) override { return target_->Remove(p); }
   Status SyncDir(const std::filesystem::path& p) override { return target_->SyncDir(p); }

@@ -1,0 +1,711 @@
+// The POSIX implementation of the I/O seam (atlas/env.h), WriteFileAtomic and
+// the real Clock.
+//
+// Paths are raw bytes. Names on a data disk may hold newlines, invalid UTF-8
+// or anything but '/' and NUL, so nothing here converts encodings: every
+// syscall gets path.native(), every message embeds it unchanged, and Walk
+// compares names with std::string, whose char_traits order is unsigned bytes.
+//
+// Walk. The order contract (strictly increasing byte order of rel_path, a
+// directory "d" sorting as "d/") lets sync merge-join a walk with the sorted
+// manifest keys in one pass. Each directory is read completely with readdir,
+// every name is fstatat'ed relative to the directory fd (AT_SYMLINK_NOFOLLOW),
+// the listing is sorted with directories keyed as name + "/", and the walk
+// recurses depth first. Memory is one listing per level of depth (a million
+// files spread over directories cost a few MB, not the whole tree) plus one
+// open descriptor per level. Traversal is openat-based (O_NOFOLLOW on every
+// subdirectory), so a directory swapped for a symlink mid-walk is not
+// followed out of the tree. Rejected: std::filesystem::recursive_directory_
+// iterator (unsorted, throws or stops on the first EACCES, follows nothing
+// we can control) and nftw (no sort, no per-level pruning with state).
+//
+// same_device: a subdirectory whose st_dev differs from the root's is a nested
+// mount and is skipped. One exception: btrfs gives every subvolume its own
+// anonymous st_dev although it is the same mount, so when st_dev differs we
+// also compare statx mount ids (Linux >= 5.8) and descend when they match.
+//
+// Errors carry the syscall, the path and (for I/O) the offset, once:
+// "pread /mnt/disk1/x.mkv @ 30988713984: Input/output error".
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>  // renameat2, RENAME_NOREPLACE
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atlas/env.h"
+#include "atlas/status.h"
+
+#include "core/crash_point.h"
+
+namespace atlas {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+std::string Describe(std::string_view op, const stdfs::path& path) {
+  std::string s(op);
+  s += ' ';
+  s += path.native();
+  return s;
+}
+
+std::string DescribeAt(std::string_view op, const stdfs::path& path, std::uint64_t offset) {
+  std::string s = Describe(op, path);
+  s += " @ ";
+  s += std::to_string(offset);
+  return s;
+}
+
+Status ErrnoStatus(int err, std::string_view op, const stdfs::path& path) {
+  return Status::FromErrno(err, Describe(op, path));
+}
+
+FileType TypeOf(mode_t mode) {
+  if (S_ISREG(mode))
+    return FileType::kRegular;
+  if (S_ISDIR(mode))
+    return FileType::kDirectory;
+  if (S_ISLNK(mode))
+    return FileType::kSymlink;
+  return FileType::kOther;
+}
+
+FileStat ToFileStat(const struct stat& st) {
+  FileStat out;
+  out.type = TypeOf(st.st_mode);
+  out.size = static_cast<std::uint64_t>(st.st_size);
+  out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+                 static_cast<std::int64_t>(st.st_mtim.tv_nsec);
+  out.inode = static_cast<std::uint64_t>(st.st_ino);
+  out.dev = static_cast<std::uint64_t>(st.st_dev);
+  out.mode = static_cast<std::uint32_t>(st.st_mode);
+  out.uid = static_cast<std::uint32_t>(st.st_uid);
+  out.gid = static_cast<std::uint32_t>(st.st_gid);
+  out.nlink = static_cast<std::uint64_t>(st.st_nlink);
+  return out;
+}
+
+// Closes a descriptor on scope exit. close(2) errors on read-only or
+// directory descriptors carry no information worth reporting.
+class ScopedFd {
+ public:
+  explicit ScopedFd(int fd = -1) : fd_(fd) {}
+  ~ScopedFd() {
+    if (fd_ >= 0)
+      ::close(fd_);
+  }
+  ScopedFd(const ScopedFd&) = delete;
+  ScopedFd& operator=(const ScopedFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+int OpenRetryingEintr(const char* path, int flags, mode_t mode = 0) {
+  int fd;
+  do {
+    fd = ::open(path, flags, mode);
+  } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+// ---------------------------------------------------------------------------
+// Files
+
+class PosixRandomAccessFile final : public RandomAccessFile {
+ public:
+  PosixRandomAccessFile(int fd, stdfs::path path) : fd_(fd), path_(std::move(path)) {}
+  ~PosixRandomAccessFile() override { ::close(fd_); }
+
+  Result<std::size_t> ReadAt(std::uint64_t offset, std::span<std::byte> buf) const override {
+    std::size_t done = 0;
+    while (done < buf.size()) {
+      const std::uint64_t pos = offset + done;
+      const ssize_t n = ::pread(fd_, buf.data() + done, buf.size() - done, static_cast<off_t>(pos));
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        return Status::FromErrno(errno, DescribeAt("pread", path_, pos));
+      }
+      if (n == 0)
+        break;  // end of file
+      done += static_cast<std::size_t>(n);
+    }
+    return done;
+  }
+
+  const stdfs::path& path() const override { return path_; }
+
+ private:
+  int fd_;
+  stdfs::path path_;
+};
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(int fd, stdfs::path path) : fd_(fd), path_(std::move(path)) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0)
+      ::close(fd_);
+  }
+
+  Status WriteAt(std::uint64_t offset, std::span<const std::byte> data) override {
+    if (fd_ < 0)
+      return Status::FromErrno(EBADF, DescribeAt("pwrite", path_, offset));
+    std::size_t done = 0;
+    while (done < data.size()) {
+      const std::uint64_t pos = offset + done;
+      const ssize_t n =
+          ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(pos));
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        return Status::FromErrno(errno, DescribeAt("pwrite", path_, pos));
+      }
+      // pwrite returns 0 for a non-empty buffer only on odd devices; treat it
+      // as "no space" rather than spinning.
+      if (n == 0)
+        return Status::FromErrno(ENOSPC, DescribeAt("pwrite", path_, pos));
+      done += static_cast<std::size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+  Status Truncate(std::uint64_t size) override {
+    if (fd_ < 0)
+      return ErrnoStatus(EBADF, "ftruncate", path_);
+    int rc;
+    do {
+      rc = ::ftruncate(fd_, static_cast<off_t>(size));
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0)
+      return Status::FromErrno(errno, DescribeAt("ftruncate", path_, size));
+    return Status::Ok();
+  }
+
+  Status Sync() override {
+    if (fd_ < 0)
+      return ErrnoStatus(EBADF, "fdatasync", path_);
+    int rc;
+    do {
+      rc = ::fdatasync(fd_);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0)
+      return ErrnoStatus(errno, "fdatasync", path_);
+    return Status::Ok();
+  }
+
+  Status Close() override {
+    if (fd_ < 0)
+      return ErrnoStatus(EBADF, "close", path_);
+    const int fd = std::exchange(fd_, -1);
+    // Linux releases the descriptor even when close fails (EINTR included),
+    // so it is never retried.
+    if (::close(fd) != 0)
+      return ErrnoStatus(errno, "close", path_);
+    return Status::Ok();
+  }
+
+  const stdfs::path& path() const override { return path_; }
+
+ private:
+  int fd_;
+  stdfs::path path_;
+};
+
+// ---------------------------------------------------------------------------
+// Walk
+
+// Mount id of `name` in the directory open at `dir_fd` ("" for the directory
+// itself), or 0 when the kernel cannot say.
+std::uint64_t MountIdOf(int dir_fd, const char* name) {
+  struct statx stx {};
+  const int flags = name[0] == '\0' ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
+  if (::statx(dir_fd, name, flags, STATX_MNT_ID, &stx) != 0)
+    return 0;
+  if ((stx.stx_mask & STATX_MNT_ID) == 0)
+    return 0;
+  return stx.stx_mnt_id;
+}
+
+class Walker {
+ public:
+  Walker(const stdfs::path& root, const WalkOptions& options, const WalkFn& fn)
+      : root_(root), options_(options), fn_(fn) {}
+
+  Status Run() {
+    const int fd = OpenRetryingEintr(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+      return ErrnoStatus(errno, "opendir", root_);
+    ScopedFd root_fd(fd);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0)
+      return ErrnoStatus(errno, "fstat", root_);
+    root_dev_ = static_cast<std::uint64_t>(st.st_dev);
+    root_mnt_id_ = MountIdOf(fd, "");
+    // The root itself is never handed to on_error: a walk that cannot read
+    // its root has nothing to report and fails.
+    std::string rel;
+    bool unreadable = false;
+    ATLAS_RETURN_IF_ERROR(WalkDir(fd, &rel, &unreadable));
+    return Status::Ok();
+  }
+
+ private:
+  struct Entry {
+    std::string key;  // the name, plus '/' for a directory: the sort key
+    FileStat stat;
+    bool is_dir() const { return key.back() == '/'; }
+    std::string_view name() const {
+      return std::string_view(key).substr(0, key.size() - (is_dir() ? 1 : 0));
+    }
+  };
+
+  std::string FullPath(std::string_view rel) const {
+    if (rel.empty())
+      return root_.native();
+    std::string s = root_.native();
+    if (s.empty() || s.back() != '/')
+      s += '/';
+    s.append(rel);
+    return s;
+  }
+
+  // A directory (or an entry in it) could not be read. Returns OK to go on.
+  Status OnError(std::string_view rel, const Status& error) const {
+    if (!options_.on_error)
+      return error;
+    return options_.on_error(rel, error);
+  }
+
+  // Reads all names in `dir_fd` and stats each. A failure to list is
+  // returned with *unreadable set; per-entry stat failures go to OnError.
+  Status List(int dir_fd, const std::string& rel, std::vector<Entry>* out, bool* unreadable) {
+    // fdopendir takes ownership, so give it a duplicate and keep dir_fd for
+    // fstatat/openat after the DIR (and its 32 KiB buffer) is freed.
+    const int dup_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+    if (dup_fd < 0) {
+      *unreadable = true;
+      return ErrnoStatus(errno, "dup", FullPath(rel));
+    }
+    DIR* dir = ::fdopendir(dup_fd);
+    if (dir == nullptr) {
+      const int err = errno;
+      ::close(dup_fd);
+      *unreadable = true;
+      return ErrnoStatus(err, "opendir", FullPath(rel));
+    }
+    std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, &::closedir);
+    std::vector<std::string> names;
+    for (;;) {
+      errno = 0;
+      const struct dirent* de = ::readdir(dir);
+      if (de == nullptr) {
+        if (errno != 0) {
+          *unreadable = true;
+          return ErrnoStatus(errno, "readdir", FullPath(rel));
+        }
+        break;
+      }
+      const std::string_view name(de->d_name);
+      if (name == "." || name == "..")
+        continue;
+      names.emplace_back(name);
+    }
+    closer.reset();
+
+    out->clear();
+    out->reserve(names.size());
+    for (std::string& name : names) {
+      struct stat st {};
+      if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        const int err = errno;
+        if (err == ENOENT)
+          continue;  // deleted since readdir: as if never listed
+        std::string entry_rel = rel + name;
+        ATLAS_RETURN_IF_ERROR(OnError(entry_rel, ErrnoStatus(err, "lstat", FullPath(entry_rel))));
+        continue;
+      }
+      Entry e;
+      e.key = std::move(name);
+      if (S_ISDIR(st.st_mode))
+        e.key += '/';
+      e.stat = ToFileStat(st);
+      out->push_back(std::move(e));
+    }
+    std::sort(out->begin(), out->end(),
+              [](const Entry& a, const Entry& b) { return a.key < b.key; });
+    return Status::Ok();
+  }
+
+  // True when subdirectory `name` of `dir_fd` is on the root's mount (see
+  // the file top for btrfs subvolumes).
+  bool SameMount(int dir_fd, const std::string& name, const FileStat& st) const {
+    if (st.dev == root_dev_)
+      return true;
+    if (root_mnt_id_ == 0)
+      return false;
+    const std::uint64_t id = MountIdOf(dir_fd, name.c_str());
+    return id != 0 && id == root_mnt_id_;
+  }
+
+  // Walks the directory open at `dir_fd`, whose path relative to the root is
+  // *rel ("" for the root, else ending in '/'). *rel is restored on return.
+  Status WalkDir(int dir_fd, std::string* rel, bool* unreadable) {
+    std::vector<Entry> entries;
+    ATLAS_RETURN_IF_ERROR(List(dir_fd, *rel, &entries, unreadable));
+    const std::size_t base = rel->size();
+    for (const Entry& e : entries) {
+      rel->resize(base);
+      rel->append(e.name());
+      const bool is_dir = e.is_dir();
+      if (options_.exclude && options_.exclude(*rel, is_dir))
+        continue;
+      if (!is_dir) {
+        ATLAS_RETURN_IF_ERROR(fn_(WalkEntry{*rel, e.stat}));
+        continue;
+      }
+      const std::string name(e.name());
+      // Nested mounts are skipped before opening them: a foreign mount may
+      // not even be readable.
+      if (options_.same_device && !SameMount(dir_fd, name, e.stat))
+        continue;
+      const int fd =
+          ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) {
+        const int err = errno;
+        if (err == ENOENT)
+          continue;  // removed since it was listed
+        ATLAS_RETURN_IF_ERROR(OnError(*rel, ErrnoStatus(err, "opendir", FullPath(*rel))));
+        continue;
+      }
+      ScopedFd sub(fd);
+      rel->push_back('/');
+      bool sub_unreadable = false;
+      Status s = WalkDir(fd, rel, &sub_unreadable);
+      if (!s.ok()) {
+        // Only a listing failure of this very subdirectory goes to on_error;
+        // anything else (a callback's Status, an error on_error returned
+        // deeper down) ends the walk unchanged.
+        if (!sub_unreadable) {
+          rel->resize(base);
+          return s;
+        }
+        rel->pop_back();
+        ATLAS_RETURN_IF_ERROR(OnError(*rel, s));
+      }
+    }
+    rel->resize(base);
+    return Status::Ok();
+  }
+
+  const stdfs::path& root_;
+  const WalkOptions& options_;
+  const WalkFn& fn_;
+  std::uint64_t root_dev_ = 0;
+  std::uint64_t root_mnt_id_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// The file system
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  Result<std::unique_ptr<RandomAccessFile>> OpenForRead(const stdfs::path& path) override {
+    // O_NOATIME keeps a scrub from dirtying every inode it reads, but it is
+    // only allowed on files we own (or with CAP_FOWNER): fall back on EPERM.
+    int fd = OpenRetryingEintr(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
+    if (fd < 0 && errno == EPERM)
+      fd = OpenRetryingEintr(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return ErrnoStatus(errno, "open", path);
+    return std::unique_ptr<RandomAccessFile>(std::make_unique<PosixRandomAccessFile>(fd, path));
+  }
+
+  Result<std::unique_ptr<WritableFile>> OpenForWrite(const stdfs::path& path, OpenMode open_mode,
+                                                     std::uint32_t mode) override {
+    int flags = O_RDWR | O_CLOEXEC;
+    if (open_mode == OpenMode::kCreate)
+      flags |= O_CREAT;
+    if (open_mode == OpenMode::kCreateExclusive)
+      flags |= O_CREAT | O_EXCL;
+    const int fd = OpenRetryingEintr(path.c_str(), flags, static_cast<mode_t>(mode));
+    if (fd < 0)
+      return ErrnoStatus(errno, "open", path);
+    return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(fd, path));
+  }
+
+  Result<FileStat> Stat(const stdfs::path& path) override {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0)
+      return ErrnoStatus(errno, "lstat", path);
+    return ToFileStat(st);
+  }
+
+  Status Walk(const stdfs::path& root, const WalkOptions& options, const WalkFn& fn) override {
+    Walker walker(root, options, fn);
+    return walker.Run();
+  }
+
+  Result<std::string> ReadFile(const stdfs::path& path) override {
+    const int fd = OpenRetryingEintr(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return ErrnoStatus(errno, "open", path);
+    ScopedFd closer(fd);
+    // st_size is only a hint: /proc and /sys files report 0.
+    struct stat st {};
+    std::size_t chunk = 64 * 1024;
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+      chunk = std::max(chunk, static_cast<std::size_t>(st.st_size) + 1);
+    }
+    std::string out;
+    for (;;) {
+      const std::size_t old = out.size();
+      out.resize(old + chunk);
+      const ssize_t n = ::read(fd, out.data() + old, chunk);
+      if (n < 0) {
+        out.resize(old);
+        if (errno == EINTR)
+          continue;
+        return Status::FromErrno(errno, DescribeAt("read", path, old));
+      }
+      out.resize(old + static_cast<std::size_t>(n));
+      if (n == 0)
+        break;
+    }
+    return out;
+  }
+
+  Status CreateDirs(const stdfs::path& path) override {
+    if (path.empty())
+      return Status::InvalidArgument("mkdir: empty path");
+    std::string p = path.native();
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    return MakeDirs(p);
+  }
+
+  Status Rename(const stdfs::path& from, const stdfs::path& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return Status::FromErrno(errno, "rename " + from.native() + " -> " + to.native());
+    }
+    return Status::Ok();
+  }
+
+  Status RenameNoReplace(const stdfs::path& from, const stdfs::path& to) override {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+      return Status::Ok();
+    }
+    // EINVAL: this file system does not support the flag (older NFS, some
+    // FUSE); ENOSYS: no renameat2 at all. Fall back to check-then-rename.
+    if (errno == EINVAL || errno == ENOSYS)
+      return FileSystem::RenameNoReplace(from, to);
+    return Status::FromErrno(errno, "rename " + from.native() + " -> " + to.native());
+  }
+
+  Status Remove(const stdfs::path& path) override {
+    if (::unlink(path.c_str()) == 0)
+      return Status::Ok();
+    // Linux says EISDIR for a directory (POSIX allows EPERM).
+    if (errno != EISDIR && errno != EPERM)
+      return ErrnoStatus(errno, "unlink", path);
+    const int unlink_err = errno;
+    if (::rmdir(path.c_str()) == 0)
+      return Status::Ok();
+    // rmdir of a non-directory is ENOTDIR: the unlink error was the real one.
+    if (errno == ENOTDIR)
+      return ErrnoStatus(unlink_err, "unlink", path);
+    return ErrnoStatus(errno, "rmdir", path);
+  }
+
+  Status SyncDir(const stdfs::path& path) override {
+    const int fd = OpenRetryingEintr(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+      return ErrnoStatus(errno, "open", path);
+    ScopedFd closer(fd);
+    int rc;
+    do {
+      rc = ::fsync(fd);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0)
+      return ErrnoStatus(errno, "fsync", path);
+    return Status::Ok();
+  }
+
+  Status SetAttributes(const stdfs::path& path, const FileStat& attrs) override {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0)
+      return ErrnoStatus(errno, "lstat", path);
+    // Owner first: chown clears set-user-ID and set-group-ID bits, which the
+    // chmod below then restores.
+    if (::lchown(path.c_str(), static_cast<uid_t>(attrs.uid), static_cast<gid_t>(attrs.gid)) != 0) {
+      return ErrnoStatus(errno, "lchown", path);
+    }
+    // Linux has no permission bits on symlinks (fchmodat with
+    // AT_SYMLINK_NOFOLLOW fails), so they are left alone. The path was lstat'ed
+    // just above; a swap to a symlink in between is not defended against.
+    if (!S_ISLNK(st.st_mode) &&
+        ::chmod(path.c_str(), static_cast<mode_t>(attrs.mode & 07777)) != 0) {
+      return ErrnoStatus(errno, "chmod", path);
+    }
+    // Floor division, so that times before 1970 keep 0 <= tv_nsec < 1e9.
+    std::int64_t sec = attrs.mtime_ns / 1'000'000'000;
+    std::int64_t nsec = attrs.mtime_ns % 1'000'000'000;
+    if (nsec < 0) {
+      nsec += 1'000'000'000;
+      sec -= 1;
+    }
+    struct timespec times[2];
+    times[0].tv_sec = 0;
+    times[0].tv_nsec = UTIME_NOW;  // atime
+    times[1].tv_sec = static_cast<time_t>(sec);
+    times[1].tv_nsec = static_cast<long>(nsec);
+    if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoStatus(errno, "utimensat", path);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  // mkdir -p for a path without trailing slashes: try the directory itself
+  // first, so existing ancestors (which we may not even be allowed to
+  // search) are never touched.
+  static Status MakeDirs(const std::string& p) {
+    if (::mkdir(p.c_str(), 0755) == 0)
+      return Status::Ok();
+    int err = errno;
+    if (err == EEXIST) {
+      struct stat st {};
+      if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        return Status::Ok();
+      return ErrnoStatus(EEXIST, "mkdir", p);
+    }
+    if (err != ENOENT)
+      return ErrnoStatus(err, "mkdir", p);
+    const std::size_t slash = p.find_last_of('/');
+    if (slash == std::string::npos || slash == 0)
+      return ErrnoStatus(err, "mkdir", p);
+    ATLAS_RETURN_IF_ERROR(MakeDirs(p.substr(0, slash)));
+    if (::mkdir(p.c_str(), 0755) == 0)
+      return Status::Ok();
+    err = errno;
+    if (err == EEXIST)
+      return Status::Ok();  // raced with another creator
+    return ErrnoStatus(err, "mkdir", p);
+  }
+};
+
+class PosixClock final : public Clock {
+ public:
+  std::int64_t NowUnixNanos() override { return Read(CLOCK_REALTIME); }
+  std::int64_t MonotonicNanos() override { return Read(CLOCK_MONOTONIC); }
+  // sleep_for resumes after signals (it loops on nanosleep's EINTR).
+  void SleepFor(std::chrono::nanoseconds d) override {
+    if (d.count() > 0)
+      std::this_thread::sleep_for(d);
+  }
+
+ private:
+  static std::int64_t Read(clockid_t id) {
+    struct timespec ts {};
+    ::clock_gettime(id, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 +
+           static_cast<std::int64_t>(ts.tv_nsec);
+  }
+};
+
+}  // namespace
+
+FileSystem* FileSystem::Default() {
+  // Never destroyed: other static destructors may still do I/O.
+  static FileSystem* const fs = new PosixFileSystem();
+  return fs;
+}
+
+Status FileSystem::RenameNoReplace(const stdfs::path& from, const stdfs::path& to) {
+  // Race window: another process can create `to` between this Stat and the
+  // Rename, and would be replaced. Callers that need atomicity get it from
+  // the POSIX override on file systems with RENAME_NOREPLACE.
+  Result<FileStat> st = Stat(to);
+  if (st.ok())
+    return Status::FromErrno(EEXIST, "rename " + from.native() + " -> " + to.native());
+  if (st.status().code() != Code::kNotFound)
+    return st.status();
+  return Rename(from, to);
+}
+
+Clock* Clock::Default() {
+  static Clock* const clock = new PosixClock();
+  return clock;
+}
+
+// Invariant: `path` holds either its old contents or all of `contents`, never
+// a mix. The data is fdatasync'ed in the temporary file before the rename, so
+// a crash leaves at worst a stray "<path>.tmp.<pid>" beside the old file; the
+// directory fsync after the rename makes the new name durable.
+//
+// Writers of one path must be serialized by the caller: two concurrent calls
+// in one process would share the temporary name.
+Status WriteFileAtomic(FileSystem* fs, const stdfs::path& path, std::string_view contents,
+                       std::uint32_t mode, bool exclusive) {
+  if (exclusive) {
+    Result<FileStat> st = fs->Stat(path);
+    if (st.ok())
+      return Status::FailedPrecondition(path.native() + " already exists");
+    if (st.status().code() != Code::kNotFound)
+      return st.status();
+  }
+  const stdfs::path tmp = path.native() + ".tmp." + std::to_string(::getpid());
+  // A stale temporary (an earlier run with the same pid crashed) would keep
+  // its old mode under kCreate; start from scratch instead.
+  fs->Remove(tmp).IgnoreError();
+  ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
+                         fs->OpenForWrite(tmp, OpenMode::kCreateExclusive, mode));
+  const auto fail = [&](const Status& s) {
+    file.reset();
+    fs->Remove(tmp).IgnoreError();
+    return s;
+  };
+  const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(contents.data()),
+                                         contents.size());
+  if (Status s = file->WriteAt(0, bytes); !s.ok())
+    return fail(s);
+  if (Status s = file->Sync(); !s.ok())
+    return fail(s);
+  if (Status s = file->Close(); !s.ok())
+    return fail(s);
+  // Invariant: the new contents are durable in `tmp`; `path` still holds the
+  // old ones. A crash here leaves both, and the next write replaces `tmp`.
+  ATLAS_CRASH_POINT("io.atomic_write_before_rename");
+  if (exclusive) {
+    Status s = fs->RenameNoReplace(tmp, path);
+    if (!s.ok()) {
+      if (s.sys_errno() == EEXIST) {
+        return fail(Status::FailedPrecondition(path.native() + " already exists"));
+      }
+      return fail(s);
+    }
+  } else if (Status s = fs->Rename(tmp, path); !s.ok()) {
+    return fail(s);
+  }
+  // Invariant: `path` names the new, durable contents, but the rename itself
+  // is durable only after SyncDir; a crash here may bring back the old file,
+  // never a partial one.
+  ATLAS_CRASH_POINT("io.atomic_write_after_rename");
+  const stdfs::path dir = path.has_parent_path() ? path.parent_path() : stdfs::path(".");
+  return fs->SyncDir(dir);
+}
+
+}  // namespace atlas

@@ -1,0 +1,450 @@
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atlas/env.h"
+#include "atlas/status.h"
+
+#include "support/test_util.h"
+
+namespace atlas {
+namespace {
+
+namespace stdfs = std::filesystem;
+using testing::RandomBytes;
+using testing::TempDir;
+using testing::WriteFile;
+
+std::vector<std::string> WalkAll(const stdfs::path& root, const WalkOptions& options = {}) {
+  std::vector<std::string> out;
+  Status s = FileSystem::Default()->Walk(root, options, [&](const WalkEntry& e) {
+    out.push_back(e.rel_path);
+    return Status::Ok();
+  });
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  return out;
+}
+
+std::span<const std::byte> Bytes(std::string_view s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+mode_t CurrentUmask() {
+  const mode_t m = ::umask(0);
+  ::umask(m);
+  return m;
+}
+
+struct stat LStat(const stdfs::path& p) {
+  struct stat st {};
+  REQUIRE(::lstat(p.c_str(), &st) == 0);
+  return st;
+}
+
+// Makes this thread's file-system checks those of an unprivileged user, so
+// that permission tests mean something when the suite runs as root: with
+// fsuid != 0 the kernel drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH.
+class AsUnprivileged {
+ public:
+  AsUnprivileged() {
+    if (::geteuid() != 0)
+      return;
+    ::setfsuid(65534);
+    ::setfsgid(65534);
+    active_ = ::setfsuid(static_cast<uid_t>(-1)) == 65534;
+  }
+  ~AsUnprivileged() {
+    if (::geteuid() != 0)
+      return;
+    ::setfsuid(0);
+    ::setfsgid(0);
+  }
+  AsUnprivileged(const AsUnprivileged&) = delete;
+  AsUnprivileged& operator=(const AsUnprivileged&) = delete;
+  // False when running as root and the switch did not happen.
+  bool ok() const { return ::geteuid() != 0 || active_; }
+
+ private:
+  bool active_ = false;
+};
+
+TEST_CASE("posix_fs: ReadAt fills the buffer and comes back short only at end of file",
+          "[posix_fs][unit]") {
+  TempDir dir;
+  const std::vector<std::byte> data = RandomBytes(10000, 1);
+  WriteFile(dir / "f", data);
+  Result<std::unique_ptr<RandomAccessFile>> file = FileSystem::Default()->OpenForRead(dir / "f");
+  REQUIRE_OK(file);
+  CHECK((*file)->path() == dir / "f");
+
+  std::vector<std::byte> buf(4096);
+  Result<std::size_t> n = (*file)->ReadAt(0, buf);
+  REQUIRE_OK(n);
+  CHECK(*n == 4096);
+  CHECK(std::equal(buf.begin(), buf.end(), data.begin()));
+
+  n = (*file)->ReadAt(8192, buf);
+  REQUIRE_OK(n);
+  CHECK(*n == 10000 - 8192);
+  CHECK(std::equal(buf.begin(), buf.begin() + static_cast<long>(*n), data.begin() + 8192));
+
+  n = (*file)->ReadAt(10000, buf);
+  REQUIRE_OK(n);
+  CHECK(*n == 0);
+  n = (*file)->ReadAt(1'000'000, buf);
+  REQUIRE_OK(n);
+  CHECK(*n == 0);
+}
+
+TEST_CASE("posix_fs: read errors name the syscall, path and offset and keep the errno",
+          "[posix_fs][unit]") {
+  TempDir dir;
+  // pread on a directory descriptor fails with EISDIR: a real error path.
+  Result<std::unique_ptr<RandomAccessFile>> file = FileSystem::Default()->OpenForRead(dir.path());
+  REQUIRE_OK(file);
+  std::vector<std::byte> buf(16);
+  Result<std::size_t> n = (*file)->ReadAt(4096, buf);
+  REQUIRE_FALSE(n.ok());
+  CHECK(n.status().code() == Code::kIOError);
+  CHECK(n.status().sys_errno() == EISDIR);
+  CHECK(n.status().ToString() ==
+        "pread " + dir.path().native() + " @ 4096: " + std::strerror(EISDIR));
+
+  Result<std::unique_ptr<RandomAccessFile>> missing =
+      FileSystem::Default()->OpenForRead(dir / "nope");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().code() == Code::kNotFound);
+  CHECK(missing.status().ToString().find((dir / "nope").native()) != std::string::npos);
+}
+
+TEST_CASE("posix_fs: OpenForWrite modes, WriteAt, Truncate, Sync and Close", "[posix_fs][unit]") {
+  TempDir dir;
+  FileSystem* fs = FileSystem::Default();
+  const stdfs::path p = dir / "w";
+
+  Result<std::unique_ptr<WritableFile>> missing = fs->OpenForWrite(p, OpenMode::kExisting);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().code() == Code::kNotFound);
+
+  Result<std::unique_ptr<WritableFile>> w = fs->OpenForWrite(p, OpenMode::kCreateExclusive, 0600);
+  REQUIRE_OK(w);
+  CHECK((LStat(p).st_mode & 0777) == (0600 & ~CurrentUmask()));
+  REQUIRE_OK((*w)->WriteAt(0, Bytes("hello")));
+  REQUIRE_OK((*w)->WriteAt(10, Bytes("world")));  // leaves a hole of zeros
+  REQUIRE_OK((*w)->Sync());
+  CHECK(stdfs::file_size(p) == 15);
+  REQUIRE_OK((*w)->Truncate(7));
+  CHECK(stdfs::file_size(p) == 7);
+  REQUIRE_OK((*w)->Close());
+  CHECK_FALSE((*w)->WriteAt(0, Bytes("x")).ok());
+  CHECK_FALSE((*w)->Close().ok());
+
+  Result<std::string> contents = fs->ReadFile(p);
+  REQUIRE_OK(contents);
+  CHECK(*contents == std::string("hello\0\0", 7));
+
+  Result<std::unique_ptr<WritableFile>> again = fs->OpenForWrite(p, OpenMode::kCreateExclusive);
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.status().code() == Code::kIOError);
+  CHECK(again.status().sys_errno() == EEXIST);
+
+  Result<std::unique_ptr<WritableFile>> keep = fs->OpenForWrite(p, OpenMode::kCreate);
+  REQUIRE_OK(keep);
+  REQUIRE_OK((*keep)->Close());
+  CHECK(stdfs::file_size(p) == 7);  // kCreate keeps existing contents
+}
+
+TEST_CASE("posix_fs: Stat reports lstat fields with full-nanosecond mtime", "[posix_fs][unit]") {
+  TempDir dir;
+  FileSystem* fs = FileSystem::Default();
+  WriteFile(dir / "f", std::string(1234, 'x'));
+  struct timespec times[2] = {{0, UTIME_OMIT}, {1'600'000'000, 123'456'789}};
+  REQUIRE(::utimensat(AT_FDCWD, (dir / "f").c_str(), times, 0) == 0);
+  REQUIRE(::link((dir / "f").c_str(), (dir / "hard").c_str()) == 0);
+  REQUIRE(::symlink("f", (dir / "sym").c_str()) == 0);
+
+  Result<FileStat> st = fs->Stat(dir / "f");
+  REQUIRE_OK(st);
+  const struct stat raw = LStat(dir / "f");
+  CHECK(st->type == FileType::kRegular);
+  CHECK(st->size == 1234);
+  CHECK(st->mtime_ns == 1'600'000'000'123'456'789LL);
+  CHECK(st->inode == raw.st_ino);
+  CHECK(st->dev == raw.st_dev);
+  CHECK(st->mode == raw.st_mode);
+  CHECK(st->uid == raw.st_uid);
+  CHECK(st->gid == raw.st_gid);
+  CHECK(st->nlink == 2);
+
+  Result<FileStat> sym = fs->Stat(dir / "sym");
+  REQUIRE_OK(sym);
+  CHECK(sym->type == FileType::kSymlink);
+  CHECK(sym->size == 1);  // the length of the target "f": not followed
+  Result<FileStat> d = fs->Stat(dir.path());
+  REQUIRE_OK(d);
+  CHECK(d->type == FileType::kDirectory);
+  CHECK(fs->Stat(dir / "nope").status().code() == Code::kNotFound);
+}
+
+TEST_CASE("posix_fs: Walk yields entries in strictly increasing byte order of rel_path",
+          "[posix_fs][unit]") {
+  TempDir dir;
+  // "a" is a directory, so its children sort as "a/...": after "a.txt"
+  // ('.' < '/') and before "a0" ('/' < '0').
+  const std::vector<std::string> files = {
+      "a/x",         "a/y/z",       "a.txt",
+      "a b",         "a-b",         "a0",
+      "b",           "Zebra",       "\xc3\xa9t\xc3\xa9",  // "été" in UTF-8
+      "line\nbreak", "bad\xff\xfe", "d/e/f/g",
+      "d/e.txt",     "~tilde",
+  };
+  for (const std::string& f : files) WriteFile(dir / f, f);
+  stdfs::create_directories(dir / "empty/deeper");  // directories are not entries
+
+  const std::vector<std::string> got = WalkAll(dir.path());
+  std::vector<std::string> want = files;
+  std::sort(want.begin(), want.end());
+  CHECK(got == want);
+  for (std::size_t i = 1; i < got.size(); ++i) {
+    INFO(i);
+    CHECK(got[i - 1] < got[i]);
+  }
+  // Spot-check the directory rule and the unsigned byte order.
+  CHECK(std::find(got.begin(), got.end(), "a.txt") < std::find(got.begin(), got.end(), "a/x"));
+  CHECK(std::find(got.begin(), got.end(), "a/y/z") < std::find(got.begin(), got.end(), "a0"));
+  CHECK(got.back() == "\xc3\xa9t\xc3\xa9");  // 0xc3 > '~': bytes compare unsigned
+  CHECK(got[got.size() - 2] == "~tilde");
+}
+
+TEST_CASE("posix_fs: Walk reports stats, symlinks unfollowed, and nothing for directories",
+          "[posix_fs][unit]") {
+  TempDir dir;
+  WriteFile(dir / "real/file", std::string(77, 'q'));
+  REQUIRE(::symlink("real", (dir / "link-to-dir").c_str()) == 0);
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
+  std::vector<WalkEntry> entries;
+  REQUIRE_OK(FileSystem::Default()->Walk(dir.path(), {}, [&](const WalkEntry& e) {
+    entries.push_back(e);
+    return Status::Ok();
+  }));
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[0].rel_path == "fifo");
+  CHECK(entries[0].stat.type == FileType::kOther);
+  CHECK(entries[1].rel_path == "link-to-dir");
+  CHECK(entries[1].stat.type == FileType::kSymlink);
+  CHECK(entries[2].rel_path == "real/file");
+  CHECK(entries[2].stat.type == FileType::kRegular);
+  CHECK(entries[2].stat.size == 77);
+  CHECK(entries[2].stat.inode == LStat(dir / "real/file").st_ino);
+}
+
+TEST_CASE("posix_fs: Walk exclude skips files and whole directories", "[posix_fs][unit]") {
+  TempDir dir;
+  for (const char* f : {"keep/a", "skip/a", "skip/deep/b", "x.tmp", "y"}) WriteFile(dir / f, "1");
+  std::vector<std::pair<std::string, bool>> asked;
+  WalkOptions options;
+  options.exclude = [&](std::string_view rel, bool is_dir) {
+    asked.emplace_back(std::string(rel), is_dir);
+    return rel == "skip" || rel.ends_with(".tmp");
+  };
+  CHECK(WalkAll(dir.path(), options) == std::vector<std::string>{"keep/a", "y"});
+  // Directories are offered without a trailing slash, and nothing under an
+  // excluded directory is offered at all.
+  const std::vector<std::pair<std::string, bool>> want = {
+      {"keep", true}, {"keep/a", false}, {"skip", true}, {"x.tmp", false}, {"y", false}};
+  CHECK(asked == want);
+}
+
+TEST_CASE("posix_fs: a callback error stops Walk and is returned unchanged", "[posix_fs][unit]") {
+  TempDir dir;
+  for (const char* f : {"a", "b/c", "d"}) WriteFile(dir / f, "1");
+  int calls = 0;
+  Status s = FileSystem::Default()->Walk(dir.path(), {}, [&](const WalkEntry& e) {
+    ++calls;
+    return e.rel_path == "b/c" ? Status::Cancelled("stop here") : Status::Ok();
+  });
+  CHECK(s.code() == Code::kCancelled);
+  CHECK(s.ToString() == "stop here");
+  CHECK(calls == 2);
+
+  Status missing =
+      FileSystem::Default()->Walk(dir / "nope", {}, [](const WalkEntry&) { return Status::Ok(); });
+  CHECK(missing.code() == Code::kNotFound);
+  CHECK(missing.ToString().find("opendir " + (dir / "nope").native()) == 0);
+}
+
+TEST_CASE("posix_fs: an unreadable directory goes to on_error, or ends the walk without it",
+          "[posix_fs][unit]") {
+  TempDir dir;
+  for (const char* f : {"a", "locked/secret", "z"}) WriteFile(dir / f, "1");
+  // The unprivileged identity must be able to reach the tree.
+  stdfs::permissions(dir.path(), stdfs::perms::owner_all | stdfs::perms::group_read |
+                                     stdfs::perms::group_exec | stdfs::perms::others_read |
+                                     stdfs::perms::others_exec);
+  REQUIRE(::chmod((dir / "locked").c_str(), 0) == 0);
+
+  AsUnprivileged guard;
+  if (!guard.ok()) {
+    WARN("cannot drop file-system privileges as root; unreadable-directory check not run");
+    return;
+  }
+  if (::access(dir.path().c_str(), R_OK | X_OK) != 0) {
+    WARN("temp dir not reachable as an unprivileged user; check not run");
+    return;
+  }
+
+  std::vector<std::string> reported;
+  WalkOptions options;
+  options.on_error = [&](std::string_view rel, const Status& error) {
+    reported.emplace_back(rel);
+    CHECK(error.sys_errno() == EACCES);
+    return Status::Ok();
+  };
+  CHECK(WalkAll(dir.path(), options) == std::vector<std::string>{"a", "z"});
+  CHECK(reported == std::vector<std::string>{"locked"});
+
+  std::vector<std::string> seen;
+  Status fatal = FileSystem::Default()->Walk(dir.path(), {}, [&](const WalkEntry& e) {
+    seen.push_back(e.rel_path);
+    return Status::Ok();
+  });
+  CHECK(fatal.code() == Code::kIOError);
+  CHECK(fatal.sys_errno() == EACCES);
+  CHECK(fatal.ToString().find("opendir " + (dir / "locked").native()) == 0);
+  CHECK(seen == std::vector<std::string>{"a"});
+
+  options.on_error = [](std::string_view, const Status& error) {
+    return error.WithContext("walk d1");
+  };
+  Status stopped = FileSystem::Default()->Walk(dir.path(), options,
+                                               [](const WalkEntry&) { return Status::Ok(); });
+  CHECK(stopped.ToString().find("walk d1: opendir ") == 0);
+}
+
+TEST_CASE("posix_fs: Walk goes deep without running out of descriptors", "[posix_fs][unit]") {
+  TempDir dir;
+  std::string rel;
+  for (int i = 0; i < 300; ++i) rel += "d/";
+  WriteFile(dir / (rel + "leaf"), "x");
+  CHECK(WalkAll(dir.path()) == std::vector<std::string>{rel + "leaf"});
+}
+
+TEST_CASE("posix_fs: WriteFileAtomic replaces, and exclusive refuses an existing file",
+          "[posix_fs][unit]") {
+  TempDir dir;
+  FileSystem* fs = FileSystem::Default();
+  const stdfs::path p = dir / "config.toml";
+  REQUIRE_OK(WriteFileAtomic(fs, p, "one", 0640, /*exclusive=*/true));
+  CHECK(*fs->ReadFile(p) == "one");
+  REQUIRE_OK(WriteFileAtomic(fs, p, "two"));
+  CHECK(*fs->ReadFile(p) == "two");
+
+  Status s = WriteFileAtomic(fs, p, "three", 0644, /*exclusive=*/true);
+  CHECK(s.code() == Code::kFailedPrecondition);
+  CHECK(s.ToString() == p.native() + " already exists");
+  CHECK(*fs->ReadFile(p) == "two");
+  // No temporary file is left behind either way.
+  CHECK(WalkAll(dir.path()) == std::vector<std::string>{"config.toml"});
+
+  Status no_dir = WriteFileAtomic(fs, dir / "missing/x", "y");
+  CHECK(no_dir.code() == Code::kNotFound);
+}
+
+TEST_CASE("posix_fs: RenameNoReplace refuses to replace with EEXIST", "[posix_fs][unit]") {
+  TempDir dir;
+  FileSystem* fs = FileSystem::Default();
+  WriteFile(dir / "a", "a");
+  WriteFile(dir / "b", "b");
+  Status s = fs->RenameNoReplace(dir / "a", dir / "b");
+  CHECK(s.sys_errno() == EEXIST);
+  CHECK(*fs->ReadFile(dir / "b") == "b");
+  REQUIRE_OK(fs->RenameNoReplace(dir / "a", dir / "c"));
+  CHECK(*fs->ReadFile(dir / "c") == "a");
+  REQUIRE_OK(fs->Rename(dir / "c", dir / "b"));
+  CHECK(*fs->ReadFile(dir / "b") == "a");
+  CHECK(fs->Rename(dir / "nope", dir / "b").code() == Code::kNotFound);
+}
+
+TEST_CASE("posix_fs: SetAttributes restores mode, owner and mtime to the nanosecond",
+          "[posix_fs][unit]") {
+  TempDir dir;
+  FileSystem* fs = FileSystem::Default();
+  WriteFile(dir / "f", "data");
+  REQUIRE(::symlink("f", (dir / "sym").c_str()) == 0);
+  FileStat want = *fs->Stat(dir / "f");
+  want.mode = (want.mode & ~07777u) | 0640;
+  want.mtime_ns = 1'234'567'890'987'654'321LL;
+  REQUIRE_OK(fs->SetAttributes(dir / "f", want));
+  FileStat got = *fs->Stat(dir / "f");
+  CHECK((got.mode & 07777) == 0640);
+  CHECK(got.mtime_ns == want.mtime_ns);
+  CHECK(got.uid == want.uid);
+  CHECK(got.gid == want.gid);
+
+  // Before 1970: negative nanoseconds must not wrap.
+  want.mtime_ns = -1'500'000'000LL;
+  REQUIRE_OK(fs->SetAttributes(dir / "f", want));
+  CHECK(fs->Stat(dir / "f")->mtime_ns == -1'500'000'000LL);
+
+  // On a symlink: the link's own mtime changes, the target's mode does not.
+  FileStat link = *fs->Stat(dir / "sym");
+  link.mtime_ns = 1'000'000'000'000'000'001LL;
+  link.mode = (link.mode & ~07777u) | 0600;
+  REQUIRE_OK(fs->SetAttributes(dir / "sym", link));
+  CHECK(fs->Stat(dir / "sym")->mtime_ns == link.mtime_ns);
+  CHECK((fs->Stat(dir / "f")->mode & 07777) == 0640);
+  CHECK(fs->SetAttributes(dir / "nope", want).code() == Code::kNotFound);
+}
+
+TEST_CASE("posix_fs: CreateDirs, Remove, SyncDir and ReadFile", "[posix_fs][unit]") {
+  TempDir dir;
+  FileSystem* fs = FileSystem::Default();
+  REQUIRE_OK(fs->CreateDirs(dir / "a/b/c/"));
+  CHECK(stdfs::is_directory(dir / "a/b/c"));
+  CHECK((LStat(dir / "a/b").st_mode & 07777) == (0755 & ~CurrentUmask()));
+  REQUIRE_OK(fs->CreateDirs(dir / "a/b/c"));  // idempotent
+  WriteFile(dir / "file", "x");
+  CHECK_FALSE(fs->CreateDirs(dir / "file").ok());
+  CHECK_FALSE(fs->CreateDirs(dir / "file/sub").ok());
+
+  REQUIRE_OK(fs->SyncDir(dir / "a"));
+  CHECK(fs->SyncDir(dir / "nope").code() == Code::kNotFound);
+
+  REQUIRE_OK(fs->Remove(dir / "file"));
+  CHECK(fs->Remove(dir / "file").code() == Code::kNotFound);
+  Status not_empty = fs->Remove(dir / "a/b");
+  CHECK(not_empty.sys_errno() == ENOTEMPTY);
+  REQUIRE_OK(fs->Remove(dir / "a/b/c"));
+  CHECK_FALSE(stdfs::exists(dir / "a/b/c"));
+
+  CHECK(fs->ReadFile(dir / "nope").status().code() == Code::kNotFound);
+  // /proc files report size 0: ReadFile must read to EOF, not to st_size.
+  Result<std::string> mounts = fs->ReadFile("/proc/self/mountinfo");
+  REQUIRE_OK(mounts);
+  CHECK(mounts->find(" - ") != std::string::npos);
+  const std::vector<std::byte> big = RandomBytes(300'000, 9);
+  WriteFile(dir / "big", big);
+  Result<std::string> got = fs->ReadFile(dir / "big");
+  REQUIRE_OK(got);
+  REQUIRE(got->size() == big.size());
+  CHECK(std::memcmp(got->data(), big.data(), big.size()) == 0);
+}
+
+TEST_CASE("clock: wall time is plausible and monotonic time does not go back", "[posix_fs][unit]") {
+  Clock* clock = Clock::Default();
+  CHECK(clock->NowUnixNanos() > 1'600'000'000LL * 1'000'000'000LL);
+  const std::int64_t t0 = clock->MonotonicNanos();
+  clock->SleepFor(std::chrono::milliseconds(2));
+  CHECK(clock->MonotonicNanos() - t0 >= 2'000'000);
+}
+
+}  // namespace
+}  // namespace atlas
