@@ -10,6 +10,7 @@
 #include "atlas/disk.h"
 #include "atlas/engine.h"
 #include "atlas/manifest.h"
+#include "atlas/parity.h"
 
 namespace atlas {
 

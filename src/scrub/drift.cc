@@ -100,8 +100,11 @@ std::vector<Finding> CheckScanGuards(const Config& config, const ArrayView& arra
     const ArrayDataDisk& disk = array.data[i];
     if (!disk.record) continue;
     recorded += disk.record->files;
-    deleted += drift[i].drift.deleted;
-    if (!force_empty && drift[i].scanned && disk.record->files > 0 && drift[i].totals.files == 0) {
+    const bool emptied = drift[i].scanned && disk.record->files > 0 && drift[i].totals.files == 0;
+    // --force-empty says the emptied disk's deletions are intended: they do
+    // not count towards the mass-delete limit either.
+    if (!(emptied && force_empty)) deleted += drift[i].drift.deleted;
+    if (!force_empty && emptied) {
       out.push_back(MakeFinding(
           FindingKind::kMissingDisk, disk.name, "",
           fmt::format("data disk {} is empty: {} held {} files at the last sync and holds none now; "

@@ -284,7 +284,9 @@ Status Syncer::Apply() {
   for (std::size_t i = 0; i < array_.data.size(); ++i) {
     const ArrayDataDisk& d = array_.data[i];
     std::vector<Extent> stored;
-    if (d.record) ATLAS_ASSIGN_OR_RETURN(stored, m_->FreeExtents(d.slot));
+    if (d.record) {
+      ATLAS_ASSIGN_OR_RETURN(stored, m_->FreeExtents(d.slot));
+    }
     free_maps_[i].Load(stored, d.record ? d.record->next_pos : 0);
     max_next = std::max(max_next, free_maps_[i].next_pos());
   }

@@ -36,7 +36,7 @@ TEST_CASE("cli: an invalid config is exit 2 naming file, line and key", "[cli][e
                                           "[[parity]]\npath = \"/mnt/p1/atlas.parity\"\n[guards]\nmax_deletez = 5\n"));
   CliResult r = RunCli({"-c", (dir / "bad.toml").string(), "--json", "sync"});
   CHECK(r.exit_code == 2);
-  CHECK(r.err.find("bad.toml:9") != std::string::npos);
+  CHECK(r.err.find("bad.toml:8") != std::string::npos);
   CHECK(r.err.find("max_deletez") != std::string::npos);
   REQUIRE_FALSE(r.json.is_null());
   CHECK(r.json["ok"] == false);

@@ -31,7 +31,7 @@ TEST_CASE("sync: killed at each crash point, the next sync completes and parity 
   //    same point, and again a completing sync that verifies.
   for (const char* point : kSyncCrashPoints) {
     DYNAMIC_SECTION("crash at " << point) {
-      TempArray a(3, 2);
+      TempArray a(3, 2, 64 * 1024, "[guards]\nmax_deletes_pct = 50\n");
       Fill(a, 10);
       CliResult crashed = a.Run({"sync"}, true, {{"ATLAS_SCRUB_CRASH_AT", point}});
       INFO(crashed.err);

@@ -1,4 +1,5 @@
 // End-to-end tests of init, sync, diff and status through the real binary.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,7 +108,7 @@ TEST_CASE("diff: each kind of drift is reported, then gone after the next sync",
   //    mtime), delete one, rename one on its disk, and move one to another disk.
   // 3. diff reports exactly those findings, and changes nothing.
   // 4. sync reports the same counts; parity verifies; diff is then clean.
-  TempArray a(4, 2);
+  TempArray a(4, 2, 64 * 1024, "[guards]\nmax_deletes_pct = 50\n");
   Populate(a);
   REQUIRE(a.Run({"sync"}).exit_code == 0);
 

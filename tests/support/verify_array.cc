@@ -59,7 +59,11 @@ ArrayCheck VerifyArray(const TempArray& array) {
     REQUIRE_OK(files->status());
   }
   std::unique_ptr<Cursor<DirtyEntry>> dirty = (*m)->Dirty(0);
-  for (; dirty->Valid(); dirty->Next()) check.dirty_positions++;
+  std::uint64_t last = ~0ull;
+  for (; dirty->Valid(); dirty->Next()) {
+    if (dirty->value().pos != last) check.dirty_positions++;
+    last = dirty->value().pos;
+  }
 
   for (int level = 0; level < levels; ++level) {
     std::vector<std::byte> parity = ReadFileBytes(parity_paths[level]);
