@@ -38,6 +38,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -535,7 +536,6 @@ class BlockReader {
   // Reads rec's block into buf (bs bytes, zero-padded) and checks it.
   // Problems go to `report` as findings; the stripe is then skipped.
   void Read(BlockRead* out, std::byte* buf, const std::function<void(Finding)>& report) {
-    std::memset(buf, 0, bs_);
     const BlockRecord& rec = *out->rec;
     out->outcome = BlockRead::Outcome::kFailed;
     if (rec.file_id != file_id_) {
@@ -586,6 +586,8 @@ class BlockReader {
       Changed(true, st.status(), offset, report);
       return;
     }
+    // Parity treats a short last block as zero-padded to the block size.
+    std::memset(buf + want, 0, bs_ - want);
     out->hash = HashBlock(std::span<const std::byte>(buf, want));
     out->bytes = want;
     if (rec.state == BlockState::kSynced && rec.hash && *rec.hash != out->hash) {
@@ -639,6 +641,47 @@ Status Syncer::CommitParity(ManifestBatch* batch) {
   return Status::Ok();
 }
 
+namespace {
+
+// Counts outstanding tasks of one window (a latch that can be re-armed).
+class WaitGroup {
+ public:
+  void Add(int n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_ += n;
+  }
+  void Done() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--pending_ == 0) cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return pending_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int pending_ = 0;  // REQUIRES: mu_ held
+};
+
+// One window of dirty positions in flight: its stripes, every disk's block
+// record and read outcome there, and the buffers the reads land in.
+struct Window {
+  struct Stripe {
+    std::uint64_t pos = 0;
+    std::vector<std::uint16_t> dirty_slots;
+  };
+  Window(std::size_t positions, std::size_t ndata, std::uint32_t bs)
+      : data(positions * ndata * bs), reads(positions * ndata) {}
+  std::vector<Stripe> stripes;
+  AlignedBuffer data;
+  std::vector<BlockRead> reads;  // [stripe * ndata + disk]
+  WaitGroup done;
+};
+
+}  // namespace
+
 Status Syncer::WriteParity() {
   const std::uint32_t bs = config_.block_size;
   const std::size_t levels = config_.parity.size();
@@ -670,9 +713,12 @@ Status Syncer::WriteParity() {
   }
   ctx_.progress->BeginPhase("hash+parity", dirty_positions * bs * std::max<std::size_t>(1, ndata));
 
-  const std::size_t window = std::max<std::uint64_t>(1, kWindowBytes / (static_cast<std::uint64_t>(ndata + levels) * bs));
-  AlignedBuffer data(window * ndata * bs);
-  AlignedBuffer parity(window * levels * bs);
+  // Two windows: the readers fill one while this thread computes and writes
+  // the parity of the other, so reading, hashing and parity math overlap.
+  const std::size_t positions =
+      std::max<std::uint64_t>(1, kWindowBytes / 2 / (static_cast<std::uint64_t>(ndata) * bs));
+  Window windows[2] = {Window(positions, ndata, bs), Window(positions, ndata, bs)};
+  AlignedBuffer parity(levels * bs);
   std::size_t threads = config_.io_threads > 0 ? std::min<std::size_t>(config_.io_threads, ndata) : ndata;
   DiskWorkers workers(threads);
   std::vector<BlockReader> readers;
@@ -685,83 +731,83 @@ Status Syncer::WriteParity() {
   std::int64_t last_commit = ctx_.clock->MonotonicNanos();
   std::set<std::uint64_t> touched;
 
-  struct Stripe {
-    std::uint64_t pos;
-    std::vector<std::uint16_t> dirty_slots;
-  };
-  std::vector<Stripe> stripes;
-  std::vector<BlockRead> reads(window * ndata);
-
-  while (true) {
-    // Gather the next window of dirty positions.
-    stripes.clear();
-    while (cursor->Valid() && stripes.size() <= window) {
+  // Gathers the next dirty positions into `w`, looks up every disk's block
+  // at each, and queues the reads (one task per disk). False when no dirty
+  // position is left.
+  auto start_window = [&](Window& w) -> Result<bool> {
+    w.stripes.clear();
+    while (cursor->Valid()) {
       const DirtyEntry& e = cursor->value();
-      if (stripes.empty() || stripes.back().pos != e.pos) {
-        if (stripes.size() == window) break;
-        stripes.push_back({e.pos, {}});
+      if (w.stripes.empty() || w.stripes.back().pos != e.pos) {
+        if (w.stripes.size() == positions) break;
+        w.stripes.push_back({e.pos, {}});
       }
-      stripes.back().dirty_slots.push_back(e.slot);
+      w.stripes.back().dirty_slots.push_back(e.slot);
       cursor->Next();
     }
     ATLAS_RETURN_IF_ERROR(cursor->status());
-    if (stripes.empty()) break;
-
-    // Look up every disk's block at each position, then read them, one
-    // worker per disk, all disks at once.
-    for (std::size_t w = 0; w < stripes.size(); ++w) {
+    if (w.stripes.empty()) return false;
+    for (std::size_t i = 0; i < w.stripes.size(); ++i) {
       for (std::size_t di = 0; di < ndata; ++di) {
-        BlockRead& r = reads[w * ndata + di];
+        BlockRead& r = w.reads[i * ndata + di];
         r = BlockRead();
-        ATLAS_ASSIGN_OR_RETURN(r.rec, m_->GetBlock(array_.data[di].slot, stripes[w].pos));
+        ATLAS_ASSIGN_OR_RETURN(r.rec, m_->GetBlock(array_.data[di].slot, w.stripes[i].pos));
       }
     }
+    w.done.Add(static_cast<int>(ndata));
     for (std::size_t di = 0; di < ndata; ++di) {
-      workers.Submit(di, [&, di] {
-        for (std::size_t w = 0; w < stripes.size(); ++w) {
-          BlockRead& r = reads[w * ndata + di];
+      workers.Submit(di, [&, di, wp = &w] {
+        for (std::size_t i = 0; i < wp->stripes.size(); ++i) {
+          BlockRead& r = wp->reads[i * ndata + di];
           if (!r.rec || r.rec->state == BlockState::kDeleted) continue;
-          readers[di].Read(&r, data.data + (w * ndata + di) * bs, [&](Finding f) { Problem(std::move(f)); });
+          readers[di].Read(&r, wp->data.data + (i * ndata + di) * bs, [&](Finding f) { Problem(std::move(f)); });
           ctx_.progress->Advance(bs);
         }
         ClearUpperVectorState();
+        wp->done.Done();
       });
     }
-    workers.Wait();
+    return true;
+  };
 
+  // Computes and writes the parity of every stripe of `w` whose blocks all
+  // read clean, and queues the manifest updates for them.
+  auto finish_window = [&](Window& w) -> Status {
     now_ns_ = ctx_.clock->NowUnixNanos();
-    for (std::size_t w = 0; w < stripes.size(); ++w) {
-      const Stripe& stripe = stripes[w];
+    std::vector<int> slots;
+    std::vector<const std::byte*> ptrs;
+    std::vector<std::byte*> out(levels);
+    for (std::size_t l = 0; l < levels; ++l) out[l] = parity.data + l * bs;
+    for (std::size_t i = 0; i < w.stripes.size(); ++i) {
+      const Window::Stripe& stripe = w.stripes[i];
       bool failed = false;
-      std::vector<int> slots;
-      std::vector<const std::byte*> ptrs;
+      slots.clear();
+      ptrs.clear();
       for (std::size_t di = 0; di < ndata; ++di) {
-        const BlockRead& r = reads[w * ndata + di];
+        const BlockRead& r = w.reads[i * ndata + di];
         if (r.outcome == BlockRead::Outcome::kFailed) failed = true;
         if (r.outcome == BlockRead::Outcome::kOk) {
           slots.push_back(array_.data[di].slot);
-          ptrs.push_back(data.data + (w * ndata + di) * bs);
+          ptrs.push_back(w.data.data + (i * ndata + di) * bs);
         }
       }
       if (failed) {
         report_->positions_left++;
         continue;
       }
-      std::vector<std::byte*> out(levels);
-      for (std::size_t l = 0; l < levels; ++l) out[l] = parity.data + (w * levels + l) * bs;
       if (slots.empty()) {
         for (std::byte* p : out) std::memset(p, 0, bs);
       } else {
         codec->Encode(slots, ptrs.data(), out.data(), bs);
       }
       for (std::size_t l = 0; l < levels; ++l) {
-        ATLAS_RETURN_IF_ERROR(parity_files_[l]->WriteAt(stripe.pos * bs, std::span<const std::byte>(out[l], bs))
-                                  .WithContext(fmt::format("write parity {} at position {}",
-                                                           array_.parity[l].name, stripe.pos)));
+        ATLAS_RETURN_IF_ERROR(
+            parity_files_[l]->WriteAt(stripe.pos * bs, std::span<const std::byte>(out[l], bs))
+                .WithContext(fmt::format("write parity {} at position {}", array_.parity[l].name, stripe.pos)));
       }
       ATLAS_CRASH_POINT("sync.parity.after_write");
       for (std::size_t di = 0; di < ndata; ++di) {
-        const BlockRead& r = reads[w * ndata + di];
+        const BlockRead& r = w.reads[i * ndata + di];
         if (!r.rec) continue;
         BlockRecord b = *r.rec;
         if (b.state == BlockState::kDeleted) {
@@ -781,25 +827,39 @@ Status Syncer::WriteParity() {
       pending_bytes += static_cast<std::uint64_t>(levels) * bs;
     }
     ClearUpperVectorState();
+    return Status::Ok();
+  };
 
+  Status status;
+  int cur = 0;
+  Result<bool> more = start_window(windows[cur]);
+  while (more.ok() && *more) {
+    windows[cur].done.Wait();
+    const bool stop = ctx_.stop.stop_requested();
+    // Queue the next window's reads before working on this one.
+    more = stop ? Result<bool>(false) : start_window(windows[1 - cur]);
+    status = finish_window(windows[cur]);
+    if (!status.ok()) break;
     std::int64_t mono = ctx_.clock->MonotonicNanos();
-    bool stop = ctx_.stop.stop_requested();
     if (pending_bytes >= kCommitParityBytes || mono - last_commit >= kCommitIntervalNs || stop) {
-      ATLAS_RETURN_IF_ERROR(CommitParity(batch.get()));
+      status = CommitParity(batch.get());
+      if (!status.ok()) break;
       batch = m_->NewBatch();
       pending_bytes = 0;
       last_commit = mono;
     }
     if (stop) {
-      touched_ids_.assign(touched.begin(), touched.end());
-      ctx_.progress->EndPhase();
-      return Status::Cancelled("sync interrupted; the next sync resumes where this one stopped");
+      status = Status::Cancelled("sync interrupted; the next sync resumes where this one stopped");
+      break;
     }
+    cur = 1 - cur;
   }
-  ATLAS_RETURN_IF_ERROR(CommitParity(batch.get()));
+  workers.Wait();  // no read may still target a window buffer
+  if (status.ok() && !more.ok()) status = more.status();
+  if (status.ok()) status = CommitParity(batch.get());
   touched_ids_.assign(touched.begin(), touched.end());
   ctx_.progress->EndPhase();
-  return Status::Ok();
+  return status;
 }
 
 Status Syncer::Finish() {
