@@ -25,7 +25,7 @@ int CmdInit(const CommandEnv& env, const InitArgs& args) {
   }
   if (!s.ok()) return ReportError(env.global, "init", s.WithContext("init"));
   if (env.global.json) {
-    PrintJson({{"schema", 1}, {"command", "init"}, {"ok", true}, {"config", path.string()},
+    PrintJson({{"schema", 1}, {"command", "init"}, {"ok", true}, {"exit_code", 0}, {"config", path.string()},
                {"findings", nlohmann::json::array()}});
   } else if (!env.global.quiet) {
     fmt::print("wrote {}\nnext: review it, then run `atlas-scrub{} sync`\n", path.string(),

@@ -14,7 +14,7 @@ int CmdRestoreManifest(const CommandEnv& env, const RestoreArgs& args) {
   if (!used.ok()) return ReportError(env.global, "restore-manifest", used.status().WithContext("restore-manifest"));
   std::string when = Rfc3339(used->timestamp_s * 1'000'000'000);
   if (env.global.json) {
-    PrintJson({{"schema", 1}, {"command", "restore-manifest"}, {"ok", true},
+    PrintJson({{"schema", 1}, {"command", "restore-manifest"}, {"ok", true}, {"exit_code", 0},
                {"from", used->dir.string()}, {"copy_time", when},
                {"manifest", config->manifest.string()}, {"findings", nlohmann::json::array()}});
   } else if (!env.global.quiet) {

@@ -25,6 +25,7 @@ nlohmann::json StatusJson(const StatusReport& r) {
   };
   return {{"schema", 1},
           {"command", "status"},
+          {"ok", true},
           {"health", HealthName(r.health)},
           {"exit_code", ExitCodeForFindings(r.findings)},
           {"array",
@@ -58,20 +59,23 @@ int CmdStatus(const CommandEnv& env) {
     PrintJson(StatusJson(r));
     return code;
   }
+  if (env.global.quiet) return code;
   std::size_t attention = 0;
   for (const Finding& f : r.findings) attention += f.severity >= Severity::kWarning ? 1 : 0;
   fmt::print("atlas-scrub: {}{}\n", HealthName(r.health),
-             attention == 0 ? "" : fmt::format(" ({} finding{} need attention)", attention, attention == 1 ? "" : "s"));
+             attention == 0 ? "" : fmt::format(" ({} {} attention)", attention, attention == 1 ? "finding needs" : "findings need"));
   if (!r.findings.empty()) PrintFindingsText(stdout, r.findings);
   fmt::print("array:     {} data disks, {} parity level{}, {} files, {}, block {}\n", r.data_disks,
              r.parity_levels, r.parity_levels == 1 ? "" : "s", r.files, HumanBytes(r.bytes),
-             HumanBytes(r.block_size));
+             HumanBinary(r.block_size));
   fmt::print("last sync: {}\n", r.last_sync_ns ? Rfc3339(*r.last_sync_ns) : "never");
   fmt::print("scrub:     last {}, {:.1f}% verified in 30 days, oldest {} days\n",
              r.last_scrub_ns ? Rfc3339(*r.last_scrub_ns) : "never", r.verified_pct_30d,
              r.oldest_unverified_days);
   const DriftCounts& d = r.drift;
-  if (d.Changes() + r.positions_unsynced == 0) {
+  if (!r.synced_ever) {
+    fmt::print("drift:     never synced: {} files not protected; run `atlas-scrub sync`\n", d.added);
+  } else if (d.Changes() + r.positions_unsynced == 0) {
     fmt::print("drift:     none, parity is up to date\n");
   } else {
     fmt::print("drift:     {} added, {} modified, {} deleted, {} moved, {} unsynced positions: run "

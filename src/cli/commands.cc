@@ -84,6 +84,13 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
         break;
       }
     }
+    bool json = false;
+    for (int i = 1; i < argc; ++i) json = json || std::string(argv[i]) == "--json";
+    if (json) {
+      GlobalOptions g;
+      g.json = true;
+      return ReportError(g, "", Status::InvalidArgument(msg + "; run 'atlas-scrub --help' for usage"));
+    }
     fmt::print(stderr, "atlas-scrub: error: {}\nRun 'atlas-scrub --help' for usage.\n", msg);
     return kExitUsage;
   }

@@ -17,6 +17,18 @@ std::filesystem::path ConfigPath(const GlobalOptions& g) {
 Result<Config> LoadConfigFor(const GlobalOptions& g) {
   std::filesystem::path path = ConfigPath(g);
   Result<Config> config = LoadConfig(FileSystem::Default(), path);
+  if (config.ok()) {
+    // SPEC: a config that holds a secret and is readable by others draws a
+    // warning (the secret may instead live in password_file/token_file).
+    std::vector<std::string> secrets = KeysHoldingSecrets(*config);
+    Result<FileStat> st = FileSystem::Default()->Stat(path);
+    if (!secrets.empty() && st.ok() && (st->mode & 0004) != 0) {
+      fmt::print(stderr,
+                 "atlas-scrub: warning: {} is readable by every user and holds a secret in {}; "
+                 "run `chmod 600 {}` or move the secret to a token_file/password_file\n",
+                 path.string(), fmt::join(secrets, ", "), path.string());
+    }
+  }
   if (!config.ok() && config.status().code() != Code::kInvalidArgument) {
     // A missing or unreadable config is a usage problem (exit 2), not a
     // failed run.
@@ -88,6 +100,16 @@ std::string HumanBytes(std::uint64_t bytes) {
     ++u;
   }
   return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+std::string HumanBinary(std::uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (bytes >= 1024 && bytes % 1024 == 0 && u < 5) {
+    bytes /= 1024;
+    ++u;
+  }
+  return fmt::format("{} {}", bytes, units[u]);
 }
 
 std::string Rfc3339(std::int64_t unix_ns) {

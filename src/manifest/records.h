@@ -22,7 +22,10 @@ inline constexpr char kDeletedContent = 'y';
 inline constexpr char kRun = 'r';
 inline constexpr char kFinding = 'g';
 
-// Every value starts with this version byte.
+// Values of the file, file-id, block, disk, free-extent, run and finding
+// tables start with this version byte; meta values are decimal text, and the
+// inode, dirty and moved-content tables carry their data in the key
+// (docs/FORMAT.md).
 inline constexpr char kValueVersion = 1;
 
 std::string MetaKey(std::string_view key);

@@ -122,11 +122,11 @@ std::vector<Finding> CheckScanGuards(const Config& config, const ArrayView& arra
   if (over_count || over_pct) {
     out.push_back(MakeFinding(
         FindingKind::kMassDelete, "", "",
-        fmt::format("sync refused: {} files were deleted since the last sync ({:.1f}% of {}), above "
-                    "the limit of {} files or {}% ([guards] max_deletes, max_deletes_pct); check "
+        fmt::format("{} {} deleted since the last sync ({:.1f}% of {}), above the limit of {} files "
+                    "or {}% ([guards] max_deletes, max_deletes_pct), so sync refuses to run; check "
                     "with `atlas-scrub diff`, then run `atlas-scrub sync --force-delete` if intended",
-                    effective, pct, recorded, config.guards.max_deletes,
-                    config.guards.max_deletes_pct)));
+                    effective, effective == 1 ? "file was" : "files were", pct, recorded,
+                    config.guards.max_deletes, config.guards.max_deletes_pct)));
   }
   return out;
 }

@@ -52,6 +52,7 @@
 #include "atlas/manifest.h"
 #include "atlas/parity.h"
 #include "core/crash_point.h"
+#include "io/throttle.h"
 #include "scrub/array.h"
 #include "scrub/disk_workers.h"
 #include "scrub/drift.h"
@@ -118,6 +119,14 @@ class DriftList {
   bool truncated_ = false;
 };
 
+// What one reader thread found for one block.
+struct BlockRead {
+  enum class Outcome : std::uint8_t { kNone, kOk, kFailed } outcome = Outcome::kNone;
+  std::optional<BlockRecord> rec;  // the block at this (slot, position), if any
+  Hash128 hash;
+  std::uint64_t bytes = 0;
+};
+
 class Syncer {
  public:
   Syncer(const RunContext& ctx, const SyncOptions& options, SyncReport* report)
@@ -152,6 +161,10 @@ class Syncer {
   std::vector<std::vector<std::uint64_t>> added_ids_;  // by data index
   std::vector<std::uint64_t> touched_ids_;             // files whose blocks were synced
   std::vector<std::unique_ptr<WritableFile>> parity_files_;
+  // Stored read_error/silent_corruption findings by (disk, path), and the
+  // ones whose block this sync read back clean (they are closed in Finish).
+  std::map<std::pair<std::string, std::string>, std::vector<std::uint64_t>> watched_;
+  std::vector<Finding> healed_;  // REQUIRES: findings_mu_ held
   std::int64_t start_ns_ = 0;
   std::int64_t now_ns_ = 0;
   bool copies_pending_ = false;  // the manifest changed since its last copy
@@ -160,6 +173,9 @@ class Syncer {
     std::lock_guard<std::mutex> lock(findings_mu_);
     problems_.push_back(std::move(f));
   }
+  // A block that an open read_error/silent_corruption finding is about read
+  // back clean: the finding can be closed (unless this run reports it again).
+  void NoteCleanRead(std::size_t di, const BlockRead& r, const FileRecord& file);
 };
 
 Status Syncer::Run() {
@@ -222,7 +238,7 @@ Status Syncer::Check(bool* nothing_to_do) {
   if (!guards.empty()) {
     std::string first = guards.front().message;
     for (Finding& f : guards) Problem(std::move(f));
-    return Status::FailedPrecondition("sync refused: " + first);
+    return Status::FailedPrecondition("refused: " + first);
   }
 
   std::vector<DiskDrift> drift;
@@ -241,8 +257,7 @@ Status Syncer::Check(bool* nothing_to_do) {
       report_->drift.deleted += d.drift.deleted;
       report_->drift.moved += d.drift.moved;
     }
-    return Status::FailedPrecondition(first.rfind("sync refused", 0) == 0 ? first
-                                                                          : "sync refused: " + first);
+    return Status::FailedPrecondition("refused: " + first);
   }
 
   std::uint64_t changes = 0;
@@ -278,17 +293,24 @@ Status Syncer::Apply() {
   bool first_sync = !array_.synced_ever;
   ATLAS_ASSIGN_OR_RETURN(array_, LoadArray(ctx_, m_.get()));
   next_file_id_ = array_.next_file_id;
+  ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m_->ListFindings());
+  for (const StoredFinding& sf : stored) {
+    const Finding& f = sf.finding;
+    if ((f.kind == FindingKind::kReadError || f.kind == FindingKind::kSilentCorruption) && f.offset) {
+      watched_[{f.disk, f.path}].push_back(*f.offset);
+    }
+  }
 
   free_maps_.resize(array_.data.size());
   added_ids_.resize(array_.data.size());
   std::uint64_t max_next = 0;
   for (std::size_t i = 0; i < array_.data.size(); ++i) {
     const ArrayDataDisk& d = array_.data[i];
-    std::vector<Extent> stored;
+    std::vector<Extent> free_extents;
     if (d.record) {
-      ATLAS_ASSIGN_OR_RETURN(stored, m_->FreeExtents(d.slot));
+      ATLAS_ASSIGN_OR_RETURN(free_extents, m_->FreeExtents(d.slot));
     }
-    free_maps_[i].Load(stored, d.record ? d.record->next_pos : 0);
+    free_maps_[i].Load(free_extents, d.record ? d.record->next_pos : 0);
     max_next = std::max(max_next, free_maps_[i].next_pos());
   }
 
@@ -519,19 +541,15 @@ Status Syncer::ApplyDisk(std::size_t di) {
   return Status::Ok();
 }
 
-// What one reader thread found for one block.
-struct BlockRead {
-  enum class Outcome : std::uint8_t { kNone, kOk, kFailed } outcome = Outcome::kNone;
-  std::optional<BlockRecord> rec;  // the block at this (slot, position), if any
-  Hash128 hash;
-  std::uint64_t bytes = 0;
-};
 
 // Reads blocks of one data disk, keeping the current file open.
 class BlockReader {
  public:
   BlockReader(const RunContext& ctx, Manifest* m, const ArrayDataDisk& disk, std::uint32_t bs)
-      : ctx_(ctx), m_(m), disk_(disk), bs_(bs) {}
+      : ctx_(ctx), m_(m), disk_(disk), bs_(bs), throttle_(ctx.config->bandwidth_limit, ctx.clock) {}
+
+  // The file the last Read() was about, if any.
+  const FileRecord* file() const { return file_ ? &*file_ : nullptr; }
 
   // Reads rec's block into buf (bs bytes, zero-padded) and checks it.
   // Problems go to `report` as findings; the stripe is then skipped.
@@ -578,6 +596,7 @@ class BlockReader {
       if (*n == 0) break;
       got += *n;
     }
+    throttle_.Acquire(got);
     // Re-stat after reading: a file that changed while read is drift.
     Result<FileStat> st = ctx_.fs->Stat(disk_.root / file_->path);
     bool changed = !st.ok() || st->size != file_->size || st->mtime_ns != file_->mtime_ns ||
@@ -625,7 +644,24 @@ class BlockReader {
   std::optional<FileRecord> file_;
   std::unique_ptr<RandomAccessFile> handle_;
   Status open_error_;
+  Throttle throttle_;
 };
+
+void Syncer::NoteCleanRead(std::size_t di, const BlockRead& r, const FileRecord& file) {
+  auto it = watched_.find({array_.data[di].name, file.path});
+  if (it == watched_.end()) return;
+  const std::uint64_t begin = r.rec->file_block * config_.block_size;
+  std::lock_guard<std::mutex> lock(findings_mu_);
+  for (std::uint64_t off : it->second) {
+    if (off >= begin && off < begin + config_.block_size) {
+      Finding f;
+      f.disk = it->first.first;
+      f.path = it->first.second;
+      f.offset = off;
+      healed_.push_back(std::move(f));
+    }
+  }
+}
 
 Status Syncer::CommitParity(ManifestBatch* batch) {
   for (const std::unique_ptr<WritableFile>& p : parity_files_) {
@@ -761,6 +797,9 @@ Status Syncer::WriteParity() {
           BlockRead& r = wp->reads[i * ndata + di];
           if (!r.rec || r.rec->state == BlockState::kDeleted) continue;
           readers[di].Read(&r, wp->data.data + (i * ndata + di) * bs, [&](Finding f) { Problem(std::move(f)); });
+          if (r.outcome == BlockRead::Outcome::kOk && !watched_.empty()) {
+            NoteCleanRead(di, r, *readers[di].file());
+          }
           ctx_.progress->Advance(bs);
         }
         ClearUpperVectorState();
@@ -922,8 +961,23 @@ Status Syncer::Finish() {
   // Findings that only a sync can clear, and the problems this sync found.
   ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m_->ListFindings());
   for (const StoredFinding& sf : stored) {
-    if (sf.finding.kind == FindingKind::kMissingDisk || sf.finding.kind == FindingKind::kMassDelete) {
-      batch->DeleteFinding(sf.finding);
+    const Finding& f = sf.finding;
+    if (f.kind == FindingKind::kMissingDisk || f.kind == FindingKind::kMassDelete) batch->DeleteFinding(f);
+  }
+  {
+    // Close read errors and corruption whose block now reads back clean and
+    // that this run did not report again.
+    std::lock_guard<std::mutex> lock(findings_mu_);
+    for (const StoredFinding& sf : stored) {
+      const Finding& f = sf.finding;
+      if (f.kind != FindingKind::kReadError && f.kind != FindingKind::kSilentCorruption) continue;
+      bool healed = std::any_of(healed_.begin(), healed_.end(), [&](const Finding& h) {
+        return h.disk == f.disk && h.path == f.path && h.offset == f.offset;
+      });
+      bool again = std::any_of(problems_.begin(), problems_.end(), [&](const Finding& p) {
+        return p.kind == f.kind && p.disk == f.disk && p.path == f.path;
+      });
+      if (healed && !again) batch->DeleteFinding(f);
     }
   }
   {

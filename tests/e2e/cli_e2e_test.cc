@@ -101,3 +101,34 @@ TEST_CASE("init: a relative path is refused with exit 2", "[init][e2e]") {
 
 }  // namespace
 }  // namespace atlas::testing
+
+namespace atlas::testing {
+namespace {
+
+TEST_CASE("cli: a usage error with --json still prints a JSON error document", "[cli][e2e]") {
+  CliResult r = RunCli({"--json", "sync", "--no-such-flag"});
+  CHECK(r.exit_code == 2);
+  REQUIRE_FALSE(r.json.is_null());
+  CHECK(r.json["ok"] == false);
+  CHECK(r.json["exit_code"] == 2);
+}
+
+TEST_CASE("cli: a config holding a secret and readable by others draws a warning", "[cli][e2e]") {
+  // STRATEGY:
+  // 1. A config with a Discord webhook URL (the URL is the credential), mode 0644.
+  // 2. Any command warns on stderr, naming the key and chmod 600.
+  // 3. At mode 0600 the warning is gone.
+  TempArray a(2, 1, 64 * 1024,
+              "[[alerts.webhook]]\nurl = \"https://discord.com/api/webhooks/1/secret-token\"\nformat = \"discord\"\n");
+  std::filesystem::permissions(a.config(), std::filesystem::perms(0644));
+  CliResult open = a.Run({"status"});
+  CHECK(open.err.find("warning") != std::string::npos);
+  CHECK(open.err.find("alerts.webhook") != std::string::npos);
+  CHECK(open.err.find("chmod 600") != std::string::npos);
+  std::filesystem::permissions(a.config(), std::filesystem::perms(0600));
+  CliResult closed = a.Run({"status"});
+  CHECK(closed.err.find("warning") == std::string::npos);
+}
+
+}  // namespace
+}  // namespace atlas::testing

@@ -22,6 +22,10 @@ struct Harness {
     RunContext ctx{&config, fsys, Clock::Default(), NullProgress(), stop};
     return RunSync(ctx, SyncOptions(), report);
   }
+  Status GetStatus(StatusReport* report) {
+    RunContext ctx{&config, FileSystem::Default(), Clock::Default(), NullProgress(), {}};
+    return BuildStatus(ctx, report);
+  }
   void ExpectClean() {
     ArrayCheck c = VerifyArray(a);
     INFO(c.first_problem);
@@ -52,7 +56,8 @@ TEST_CASE("sync: EIO reading a data file is a read_error, its stripe stays unsyn
   // 1. EIO on block 2 of d1's file during the first sync.
   // 2. The sync succeeds as a run but reports read_error with path and byte
   //    offset, and leaves that position dirty.
-  // 3. Without the fault the next sync completes and the array verifies.
+  // 3. status shows the read_error (critical) until a sync reads the block
+  //    back clean.
   TempArray a(3, 2);
   Fill(a);
   Harness h(a);
@@ -69,10 +74,21 @@ TEST_CASE("sync: EIO reading a data file is a read_error, its stripe stays unsyn
   CHECK(r.positions_left == 1);
   CHECK(VerifyArray(a).dirty_positions == 1);
 
+  StatusReport st;
+  REQUIRE_OK(h.GetStatus(&st));
+  CHECK(st.health == 2);
+  CHECK(std::any_of(st.findings.begin(), st.findings.end(),
+                    [](const Finding& f) { return f.kind == FindingKind::kReadError; }));
+
+  // 4. The next clean sync reads the block back and closes the finding.
   SyncReport again;
   REQUIRE_OK(h.Sync(FileSystem::Default(), &again));
   CHECK(again.positions_left == 0);
   h.ExpectClean();
+  REQUIRE_OK(h.GetStatus(&st));
+  CHECK(std::none_of(st.findings.begin(), st.findings.end(),
+                     [](const Finding& f) { return f.kind == FindingKind::kReadError; }));
+  CHECK(st.health == 0);
 }
 
 TEST_CASE("sync: short reads from a data file still produce correct parity", "[sync][fault]") {
