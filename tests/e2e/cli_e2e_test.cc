@@ -132,3 +132,39 @@ TEST_CASE("cli: a config holding a secret and readable by others draws a warning
 
 }  // namespace
 }  // namespace atlas::testing
+
+namespace atlas::testing {
+namespace {
+
+TEST_CASE("cli: sync shows progress with rate and ETA on a terminal and stays silent in cron",
+          "[cli][e2e]") {
+  // STRATEGY:
+  // 1. Without a terminal (as from cron), a successful sync prints nothing on stderr.
+  // 2. Under script(1), which gives it a pseudo-terminal, the progress line
+  //    shows the phase, a rate and an ETA.
+  TempArray a(2, 1);
+  a.Write(1, "a.mkv", 3 * 1024 * 1024, 1);
+  a.Write(2, "b.mkv", 2 * 1024 * 1024, 2);
+  CliResult cron = a.Run({"sync"}, /*json=*/false);
+  CHECK(cron.exit_code == 0);
+  CHECK(cron.err.empty());
+
+  a.Write(1, "c.mkv", 3 * 1024 * 1024, 3);
+  std::string cmd = std::string(ATLAS_SCRUB_BIN) + " -c '" + a.config().string() + "' sync";
+  std::string out;
+  {
+    std::string full = "script -qec \"" + cmd + "\" /dev/null";
+    FILE* p = popen(full.c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[4096];
+    std::size_t n = 0;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    CHECK(pclose(p) == 0);
+  }
+  CHECK(out.find("hash+parity:") != std::string::npos);
+  CHECK(out.find("ETA") != std::string::npos);
+  CHECK(out.find("/s") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace atlas::testing
