@@ -100,6 +100,10 @@ struct BlockRecord {
   std::uint64_t file_id = 0;     // 0 for kDeleted
   std::uint64_t file_block = 0;  // index of the block within its file
   std::int64_t verified_ns = 0;  // when the block last matched its hash
+  // kDirty only: the parity at this position holds zeros for this slot (the
+  // position was free), so the parity can be updated by adding the new
+  // block alone instead of recomputing the stripe from every disk.
+  bool past_zero = false;
 };
 
 // A finding kept in the manifest across runs (e.g. silent corruption found by

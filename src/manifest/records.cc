@@ -206,6 +206,7 @@ std::string EncodeBlock(const BlockRecord& b) {
   PutVarint(&v, b.file_id);
   PutVarint(&v, b.file_block);
   PutSignedVarint(&v, b.verified_ns);
+  v.push_back(b.past_zero ? 1 : 0);  // flags: bit 0 = past_zero
   return v;
 }
 
@@ -227,6 +228,9 @@ Status DecodeBlock(std::string_view key, std::string_view value, BlockRecord* b)
       !r.GetSignedVarint(&b->verified_ns)) {
     return Bad("block");
   }
+  std::uint8_t flags = 0;
+  if (!r.GetByte(&flags) || flags > 1) return Bad("block");
+  b->past_zero = (flags & 1) != 0;
   return Status::Ok();
 }
 

@@ -10,7 +10,7 @@ namespace atlas {
 
 Result<std::optional<std::int64_t>> GetMetaInt(Manifest* m, std::string_view key) {
   ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> v, m->GetMeta(key));
-  if (!v) return std::optional<std::int64_t>();
+  if (!v || v->empty()) return std::optional<std::int64_t>();  // absent or cleared
   std::int64_t out = 0;
   auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
   if (ec != std::errc() || end != v->data() + v->size()) {

@@ -38,6 +38,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <condition_variable>
 #include <cstring>
 #include <map>
@@ -122,6 +123,7 @@ class DriftList {
 // What one reader thread found for one block.
 struct BlockRead {
   enum class Outcome : std::uint8_t { kNone, kOk, kFailed } outcome = Outcome::kNone;
+  bool skip = false;               // not needed: a delta stripe's unchanged block
   std::optional<BlockRecord> rec;  // the block at this (slot, position), if any
   Hash128 hash;
   std::uint64_t bytes = 0;
@@ -161,6 +163,9 @@ class Syncer {
   std::vector<std::vector<std::uint64_t>> added_ids_;  // by data index
   std::vector<std::uint64_t> touched_ids_;             // files whose blocks were synced
   std::vector<std::unique_ptr<WritableFile>> parity_files_;
+  std::vector<std::unique_ptr<RandomAccessFile>> parity_readers_;
+  // The stored parity_written_from (see WriteParity), as this run keeps it.
+  std::optional<std::uint64_t> written_from_;
   // Stored read_error/silent_corruption findings by (disk, path), and the
   // ones whose block this sync read back clean (they are closed in Finish).
   std::map<std::pair<std::string, std::string>, std::vector<std::uint64_t>> watched_;
@@ -394,7 +399,10 @@ Status Syncer::ApplyDisk(std::size_t di) {
     batch->MarkDirty(pos, disk.slot);
     return Status::Ok();
   };
-  auto put_dirty_blocks = [&](const FileRecord& rec) {
+  // Records every block of `rec` as dirty. `zero_before(pos)` tells whether
+  // the parity still has zeros for this disk there (a freshly allocated
+  // position, or a kept one never synced since it was).
+  auto put_dirty_blocks = [&](const FileRecord& rec, const std::function<bool(std::uint64_t)>& zero_before) {
     std::uint64_t index = 0;
     for (const Extent& e : rec.extents) {
       for (std::uint64_t i = 0; i < e.count; ++i, ++index) {
@@ -404,6 +412,7 @@ Status Syncer::ApplyDisk(std::size_t di) {
         b.state = BlockState::kDirty;
         b.file_id = rec.file_id;
         b.file_block = index;
+        b.past_zero = zero_before(b.pos);
         batch->PutBlock(b);
         batch->MarkDirty(b.pos, disk.slot);
       }
@@ -444,6 +453,7 @@ Status Syncer::ApplyDisk(std::size_t di) {
         // Keep the file's positions (no parity growth for in-place edits);
         // free what it no longer needs, take more if it grew.
         std::vector<Extent> kept;
+        std::set<std::uint64_t> zero_before;
         std::uint64_t index = 0;
         for (const Extent& e : rec.extents) {
           for (std::uint64_t i = 0; i < e.count; ++i, ++index) {
@@ -454,20 +464,25 @@ Status Syncer::ApplyDisk(std::size_t di) {
               } else {
                 kept.push_back({pos, 1});
               }
+              ATLAS_ASSIGN_OR_RETURN(std::optional<BlockRecord> old, m_->GetBlock(disk.slot, pos));
+              if (old && old->state == BlockState::kDirty && old->past_zero) zero_before.insert(pos);
             } else {
               ATLAS_RETURN_IF_ERROR(mark_deleted(pos));
             }
           }
         }
         if (new_n > old_n) {
-          for (const Extent& e : fm.Allocate(new_n - old_n)) kept.push_back(e);
+          for (const Extent& e : fm.Allocate(new_n - old_n)) {
+            kept.push_back(e);
+            for (std::uint64_t i = 0; i < e.count; ++i) zero_before.insert(e.start + i);
+          }
         }
         batch->DeleteFile(rec);
         fill_from_stat(&rec, *ev.entry);
         rec.extents = std::move(kept);
         rec.content.reset();
         if (new_n == 0) rec.content = Hasher128().Digest();
-        put_dirty_blocks(rec);
+        put_dirty_blocks(rec, [&](std::uint64_t pos) { return zero_before.count(pos) != 0; });
         batch->PutFile(rec);
         counts.modified++;
         counts.added_bytes += rec.size;
@@ -481,7 +496,7 @@ Status Syncer::ApplyDisk(std::size_t di) {
         rec.file_id = next_file_id_.fetch_add(1);
         rec.extents = fm.Allocate(BlocksFor(rec.size, bs));
         if (rec.size == 0) rec.content = Hasher128().Digest();
-        put_dirty_blocks(rec);
+        put_dirty_blocks(rec, [](std::uint64_t) { return true; });  // all freshly allocated
         batch->PutFile(rec);
         added_ids_[di].push_back(rec.file_id);
         counts.added++;
@@ -707,12 +722,19 @@ struct Window {
   struct Stripe {
     std::uint64_t pos = 0;
     std::vector<std::uint16_t> dirty_slots;
+    // Update the stored parity with the new blocks alone (see WriteParity).
+    bool delta = false;
   };
-  Window(std::size_t positions, std::size_t ndata, std::uint32_t bs)
-      : data(positions * ndata * bs), reads(positions * ndata) {}
+  Window(std::size_t positions, std::size_t ndata, std::size_t levels, std::uint32_t bs)
+      : data(positions * ndata * bs),
+        parity(positions * levels * bs),
+        parity_failed(positions * levels),
+        reads(positions * ndata) {}
   std::vector<Stripe> stripes;
   AlignedBuffer data;
-  std::vector<BlockRead> reads;  // [stripe * ndata + disk]
+  AlignedBuffer parity;                     // [stripe * levels + level]
+  std::vector<std::uint8_t> parity_failed;  // [stripe * levels + level], one writer each
+  std::vector<BlockRead> reads;             // [stripe * ndata + disk]
   WaitGroup done;
 };
 
@@ -734,7 +756,16 @@ Status Syncer::WriteParity() {
       ATLAS_RETURN_IF_ERROR(f->Truncate(max_next * bs).WithContext("grow parity " + p.path.string()));
     }
     parity_files_.push_back(std::move(f));
+    ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> r, ctx_.fs->OpenForRead(p.path));
+    parity_readers_.push_back(std::move(r));
   }
+  // Positions at or after `parity_written_from` may hold parity that an
+  // earlier run wrote but never committed (it crashed): a delta update on
+  // top of that would add the new blocks twice, so they are recomputed in
+  // full instead.
+  ATLAS_ASSIGN_OR_RETURN(std::optional<std::int64_t> written_from, GetMetaInt(m_.get(), "parity_written_from"));
+  if (written_from) written_from_ = static_cast<std::uint64_t>(*written_from);
+  const std::uint64_t distrust_from = written_from_.value_or(~0ull);
 
   // Count the work for progress.
   std::uint64_t dirty_positions = 0;
@@ -752,11 +783,12 @@ Status Syncer::WriteParity() {
   // Two windows: the readers fill one while this thread computes and writes
   // the parity of the other, so reading, hashing and parity math overlap.
   const std::size_t positions =
-      std::max<std::uint64_t>(1, kWindowBytes / 2 / (static_cast<std::uint64_t>(ndata) * bs));
-  Window windows[2] = {Window(positions, ndata, bs), Window(positions, ndata, bs)};
-  AlignedBuffer parity(levels * bs);
+      std::max<std::uint64_t>(1, kWindowBytes / 2 / (static_cast<std::uint64_t>(ndata + levels) * bs));
+  Window windows[2] = {Window(positions, ndata, levels, bs), Window(positions, ndata, levels, bs)};
+  // One reader per data disk, then one per parity file (delta stripes read
+  // the stored parity).
   std::size_t threads = config_.io_threads > 0 ? std::min<std::size_t>(config_.io_threads, ndata) : ndata;
-  DiskWorkers workers(threads);
+  DiskWorkers workers(threads + levels);
   std::vector<BlockReader> readers;
   readers.reserve(ndata);
   for (const ArrayDataDisk& d : array_.data) readers.emplace_back(ctx_, m_.get(), d, bs);
@@ -783,11 +815,64 @@ Status Syncer::WriteParity() {
     }
     ATLAS_RETURN_IF_ERROR(cursor->status());
     if (w.stripes.empty()) return false;
+    bool any_delta = false;
     for (std::size_t i = 0; i < w.stripes.size(); ++i) {
+      Window::Stripe& stripe = w.stripes[i];
+      // Delta or full? A stripe qualifies for a delta update when every
+      // change at it is a new block over zeros (past_zero) and nothing was
+      // deleted there: then parity += C * new block (ec_encode_data_update)
+      // is exact, and the other disks need not be read. It is chosen when it
+      // reads fewer blocks: the parity levels plus the new blocks, against
+      // every block of the stripe.
+      bool eligible = stripe.pos < distrust_from;
+      std::size_t full_reads = 0;
       for (std::size_t di = 0; di < ndata; ++di) {
         BlockRead& r = w.reads[i * ndata + di];
         r = BlockRead();
-        ATLAS_ASSIGN_OR_RETURN(r.rec, m_->GetBlock(array_.data[di].slot, w.stripes[i].pos));
+        ATLAS_ASSIGN_OR_RETURN(r.rec, m_->GetBlock(array_.data[di].slot, stripe.pos));
+        if (!r.rec) continue;
+        if (r.rec->state == BlockState::kDeleted) eligible = false;
+        if (r.rec->state == BlockState::kDirty && !r.rec->past_zero) eligible = false;
+        if (r.rec->state != BlockState::kDeleted) full_reads++;
+      }
+      std::size_t new_blocks = 0;
+      for (std::uint16_t slot : stripe.dirty_slots) {
+        if (slot == kParityOnlySlot) eligible = false;
+        new_blocks++;
+      }
+      stripe.delta = eligible && levels + new_blocks < full_reads;
+      for (std::size_t l = 0; l < levels; ++l) w.parity_failed[i * levels + l] = 0;
+      if (stripe.delta) {
+        any_delta = true;
+        for (std::size_t di = 0; di < ndata; ++di) {
+          BlockRead& r = w.reads[i * ndata + di];
+          if (r.rec && r.rec->state == BlockState::kSynced) r.skip = true;
+        }
+      }
+    }
+    if (any_delta) {
+      w.done.Add(static_cast<int>(levels));
+      for (std::size_t l = 0; l < levels; ++l) {
+        workers.Submit(threads + l, [&, l, wp = &w] {
+          for (std::size_t i = 0; i < wp->stripes.size(); ++i) {
+            const Window::Stripe& stripe = wp->stripes[i];
+            if (!stripe.delta) continue;
+            std::byte* buf = wp->parity.data + (i * levels + l) * bs;
+            Result<std::size_t> n = parity_readers_[l]->ReadAt(stripe.pos * bs, std::span(buf, bs));
+            if (!n.ok()) {
+              Finding f = MakeFinding(FindingKind::kReadError, array_.parity[l].name, "",
+                                      fmt::format("read error in parity file {} at byte {}: {}",
+                                                  array_.parity[l].path.string(), stripe.pos * bs,
+                                                  n.status().ToString()));
+              f.offset = stripe.pos * bs;
+              Problem(std::move(f));
+              wp->parity_failed[i * levels + l] = 1;
+              continue;
+            }
+            if (*n < bs) std::memset(buf + *n, 0, bs - *n);  // past the end: zeros
+          }
+          wp->done.Done();
+        });
       }
     }
     w.done.Add(static_cast<int>(ndata));
@@ -795,7 +880,7 @@ Status Syncer::WriteParity() {
       workers.Submit(di, [&, di, wp = &w] {
         for (std::size_t i = 0; i < wp->stripes.size(); ++i) {
           BlockRead& r = wp->reads[i * ndata + di];
-          if (!r.rec || r.rec->state == BlockState::kDeleted) continue;
+          if (!r.rec || r.rec->state == BlockState::kDeleted || r.skip) continue;
           readers[di].Read(&r, wp->data.data + (i * ndata + di) * bs, [&](Finding f) { Problem(std::move(f)); });
           if (r.outcome == BlockRead::Outcome::kOk && !watched_.empty()) {
             NoteCleanRead(di, r, *readers[di].file());
@@ -816,10 +901,22 @@ Status Syncer::WriteParity() {
     std::vector<int> slots;
     std::vector<const std::byte*> ptrs;
     std::vector<std::byte*> out(levels);
-    for (std::size_t l = 0; l < levels; ++l) out[l] = parity.data + l * bs;
+    const std::uint64_t first = w.stripes.front().pos;
+    if (!written_from_ || first < *written_from_) {
+      // Invariant: before parity at P is written, the manifest durably says
+      // that positions from parity_written_from <= P on may hold uncommitted
+      // parity; a later run then recomputes them in full rather than apply a
+      // delta twice. It is cleared only once no position is left dirty.
+      written_from_ = first;
+      std::unique_ptr<ManifestBatch> mark = m_->NewBatch();
+      mark->PutMeta("parity_written_from", std::to_string(first));
+      ATLAS_RETURN_IF_ERROR(m_->Commit(*mark, /*durable=*/true));
+    }
     for (std::size_t i = 0; i < w.stripes.size(); ++i) {
       const Window::Stripe& stripe = w.stripes[i];
+      for (std::size_t l = 0; l < levels; ++l) out[l] = w.parity.data + (i * levels + l) * bs;
       bool failed = false;
+      for (std::size_t l = 0; l < levels; ++l) failed = failed || w.parity_failed[i * levels + l] != 0;
       slots.clear();
       ptrs.clear();
       for (std::size_t di = 0; di < ndata; ++di) {
@@ -834,7 +931,10 @@ Status Syncer::WriteParity() {
         report_->positions_left++;
         continue;
       }
-      if (slots.empty()) {
+      if (stripe.delta) {
+        // The stored parity is in `out`; add each new block (ec_encode_data_update).
+        for (std::size_t k = 0; k < slots.size(); ++k) codec->Accumulate(slots[k], ptrs[k], out.data(), bs);
+      } else if (slots.empty()) {
         for (std::byte* p : out) std::memset(p, 0, bs);
       } else {
         codec->Encode(slots, ptrs.data(), out.data(), bs);
@@ -1021,7 +1121,11 @@ Status Syncer::Finish() {
   }
   report_->positions_left = left;
   std::int64_t end_ns = ctx_.clock->NowUnixNanos();
-  if (left == 0) batch->PutMeta("last_sync_ns", std::to_string(end_ns));
+  if (left == 0) {
+    batch->PutMeta("last_sync_ns", std::to_string(end_ns));
+    // Every written position is committed: no parity is in doubt any more.
+    if (written_from_) batch->PutMeta("parity_written_from", "");
+  }
   RunRecord run;
   run.command = "sync";
   run.start_ns = start_ns_;
