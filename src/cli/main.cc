@@ -23,7 +23,7 @@ void WatchSignals(std::stop_token self, std::stop_source* run_stop, sigset_t set
   const timespec tick{0, 200'000'000};
   while (!self.stop_requested()) {
     int sig = sigtimedwait(&set, nullptr, &tick);
-    if (sig <= 0) continue;
+    if (sig <= 0 || sig == SIGUSR1) continue;  // SIGUSR1: main is done, check the stop token
     if (run_stop->stop_requested()) {
       static const char kMsg[] = "\natlas-scrub: aborted\n";
       (void)!write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);  // wakes the watcher at exit
   pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by every thread
 
   // Test hook: exit at a named crash point (a no-op unless built with
@@ -55,5 +56,6 @@ int main(int argc, char** argv) {
   std::jthread watcher(WatchSignals, &run_stop, set);
   int code = atlas::cli::RunCli(argc, argv, run_stop.get_token());
   watcher.request_stop();
+  pthread_kill(watcher.native_handle(), SIGUSR1);
   return code;
 }
