@@ -32,16 +32,9 @@ Status BuildStatus(const RunContext& ctx, StatusReport* report) {
   *report = StatusReport();
   const Config& config = *ctx.config;
   const std::int64_t now = ctx.clock->NowUnixNanos();
-  ManifestOptions ro;
-  ro.read_only = true;
-  ro.copy_dirs = config.manifest_copies;
-  std::unique_ptr<Manifest> m;
-  Result<std::unique_ptr<Manifest>> opened = OpenManifest(config.manifest, ro);
-  if (opened.ok()) {
-    m = std::move(opened).value();
-  } else if (opened.status().code() != Code::kNotFound) {
-    return opened.status().WithContext("status");
-  }
+  Result<std::unique_ptr<Manifest>> opened = OpenManifestIfExists(config);
+  if (!opened.ok()) return opened.status().WithContext("status");
+  std::unique_ptr<Manifest> m = std::move(opened).value();
   ATLAS_ASSIGN_OR_RETURN(ArrayView array, LoadArray(ctx, m.get()));
   report->block_size = config.block_size;
   report->data_disks = array.data.size();
@@ -102,13 +95,7 @@ Status BuildStatus(const RunContext& ctx, StatusReport* report) {
   if (m) {
     ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m->ListFindings());
     for (StoredFinding& sf : stored) findings.push_back(std::move(sf.finding));
-    std::unique_ptr<Cursor<DirtyEntry>> c = m->Dirty(0);
-    std::uint64_t last = ~0ull;
-    for (; c->Valid(); c->Next()) {
-      if (c->value().pos != last) report->positions_unsynced++;
-      last = c->value().pos;
-    }
-    ATLAS_RETURN_IF_ERROR(c->status());
+    ATLAS_ASSIGN_OR_RETURN(report->positions_unsynced, CountDirtyPositions(m.get()));
 
     // Scrub coverage over every block in use.
     std::uint64_t recent = 0;

@@ -19,6 +19,27 @@ Result<std::optional<std::int64_t>> GetMetaInt(Manifest* m, std::string_view key
   return std::optional<std::int64_t>(out);
 }
 
+Result<std::unique_ptr<Manifest>> OpenManifestIfExists(const Config& config) {
+  ManifestOptions ro;
+  ro.read_only = true;
+  ro.copy_dirs = config.manifest_copies;
+  Result<std::unique_ptr<Manifest>> opened = OpenManifest(config.manifest, ro);
+  if (!opened.ok() && opened.status().code() == Code::kNotFound) return std::unique_ptr<Manifest>();
+  return opened;
+}
+
+Result<std::uint64_t> CountDirtyPositions(Manifest* m) {
+  std::uint64_t n = 0;
+  std::uint64_t last = ~0ull;
+  std::unique_ptr<Cursor<DirtyEntry>> c = m->Dirty(0);
+  for (; c->Valid(); c->Next()) {
+    if (c->value().pos != last) ++n;
+    last = c->value().pos;
+  }
+  ATLAS_RETURN_IF_ERROR(c->status());
+  return n;
+}
+
 DiskIdentityRecord ToRecord(const FsIdentity& id) {
   DiskIdentityRecord r;
   r.device = id.device;

@@ -41,16 +41,9 @@ Result<Hash128> ContentOf(FileSystem* fs, const std::filesystem::path& path, std
 Status RunDiff(const RunContext& ctx, const DiffOptions& options, DiffReport* report) {
   *report = DiffReport();
   const Config& config = *ctx.config;
-  ManifestOptions ro;
-  ro.read_only = true;
-  ro.copy_dirs = config.manifest_copies;
-  std::unique_ptr<Manifest> m;
-  Result<std::unique_ptr<Manifest>> opened = OpenManifest(config.manifest, ro);
-  if (opened.ok()) {
-    m = std::move(opened).value();
-  } else if (opened.status().code() != Code::kNotFound) {
-    return opened.status().WithContext("diff");
-  }
+  Result<std::unique_ptr<Manifest>> opened = OpenManifestIfExists(config);
+  if (!opened.ok()) return opened.status().WithContext("diff");
+  std::unique_ptr<Manifest> m = std::move(opened).value();
   ATLAS_ASSIGN_OR_RETURN(ArrayView array, LoadArray(ctx, m.get()));
   std::vector<Finding> problems = CheckDiskGuards(array);
   for (Finding& f : SharedFilesystemFindings(array)) problems.push_back(std::move(f));
@@ -134,13 +127,7 @@ Status RunDiff(const RunContext& ctx, const DiffOptions& options, DiffReport* re
   for (Finding& f : moves) items.push_back(std::move(f));
 
   if (m) {
-    std::unique_ptr<Cursor<DirtyEntry>> c = m->Dirty(0);
-    std::uint64_t last = ~0ull;
-    for (; c->Valid(); c->Next()) {
-      if (c->value().pos != last) report->positions_unsynced++;
-      last = c->value().pos;
-    }
-    ATLAS_RETURN_IF_ERROR(c->status());
+    ATLAS_ASSIGN_OR_RETURN(report->positions_unsynced, CountDirtyPositions(m.get()));
   }
   report->findings = std::move(problems);
   report->drift_truncated = items.size() > options.max_drift_findings;

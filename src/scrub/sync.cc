@@ -217,16 +217,7 @@ Status Syncer::Run() {
 }
 
 Status Syncer::Check(bool* nothing_to_do) {
-  ManifestOptions ro;
-  ro.read_only = true;
-  ro.copy_dirs = config_.manifest_copies;
-  std::unique_ptr<Manifest> existing;
-  Result<std::unique_ptr<Manifest>> opened = OpenManifest(config_.manifest, ro);
-  if (opened.ok()) {
-    existing = std::move(opened).value();
-  } else if (opened.status().code() != Code::kNotFound) {
-    return opened.status();
-  }
+  ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<Manifest> existing, OpenManifestIfExists(config_));
   ATLAS_ASSIGN_OR_RETURN(array_, LoadArray(ctx_, existing.get()));
   if (existing) {
     ATLAS_ASSIGN_OR_RETURN(std::optional<std::int64_t> pending, GetMetaInt(existing.get(), "copies_pending"));
@@ -768,16 +759,7 @@ Status Syncer::WriteParity() {
   const std::uint64_t distrust_from = written_from_.value_or(~0ull);
 
   // Count the work for progress.
-  std::uint64_t dirty_positions = 0;
-  {
-    std::unique_ptr<Cursor<DirtyEntry>> c = m_->Dirty(0);
-    std::uint64_t last = ~0ull;
-    for (; c->Valid(); c->Next()) {
-      if (c->value().pos != last) ++dirty_positions;
-      last = c->value().pos;
-    }
-    ATLAS_RETURN_IF_ERROR(c->status());
-  }
+  ATLAS_ASSIGN_OR_RETURN(std::uint64_t dirty_positions, CountDirtyPositions(m_.get()));
   ctx_.progress->BeginPhase("hash+parity", dirty_positions * bs * std::max<std::size_t>(1, ndata));
 
   // Two windows: the readers fill one while this thread computes and writes
@@ -1109,16 +1091,7 @@ Status Syncer::Finish() {
     batch->PutDisk(r);
   }
   // Count what is still dirty (interrupted, or stripes with errors).
-  std::uint64_t left = 0;
-  {
-    std::unique_ptr<Cursor<DirtyEntry>> c = m_->Dirty(0);
-    std::uint64_t last = ~0ull;
-    for (; c->Valid(); c->Next()) {
-      if (c->value().pos != last) ++left;
-      last = c->value().pos;
-    }
-    ATLAS_RETURN_IF_ERROR(c->status());
-  }
+  ATLAS_ASSIGN_OR_RETURN(std::uint64_t left, CountDirtyPositions(m_.get()));
   report_->positions_left = left;
   std::int64_t end_ns = ctx_.clock->NowUnixNanos();
   if (left == 0) {
