@@ -4,7 +4,8 @@
 // Interrupts: SIGINT and SIGTERM are blocked in every thread and taken by a
 // watcher thread with sigtimedwait. The first one requests a stop: long runs
 // finish the batch in hand, commit, and exit cleanly (the next run resumes).
-// A second one aborts at once (exit 130); the manifest is crash-consistent.
+// A second SIGINT (Ctrl-C) aborts at once (exit 130); the manifest is
+// crash-consistent. Further SIGTERMs are ignored.
 #include <signal.h>
 #include <unistd.h>
 
@@ -24,7 +25,10 @@ void WatchSignals(std::stop_token self, std::stop_source* run_stop, sigset_t set
   while (!self.stop_requested()) {
     int sig = sigtimedwait(&set, nullptr, &tick);
     if (sig <= 0 || sig == SIGUSR1) continue;  // SIGUSR1: main is done, check the stop token
-    if (run_stop->stop_requested()) {
+    // A second Ctrl-C aborts. A repeated SIGTERM does not: timeout(1) and
+    // process-group kills deliver it twice, and a service manager escalates
+    // to SIGKILL on its own.
+    if (run_stop->stop_requested() && sig == SIGINT) {
       static const char kMsg[] = "\natlas-scrub: aborted\n";
       (void)!write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
       _exit(130);

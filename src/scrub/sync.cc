@@ -55,6 +55,7 @@
 #include "core/crash_point.h"
 #include "io/throttle.h"
 #include "scrub/array.h"
+#include "scrub/block_reader.h"
 #include "scrub/disk_workers.h"
 #include "scrub/drift.h"
 #include "scrub/extent_map.h"
@@ -548,111 +549,6 @@ Status Syncer::ApplyDisk(std::size_t di) {
 }
 
 
-// Reads blocks of one data disk, keeping the current file open.
-class BlockReader {
- public:
-  BlockReader(const RunContext& ctx, Manifest* m, const ArrayDataDisk& disk, std::uint32_t bs)
-      : ctx_(ctx), m_(m), disk_(disk), bs_(bs), throttle_(ctx.config->bandwidth_limit, ctx.clock) {}
-
-  // The file the last Read() was about, if any.
-  const FileRecord* file() const { return file_ ? &*file_ : nullptr; }
-
-  // Reads rec's block into buf (bs bytes, zero-padded) and checks it.
-  // Problems go to `report` as findings; the stripe is then skipped.
-  void Read(BlockRead* out, std::byte* buf, const std::function<void(Finding)>& report) {
-    const BlockRecord& rec = *out->rec;
-    out->outcome = BlockRead::Outcome::kFailed;
-    if (rec.file_id != file_id_) {
-      file_.reset();
-      handle_.reset();
-      file_id_ = rec.file_id;
-      Result<std::optional<FileRecord>> f = m_->GetFileById(rec.file_id);
-      if (!f.ok() || !*f) {
-        report(MakeFinding(FindingKind::kModified, disk_.name, "",
-                           fmt::format("block {} belongs to no recorded file; it is retried by the "
-                                       "next sync", rec.pos)));
-        return;
-      }
-      file_ = std::move(**f);
-      Result<std::unique_ptr<RandomAccessFile>> h = ctx_.fs->OpenForRead(disk_.root / file_->path);
-      if (!h.ok()) {
-        open_error_ = h.status();
-      } else {
-        handle_ = std::move(h).value();
-        open_error_ = Status::Ok();
-      }
-    }
-    if (!file_) return;
-    const std::uint64_t offset = rec.file_block * bs_;
-    if (!handle_) {
-      Changed(open_error_.code() == Code::kNotFound, open_error_, offset, report);
-      return;
-    }
-    const std::uint64_t want = offset < file_->size ? std::min<std::uint64_t>(bs_, file_->size - offset) : 0;
-    std::uint64_t got = 0;
-    while (got < want) {
-      Result<std::size_t> n = handle_->ReadAt(offset + got, std::span(buf + got, want - got));
-      if (!n.ok()) {
-        Finding f = MakeFinding(FindingKind::kReadError, disk_.name, file_->path,
-                                fmt::format("read error at byte {}: {}", offset + got, n.status().ToString()));
-        f.offset = offset + got;
-        report(std::move(f));
-        return;
-      }
-      if (*n == 0) break;
-      got += *n;
-    }
-    throttle_.Acquire(got);
-    // Re-stat after reading: a file that changed while read is drift.
-    Result<FileStat> st = ctx_.fs->Stat(disk_.root / file_->path);
-    bool changed = !st.ok() || st->size != file_->size || st->mtime_ns != file_->mtime_ns ||
-                   st->inode != file_->inode || got < want;
-    if (changed) {
-      Changed(true, st.status(), offset, report);
-      return;
-    }
-    // Parity treats a short last block as zero-padded to the block size.
-    std::memset(buf + want, 0, bs_ - want);
-    out->hash = HashBlock(std::span<const std::byte>(buf, want));
-    out->bytes = want;
-    if (rec.state == BlockState::kSynced && rec.hash && *rec.hash != out->hash) {
-      Finding f = MakeFinding(
-          FindingKind::kSilentCorruption, disk_.name, file_->path,
-          fmt::format("block {} (bytes {}..{}) no longer matches its checksum while the file's "
-                      "size and mtime are unchanged; repair with `atlas-scrub fix`",
-                      rec.file_block, offset, offset + want));
-      f.offset = offset;
-      report(std::move(f));
-      return;
-    }
-    out->outcome = BlockRead::Outcome::kOk;
-  }
-
- private:
-  void Changed(bool is_drift, const Status& why, std::uint64_t offset,
-               const std::function<void(Finding)>& report) {
-    if (is_drift) {
-      report(MakeFinding(FindingKind::kModified, disk_.name, file_->path,
-                         "changed while being synced; the next sync picks it up"));
-    } else {
-      Finding f = MakeFinding(FindingKind::kReadError, disk_.name, file_->path,
-                              fmt::format("cannot open for reading: {}", why.ToString()));
-      f.offset = offset;
-      report(std::move(f));
-    }
-  }
-
-  const RunContext& ctx_;
-  Manifest* m_;
-  const ArrayDataDisk& disk_;
-  std::uint32_t bs_;
-  std::uint64_t file_id_ = 0;
-  std::optional<FileRecord> file_;
-  std::unique_ptr<RandomAccessFile> handle_;
-  Status open_error_;
-  Throttle throttle_;
-};
-
 void Syncer::NoteCleanRead(std::size_t di, const BlockRead& r, const FileRecord& file) {
   auto it = watched_.find({array_.data[di].name, file.path});
   if (it == watched_.end()) return;
@@ -863,7 +759,15 @@ Status Syncer::WriteParity() {
         for (std::size_t i = 0; i < wp->stripes.size(); ++i) {
           BlockRead& r = wp->reads[i * ndata + di];
           if (!r.rec || r.rec->state == BlockState::kDeleted || r.skip) continue;
-          readers[di].Read(&r, wp->data.data + (i * ndata + di) * bs, [&](Finding f) { Problem(std::move(f)); });
+          BlockCheck c = readers[di].Read(*r.rec, wp->data.data + (i * ndata + di) * bs);
+          if (c.outcome == BlockCheck::Outcome::kOk) {
+            r.outcome = BlockRead::Outcome::kOk;
+            r.hash = c.hash;
+            r.bytes = c.bytes;
+          } else {
+            r.outcome = BlockRead::Outcome::kFailed;
+            Problem(BlockFinding(readers[di], *r.rec, c, "sync"));
+          }
           if (r.outcome == BlockRead::Outcome::kOk && !watched_.empty()) {
             NoteCleanRead(di, r, *readers[di].file());
           }

@@ -38,8 +38,10 @@ std::string Bin(const TempArray& a) {
 TEST_CASE("sync: SIGTERM finishes the batch in hand, exits 3, and the next sync resumes", "[sync][e2e]") {
   // STRATEGY:
   // 1. A sync paced to 4 MB/s per disk over 2 x 24 MB takes several seconds.
-  // 2. SIGTERM after 1 s: the run commits the window in hand and exits 3
-  //    with "interrupted" in its JSON, positions left > 0.
+  // 2. SIGTERM after 1 s (timeout(1) sends it to the process and again to
+  //    its group: a repeated SIGTERM must not abort): the run commits the
+  //    window in hand and exits 3 with "interrupted" in its JSON, positions
+  //    left > 0.
   // 3. A sync without the limit completes; every parity byte verifies.
   TempArray a(2, 1, 64 * 1024, "bandwidth_limit = \"4MB/s\"\n");
   a.Write(1, "a.mkv", 24 * 1024 * 1024, 1);

@@ -1,0 +1,101 @@
+#include "scrub/block_reader.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace atlas {
+
+BlockReader::BlockReader(const RunContext& ctx, Manifest* m, const ArrayDataDisk& disk, std::uint32_t bs)
+    : ctx_(ctx), m_(m), disk_(disk), bs_(bs), throttle_(ctx.config->bandwidth_limit, ctx.clock) {}
+
+BlockCheck BlockReader::Read(const BlockRecord& rec, std::byte* buf) {
+  BlockCheck c;
+  c.offset = rec.file_block * bs_;
+  if (rec.file_id != file_id_) {
+    file_.reset();
+    handle_.reset();
+    file_id_ = rec.file_id;
+    Result<std::optional<FileRecord>> f = m_->GetFileById(rec.file_id);
+    if (!f.ok() || !*f) return c;  // kNoFile
+    file_ = std::move(**f);
+    Result<std::unique_ptr<RandomAccessFile>> h = ctx_.fs->OpenForRead(disk_.root / file_->path);
+    if (h.ok()) {
+      handle_ = std::move(h).value();
+      open_error_ = Status::Ok();
+    } else {
+      open_error_ = h.status();
+    }
+  }
+  if (!file_) return c;
+  if (!handle_) {
+    c.outcome = open_error_.code() == Code::kNotFound ? BlockCheck::Outcome::kChanged
+                                                      : BlockCheck::Outcome::kReadError;
+    c.error = open_error_;
+    return c;
+  }
+  const std::uint64_t want = c.offset < file_->size ? std::min<std::uint64_t>(bs_, file_->size - c.offset) : 0;
+  std::uint64_t got = 0;
+  while (got < want) {
+    Result<std::size_t> n = handle_->ReadAt(c.offset + got, std::span(buf + got, want - got));
+    if (!n.ok()) {
+      c.outcome = BlockCheck::Outcome::kReadError;
+      c.error = n.status();
+      c.offset += got;
+      return c;
+    }
+    if (*n == 0) break;
+    got += *n;
+  }
+  throttle_.Acquire(got);
+  // Re-stat after reading: a file that changed while read is drift.
+  Result<FileStat> st = ctx_.fs->Stat(disk_.root / file_->path);
+  if (!st.ok() || st->size != file_->size || st->mtime_ns != file_->mtime_ns || st->inode != file_->inode ||
+      got < want) {
+    c.outcome = BlockCheck::Outcome::kChanged;
+    return c;
+  }
+  // Parity treats a short last block as zero-padded to the block size.
+  std::memset(buf + want, 0, bs_ - want);
+  c.hash = HashBlock(std::span<const std::byte>(buf, want));
+  c.bytes = want;
+  c.outcome = rec.state == BlockState::kSynced && rec.hash && *rec.hash != c.hash
+                  ? BlockCheck::Outcome::kMismatch
+                  : BlockCheck::Outcome::kOk;
+  return c;
+}
+
+Finding BlockFinding(const BlockReader& reader, const BlockRecord& rec, const BlockCheck& c,
+                     std::string_view activity) {
+  const std::string& disk = reader.disk().name;
+  const FileRecord* file = reader.file();
+  const std::string path = file ? file->path : std::string();
+  Finding f;
+  switch (c.outcome) {
+    case BlockCheck::Outcome::kMismatch:
+      f = MakeFinding(FindingKind::kSilentCorruption, disk, path,
+                      fmt::format("block {} (bytes {}..{}) no longer matches its checksum while the "
+                                  "file's size and mtime are unchanged; repair with `atlas-scrub fix`",
+                                  rec.file_block, c.offset, c.offset + c.bytes));
+      f.offset = c.offset;
+      return f;
+    case BlockCheck::Outcome::kReadError:
+      f = MakeFinding(FindingKind::kReadError, disk, path,
+                      fmt::format("read error at byte {}: {}", c.offset, c.error.ToString()));
+      f.offset = c.offset;
+      return f;
+    case BlockCheck::Outcome::kChanged:
+      return MakeFinding(FindingKind::kModified, disk, path,
+                         activity == "sync"
+                             ? std::string("changed while being synced; the next sync picks it up")
+                             : fmt::format("changed since the last sync; not verified by {}", activity));
+    case BlockCheck::Outcome::kNoFile:
+    case BlockCheck::Outcome::kOk:
+      break;
+  }
+  return MakeFinding(FindingKind::kModified, disk, path,
+                     fmt::format("position {} belongs to no recorded file; the next sync rechecks it", rec.pos));
+}
+
+}  // namespace atlas

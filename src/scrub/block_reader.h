@@ -1,0 +1,73 @@
+// Reading one data block back and judging it: the shared core of sync,
+// scrub, check and fix.
+//
+// A block is read, the file re-stat'ed, and the bytes hashed. The verdict
+// follows SnapRAID's rule (reference/snapraid.md §1.6): a checksum mismatch
+// is silent corruption only while the file's size, mtime (ns) and inode are
+// what the manifest recorded; if the file changed, it is drift, never
+// corruption.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "atlas/engine.h"
+#include "atlas/hash.h"
+#include "atlas/manifest.h"
+#include "io/throttle.h"
+#include "scrub/array.h"
+
+namespace atlas {
+
+struct BlockCheck {
+  enum class Outcome : std::uint8_t {
+    kOk,         // read; for a synced block, the hash matches
+    kMismatch,   // read; the hash differs and the file is unchanged: silent corruption
+    kChanged,    // the file changed (or vanished) since it was recorded: drift
+    kReadError,  // the disk returned an error (EIO...) for the file or block
+    kNoFile,     // the block names no recorded file (manifest inconsistency)
+  };
+  Outcome outcome = Outcome::kNoFile;
+  Hash128 hash;               // of the bytes read (kOk, kMismatch)
+  std::uint64_t bytes = 0;    // bytes of file data in the block
+  std::uint64_t offset = 0;   // byte offset of the block (or of the error) in the file
+  Status error;               // kReadError: what the OS said
+};
+
+// Reads blocks of one data disk, keeping the current file open. One per
+// reader thread; not thread-safe.
+class BlockReader {
+ public:
+  BlockReader(const RunContext& ctx, Manifest* m, const ArrayDataDisk& disk, std::uint32_t bs);
+
+  // Reads `rec`'s block into buf (bs bytes; the tail past the file's end is
+  // zeroed, as parity sees it) and judges it. A synced block's hash is
+  // compared with the recorded one; a dirty block is only hashed.
+  BlockCheck Read(const BlockRecord& rec, std::byte* buf);
+
+  // The file the last Read() was about, if any.
+  const FileRecord* file() const { return file_ ? &*file_ : nullptr; }
+  const ArrayDataDisk& disk() const { return disk_; }
+
+ private:
+  const RunContext& ctx_;
+  Manifest* m_;
+  const ArrayDataDisk& disk_;
+  std::uint32_t bs_;
+  std::uint64_t file_id_ = 0;
+  std::optional<FileRecord> file_;
+  std::unique_ptr<RandomAccessFile> handle_;
+  Status open_error_;
+  Throttle throttle_;
+};
+
+// The finding for a block that did not check out, worded for `activity`
+// ("sync", "scrub", "check", "fix"). REQUIRES: c.outcome != kOk.
+Finding BlockFinding(const BlockReader& reader, const BlockRecord& rec, const BlockCheck& c,
+                     std::string_view activity);
+
+}  // namespace atlas
