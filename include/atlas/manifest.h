@@ -104,6 +104,9 @@ struct BlockRecord {
   // position was free), so the parity can be updated by adding the new
   // block alone instead of recomputing the stripe from every disk.
   bool past_zero = false;
+  // kSynced only: verified by a scrub since it was last hashed by sync
+  // (`scrub --plan new` takes the blocks without it).
+  bool scrubbed = false;
 };
 
 // A finding kept in the manifest across runs (e.g. silent corruption found by

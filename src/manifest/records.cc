@@ -206,7 +206,7 @@ std::string EncodeBlock(const BlockRecord& b) {
   PutVarint(&v, b.file_id);
   PutVarint(&v, b.file_block);
   PutSignedVarint(&v, b.verified_ns);
-  v.push_back(b.past_zero ? 1 : 0);  // flags: bit 0 = past_zero
+  v.push_back(static_cast<char>((b.past_zero ? 1 : 0) | (b.scrubbed ? 2 : 0)));  // flags
   return v;
 }
 
@@ -229,8 +229,9 @@ Status DecodeBlock(std::string_view key, std::string_view value, BlockRecord* b)
     return Bad("block");
   }
   std::uint8_t flags = 0;
-  if (!r.GetByte(&flags) || flags > 1) return Bad("block");
+  if (!r.GetByte(&flags) || flags > 3) return Bad("block");
   b->past_zero = (flags & 1) != 0;
+  b->scrubbed = (flags & 2) != 0;
   return Status::Ok();
 }
 
