@@ -127,6 +127,46 @@ struct StatusReport {
 // (metadata only), scrub coverage. Writes nothing.
 Status BuildStatus(const RunContext& ctx, StatusReport* report);
 
+enum class ScrubPlan : std::uint8_t {
+  kDefault,  // the oldest-verified share ([scrub] percent, older_than), plus bad positions
+  kNew,      // positions synced but never scrubbed
+  kBad,      // positions with open findings
+  kFull,     // everything
+};
+
+struct ScrubOptions {
+  ScrubPlan plan = ScrubPlan::kDefault;
+  std::optional<double> percent;            // overrides [scrub] percent
+  std::optional<std::int64_t> older_than_s;  // overrides [scrub] older_than
+};
+
+struct VerifyReport {
+  std::uint64_t positions_selected = 0;
+  std::uint64_t positions_verified = 0;  // every block and parity level checked out
+  std::uint64_t positions_bad = 0;       // something at the position did not
+  std::uint64_t positions_skipped = 0;   // unsynced (parity not current), or unread
+  std::uint64_t bytes_read = 0;
+  std::vector<std::string> disks_given_up;  // hit the per-disk read error limit
+  std::vector<Finding> findings;
+  double seconds = 0;
+};
+
+// Verifies part of the array against checksums and parity and records each
+// verified block's time. Findings: silent_corruption, read_error,
+// parity_mismatch (stored until fixed), modified (drift: not verified).
+//   kFailedPrecondition: a disk is missing (missing_disk in findings)
+//   kBusy, kCancelled, kIOError as for sync
+Status RunScrub(const RunContext& ctx, const ScrubOptions& options, VerifyReport* report);
+
+struct CheckOptions {
+  std::vector<std::string> disks;    // only positions holding blocks of these disks
+  std::vector<std::string> filters;  // only positions of files whose path matches a glob
+};
+
+// Verifies everything (or what the options select) like scrub, but records
+// nothing: the manifest is only read.
+Status RunCheck(const RunContext& ctx, const CheckOptions& options, VerifyReport* report);
+
 // Runs the hash and parity known-answer self-tests once per process.
 Status EngineSelfTest();
 

@@ -19,6 +19,8 @@ constexpr Command kCommands[] = {
     {"sync", "bring the manifest and parity up to date with the data disks"},
     {"diff", "list drift since the last sync (added, modified, deleted, moved); changes nothing"},
     {"status", "one-glance health: array, last sync, scrub coverage, open findings, drift"},
+    {"scrub", "verify part of the array against checksums and parity, oldest first"},
+    {"check", "verify everything (or --disk/--filter) without recording a scrub"},
     {"restore-manifest", "restore the manifest from the newest copy in manifest_copies"},
 };
 
@@ -58,8 +60,24 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
 
   CLI::App* cmd_diff = app.add_subcommand("diff", kCommands[2].help);
   CLI::App* cmd_status = app.add_subcommand("status", kCommands[3].help);
+  ScrubArgs scrub;
+  CLI::App* cmd_scrub = app.add_subcommand("scrub", kCommands[4].help);
+  cmd_scrub->add_option("--plan", scrub.plan, "new | bad | full (default: oldest share, see [scrub])")
+      ->check(CLI::IsMember({"new", "bad", "full"}));
+  auto* percent = cmd_scrub->add_option("--percent", scrub.percent, "share of the array to verify, 0-100")
+                      ->check(CLI::Range(0.0, 100.0));
+  auto* older = cmd_scrub->add_option("--older-than", scrub.older_than_days, "only blocks not verified for DAYS")
+                    ->check(CLI::NonNegativeNumber);
+  percent->excludes("--plan");
+  older->excludes("--plan");
+
+  CheckArgs check;
+  CLI::App* cmd_check = app.add_subcommand("check", kCommands[5].help);
+  cmd_check->add_option("--disk", check.disks, "only this data disk (repeat)");
+  cmd_check->add_option("--filter", check.filters, "only files whose path matches this glob (repeat)");
+
   RestoreArgs restore;
-  CLI::App* cmd_restore = app.add_subcommand("restore-manifest", kCommands[4].help);
+  CLI::App* cmd_restore = app.add_subcommand("restore-manifest", kCommands[6].help);
   cmd_restore->add_option("--from", restore.from, "restore from this manifest_copies directory");
 
   try {
@@ -99,6 +117,8 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   if (cmd_sync->parsed()) return CmdSync(env, sync);
   if (cmd_diff->parsed()) return CmdDiff(env);
   if (cmd_status->parsed()) return CmdStatus(env);
+  if (cmd_scrub->parsed()) return CmdScrub(env, scrub);
+  if (cmd_check->parsed()) return CmdCheck(env, check);
   if (cmd_restore->parsed()) return CmdRestoreManifest(env, restore);
   fmt::print(stderr, "atlas-scrub: error: a command is required: {}\n", CommandList());
   return kExitUsage;

@@ -18,6 +18,15 @@ struct SyncArgs {
   bool force_empty = false;
   bool force_delete = false;
 };
+struct ScrubArgs {
+  std::string plan;             // "", "new", "bad", "full"
+  double percent = -1;          // < 0: from the config
+  double older_than_days = -1;  // < 0: from the config
+};
+struct CheckArgs {
+  std::vector<std::string> disks;
+  std::vector<std::string> filters;
+};
 struct RestoreArgs {
   std::string from;
 };
@@ -26,6 +35,8 @@ int CmdInit(const CommandEnv& env, const InitArgs& args);
 int CmdSync(const CommandEnv& env, const SyncArgs& args);
 int CmdDiff(const CommandEnv& env);
 int CmdStatus(const CommandEnv& env);
+int CmdScrub(const CommandEnv& env, const ScrubArgs& args);
+int CmdCheck(const CommandEnv& env, const CheckArgs& args);
 int CmdRestoreManifest(const CommandEnv& env, const RestoreArgs& args);
 
 }  // namespace atlas::cli

@@ -59,6 +59,7 @@
 #include "scrub/disk_workers.h"
 #include "scrub/drift.h"
 #include "scrub/extent_map.h"
+#include "scrub/parallel.h"
 #include "scrub/scan.h"
 
 namespace atlas {
@@ -81,15 +82,6 @@ std::string Where(const ArrayDataDisk& d, std::string_view path) {
   return d.name + ":" + std::string(path);
 }
 
-// Blocks of memory aligned for SIMD and O_DIRECT-friendly.
-struct AlignedBuffer {
-  explicit AlignedBuffer(std::size_t n)
-      : data(static_cast<std::byte*>(std::aligned_alloc(4096, std::max<std::size_t>(4096, (n + 4095) / 4096 * 4096)))) {}
-  ~AlignedBuffer() { std::free(data); }
-  AlignedBuffer(const AlignedBuffer&) = delete;
-  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
-  std::byte* data;
-};
 
 // Drift findings, capped, with complete counts beside them.
 class DriftList {
@@ -581,27 +573,6 @@ Status Syncer::CommitParity(ManifestBatch* batch) {
 
 namespace {
 
-// Counts outstanding tasks of one window (a latch that can be re-armed).
-class WaitGroup {
- public:
-  void Add(int n) {
-    std::lock_guard<std::mutex> lock(mu_);
-    pending_ += n;
-  }
-  void Done() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (--pending_ == 0) cv_.notify_all();
-  }
-  void Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return pending_ == 0; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int pending_ = 0;  // REQUIRES: mu_ held
-};
 
 // One window of dirty positions in flight: its stripes, every disk's block
 // record and read outcome there, and the buffers the reads land in.

@@ -1,0 +1,75 @@
+// scrub and check: the same verification, rendered the same way.
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+
+namespace atlas::cli {
+namespace {
+
+int Render(const CommandEnv& env, std::string_view command, const Status& s, const VerifyReport& r) {
+  if (!s.ok() && s.code() != Code::kCancelled) return ReportError(env.global, command, s, r.findings);
+  int code = s.ok() ? ExitCodeForFindings(r.findings) : ExitCodeFor(s);
+  if (env.global.json) {
+    PrintJson({{"schema", 1},
+               {"command", command},
+               {"ok", s.ok()},
+               {"exit_code", code},
+               {"interrupted", !s.ok()},
+               {"positions_selected", r.positions_selected},
+               {"positions_verified", r.positions_verified},
+               {"positions_bad", r.positions_bad},
+               {"positions_skipped", r.positions_skipped},
+               {"bytes_read", r.bytes_read},
+               {"seconds", r.seconds},
+               {"disks_given_up", r.disks_given_up},
+               {"findings", FindingsJson(r.findings)}});
+    return code;
+  }
+  if (!env.global.quiet) {
+    double rate = r.seconds > 0 ? static_cast<double>(r.bytes_read) / r.seconds : 0;
+    fmt::print("{}: {} of {} positions verified, {} bad, {} skipped (not synced); {} read in {:.2f} s ({}/s)\n",
+               command, r.positions_verified, r.positions_selected, r.positions_bad, r.positions_skipped,
+               HumanBytes(r.bytes_read), r.seconds, HumanBytes(static_cast<std::uint64_t>(rate)));
+    std::vector<Finding> shown;
+    for (const Finding& f : r.findings) {
+      if (f.severity >= Severity::kWarning || env.global.verbose) shown.push_back(f);
+    }
+    PrintFindingsText(stdout, shown);
+    if (code == kExitAttention) fmt::print("{}: next: `atlas-scrub fix --dry-run` shows what fix would repair\n", command);
+  }
+  if (!s.ok()) fmt::print(stderr, "atlas-scrub: {}\n", s.ToString());
+  return code;
+}
+
+}  // namespace
+
+int CmdScrub(const CommandEnv& env, const ScrubArgs& args) {
+  Result<Config> config = LoadConfigFor(env.global);
+  if (!config.ok()) return ReportError(env.global, "scrub", config.status());
+  ScrubOptions options;
+  if (args.plan == "new") options.plan = ScrubPlan::kNew;
+  if (args.plan == "bad") options.plan = ScrubPlan::kBad;
+  if (args.plan == "full") options.plan = ScrubPlan::kFull;
+  if (args.percent >= 0) options.percent = args.percent;
+  if (args.older_than_days >= 0) options.older_than_s = static_cast<std::int64_t>(args.older_than_days * 86400);
+  std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
+  RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
+  VerifyReport report;
+  Status s = RunScrub(ctx, options, &report);
+  return Render(env, "scrub", s, report);
+}
+
+int CmdCheck(const CommandEnv& env, const CheckArgs& args) {
+  Result<Config> config = LoadConfigFor(env.global);
+  if (!config.ok()) return ReportError(env.global, "check", config.status());
+  CheckOptions options;
+  options.disks = args.disks;
+  options.filters = args.filters;
+  std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
+  RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
+  VerifyReport report;
+  Status s = RunCheck(ctx, options, &report);
+  return Render(env, "check", s, report);
+}
+
+}  // namespace atlas::cli

@@ -1,0 +1,464 @@
+// scrub and check: verify blocks against their checksums and parity.
+//
+// A position is verified as a whole stripe: every data disk's block is read
+// and hashed (one reader per disk, all disks at once, via StripeScanner),
+// and when every block matches its checksum the parity is recomputed and
+// compared byte for byte with each stored level. What can go wrong, and what
+// is reported:
+//   - a block's hash differs while its file's size, mtime and inode are as
+//     recorded: silent_corruption (disk, path, byte offset);
+//   - the disk returns an error: read_error (disk, path, offset), for data
+//     and for parity; past a per-disk limit the disk is no longer read;
+//   - data verifies but a parity level differs: parity_mismatch, one finding
+//     per level naming the positions;
+//   - a file changed since the last sync: drift, not verifiable, reported as
+//     modified (info); positions not yet synced are skipped.
+// Problems are stored in the manifest until a later scrub, sync or fix sees
+// the block clean again, so `status` keeps showing them.
+//
+// Which positions (scrub): `full` all, `new` never scrubbed since hashed,
+// `bad` the ones with open findings, and by default the oldest-verified
+// share ([scrub] percent, only blocks not verified for [scrub] older_than),
+// plus the bad ones (SnapRAID's plan, reference/snapraid.md §1.8). Picking
+// the oldest share streams twice over the block records (a histogram of
+// verification days, then the selection), so memory does not grow with the
+// array beyond the selected positions.
+//
+// check verifies the same way but opens the manifest read-only and records
+// nothing.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include <fnmatch.h>
+
+#include <fmt/format.h>
+
+#include "atlas/engine.h"
+#include "atlas/parity.h"
+#include "core/crash_point.h"
+#include "scrub/array.h"
+#include "scrub/stripe_scanner.h"
+
+namespace atlas {
+namespace {
+
+constexpr std::int64_t kNsPerDay = 86'400'000'000'000;
+constexpr std::size_t kCommitPositions = 4096;
+
+bool Verifiable(FindingKind k) {
+  return k == FindingKind::kSilentCorruption || k == FindingKind::kReadError ||
+         k == FindingKind::kParityMismatch;
+}
+
+// Parity mismatches are stored one per level; `from` keeps the range as
+// "positions A-B" so that `--plan bad` can recheck it.
+std::string RangeText(std::uint64_t a, std::uint64_t b) { return fmt::format("positions {}-{}", a, b); }
+bool ParseRange(const std::string& text, std::uint64_t* a, std::uint64_t* b) {
+  return std::sscanf(text.c_str(), "positions %lu-%lu", a, b) == 2;
+}
+
+// The positions that open findings point at.
+Result<std::set<std::uint64_t>> BadPositions(Manifest* m, const ArrayView& array,
+                                             const std::vector<StoredFinding>& stored, std::uint32_t bs) {
+  std::set<std::uint64_t> out;
+  for (const StoredFinding& sf : stored) {
+    const Finding& f = sf.finding;
+    if (!Verifiable(f.kind)) continue;
+    std::uint64_t a = 0, b = 0;
+    if (f.kind == FindingKind::kParityMismatch && ParseRange(f.from, &a, &b)) {
+      for (std::uint64_t p = a; p <= b && p - a < (1u << 20); ++p) out.insert(p);
+      continue;
+    }
+    if (!f.offset) continue;
+    auto data = std::find_if(array.data.begin(), array.data.end(),
+                             [&](const ArrayDataDisk& d) { return d.name == f.disk; });
+    if (data == array.data.end()) {
+      out.insert(*f.offset / bs);  // a parity level: the offset is in the parity file
+      continue;
+    }
+    ATLAS_ASSIGN_OR_RETURN(std::optional<FileRecord> rec, m->GetFile(data->slot, f.path));
+    if (rec && *f.offset / bs < rec->BlockCount()) out.insert(rec->PositionOf(*f.offset / bs));
+  }
+  return out;
+}
+
+class Verifier {
+ public:
+  Verifier(const RunContext& ctx, Manifest* m, const ArrayView& array, bool record, VerifyReport* report)
+      : ctx_(ctx), m_(m), array_(array), record_(record), report_(report) {}
+
+  Status Run(const std::vector<std::uint64_t>& positions, const std::vector<StoredFinding>& stored);
+
+ private:
+  Status OnStripe(const ScannedStripe& s);
+  Status Flush(bool durable);
+
+  const RunContext& ctx_;
+  Manifest* m_;
+  const ArrayView& array_;
+  bool record_;
+  VerifyReport* report_;
+  std::unique_ptr<ParityCodec> codec_;
+  std::vector<std::byte> expect_;
+  std::unique_ptr<ManifestBatch> batch_;
+  std::size_t pending_ = 0;
+  std::int64_t now_ = 0;
+  // Stored findings by (disk, path) with their offsets, to close the ones
+  // whose block verifies clean now.
+  std::map<std::pair<std::string, std::string>, std::vector<StoredFinding>> open_;
+  std::vector<StoredFinding> parity_open_;
+  // Per parity level: mismatching positions seen (count, first, last).
+  struct Range {
+    std::uint64_t count = 0, first = 0, last = 0;
+  };
+  std::vector<Range> mismatch_;
+  std::vector<bool> level_clean_seen_;  // a position where the level verified
+};
+
+Status Verifier::Run(const std::vector<std::uint64_t>& positions, const std::vector<StoredFinding>& stored) {
+  const std::uint32_t bs = ctx_.config->block_size;
+  ATLAS_ASSIGN_OR_RETURN(codec_, ParityCodec::Create(static_cast<int>(array_.parity.size())));
+  expect_.resize(array_.parity.size() * bs);
+  mismatch_.assign(array_.parity.size(), Range());
+  level_clean_seen_.assign(array_.parity.size(), false);
+  now_ = ctx_.clock->NowUnixNanos();
+  if (record_) batch_ = m_->NewBatch();
+  for (const StoredFinding& sf : stored) {
+    if (!Verifiable(sf.finding.kind)) continue;
+    if (sf.finding.kind == FindingKind::kParityMismatch) {
+      parity_open_.push_back(sf);
+    } else {
+      open_[{sf.finding.disk, sf.finding.path}].push_back(sf);
+    }
+  }
+  report_->positions_selected = positions.size();
+  ctx_.progress->BeginPhase(record_ ? "scrub" : "check",
+                            positions.size() * bs * std::max<std::size_t>(1, array_.data.size()));
+  StripeScanner scanner(ctx_, m_, array_, ScanOptions());
+  Status s = scanner.Run(positions, [this](const ScannedStripe& stripe) { return OnStripe(stripe); });
+  ctx_.progress->EndPhase();
+  report_->bytes_read = scanner.bytes_read();
+  report_->disks_given_up = scanner.GivenUp();
+  for (const std::string& disk : report_->disks_given_up) {
+    report_->findings.push_back(MakeFinding(
+        FindingKind::kReadError, disk, "",
+        "stopped reading this disk after 100 read errors; the rest of its blocks were not verified; "
+        "check the disk (`smartctl -a`) before anything else"));
+  }
+  // One parity_mismatch finding per level, naming the positions.
+  for (std::size_t l = 0; l < mismatch_.size(); ++l) {
+    const Range& r = mismatch_[l];
+    if (r.count > 0) {
+      Finding f = MakeFinding(
+          FindingKind::kParityMismatch, array_.parity[l].name, "",
+          fmt::format("parity level {} ({}) disagrees with data that matches its checksums at {} "
+                      "position{} ({}..{}); repair with `atlas-scrub fix`",
+                      l + 1, array_.parity[l].path.string(), r.count, r.count == 1 ? "" : "s", r.first,
+                      r.last));
+      f.offset = r.first * bs;
+      f.from = RangeText(r.first, r.last);
+      report_->findings.push_back(f);
+      if (record_) batch_->PutFinding({f, now_, now_});
+    } else if (record_ && level_clean_seen_[l]) {
+      for (const StoredFinding& sf : parity_open_) {
+        if (sf.finding.disk == array_.parity[l].name) batch_->DeleteFinding(sf.finding);
+      }
+    }
+  }
+  if (record_ && (s.ok() || s.code() == Code::kCancelled)) {
+    Status f = Flush(/*durable=*/true);
+    if (s.ok()) s = f;
+  }
+  return s;
+}
+
+Status Verifier::OnStripe(const ScannedStripe& s) {
+  const std::uint32_t bs = ctx_.config->block_size;
+  if (s.dirty) {
+    report_->positions_skipped++;  // parity is not expected to match yet
+    return Status::Ok();
+  }
+  bool data_ok = true;
+  std::vector<int> slots;
+  std::vector<const std::byte*> ptrs;
+  std::vector<Finding> found;
+  for (std::size_t di = 0; di < array_.data.size(); ++di) {
+    const std::optional<BlockRecord>& rec = s.recs[di];
+    if (!rec) continue;
+    if (!s.read[di]) {
+      data_ok = false;  // the disk was given up: unverified, already reported
+      continue;
+    }
+    const BlockCheck& c = s.checks[di];
+    if (c.outcome != BlockCheck::Outcome::kOk) {
+      data_ok = false;
+      Finding f;
+      switch (c.outcome) {
+        case BlockCheck::Outcome::kMismatch:
+          f = MakeFinding(FindingKind::kSilentCorruption, array_.data[di].name, s.paths[di],
+                          fmt::format("block {} (bytes {}..{}) no longer matches its checksum while the "
+                                      "file's size and mtime are unchanged; repair with `atlas-scrub fix`",
+                                      rec->file_block, c.offset, c.offset + c.bytes));
+          f.offset = c.offset;
+          break;
+        case BlockCheck::Outcome::kReadError:
+          f = MakeFinding(FindingKind::kReadError, array_.data[di].name, s.paths[di],
+                          fmt::format("read error at byte {}: {}", c.offset, c.error.ToString()));
+          f.offset = c.offset;
+          break;
+        default:
+          f = MakeFinding(FindingKind::kModified, array_.data[di].name, s.paths[di],
+                          "changed since the last sync; not verified (run `atlas-scrub sync`)");
+          break;
+      }
+      found.push_back(std::move(f));
+      continue;
+    }
+    slots.push_back(array_.data[di].slot);
+    ptrs.push_back(s.data[di]);
+  }
+  bool parity_ok = true;
+  for (std::size_t l = 0; l < array_.parity.size(); ++l) {
+    if (!s.parity_status[l].ok()) {
+      parity_ok = false;
+      Finding f = MakeFinding(FindingKind::kReadError, array_.parity[l].name, "",
+                              fmt::format("read error in parity file {} at byte {}: {}",
+                                          array_.parity[l].path.string(), s.pos * bs,
+                                          s.parity_status[l].ToString()));
+      f.offset = s.pos * bs;
+      found.push_back(std::move(f));
+    }
+  }
+  if (data_ok) {
+    std::vector<std::byte*> out(array_.parity.size());
+    for (std::size_t l = 0; l < out.size(); ++l) out[l] = expect_.data() + l * bs;
+    if (slots.empty()) {
+      std::fill(expect_.begin(), expect_.end(), std::byte{0});
+    } else {
+      codec_->Encode(slots, ptrs.data(), out.data(), bs);
+    }
+    for (std::size_t l = 0; l < out.size(); ++l) {
+      if (!s.parity_status[l].ok()) continue;
+      if (std::memcmp(out[l], s.parity[l], bs) != 0) {
+        parity_ok = false;
+        Range& r = mismatch_[l];
+        if (r.count++ == 0) r.first = s.pos;
+        r.last = s.pos;
+      } else {
+        level_clean_seen_[l] = true;
+      }
+    }
+  }
+  const bool clean = data_ok && parity_ok;
+  if (clean) {
+    report_->positions_verified++;
+  } else {
+    report_->positions_bad++;
+  }
+  for (Finding& f : found) {
+    if (record_ && f.severity >= Severity::kWarning) batch_->PutFinding({f, now_, now_});
+    report_->findings.push_back(std::move(f));
+  }
+  if (record_) {
+    for (std::size_t di = 0; di < array_.data.size(); ++di) {
+      const std::optional<BlockRecord>& rec = s.recs[di];
+      if (!rec || !s.read[di] || s.checks[di].outcome != BlockCheck::Outcome::kOk) continue;
+      // A block that checks out closes the findings about it.
+      auto it = open_.find({array_.data[di].name, s.paths[di]});
+      if (it != open_.end()) {
+        const std::uint64_t begin = rec->file_block * bs;
+        for (const StoredFinding& sf : it->second) {
+          if (sf.finding.offset && *sf.finding.offset >= begin && *sf.finding.offset < begin + bs) {
+            batch_->DeleteFinding(sf.finding);
+          }
+        }
+      }
+      if (!clean) continue;
+      BlockRecord b = *rec;
+      b.verified_ns = now_;
+      b.scrubbed = true;
+      batch_->PutBlock(b);
+    }
+    if (++pending_ >= kCommitPositions) ATLAS_RETURN_IF_ERROR(Flush(false));
+  }
+  return Status::Ok();
+}
+
+Status Verifier::Flush(bool durable) {
+  ATLAS_RETURN_IF_ERROR(m_->Commit(*batch_, durable));
+  ATLAS_CRASH_POINT("scrub.after_commit");
+  batch_ = m_->NewBatch();
+  pending_ = 0;
+  return Status::Ok();
+}
+
+// Positions for a scrub plan, sorted.
+Result<std::vector<std::uint64_t>> SelectPositions(const RunContext& ctx, Manifest* m, const ArrayView& array,
+                                                   const ScrubOptions& options,
+                                                   const std::set<std::uint64_t>& bad) {
+  const std::int64_t now = ctx.clock->NowUnixNanos();
+  std::vector<std::uint64_t> out;
+  if (options.plan == ScrubPlan::kBad) return std::vector<std::uint64_t>(bad.begin(), bad.end());
+  if (options.plan == ScrubPlan::kFull || options.plan == ScrubPlan::kNew) {
+    ATLAS_RETURN_IF_ERROR(ForEachPosition(m, array, [&](const PositionInfo& p) {
+      if (p.dirty || p.blocks == 0) return Status::Ok();
+      if (options.plan == ScrubPlan::kFull || !p.all_scrubbed) out.push_back(p.pos);
+      return Status::Ok();
+    }));
+    return out;
+  }
+  // Default: the oldest-verified share, only positions older than the cut-off.
+  const double percent = options.percent.value_or(ctx.config->scrub.percent);
+  const std::int64_t older = options.older_than_s.value_or(ctx.config->scrub.older_than_s);
+  const std::int64_t cutoff = now - older * 1'000'000'000;
+  std::map<std::int64_t, std::uint64_t> by_day;  // verification day -> positions
+  std::uint64_t total = 0;
+  ATLAS_RETURN_IF_ERROR(ForEachPosition(m, array, [&](const PositionInfo& p) {
+    if (p.dirty || p.blocks == 0) return Status::Ok();
+    total++;
+    if (p.min_verified_ns <= cutoff) by_day[p.min_verified_ns / kNsPerDay]++;
+    return Status::Ok();
+  }));
+  auto target = static_cast<std::uint64_t>(std::ceil(static_cast<double>(total) * percent / 100.0));
+  // Whole days up to `last_day`, and `last_day_take` positions of last_day.
+  std::int64_t last_day = INT64_MIN;
+  std::uint64_t last_day_take = 0, taken = 0;
+  for (const auto& [day, count] : by_day) {
+    if (taken >= target) break;
+    last_day = day;
+    last_day_take = std::min(count, target - taken);
+    taken += last_day_take;
+  }
+  std::uint64_t taken_last = 0;
+  ATLAS_RETURN_IF_ERROR(ForEachPosition(m, array, [&](const PositionInfo& p) {
+    if (p.dirty || p.blocks == 0) return Status::Ok();
+    bool pick = bad.count(p.pos) != 0;
+    if (!pick && p.min_verified_ns <= cutoff) {
+      std::int64_t day = p.min_verified_ns / kNsPerDay;
+      if (day < last_day) {
+        pick = true;
+      } else if (day == last_day && taken_last < last_day_take) {
+        pick = true;
+        taken_last++;
+      }
+    }
+    if (pick) out.push_back(p.pos);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status Prepare(const RunContext& ctx, Manifest* m, ArrayView* array, VerifyReport* report) {
+  ATLAS_RETURN_IF_ERROR(EngineSelfTest());
+  ATLAS_ASSIGN_OR_RETURN(*array, LoadArray(ctx, m));
+  std::vector<Finding> guards = CheckDiskGuards(*array);
+  if (!guards.empty()) {
+    std::string first = guards.front().message;
+    for (Finding& f : guards) report->findings.push_back(std::move(f));
+    return Status::FailedPrecondition("refused: " + first);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status RunScrub(const RunContext& ctx, const ScrubOptions& options, VerifyReport* report) {
+  *report = VerifyReport();
+  const std::int64_t t0 = ctx.clock->MonotonicNanos();
+  const std::int64_t start_ns = ctx.clock->NowUnixNanos();
+  Status s = [&]() -> Status {
+    ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<ManifestLock> lock, ManifestLock::Acquire(ctx.config->manifest));
+    ManifestOptions rw;
+    rw.copy_dirs = ctx.config->manifest_copies;
+    ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<Manifest> m, OpenManifest(ctx.config->manifest, rw));
+    ArrayView array;
+    ATLAS_RETURN_IF_ERROR(Prepare(ctx, m.get(), &array, report));
+    if (!array.synced_ever) return Status::FailedPrecondition("the array has never been synced: run `atlas-scrub sync` first");
+    ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m->ListFindings());
+    ATLAS_ASSIGN_OR_RETURN(std::set<std::uint64_t> bad, BadPositions(m.get(), array, stored, ctx.config->block_size));
+    ATLAS_ASSIGN_OR_RETURN(std::vector<std::uint64_t> positions, SelectPositions(ctx, m.get(), array, options, bad));
+    Verifier verifier(ctx, m.get(), array, /*record=*/true, report);
+    Status v = verifier.Run(positions, stored);
+    if (!v.ok() && v.code() != Code::kCancelled) return v;
+    std::unique_ptr<ManifestBatch> batch = m->NewBatch();
+    const std::int64_t end_ns = ctx.clock->NowUnixNanos();
+    batch->PutMeta("last_scrub_ns", std::to_string(end_ns));
+    batch->PutMeta("copies_pending", "1");
+    RunRecord run;
+    run.command = "scrub";
+    run.start_ns = start_ns;
+    run.end_ns = end_ns;
+    run.exit_code = HealthOf(report->findings) > 0 ? 1 : 0;
+    run.summary = fmt::format("{} positions verified, {} bad, {} skipped, {} bytes read",
+                              report->positions_verified, report->positions_bad, report->positions_skipped,
+                              report->bytes_read);
+    batch->PutRun(run);
+    ATLAS_RETURN_IF_ERROR(m->Commit(*batch, /*durable=*/true));
+    if (!ctx.config->manifest_copies.empty()) {
+      ATLAS_RETURN_IF_ERROR(m->CopyTo(ctx.config->manifest_copies).WithContext("manifest copy"));
+      std::unique_ptr<ManifestBatch> done = m->NewBatch();
+      done->PutMeta("copies_pending", "0");
+      ATLAS_RETURN_IF_ERROR(m->Commit(*done, /*durable=*/true));
+    }
+    return v;
+  }();
+  report->seconds = static_cast<double>(ctx.clock->MonotonicNanos() - t0) / 1e9;
+  return s.WithContext("scrub");
+}
+
+Status RunCheck(const RunContext& ctx, const CheckOptions& options, VerifyReport* report) {
+  *report = VerifyReport();
+  const std::int64_t t0 = ctx.clock->MonotonicNanos();
+  Status s = [&]() -> Status {
+    ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<Manifest> m, OpenManifestIfExists(*ctx.config));
+    if (!m) return Status::FailedPrecondition("the array has never been synced: run `atlas-scrub sync` first");
+    ArrayView array;
+    ATLAS_RETURN_IF_ERROR(Prepare(ctx, m.get(), &array, report));
+    for (const std::string& name : options.disks) {
+      bool known = std::any_of(array.data.begin(), array.data.end(),
+                               [&](const ArrayDataDisk& d) { return d.name == name; });
+      if (!known) {
+        return Status::InvalidArgument(fmt::format("--disk {}: no data disk of that name in {}", name,
+                                                   ctx.config->source.string()));
+      }
+    }
+    std::vector<std::uint64_t> positions;
+    if (options.disks.empty() && options.filters.empty()) {
+      ATLAS_RETURN_IF_ERROR(ForEachPosition(m.get(), array, [&](const PositionInfo& p) {
+        if (!p.dirty && p.blocks > 0) positions.push_back(p.pos);
+        return Status::Ok();
+      }));
+    } else {
+      std::set<std::uint64_t> picked;
+      for (const ArrayDataDisk& d : array.data) {
+        if (!d.record) continue;
+        bool disk_in = options.disks.empty() ||
+                       std::find(options.disks.begin(), options.disks.end(), d.name) != options.disks.end();
+        if (!disk_in) continue;
+        std::unique_ptr<Cursor<FileRecord>> files = m->Files(d.slot);
+        for (; files->Valid(); files->Next()) {
+          const FileRecord& f = files->value();
+          bool match = options.filters.empty();
+          for (const std::string& glob : options.filters) {
+            match = match || fnmatch(glob.c_str(), f.path.c_str(), 0) == 0;
+          }
+          if (!match) continue;
+          for (std::uint64_t i = 0; i < f.BlockCount(); ++i) picked.insert(f.PositionOf(i));
+        }
+        ATLAS_RETURN_IF_ERROR(files->status());
+      }
+      positions.assign(picked.begin(), picked.end());
+    }
+    ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m->ListFindings());
+    Verifier verifier(ctx, m.get(), array, /*record=*/false, report);
+    return verifier.Run(positions, stored);
+  }();
+  report->seconds = static_cast<double>(ctx.clock->MonotonicNanos() - t0) / 1e9;
+  return s.WithContext("check");
+}
+
+}  // namespace atlas

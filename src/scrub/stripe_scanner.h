@@ -1,0 +1,80 @@
+// Reading whole stripes fast: for a sorted list of positions, every data
+// disk's block and every parity level's block, one reader thread per disk
+// (all disks at once), hashing on the reader threads, two windows in flight
+// so reading overlaps the caller's work. Used by scrub, check and fix; sync
+// has its own variant because it decides per stripe what to read.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "atlas/engine.h"
+#include "atlas/manifest.h"
+#include "scrub/array.h"
+#include "scrub/block_reader.h"
+
+namespace atlas {
+
+// One stripe as read. Data and parity buffers are valid only during the
+// callback.
+struct ScannedStripe {
+  std::uint64_t pos = 0;
+  // Per data disk (ArrayView::data index):
+  std::vector<std::optional<BlockRecord>> recs;
+  std::vector<BlockCheck> checks;      // meaningful where recs[i] is a synced block that was read
+  std::vector<bool> read;              // the block was read (synced, disk not given up)
+  std::vector<std::string> paths;      // the file of each block read
+  std::vector<std::byte*> data;        // block_size bytes each (zeros where no block)
+  // Per parity level:
+  std::vector<std::byte*> parity;
+  std::vector<Status> parity_status;   // OK, or why that level could not be read
+  // True when some block is dirty or deleted, or parity is pending: the
+  // stored parity is not expected to match the data.
+  bool dirty = false;
+};
+
+struct ScanOptions {
+  bool read_parity = true;
+  // After this many read errors on one data disk, it is no longer read (its
+  // blocks count as unverified) and the disk is named in GivenUp().
+  std::uint64_t disk_error_limit = 100;
+};
+
+class StripeScanner {
+ public:
+  StripeScanner(const RunContext& ctx, Manifest* m, const ArrayView& array, const ScanOptions& options);
+
+  // Calls `fn` for each position of `positions` (sorted, unique) in order.
+  // Stops at the first non-OK status from `fn` or at a stop request
+  // (kCancelled), after the stripe in hand.
+  Status Run(const std::vector<std::uint64_t>& positions,
+             const std::function<Status(const ScannedStripe&)>& fn);
+
+  // Data disks that hit the error limit, by name.
+  std::vector<std::string> GivenUp() const;
+  std::uint64_t bytes_read() const;
+
+ private:
+  const RunContext& ctx_;
+  Manifest* m_;
+  const ArrayView& array_;
+  ScanOptions options_;
+  std::vector<std::uint64_t> errors_;  // per data disk; each written by its reader only
+  std::vector<std::uint64_t> bytes_;   // per data disk and parity level
+};
+
+// Per-position facts gathered by merging every data disk's block records
+// with the dirty index, in position order, streaming.
+struct PositionInfo {
+  std::uint64_t pos = 0;
+  bool dirty = false;             // parity not current at this position
+  std::int64_t min_verified_ns = 0;
+  bool all_scrubbed = true;       // every synced block was scrubbed since it was hashed
+  std::uint32_t blocks = 0;       // synced blocks
+};
+Status ForEachPosition(Manifest* m, const ArrayView& array,
+                       const std::function<Status(const PositionInfo&)>& fn);
+
+}  // namespace atlas
