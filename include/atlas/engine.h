@@ -136,8 +136,8 @@ enum class ScrubPlan : std::uint8_t {
 
 struct ScrubOptions {
   ScrubPlan plan = ScrubPlan::kDefault;
-  std::optional<double> percent;            // overrides [scrub] percent
-  std::optional<std::int64_t> older_than_s;  // overrides [scrub] older_than
+  std::optional<double> percent{};            // overrides [scrub] percent
+  std::optional<std::int64_t> older_than_s{};  // overrides [scrub] older_than
 };
 
 struct VerifyReport {
