@@ -8,9 +8,9 @@
 //  1. A failed WAL append or fsync fails the write: Commit returns it, EIO
 //     as kIOError and ENOSPC as kNoSpace. The database then stays in
 //     background-error mode: every later write fails with the same status
-//     even once the fault is gone (EIO is a fatal error and ENOSPC a hard
-//     one; with no SstFileManager nothing retries). Reads keep working.
-//     Closing and reopening clears it.
+//     even once the fault is gone, for EIO and ENOSPC alike (nothing retries:
+//     the manifest sets no SstFileManager). Reads keep working. Closing and
+//     reopening clears it.
 //  2. After a failed WAL *append* nothing of the batch survives a reopen.
 //     A failed WAL *fsync* is not a rollback: the record reached the file
 //     with write(2) before the fsync failed, so while the open database does
