@@ -61,7 +61,7 @@ class [[nodiscard]] Status {
   static Status Cancelled(std::string_view msg) { return Status(Code::kCancelled, 0, msg); }
   static Status Internal(std::string_view msg) { return Status(Code::kInternal, 0, msg); }
 
-  // Maps an errno to a Code (ENOENT -> kNotFound, ENOSPC/EDQUOT -> kNoSpace,
+  // Maps an errno to a Code (ENOENT/ENOTDIR -> kNotFound, ENOSPC/EDQUOT -> kNoSpace,
   // everything else -> kIOError) and keeps the errno. The message becomes
   // "<what>: <strerror(err)>".
   static Status FromErrno(int err, std::string_view what);

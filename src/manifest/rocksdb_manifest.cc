@@ -202,7 +202,12 @@ class RocksManifest final : public Manifest {
   RocksManifest(std::unique_ptr<rocksdb::DB> db, bool read_only)
       : db_(std::move(db)), read_only_(read_only) {}
   ~RocksManifest() override {
-    if (!read_only_) db_->Close().PermitUncheckedError();  // best effort; WAL has it all
+    if (!read_only_) {
+      // Flush so that the next read-only open (status, diff, a no-op sync)
+      // need not replay this run's log. Best effort: the WAL has it all.
+      db_->Flush(rocksdb::FlushOptions()).PermitUncheckedError();
+      db_->Close().PermitUncheckedError();
+    }
   }
 
   Result<std::optional<std::string>> GetMeta(std::string_view key) override {
@@ -428,11 +433,20 @@ Result<std::unique_ptr<Manifest>> OpenManifestWithEnv(const fs::path& path,
                           ? rocksdb::DB::OpenForReadOnly(opts, path.string(), &raw)
                           : rocksdb::DB::Open(opts, path.string(), &raw);
   if (!s.ok()) {
-    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    // Only a manifest whose own files do not parse is corrupt (and worth a
+    // restore); a full or failing disk under a healthy manifest is not.
+    if (s.IsNoSpace()) {
+      return Status::NoSpace(fmt::format("manifest {} cannot be opened for writing: {}", path.string(),
+                                         s.ToString()));
+    }
+    if (s.IsIOError() && s.ToString().find("While lock file") != std::string::npos) {
       return Status::Busy(fmt::format("manifest {} is in use by another process", path.string()));
     }
-    return Status::Corruption(fmt::format("manifest {} cannot be opened ({}); {}", path.string(),
-                                          s.ToString(), RestoreHint(options.copy_dirs)));
+    if (s.IsCorruption() || s.IsInvalidArgument() || s.IsNotSupported()) {
+      return Status::Corruption(fmt::format("manifest {} cannot be opened ({}); {}", path.string(),
+                                            s.ToString(), RestoreHint(options.copy_dirs)));
+    }
+    return Status::IOError(fmt::format("manifest {} cannot be opened: {}", path.string(), s.ToString()));
   }
   std::unique_ptr<rocksdb::DB> db(raw);
 

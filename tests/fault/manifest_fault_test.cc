@@ -487,9 +487,8 @@ TEST_CASE(
 // "<path>.broken-<time>". atlas/manifest.h promises kCorruption only for an
 // unreadable manifest, and the module maps NoSpace to kNoSpace everywhere
 // else (FromRocksDb).
-// [!shouldfail]: this test fails until the engine is fixed; then drop the tag.
 TEST_CASE("manifest: ENOSPC while opening the manifest for writing is kNoSpace, not corruption",
-          "[manifest][fault][!shouldfail]") {
+          "[manifest][fault]") {
   // STRATEGY:
   // 1. A manifest with a copy; reopen it with every MANIFEST-* write failing
   //    with ENOSPC.
@@ -521,9 +520,8 @@ TEST_CASE("manifest: ENOSPC while opening the manifest for writing is kNoSpace, 
 // RocksDB IOError whose text contains "lock". RocksDB's messages carry the
 // file's path, so every open error of a manifest under a path containing
 // "lock" (".../blocks/...", ".../clock/...") is reported as a lock conflict.
-// [!shouldfail]: this test fails until the engine is fixed; then drop the tag.
 TEST_CASE("manifest: a full disk under a /blocks/ path is not reported as a locked manifest",
-          "[manifest][fault][!shouldfail]") {
+          "[manifest][fault]") {
   // STRATEGY:
   // 1. A manifest under <tmp>/blocks/; reopen it with MANIFEST-* writes
   //    failing with ENOSPC (RocksDB's message then names the file's path).
