@@ -167,6 +167,40 @@ struct CheckOptions {
 // nothing: the manifest is only read.
 Status RunCheck(const RunContext& ctx, const CheckOptions& options, VerifyReport* report);
 
+struct FixOptions {
+  // Only files of these data disks, or these parity levels (a whole
+  // replaced disk is rebuilt this way; up to as many disks at once as there
+  // are parity levels). Empty: every disk.
+  std::vector<std::string> disks;
+  // Only files whose path matches a glob. A file modified since the last
+  // sync is restored to its synced content only when a filter names it.
+  std::vector<std::string> filters;
+  bool dry_run = false;  // say what would be done, write nothing
+};
+
+struct FixReport {
+  std::uint64_t files_repaired = 0;
+  std::uint64_t files_unrecoverable = 0;
+  std::uint64_t blocks_recovered = 0;
+  std::uint64_t bytes_recovered = 0;     // file bytes rebuilt from parity
+  std::uint64_t parity_blocks_repaired = 0;
+  std::uint64_t bytes_read = 0;
+  std::vector<std::string> actions;      // one line per repair (done, or planned with dry_run)
+  std::vector<Finding> findings;         // repaired (info), unrecoverable (critical), ...
+  double seconds = 0;
+};
+
+// Repairs from parity and the other disks: blocks that fail their checksum
+// or cannot be read, files deleted since the last sync (undelete), whole
+// replaced disks, and parity that disagrees with good data. A repaired file
+// is written beside the original, verified against the manifest's
+// checksums, fdatasync'ed and renamed over it, with its mode, owner and
+// mtime restored; a file that cannot be restored is left exactly as it was
+// and named in an `unrecoverable` finding.
+//   kFailedPrecondition: a disk not being fixed is missing
+//   kInvalidArgument: --disk names no disk, or more disks than parity levels
+Status RunFix(const RunContext& ctx, const FixOptions& options, FixReport* report);
+
 // Runs the hash and parity known-answer self-tests once per process.
 Status EngineSelfTest();
 

@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
     {"status", "one-glance health: array, last sync, scrub coverage, open findings, drift"},
     {"scrub", "verify part of the array against checksums and parity, oldest first"},
     {"check", "verify everything (or --disk/--filter) without recording a scrub"},
+    {"fix", "repair from parity: corruption, read errors, deleted files, replaced disks, parity"},
     {"restore-manifest", "restore the manifest from the newest copy in manifest_copies"},
 };
 
@@ -76,8 +77,14 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   cmd_check->add_option("--disk", check.disks, "only this data disk (repeat)");
   cmd_check->add_option("--filter", check.filters, "only files whose path matches this glob (repeat)");
 
+  FixArgs fix;
+  CLI::App* cmd_fix = app.add_subcommand("fix", kCommands[6].help);
+  cmd_fix->add_option("--disk", fix.disks, "only this data disk or parity level, e.g. a replaced disk (repeat)");
+  cmd_fix->add_option("--filter", fix.filters, "only files whose path matches this glob (repeat)");
+  cmd_fix->add_flag("--dry-run", fix.dry_run, "say what would be repaired, write nothing");
+
   RestoreArgs restore;
-  CLI::App* cmd_restore = app.add_subcommand("restore-manifest", kCommands[6].help);
+  CLI::App* cmd_restore = app.add_subcommand("restore-manifest", kCommands[7].help);
   cmd_restore->add_option("--from", restore.from, "restore from this manifest_copies directory");
 
   try {
@@ -119,6 +126,7 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   if (cmd_status->parsed()) return CmdStatus(env);
   if (cmd_scrub->parsed()) return CmdScrub(env, scrub);
   if (cmd_check->parsed()) return CmdCheck(env, check);
+  if (cmd_fix->parsed()) return CmdFix(env, fix);
   if (cmd_restore->parsed()) return CmdRestoreManifest(env, restore);
   fmt::print(stderr, "atlas-scrub: error: a command is required: {}\n", CommandList());
   return kExitUsage;

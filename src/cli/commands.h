@@ -27,6 +27,11 @@ struct CheckArgs {
   std::vector<std::string> disks;
   std::vector<std::string> filters;
 };
+struct FixArgs {
+  std::vector<std::string> disks;
+  std::vector<std::string> filters;
+  bool dry_run = false;
+};
 struct RestoreArgs {
   std::string from;
 };
@@ -37,6 +42,7 @@ int CmdDiff(const CommandEnv& env);
 int CmdStatus(const CommandEnv& env);
 int CmdScrub(const CommandEnv& env, const ScrubArgs& args);
 int CmdCheck(const CommandEnv& env, const CheckArgs& args);
+int CmdFix(const CommandEnv& env, const FixArgs& args);
 int CmdRestoreManifest(const CommandEnv& env, const RestoreArgs& args);
 
 }  // namespace atlas::cli

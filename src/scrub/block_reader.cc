@@ -30,7 +30,7 @@ BlockCheck BlockReader::Read(const BlockRecord& rec, std::byte* buf) {
   }
   if (!file_) return c;
   if (!handle_) {
-    c.outcome = open_error_.code() == Code::kNotFound ? BlockCheck::Outcome::kChanged
+    c.outcome = open_error_.code() == Code::kNotFound ? BlockCheck::Outcome::kMissing
                                                       : BlockCheck::Outcome::kReadError;
     c.error = open_error_;
     return c;
@@ -85,6 +85,7 @@ Finding BlockFinding(const BlockReader& reader, const BlockRecord& rec, const Bl
                       fmt::format("read error at byte {}: {}", c.offset, c.error.ToString()));
       f.offset = c.offset;
       return f;
+    case BlockCheck::Outcome::kMissing:
     case BlockCheck::Outcome::kChanged:
       return MakeFinding(FindingKind::kModified, disk, path,
                          activity == "sync"

@@ -27,7 +27,8 @@ struct BlockCheck {
   enum class Outcome : std::uint8_t {
     kOk,         // read; for a synced block, the hash matches
     kMismatch,   // read; the hash differs and the file is unchanged: silent corruption
-    kChanged,    // the file changed (or vanished) since it was recorded: drift
+    kChanged,    // the file changed since it was recorded: drift
+    kMissing,    // the file is gone (deleted since the sync, or its disk was replaced)
     kReadError,  // the disk returned an error (EIO...) for the file or block
     kNoFile,     // the block names no recorded file (manifest inconsistency)
   };

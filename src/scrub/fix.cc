@@ -1,0 +1,630 @@
+// fix: restore the array to the state of the last sync, from parity and the
+// other disks.
+//
+// The approach. Every position that holds a block in scope is read as a
+// whole stripe (StripeScanner: every data disk and every parity level at
+// once, one reader per disk), and each block is sorted into
+//   known    a synced block that reads back and matches its checksum, an
+//            empty slot, or a fresh dirty block the parity still sees as zero;
+//   unknown  everything else the parity may contain: blocks that are missing,
+//            unreadable, corrupt or changed, and deleted blocks (the parity
+//            still holds their old data, whose checksum we kept).
+// The unknowns of a stripe are solved together with as many parity levels
+// as there are unknowns (ISA-L, any combination of levels), and a solution
+// is accepted only if every unknown that has a checksum matches it, so a
+// stale or corrupt parity level can never write garbage into a file; other
+// combinations of levels are tried before giving up. Only the blocks of
+// files in scope are written, and only their bad blocks are rebuilt:
+// SnapRAID rewrites every file of a bad stripe whole.
+//
+// Writing a file. Rebuilt blocks go to a temporary file beside the original
+// (".<name>.atlas-fix-tmp"), at their offsets, as the stripes come in. When
+// the scan is done, the blocks that were good are copied in from the
+// original, every block of the temporary file is verified against the
+// manifest, it is fdatasync'ed, given the recorded mode, owner and mtime,
+// renamed over the original, and the directory is fsync'ed. A file with any
+// block that could not be rebuilt is left exactly as it was (its temporary
+// file is removed) and named in an `unrecoverable` finding with the blocks.
+// Temporary files left by a crash are removed when fix starts.
+//
+// Parity that disagrees with verified data is rewritten in place (parity
+// files are not data). A file modified since the last sync is drift and is
+// left alone unless a --filter names it.
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include <fnmatch.h>
+
+#include <fmt/format.h>
+
+#include "atlas/engine.h"
+#include "atlas/hash.h"
+#include "atlas/parity.h"
+#include "core/crash_point.h"
+#include "scrub/array.h"
+#include "scrub/parallel.h"
+#include "scrub/stripe_scanner.h"
+
+namespace atlas {
+namespace {
+
+constexpr std::string_view kTempSuffix = ".atlas-fix-tmp";
+
+std::filesystem::path TempPathFor(const std::filesystem::path& path) {
+  return path.parent_path() / ("." + path.filename().string() + std::string(kTempSuffix));
+}
+
+// A path from the manifest must stay inside its disk: relative, no "..".
+bool SafeRelative(const std::string& rel) {
+  if (rel.empty() || rel.front() == '/') return false;
+  std::size_t start = 0;
+  while (start <= rel.size()) {
+    std::size_t end = rel.find('/', start);
+    if (end == std::string::npos) end = rel.size();
+    std::string_view part(rel.data() + start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+// Symlinked directories must not lead a restored file outside the disk.
+bool StaysInside(const std::filesystem::path& root, const std::string& rel) {
+  std::error_code ec;
+  std::filesystem::path base = std::filesystem::weakly_canonical(root, ec);
+  if (ec) return false;
+  std::filesystem::path full = std::filesystem::weakly_canonical(root / rel, ec);
+  if (ec) return false;
+  std::string b = base.string(), f = full.string();
+  return f.size() > b.size() && f.compare(0, b.size(), b) == 0 && f[b.size()] == '/';
+}
+
+// One file being rebuilt.
+struct Target {
+  FileRecord rec;
+  std::size_t disk = 0;  // ArrayView::data index
+  bool missing = false;  // no file on disk: every block is rebuilt
+  std::set<std::uint64_t> lost;      // block indices to rebuild
+  std::set<std::uint64_t> written;   // rebuilt into the temporary file
+  std::set<std::uint64_t> failed;    // could not be rebuilt
+  std::string why;                   // the first reason a block could not be rebuilt
+  std::unique_ptr<WritableFile> temp;
+  bool refused = false;              // path would leave the disk
+};
+
+class Fixer {
+ public:
+  Fixer(const RunContext& ctx, const FixOptions& options, FixReport* report)
+      : ctx_(ctx), config_(*ctx.config), options_(options), report_(report) {}
+  Status Run();
+
+ private:
+  bool InScope(std::size_t di, const std::string& path, bool changed) const;
+  Status OnStripe(const ScannedStripe& s);
+  Target* TargetFor(std::size_t di, const BlockRecord& rec, const std::string& path, bool missing);
+  Status WriteBlock(Target& t, std::uint64_t index, const std::byte* data);
+  Status Finalize(Target& t);
+  Status RestoreEmptyFiles();
+  Status RemoveStaleTemps();
+  void Unrecoverable(const Target& t, std::string why);
+
+  const RunContext& ctx_;
+  const Config& config_;
+  const FixOptions& options_;
+  FixReport* report_;
+  std::unique_ptr<Manifest> m_;
+  std::unique_ptr<ManifestLock> lock_;
+  ArrayView array_;
+  std::vector<bool> disk_selected_;    // data disks in scope
+  std::vector<bool> parity_selected_;  // parity levels in scope
+  std::unique_ptr<ParityCodec> codec_;
+  std::map<std::uint64_t, Target> targets_;  // by file id
+  std::vector<std::unique_ptr<WritableFile>> parity_out_;
+  std::vector<StoredFinding> stored_;
+  std::unique_ptr<ManifestBatch> batch_;
+};
+
+bool Fixer::InScope(std::size_t di, const std::string& path, bool changed) const {
+  if (!disk_selected_[di]) return false;
+  bool matched = false;
+  for (const std::string& glob : options_.filters) {
+    matched = matched || fnmatch(glob.c_str(), path.c_str(), 0) == 0;
+  }
+  if (!options_.filters.empty() && !matched) return false;
+  // A file changed since the last sync is the user's newer version: only an
+  // explicit filter asks for it to be reverted.
+  return !changed || matched;
+}
+
+Target* Fixer::TargetFor(std::size_t di, const BlockRecord& rec, const std::string& path, bool missing) {
+  auto it = targets_.find(rec.file_id);
+  if (it != targets_.end()) return &it->second;
+  Result<std::optional<FileRecord>> f = m_->GetFileById(rec.file_id);
+  if (!f.ok() || !*f) return nullptr;
+  Target t;
+  t.rec = std::move(**f);
+  t.disk = di;
+  t.missing = missing;
+  t.refused = !SafeRelative(t.rec.path) || t.rec.path != path || !StaysInside(array_.data[di].root, t.rec.path);
+  return &targets_.emplace(rec.file_id, std::move(t)).first->second;
+}
+
+Status Fixer::WriteBlock(Target& t, std::uint64_t index, const std::byte* data) {
+  const std::uint32_t bs = config_.block_size;
+  const std::uint64_t offset = index * bs;
+  const std::uint64_t len = std::min<std::uint64_t>(bs, t.rec.size - offset);
+  report_->blocks_recovered++;
+  report_->bytes_recovered += len;
+  t.written.insert(index);
+  if (options_.dry_run || t.refused) return Status::Ok();
+  const std::filesystem::path path = array_.data[t.disk].root / t.rec.path;
+  if (!t.temp) {
+    ATLAS_RETURN_IF_ERROR(ctx_.fs->CreateDirs(path.parent_path()));
+    ATLAS_ASSIGN_OR_RETURN(t.temp, ctx_.fs->OpenForWrite(TempPathFor(path), OpenMode::kCreate, 0600));
+    ATLAS_RETURN_IF_ERROR(t.temp->Truncate(0));
+    ATLAS_RETURN_IF_ERROR(t.temp->Truncate(t.rec.size));
+  }
+  ATLAS_RETURN_IF_ERROR(t.temp->WriteAt(offset, std::span<const std::byte>(data, len)));
+  ATLAS_CRASH_POINT("fix.after_block_write");
+  return Status::Ok();
+}
+
+void Fixer::Unrecoverable(const Target& t, std::string why) {
+  Finding f = MakeFinding(FindingKind::kUnrecoverable, array_.data[t.disk].name, t.rec.path, std::move(why));
+  report_->findings.push_back(f);
+  report_->files_unrecoverable++;
+  if (batch_ && !options_.dry_run) batch_->PutFinding({f, ctx_.clock->NowUnixNanos(), ctx_.clock->NowUnixNanos()});
+}
+
+Status Fixer::OnStripe(const ScannedStripe& s) {
+  const std::uint32_t bs = config_.block_size;
+  const std::size_t ndata = array_.data.size();
+  const std::size_t levels = array_.parity.size();
+  std::vector<int> known_slots, unknown_slots;
+  std::vector<const std::byte*> known_ptrs;
+  std::vector<std::size_t> unknown_disks;
+  // Lost blocks in scope: (disk index, target) to write after solving.
+  std::vector<std::pair<std::size_t, Target*>> lost;
+  for (std::size_t di = 0; di < ndata; ++di) {
+    const std::optional<BlockRecord>& rec = s.recs[di];
+    if (!rec) continue;
+    const int slot = array_.data[di].slot;
+    if (rec->state == BlockState::kDirty && rec->past_zero) continue;  // parity sees zeros
+    if (rec->state == BlockState::kSynced && s.read[di] && s.checks[di].outcome == BlockCheck::Outcome::kOk) {
+      known_slots.push_back(slot);
+      known_ptrs.push_back(s.data[di]);
+      continue;
+    }
+    unknown_slots.push_back(slot);
+    unknown_disks.push_back(di);
+    if (rec->state != BlockState::kSynced) continue;  // deleted, or dirty in place: not ours to write
+    const BlockCheck::Outcome o = s.checks[di].outcome;
+    const bool missing = o == BlockCheck::Outcome::kMissing;
+    const bool changed = o == BlockCheck::Outcome::kChanged;
+    if (!InScope(di, s.paths[di].empty() ? std::string() : s.paths[di], changed)) continue;
+    Target* t = TargetFor(di, *rec, s.paths[di], missing);
+    if (t == nullptr) continue;
+    t->lost.insert(rec->file_block);
+    lost.emplace_back(di, t);
+  }
+
+  // Nothing unknown: the data verifies; compare (and repair) parity.
+  std::vector<std::byte> work(levels * bs);
+  std::vector<std::byte*> out(levels);
+  for (std::size_t l = 0; l < levels; ++l) out[l] = work.data() + l * bs;
+  auto repair_parity = [&]() -> Status {
+    if (s.dirty) return Status::Ok();  // parity is not current here: sync owns it
+    for (std::size_t l = 0; l < levels; ++l) {
+      if (!parity_selected_[l]) continue;
+      bool bad = !s.parity_status[l].ok() || std::memcmp(out[l], s.parity[l], bs) != 0;
+      if (!bad) continue;
+      report_->parity_blocks_repaired++;
+      report_->actions.push_back(fmt::format("rewrite parity {} at position {}", array_.parity[l].name, s.pos));
+      if (!options_.dry_run) {
+        ATLAS_RETURN_IF_ERROR(parity_out_[l]->WriteAt(s.pos * bs, std::span<const std::byte>(out[l], bs))
+                                  .WithContext("rewrite parity " + array_.parity[l].name));
+      }
+    }
+    return Status::Ok();
+  };
+  if (unknown_slots.empty()) {
+    if (known_slots.empty()) {
+      std::fill(work.begin(), work.end(), std::byte{0});
+    } else {
+      codec_->Encode(known_slots, known_ptrs.data(), out.data(), bs);
+    }
+    return repair_parity();
+  }
+  if (lost.empty()) return Status::Ok();  // nothing of ours to rebuild here
+
+  // Solve the unknowns with r parity levels; accept a solution only if
+  // every unknown with a checksum matches it.
+  const std::size_t r = unknown_slots.size();
+  std::vector<int> usable;
+  for (std::size_t l = 0; l < levels; ++l) {
+    if (s.parity_status[l].ok()) usable.push_back(static_cast<int>(l));
+  }
+  AlignedBuffer solved(r * bs);
+  std::vector<std::byte*> solved_ptrs(r);
+  for (std::size_t k = 0; k < r; ++k) solved_ptrs[k] = solved.data + k * bs;
+  bool ok = false;
+  std::string why = fmt::format("{} blocks unknown at position {} and {} parity levels readable", r, s.pos,
+                                usable.size());
+  if (r <= usable.size()) {
+    std::vector<bool> pick(usable.size(), false);
+    std::fill(pick.begin(), pick.begin() + static_cast<std::ptrdiff_t>(r), true);
+    do {
+      std::vector<int> used;
+      std::vector<const std::byte*> parity_ptrs;
+      for (std::size_t i = 0; i < usable.size(); ++i) {
+        if (!pick[i]) continue;
+        used.push_back(usable[i]);
+        parity_ptrs.push_back(s.parity[static_cast<std::size_t>(usable[i])]);
+      }
+      Status rs = codec_->Reconstruct(known_slots, known_ptrs.data(), used, parity_ptrs.data(), unknown_slots,
+                                      solved_ptrs.data(), bs);
+      if (!rs.ok()) return rs;
+      bool verified = true, any_hash = false;
+      for (std::size_t k = 0; k < r && verified; ++k) {
+        const BlockRecord& rec = *s.recs[unknown_disks[k]];
+        if (!rec.hash) continue;
+        any_hash = true;
+        std::uint64_t len = bs;
+        if (rec.state == BlockState::kSynced) {
+          const Target* t = nullptr;
+          for (const auto& [di, tp] : lost) {
+            if (di == unknown_disks[k]) t = tp;
+          }
+          if (t != nullptr) len = std::min<std::uint64_t>(bs, t->rec.size - rec.file_block * bs);
+          else if (s.checks[unknown_disks[k]].bytes > 0) len = s.checks[unknown_disks[k]].bytes;
+        }
+        // Deleted blocks and blocks of other files: hash over what the
+        // record covered; a short tail hashes its own length.
+        verified = HashBlock(std::span<const std::byte>(solved_ptrs[k], len)) == *rec.hash ||
+                   (rec.state != BlockState::kSynced &&
+                    HashBlock(std::span<const std::byte>(solved_ptrs[k], bs)) == *rec.hash);
+      }
+      if (verified && any_hash) {
+        ok = true;
+        break;
+      }
+      why = fmt::format("the blocks rebuilt at position {} do not match their checksums with any "
+                        "combination of parity levels (parity out of date or damaged)", s.pos);
+    } while (std::prev_permutation(pick.begin(), pick.end()));
+  }
+  ClearUpperVectorState();
+  for (const auto& [di, t] : lost) {
+    const std::uint64_t index = s.recs[di]->file_block;
+    if (!ok) {
+      t->failed.insert(index);
+      if (t->why.empty()) t->why = why;
+      continue;
+    }
+    std::size_t k = static_cast<std::size_t>(
+        std::find(unknown_disks.begin(), unknown_disks.end(), di) - unknown_disks.begin());
+    ATLAS_RETURN_IF_ERROR(WriteBlock(*t, index, solved_ptrs[k]).WithContext("fix " + t->rec.path));
+  }
+  if (ok && !s.dirty) {
+    // With the stripe now fully known, the parity can be checked too.
+    std::vector<int> all_slots = known_slots;
+    std::vector<const std::byte*> all_ptrs = known_ptrs;
+    for (std::size_t k = 0; k < r; ++k) {
+      if (s.recs[unknown_disks[k]]->state == BlockState::kSynced) {
+        all_slots.push_back(unknown_slots[k]);
+        all_ptrs.push_back(solved_ptrs[k]);
+      }
+    }
+    if (all_slots.size() == known_slots.size() + r) {
+      codec_->Encode(all_slots, all_ptrs.data(), out.data(), bs);
+      ATLAS_RETURN_IF_ERROR(repair_parity());
+    }
+  }
+  return Status::Ok();
+}
+
+Status Fixer::Finalize(Target& t) {
+  const std::uint32_t bs = config_.block_size;
+  const ArrayDataDisk& disk = array_.data[t.disk];
+  const std::filesystem::path path = disk.root / t.rec.path;
+  const std::filesystem::path temp = TempPathFor(path);
+  auto give_up = [&](std::string why) -> Status {
+    if (t.temp) {
+      t.temp->Close().IgnoreError();
+      t.temp.reset();
+      ctx_.fs->Remove(temp).IgnoreError();
+    }
+    Unrecoverable(t, std::move(why));
+    return Status::Ok();
+  };
+  if (t.refused) {
+    return give_up(fmt::format("refused: the recorded path would leave the disk root {}", disk.root.string()));
+  }
+  if (!t.failed.empty()) {
+    std::vector<std::uint64_t> blocks(t.failed.begin(), t.failed.end());
+    if (blocks.size() > 20) blocks.resize(20);
+    return give_up(fmt::format("{} of {} blocks could not be rebuilt (blocks {}{}): {}; the file was left as it was",
+                               t.failed.size(), t.rec.BlockCount(), fmt::join(blocks, ", "),
+                               t.failed.size() > blocks.size() ? ", ..." : "", t.why));
+  }
+  if (t.missing && t.written.size() < t.rec.BlockCount()) {
+    return give_up(fmt::format("only {} of {} blocks could be rebuilt", t.written.size(), t.rec.BlockCount()));
+  }
+  report_->actions.push_back(fmt::format("{} {}:{} ({} block{} rebuilt)", t.missing ? "restore" : "repair",
+                                         disk.name, DisplayPath(t.rec.path), t.written.size(),
+                                         t.written.size() == 1 ? "" : "s"));
+  if (options_.dry_run) {
+    report_->files_repaired++;
+    return Status::Ok();
+  }
+  // The blocks that were good come from the original.
+  std::vector<std::byte> buf(bs);
+  if (!t.missing) {
+    ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> orig, ctx_.fs->OpenForRead(path));
+    for (std::uint64_t i = 0; i < t.rec.BlockCount(); ++i) {
+      if (t.written.count(i) != 0) continue;
+      const std::uint64_t off = i * bs;
+      const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(bs, t.rec.size - off));
+      Result<std::size_t> n = orig->ReadAt(off, std::span(buf.data(), len));
+      if (!n.ok() || *n != len) return give_up(fmt::format("block {} of the original cannot be read back", i));
+      ATLAS_RETURN_IF_ERROR(t.temp->WriteAt(off, std::span<const std::byte>(buf.data(), len)));
+    }
+  }
+  ATLAS_CRASH_POINT("fix.after_temp_write");
+  // Verify every block of the new file against the manifest before it
+  // replaces anything.
+  ATLAS_RETURN_IF_ERROR(t.temp->Sync());
+  {
+    ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> check, ctx_.fs->OpenForRead(temp));
+    for (std::uint64_t i = 0; i < t.rec.BlockCount(); ++i) {
+      ATLAS_ASSIGN_OR_RETURN(std::optional<BlockRecord> b, m_->GetBlock(t.rec.slot, t.rec.PositionOf(i)));
+      const std::uint64_t off = i * bs;
+      const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(bs, t.rec.size - off));
+      Result<std::size_t> n = check->ReadAt(off, std::span(buf.data(), len));
+      if (!b || !b->hash || !n.ok() || *n != len ||
+          HashBlock(std::span<const std::byte>(buf.data(), len)) != *b->hash) {
+        return give_up(fmt::format("the rebuilt file failed verification at block {}", i));
+      }
+    }
+  }
+  ClearUpperVectorState();
+  ATLAS_RETURN_IF_ERROR(t.temp->Close());
+  t.temp.reset();
+  FileStat attrs;
+  attrs.mode = t.rec.mode;
+  attrs.uid = t.rec.uid;
+  attrs.gid = t.rec.gid;
+  attrs.mtime_ns = t.rec.mtime_ns;
+  ATLAS_RETURN_IF_ERROR(ctx_.fs->SetAttributes(temp, attrs));
+  ATLAS_CRASH_POINT("fix.after_fsync_before_rename");
+  // Invariant: the new file is complete, verified and durable before it
+  // replaces the original; a crash before this rename leaves the original
+  // untouched and only a temporary file, which the next fix removes.
+  ATLAS_RETURN_IF_ERROR(ctx_.fs->Rename(temp, path));
+  ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDir(path.parent_path()));
+  ATLAS_CRASH_POINT("fix.after_rename");
+  report_->files_repaired++;
+  Result<FileStat> now = ctx_.fs->Stat(path);
+  FileRecord updated = t.rec;
+  if (now.ok()) updated.inode = now->inode;
+  batch_->DeleteFile(t.rec);
+  batch_->PutFile(updated);
+  for (const StoredFinding& sf : stored_) {
+    const Finding& f = sf.finding;
+    if ((f.kind == FindingKind::kSilentCorruption || f.kind == FindingKind::kReadError ||
+         f.kind == FindingKind::kUnrecoverable) &&
+        f.disk == disk.name && f.path == t.rec.path) {
+      batch_->DeleteFinding(f);
+    }
+  }
+  Finding done = MakeFinding(FindingKind::kRepaired, disk.name, t.rec.path,
+                             fmt::format("{} from parity ({} block{} rebuilt), verified against its checksums",
+                                         t.missing ? "restored" : "repaired", t.written.size(),
+                                         t.written.size() == 1 ? "" : "s"));
+  report_->findings.push_back(std::move(done));
+  return Status::Ok();
+}
+
+Status Fixer::RestoreEmptyFiles() {
+  // Empty files have no blocks, so no stripe names them: recreate the
+  // missing ones from their records.
+  for (std::size_t di = 0; di < array_.data.size(); ++di) {
+    if (!disk_selected_[di] || !array_.data[di].record) continue;
+    std::unique_ptr<Cursor<FileRecord>> files = m_->Files(array_.data[di].slot);
+    for (; files->Valid(); files->Next()) {
+      const FileRecord& f = files->value();
+      if (f.size != 0 || !InScope(di, f.path, false) || !SafeRelative(f.path)) continue;
+      const std::filesystem::path path = array_.data[di].root / f.path;
+      Result<FileStat> st = ctx_.fs->Stat(path);
+      if (st.ok() || st.status().code() != Code::kNotFound) continue;
+      report_->actions.push_back(fmt::format("restore {}:{} (empty file)", array_.data[di].name, DisplayPath(f.path)));
+      report_->files_repaired++;
+      if (options_.dry_run) continue;
+      ATLAS_RETURN_IF_ERROR(ctx_.fs->CreateDirs(path.parent_path()));
+      ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out,
+                             ctx_.fs->OpenForWrite(path, OpenMode::kCreateExclusive, 0600));
+      ATLAS_RETURN_IF_ERROR(out->Close());
+      FileStat attrs;
+      attrs.mode = f.mode;
+      attrs.uid = f.uid;
+      attrs.gid = f.gid;
+      attrs.mtime_ns = f.mtime_ns;
+      ATLAS_RETURN_IF_ERROR(ctx_.fs->SetAttributes(path, attrs));
+      ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDir(path.parent_path()));
+      report_->findings.push_back(MakeFinding(FindingKind::kRepaired, array_.data[di].name, f.path,
+                                              "restored (empty file)"));
+    }
+    ATLAS_RETURN_IF_ERROR(files->status());
+  }
+  return Status::Ok();
+}
+
+Status Fixer::RemoveStaleTemps() {
+  for (std::size_t di = 0; di < array_.data.size(); ++di) {
+    if (!disk_selected_[di]) continue;
+    WalkOptions o;
+    o.on_error = [](std::string_view, const Status&) { return Status::Ok(); };
+    std::vector<std::string> stale;
+    Status s = ctx_.fs->Walk(array_.data[di].root, o, [&](const WalkEntry& e) {
+      std::string_view name = e.rel_path;
+      if (name.size() > kTempSuffix.size() && name.substr(name.size() - kTempSuffix.size()) == kTempSuffix) {
+        stale.push_back(e.rel_path);
+      }
+      return Status::Ok();
+    });
+    ATLAS_RETURN_IF_ERROR(s);
+    for (const std::string& rel : stale) {
+      report_->actions.push_back(fmt::format("remove the temporary file {}:{} left by an interrupted fix",
+                                             array_.data[di].name, DisplayPath(rel)));
+      if (!options_.dry_run) ATLAS_RETURN_IF_ERROR(ctx_.fs->Remove(array_.data[di].root / rel));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Fixer::Run() {
+  ATLAS_RETURN_IF_ERROR(EngineSelfTest());
+  const std::int64_t start_ns = ctx_.clock->NowUnixNanos();
+  if (!options_.dry_run) {
+    ATLAS_ASSIGN_OR_RETURN(lock_, ManifestLock::Acquire(config_.manifest));
+  }
+  ManifestOptions mo;
+  mo.read_only = options_.dry_run;
+  mo.copy_dirs = config_.manifest_copies;
+  ATLAS_ASSIGN_OR_RETURN(m_, OpenManifest(config_.manifest, mo));
+  ATLAS_ASSIGN_OR_RETURN(array_, LoadArray(ctx_, m_.get()));
+  if (!array_.synced_ever) return Status::FailedPrecondition("the array has never been synced: nothing to fix from");
+
+  // Scope: --disk names data disks or parity levels.
+  disk_selected_.assign(array_.data.size(), options_.disks.empty());
+  parity_selected_.assign(array_.parity.size(), options_.disks.empty());
+  for (const std::string& name : options_.disks) {
+    bool found = false;
+    for (std::size_t i = 0; i < array_.data.size(); ++i) {
+      if (array_.data[i].name == name) disk_selected_[i] = found = true;
+    }
+    for (std::size_t l = 0; l < array_.parity.size(); ++l) {
+      if (array_.parity[l].name == name) parity_selected_[l] = found = true;
+    }
+    if (!found) {
+      return Status::InvalidArgument(fmt::format("--disk {}: no data disk or parity level of that name in {}",
+                                                 name, config_.source.string()));
+    }
+  }
+  if (options_.disks.size() > array_.parity.size()) {
+    return Status::InvalidArgument(fmt::format("--disk names {} disks, but {} parity level{} can rebuild at most "
+                                               "that many at once",
+                                               options_.disks.size(), array_.parity.size(),
+                                               array_.parity.size() == 1 ? "" : "s"));
+  }
+  // Disks being fixed may be empty, unmounted or replaced; the others may not.
+  std::vector<Finding> guards = CheckDiskGuards(array_);
+  std::vector<Finding> blocking;
+  for (Finding& f : guards) {
+    bool fixing = std::find(options_.disks.begin(), options_.disks.end(), f.disk) != options_.disks.end();
+    if (!fixing) blocking.push_back(std::move(f));
+  }
+  for (const ArrayDataDisk& d : array_.data) {
+    bool fixing = std::find(options_.disks.begin(), options_.disks.end(), d.name) != options_.disks.end();
+    if (fixing && !d.present) {
+      return Status::FailedPrecondition(fmt::format(
+          "disk {}: {} does not exist; mount the replacement disk there first", d.name, d.root.string()));
+    }
+  }
+  if (!blocking.empty()) {
+    std::string first = blocking.front().message;
+    for (Finding& f : blocking) report_->findings.push_back(std::move(f));
+    return Status::FailedPrecondition("refused: " + first + " (to rebuild it, run `atlas-scrub fix --disk NAME`)");
+  }
+
+  ATLAS_ASSIGN_OR_RETURN(codec_, ParityCodec::Create(static_cast<int>(array_.parity.size())));
+  ATLAS_ASSIGN_OR_RETURN(stored_, m_->ListFindings());
+  if (!options_.dry_run) {
+    batch_ = m_->NewBatch();
+    for (const ArrayParity& p : array_.parity) {
+      ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, ctx_.fs->OpenForWrite(p.path, OpenMode::kCreate, 0600));
+      parity_out_.push_back(std::move(f));
+    }
+  }
+  ATLAS_RETURN_IF_ERROR(RemoveStaleTemps());
+
+  // Every position holding a block of a disk in scope (all positions when
+  // parity is in scope).
+  std::vector<std::uint64_t> positions;
+  const bool all = std::any_of(parity_selected_.begin(), parity_selected_.end(), [](bool b) { return b; });
+  ATLAS_RETURN_IF_ERROR(ForEachPosition(m_.get(), array_, [&](const PositionInfo& p) {
+    positions.push_back(p.pos);
+    return Status::Ok();
+  }));
+  if (!all) {
+    std::set<std::uint64_t> picked;
+    for (std::size_t di = 0; di < array_.data.size(); ++di) {
+      if (!disk_selected_[di] || !array_.data[di].record) continue;
+      std::unique_ptr<Cursor<BlockRecord>> b = m_->Blocks(array_.data[di].slot, 0);
+      for (; b->Valid(); b->Next()) picked.insert(b->value().pos);
+      ATLAS_RETURN_IF_ERROR(b->status());
+    }
+    positions.assign(picked.begin(), picked.end());
+  }
+
+  ctx_.progress->BeginPhase("fix", positions.size() * config_.block_size * std::max<std::size_t>(1, array_.data.size()));
+  StripeScanner scanner(ctx_, m_.get(), array_, ScanOptions());
+  Status s = scanner.Run(positions, [this](const ScannedStripe& stripe) { return OnStripe(stripe); });
+  ctx_.progress->EndPhase();
+  report_->bytes_read = scanner.bytes_read();
+  if (!s.ok()) {
+    for (auto& [id, t] : targets_) {
+      if (t.temp) t.temp->Close().IgnoreError();  // the next fix removes the temporary files
+    }
+    return s;
+  }
+  if (!options_.dry_run) {
+    for (std::unique_ptr<WritableFile>& p : parity_out_) ATLAS_RETURN_IF_ERROR(p->Sync().WithContext("sync parity"));
+  }
+  for (auto& [id, t] : targets_) ATLAS_RETURN_IF_ERROR(Finalize(t).WithContext("fix " + t.rec.path));
+  ATLAS_RETURN_IF_ERROR(RestoreEmptyFiles());
+  if (report_->parity_blocks_repaired > 0) {
+    report_->findings.push_back(MakeFinding(
+        FindingKind::kRepaired, "", "",
+        fmt::format("{} {} parity block{} from verified data", options_.dry_run ? "would rewrite" : "rewrote",
+                    report_->parity_blocks_repaired, report_->parity_blocks_repaired == 1 ? "" : "s")));
+    if (!options_.dry_run) {
+      for (const StoredFinding& sf : stored_) {
+        if (sf.finding.kind == FindingKind::kParityMismatch) batch_->DeleteFinding(sf.finding);
+      }
+    }
+  }
+  if (options_.dry_run) return Status::Ok();
+  RunRecord run;
+  run.command = "fix";
+  run.start_ns = start_ns;
+  run.end_ns = ctx_.clock->NowUnixNanos();
+  run.exit_code = report_->files_unrecoverable > 0 ? 1 : 0;
+  run.summary = fmt::format("{} files repaired, {} unrecoverable, {} parity blocks rewritten",
+                            report_->files_repaired, report_->files_unrecoverable, report_->parity_blocks_repaired);
+  batch_->PutRun(run);
+  batch_->PutMeta("copies_pending", "1");
+  ATLAS_RETURN_IF_ERROR(m_->Commit(*batch_, /*durable=*/true));
+  ATLAS_CRASH_POINT("fix.after_commit");
+  if (!config_.manifest_copies.empty()) {
+    ATLAS_RETURN_IF_ERROR(m_->CopyTo(config_.manifest_copies).WithContext("manifest copy"));
+    std::unique_ptr<ManifestBatch> done = m_->NewBatch();
+    done->PutMeta("copies_pending", "0");
+    ATLAS_RETURN_IF_ERROR(m_->Commit(*done, /*durable=*/true));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status RunFix(const RunContext& ctx, const FixOptions& options, FixReport* report) {
+  *report = FixReport();
+  const std::int64_t t0 = ctx.clock->MonotonicNanos();
+  Fixer fixer(ctx, options, report);
+  Status s = fixer.Run();
+  report->seconds = static_cast<double>(ctx.clock->MonotonicNanos() - t0) / 1e9;
+  return s.WithContext("fix");
+}
+
+}  // namespace atlas
