@@ -29,13 +29,14 @@ BlockCheck BlockReader::Read(const BlockRecord& rec, std::byte* buf) {
     }
   }
   if (!file_) return c;
+  const std::uint64_t want = c.offset < file_->size ? std::min<std::uint64_t>(bs_, file_->size - c.offset) : 0;
+  c.bytes = want;  // what the block holds when intact, whatever happens below
   if (!handle_) {
     c.outcome = open_error_.code() == Code::kNotFound ? BlockCheck::Outcome::kMissing
                                                       : BlockCheck::Outcome::kReadError;
     c.error = open_error_;
     return c;
   }
-  const std::uint64_t want = c.offset < file_->size ? std::min<std::uint64_t>(bs_, file_->size - c.offset) : 0;
   std::uint64_t got = 0;
   while (got < want) {
     Result<std::size_t> n = handle_->ReadAt(c.offset + got, std::span(buf + got, want - got));
@@ -49,17 +50,18 @@ BlockCheck BlockReader::Read(const BlockRecord& rec, std::byte* buf) {
     got += *n;
   }
   throttle_.Acquire(got);
-  // Re-stat after reading: a file that changed while read is drift.
+  // Re-stat after reading: a file that changed while read is drift. The
+  // inode is not compared: a file restored by a backup tool or by fix keeps
+  // size and mtime under a new inode, and its content is what the checksum
+  // judges (SnapRAID's scrub does the same).
   Result<FileStat> st = ctx_.fs->Stat(disk_.root / file_->path);
-  if (!st.ok() || st->size != file_->size || st->mtime_ns != file_->mtime_ns || st->inode != file_->inode ||
-      got < want) {
+  if (!st.ok() || st->size != file_->size || st->mtime_ns != file_->mtime_ns || got < want) {
     c.outcome = BlockCheck::Outcome::kChanged;
     return c;
   }
   // Parity treats a short last block as zero-padded to the block size.
   std::memset(buf + want, 0, bs_ - want);
   c.hash = HashBlock(std::span<const std::byte>(buf, want));
-  c.bytes = want;
   c.outcome = rec.state == BlockState::kSynced && rec.hash && *rec.hash != c.hash
                   ? BlockCheck::Outcome::kMismatch
                   : BlockCheck::Outcome::kOk;

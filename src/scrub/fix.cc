@@ -271,20 +271,13 @@ Status Fixer::OnStripe(const ScannedStripe& s) {
         const BlockRecord& rec = *s.recs[unknown_disks[k]];
         if (!rec.hash) continue;
         any_hash = true;
-        std::uint64_t len = bs;
-        if (rec.state == BlockState::kSynced) {
-          const Target* t = nullptr;
-          for (const auto& [di, tp] : lost) {
-            if (di == unknown_disks[k]) t = tp;
-          }
-          if (t != nullptr) len = std::min<std::uint64_t>(bs, t->rec.size - rec.file_block * bs);
-          else if (s.checks[unknown_disks[k]].bytes > 0) len = s.checks[unknown_disks[k]].bytes;
-        }
-        // Deleted blocks and blocks of other files: hash over what the
-        // record covered; a short tail hashes its own length.
-        verified = HashBlock(std::span<const std::byte>(solved_ptrs[k], len)) == *rec.hash ||
-                   (rec.state != BlockState::kSynced &&
-                    HashBlock(std::span<const std::byte>(solved_ptrs[k], bs)) == *rec.hash);
+        // A synced block's checksum covers the file bytes it holds (a tail
+        // block is short). Deleted blocks are solved for but not checked:
+        // their length is gone, and a wrong solution cannot pass the
+        // 128-bit checksums of the synced blocks solved with it.
+        if (rec.state != BlockState::kSynced) continue;
+        const std::uint64_t len = s.checks[unknown_disks[k]].bytes;
+        verified = HashBlock(std::span<const std::byte>(solved_ptrs[k], len)) == *rec.hash;
       }
       if (verified && any_hash) {
         ok = true;
