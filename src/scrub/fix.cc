@@ -103,6 +103,7 @@ class Fixer {
  private:
   bool InScope(std::size_t di, const std::string& path, bool changed) const;
   Status OnStripe(const ScannedStripe& s);
+  Status OnStripeBlocks(const ScannedStripe& s);
   Target* TargetFor(std::size_t di, const BlockRecord& rec, const std::string& path, bool missing);
   Status WriteBlock(Target& t, std::uint64_t index, const std::byte* data);
   Status Finalize(Target& t);
@@ -120,7 +121,12 @@ class Fixer {
   std::vector<bool> disk_selected_;    // data disks in scope
   std::vector<bool> parity_selected_;  // parity levels in scope
   std::unique_ptr<ParityCodec> codec_;
-  std::map<std::uint64_t, Target> targets_;  // by file id
+  std::map<std::uint64_t, Target> targets_;  // by file id, until finalized
+  // Targets by the last position they occupy: once the scan is past it, the
+  // file has all the blocks it will get and is finalized at once, so a whole
+  // disk's rebuild holds only the files in flight (memory, descriptors).
+  std::multimap<std::uint64_t, std::uint64_t> by_last_pos_;
+  Status FinalizeUpTo(std::uint64_t pos);
   std::vector<std::unique_ptr<WritableFile>> parity_out_;
   std::vector<StoredFinding> stored_;
   std::unique_ptr<ManifestBatch> batch_;
@@ -148,6 +154,9 @@ Target* Fixer::TargetFor(std::size_t di, const BlockRecord& rec, const std::stri
   t.disk = di;
   t.missing = missing;
   t.refused = !SafeRelative(t.rec.path) || t.rec.path != path || !StaysInside(array_.data[di].root, t.rec.path);
+  std::uint64_t last = 0;
+  for (const Extent& e : t.rec.extents) last = std::max(last, e.start + e.count - 1);
+  by_last_pos_.emplace(last, rec.file_id);
   return &targets_.emplace(rec.file_id, std::move(t)).first->second;
 }
 
@@ -178,7 +187,25 @@ void Fixer::Unrecoverable(const Target& t, std::string why) {
   if (batch_ && !options_.dry_run) batch_->PutFinding({f, ctx_.clock->NowUnixNanos(), ctx_.clock->NowUnixNanos()});
 }
 
+Status Fixer::FinalizeUpTo(std::uint64_t pos) {
+  while (!by_last_pos_.empty() && by_last_pos_.begin()->first <= pos) {
+    const std::uint64_t id = by_last_pos_.begin()->second;
+    by_last_pos_.erase(by_last_pos_.begin());
+    auto it = targets_.find(id);
+    if (it == targets_.end()) continue;
+    ATLAS_RETURN_IF_ERROR(Finalize(it->second).WithContext("fix " + it->second.rec.path));
+    targets_.erase(it);
+  }
+  return Status::Ok();
+}
+
 Status Fixer::OnStripe(const ScannedStripe& s) {
+  ATLAS_RETURN_IF_ERROR(OnStripeBlocks(s));
+  // Files whose last position is behind us have all their blocks: finish them.
+  return FinalizeUpTo(s.pos);
+}
+
+Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
   const std::uint32_t bs = config_.block_size;
   const std::size_t ndata = array_.data.size();
   const std::size_t levels = array_.parity.size();
@@ -575,7 +602,10 @@ Status Fixer::Run() {
   if (!options_.dry_run) {
     for (std::unique_ptr<WritableFile>& p : parity_out_) ATLAS_RETURN_IF_ERROR(p->Sync().WithContext("sync parity"));
   }
-  for (auto& [id, t] : targets_) ATLAS_RETURN_IF_ERROR(Finalize(t).WithContext("fix " + t.rec.path));
+  // Targets not finalized yet: their last position was not scanned (parity
+  // repairs aside, every position of a target is in the scan; this is a
+  // safety net).
+  ATLAS_RETURN_IF_ERROR(FinalizeUpTo(~0ull));
   ATLAS_RETURN_IF_ERROR(RestoreEmptyFiles());
   if (report_->parity_blocks_repaired > 0) {
     report_->findings.push_back(MakeFinding(
