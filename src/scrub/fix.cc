@@ -130,6 +130,8 @@ class Fixer {
   std::vector<std::unique_ptr<WritableFile>> parity_out_;
   std::vector<StoredFinding> stored_;
   std::unique_ptr<ManifestBatch> batch_;
+  std::vector<std::byte> parity_work_;  // per-stripe scratch, reused
+  std::vector<std::byte> solved_;       // rebuilt blocks of a stripe, reused
 };
 
 bool Fixer::InScope(std::size_t di, const std::string& path, bool changed) const {
@@ -238,7 +240,8 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
   }
 
   // Nothing unknown: the data verifies; compare (and repair) parity.
-  std::vector<std::byte> work(levels * bs);
+  std::vector<std::byte>& work = parity_work_;
+  work.resize(levels * bs);
   std::vector<std::byte*> out(levels);
   for (std::size_t l = 0; l < levels; ++l) out[l] = work.data() + l * bs;
   auto repair_parity = [&]() -> Status {
@@ -273,9 +276,9 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
   for (std::size_t l = 0; l < levels; ++l) {
     if (s.parity_status[l].ok()) usable.push_back(static_cast<int>(l));
   }
-  AlignedBuffer solved(r * bs);
+  if (solved_.size() < r * bs) solved_.resize(r * bs);
   std::vector<std::byte*> solved_ptrs(r);
-  for (std::size_t k = 0; k < r; ++k) solved_ptrs[k] = solved.data + k * bs;
+  for (std::size_t k = 0; k < r; ++k) solved_ptrs[k] = solved_.data() + k * bs;
   bool ok = false;
   std::string why = fmt::format("{} blocks unknown at position {} and {} parity levels readable", r, s.pos,
                                 usable.size());
@@ -326,7 +329,8 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
         std::find(unknown_disks.begin(), unknown_disks.end(), di) - unknown_disks.begin());
     ATLAS_RETURN_IF_ERROR(WriteBlock(*t, index, solved_ptrs[k]).WithContext("fix " + t->rec.path));
   }
-  if (ok && !s.dirty) {
+  const bool any_parity = std::any_of(parity_selected_.begin(), parity_selected_.end(), [](bool b) { return b; });
+  if (ok && !s.dirty && any_parity) {
     // With the stripe now fully known, the parity can be checked too.
     std::vector<int> all_slots = known_slots;
     std::vector<const std::byte*> all_ptrs = known_ptrs;
@@ -378,37 +382,29 @@ Status Fixer::Finalize(Target& t) {
     report_->files_repaired++;
     return Status::Ok();
   }
-  // The blocks that were good come from the original.
-  std::vector<std::byte> buf(bs);
+  // Every block of the new file is checked against the manifest's checksum
+  // right before it is written: the rebuilt ones when they were solved
+  // (OnStripe), the good ones copied from the original here. Nothing
+  // unverified reaches the file that replaces the original.
   if (!t.missing) {
+    std::vector<std::byte> buf(bs);
     ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> orig, ctx_.fs->OpenForRead(path));
     for (std::uint64_t i = 0; i < t.rec.BlockCount(); ++i) {
       if (t.written.count(i) != 0) continue;
       const std::uint64_t off = i * bs;
       const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(bs, t.rec.size - off));
       Result<std::size_t> n = orig->ReadAt(off, std::span(buf.data(), len));
-      if (!n.ok() || *n != len) return give_up(fmt::format("block {} of the original cannot be read back", i));
+      ATLAS_ASSIGN_OR_RETURN(std::optional<BlockRecord> b, m_->GetBlock(t.rec.slot, t.rec.PositionOf(i)));
+      if (!n.ok() || *n != len || !b || !b->hash ||
+          HashBlock(std::span<const std::byte>(buf.data(), len)) != *b->hash) {
+        return give_up(fmt::format("block {} of the original no longer reads back as synced", i));
+      }
       ATLAS_RETURN_IF_ERROR(t.temp->WriteAt(off, std::span<const std::byte>(buf.data(), len)));
     }
+    ClearUpperVectorState();
   }
   ATLAS_CRASH_POINT("fix.after_temp_write");
-  // Verify every block of the new file against the manifest before it
-  // replaces anything.
   ATLAS_RETURN_IF_ERROR(t.temp->Sync());
-  {
-    ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> check, ctx_.fs->OpenForRead(temp));
-    for (std::uint64_t i = 0; i < t.rec.BlockCount(); ++i) {
-      ATLAS_ASSIGN_OR_RETURN(std::optional<BlockRecord> b, m_->GetBlock(t.rec.slot, t.rec.PositionOf(i)));
-      const std::uint64_t off = i * bs;
-      const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(bs, t.rec.size - off));
-      Result<std::size_t> n = check->ReadAt(off, std::span(buf.data(), len));
-      if (!b || !b->hash || !n.ok() || *n != len ||
-          HashBlock(std::span<const std::byte>(buf.data(), len)) != *b->hash) {
-        return give_up(fmt::format("the rebuilt file failed verification at block {}", i));
-      }
-    }
-  }
-  ClearUpperVectorState();
   ATLAS_RETURN_IF_ERROR(t.temp->Close());
   t.temp.reset();
   FileStat attrs;
