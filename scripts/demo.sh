@@ -2,8 +2,11 @@
 # A short tour of atlas-scrub on a throwaway array: installs what is missing,
 # builds the release preset, makes four small "disks" and two parity
 # directories under a temporary directory, and runs init, sync, status, a
-# round of changes, diff, sync and status again. Everything it creates
-# outside build/ is removed on exit.
+# round of changes, diff, sync and status again. Then it flips one byte of a
+# file behind the file system's back, lets `scrub` find it and `fix` repair
+# it, empties a whole data disk and rebuilds it with `fix --disk`, checking
+# each time that every byte came back. Everything it creates outside build/
+# is removed on exit.
 #
 # Usage: bash scripts/demo.sh   (as root on Debian 12, or with every package
 # of scripts/install-deps.sh already installed)
@@ -21,6 +24,25 @@ step() { printf '\n==> %s\n' "$*"; }
 run() {
   printf '$ atlas-scrub %s\n' "$*"
   "$bin" "$@"
+}
+
+# expect CODE ARGS...: like run, for a command whose exit status is meant to
+# be CODE (1: something needs attention, 3: refused); any other ends the demo.
+expect() {
+  local want=$1 rc=0
+  shift
+  printf '$ atlas-scrub %s\n' "$*"
+  "$bin" "$@" || rc=$?
+  printf '(exit status %d)\n' "$rc"
+  if [ "$rc" -ne "$want" ]; then
+    echo "demo: expected exit status $want" >&2
+    exit 1
+  fi
+}
+
+# attrs DIR: every file under DIR with its mode and modification time (ns).
+attrs() {
+  (cd "$1" && find . -type f -printf '%P %m %T@\n' | LC_ALL=C sort)
 }
 
 # mkfile DISK PATH BYTES: a file of random bytes (suffixes as head(1): K, M).
@@ -85,8 +107,72 @@ run sync
 step "status: protected again"
 run status
 
-# corrupt -> scrub -> fix: coming with the repair commands. Once scrub and fix
-# exist, this is where the demo flips a byte in a data file, lets `scrub`
-# report silent_corruption, and lets `fix` restore the file from parity.
+step "silent corruption: flip one byte in the middle of a file, keeping its size and mtime"
+victim="$work/d1/Movies/Big Buck Bunny (2008).mkv"
+cp -p "$victim" "$work/victim.orig"
+# What a bad sector or a flaky cable leaves behind: the file system sees no
+# change at all (the mtime is put back to the nanosecond).
+python3 -c '
+import os, sys
+p = sys.argv[1]
+st = os.stat(p)
+off = st.st_size // 2 + 12345
+with open(p, "r+b") as f:
+    f.seek(off)
+    b = f.read(1)
+    f.seek(off)
+    f.write(bytes([b[0] ^ 0xFF]))
+os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+print("flipped the byte at offset", off)
+' "$victim"
+
+step "diff: metadata cannot see it"
+run diff
+
+step "scrub --plan full: read every block and check it against its checksum and the parity"
+expect 1 scrub --plan full
+
+step "fix --dry-run: what fix would do, writing nothing"
+run fix --dry-run
+
+step "fix: rebuild the bad block from parity, verify the file, put it in place"
+run fix
+cmp "$victim" "$work/victim.orig"
+[ "$(stat -c '%a %.9Y' "$victim")" = "$(stat -c '%a %.9Y' "$work/victim.orig")" ]
+echo "restored byte for byte, with its mode and mtime"
+
+step "scrub --plan full: clean again"
+run scrub --plan full
+
+# A disk that holds no manifest copy, so that only parity can bring it back.
+lost=""
+for d in d4 d3 d2 d1; do
+  if ! grep -q "^manifest_copies.*\"$work/$d/" "$ATLAS_SCRUB_CONFIG"; then
+    lost=$d
+    break
+  fi
+done
+[ -n "$lost" ]
+
+step "a dead disk: $lost loses every file (as if replaced by a new, empty disk)"
+cp -a "$work/$lost" "$work/$lost.saved"
+attrs "$work/$lost" >"$work/$lost.attrs"
+find "$work/$lost" -mindepth 1 -delete
+echo "$lost now holds $(find "$work/$lost" -mindepth 1 | wc -l) entries"
+
+step "sync refuses: a disk that held files and holds none is missing, not a mass deletion"
+expect 3 sync
+
+step "fix --disk $lost: rebuild every file of $lost from parity and the other disks"
+run fix --disk "$lost"
+diff -r "$work/$lost" "$work/$lost.saved"
+attrs "$work/$lost" | diff - "$work/$lost.attrs"
+echo "all $(wc -l <"$work/$lost.attrs") files of $lost are back, byte for byte, with their modes and mtimes"
+
+step "sync: nothing to do, the rebuilt disk is exactly as recorded"
+run sync
+
+step "status: healthy"
+run status
 
 step "done; the throwaway array is removed on exit"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package atlas-scrub needs to build, test and
-# benchmark. Idempotent: prints nothing and changes nothing when all is present.
+# benchmark, and that scripts/demo.sh uses (python3). Idempotent: prints
+# nothing and changes nothing when all is present.
 set -euo pipefail
 
 packages=(
@@ -8,7 +9,7 @@ packages=(
   libisal-dev libxxhash-dev libudev-dev libblkid-dev libatasmart-dev
   librocksdb-dev libbenchmark-dev catch2 libcurl4-openssl-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev
-  smartmontools groff-base xxhash snapraid time
+  smartmontools groff-base xxhash snapraid time python3
 )
 
 missing=()
