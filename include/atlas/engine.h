@@ -1,5 +1,4 @@
-// The array engine: `sync`, `diff` and `status` (scrub, check and fix follow
-// the same pattern).
+// The array engine: `sync`, `diff`, `status`, `scrub`, `check` and `fix`.
 //
 // Each entry point takes a RunContext (config, I/O seam, clock, progress,
 // stop token) and fills a report. The report is filled even when the call

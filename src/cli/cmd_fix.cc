@@ -22,6 +22,7 @@ int CmdFix(const CommandEnv& env, const FixArgs& args) {
                {"command", "fix"},
                {"ok", s.ok()},
                {"exit_code", code},
+               {"interrupted", !s.ok()},
                {"dry_run", args.dry_run},
                {"files_repaired", r.files_repaired},
                {"files_unrecoverable", r.files_unrecoverable},

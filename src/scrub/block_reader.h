@@ -3,9 +3,10 @@
 //
 // A block is read, the file re-stat'ed, and the bytes hashed. The verdict
 // follows SnapRAID's rule (reference/snapraid.md §1.6): a checksum mismatch
-// is silent corruption only while the file's size, mtime (ns) and inode are
-// what the manifest recorded; if the file changed, it is drift, never
-// corruption.
+// is silent corruption only while the file's size and mtime (ns) are what
+// the manifest recorded; if the file changed, it is drift, never corruption.
+// The inode is not compared: a file restored by a backup tool or by fix has
+// a new one and the same content.
 #pragma once
 
 #include <cstddef>

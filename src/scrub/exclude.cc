@@ -49,6 +49,16 @@ ExcludeMatcher::ExcludeMatcher(const Config& config, const std::filesystem::path
 }
 
 bool ExcludeMatcher::Excluded(std::string_view rel_path, bool is_dir) const {
+  // fix's temporary files (".NAME.atlas-fix-tmp") are never data: a crash
+  // may leave one, and the next fix removes it.
+  {
+    constexpr std::string_view kFixTemp = ".atlas-fix-tmp";
+    std::string_view base = rel_path.substr(rel_path.rfind('/') == std::string_view::npos ? 0 : rel_path.rfind('/') + 1);
+    if (!is_dir && base.size() > kFixTemp.size() + 1 && base.front() == '.' &&
+        base.substr(base.size() - kFixTemp.size()) == kFixTemp) {
+      return true;
+    }
+  }
   for (const std::string& e : exact_) {
     if (rel_path == e) return true;
   }

@@ -109,6 +109,7 @@ class Fixer {
   Status Finalize(Target& t);
   Status RestoreEmptyFiles();
   Status RemoveStaleTemps();
+  Status RecordDisks();
   void Unrecoverable(const Target& t, std::string why);
 
   const RunContext& ctx_;
@@ -255,6 +256,13 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
       if (!options_.dry_run) {
         ATLAS_RETURN_IF_ERROR(parity_out_[l]->WriteAt(s.pos * bs, std::span<const std::byte>(out[l], bs))
                                   .WithContext("rewrite parity " + array_.parity[l].name));
+        for (const StoredFinding& sf : stored_) {
+          const Finding& f = sf.finding;
+          if (f.kind == FindingKind::kReadError && f.disk == array_.parity[l].name && f.offset &&
+              *f.offset / bs == s.pos) {
+            batch_->DeleteFinding(f);
+          }
+        }
       }
     }
     return Status::Ok();
@@ -418,7 +426,12 @@ Status Fixer::Finalize(Target& t) {
   // replaces the original; a crash before this rename leaves the original
   // untouched and only a temporary file, which the next fix removes.
   ATLAS_RETURN_IF_ERROR(ctx_.fs->Rename(temp, path));
-  ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDir(path.parent_path()));
+  // The rename, and for a restored file every directory fix may have created
+  // on the way to it, made durable.
+  for (std::filesystem::path dir = path.parent_path();; dir = dir.parent_path()) {
+    ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDir(dir));
+    if (!t.missing || dir == disk.root || dir == dir.parent_path()) break;
+  }
   ATLAS_CRASH_POINT("fix.after_rename");
   report_->files_repaired++;
   Result<FileStat> now = ctx_.fs->Stat(path);
@@ -472,6 +485,45 @@ Status Fixer::RestoreEmptyFiles() {
                                               "restored (empty file)"));
     }
     ATLAS_RETURN_IF_ERROR(files->status());
+  }
+  return Status::Ok();
+}
+
+// The disks named with --disk are the replacements now: record their
+// identity, or every later command would refuse them as different disks.
+// A rebuilt parity level does not hold the parity of positions a sync left
+// dirty (fix skips them): mark them so the next sync recomputes them in full
+// rather than apply a delta to them.
+Status Fixer::RecordDisks() {
+  for (const ArrayDataDisk& d : array_.data) {
+    bool fixing = std::find(options_.disks.begin(), options_.disks.end(), d.name) != options_.disks.end();
+    if (!fixing || !d.record || !d.identity) continue;
+    DiskRecord r = *d.record;
+    r.identity = ToRecord(*d.identity);
+    r.path = d.root.string();
+    batch_->PutDisk(r);
+  }
+  bool parity_rebuilt = false;
+  for (std::size_t l = 0; l < array_.parity.size(); ++l) {
+    const ArrayParity& p = array_.parity[l];
+    bool fixing = std::find(options_.disks.begin(), options_.disks.end(), p.name) != options_.disks.end();
+    if (!fixing || !p.record) continue;
+    parity_rebuilt = true;
+    DiskRecord r = *p.record;
+    if (p.identity) r.identity = ToRecord(*p.identity);
+    Result<FileStat> st = ctx_.fs->Stat(p.path);
+    if (st.ok()) r.parity_size = st->size;
+    batch_->PutDisk(r);
+  }
+  if (parity_rebuilt) {
+    std::unique_ptr<Cursor<DirtyEntry>> dirty = m_->Dirty(0);
+    if (dirty->Valid()) {
+      ATLAS_ASSIGN_OR_RETURN(std::optional<std::int64_t> from, GetMetaInt(m_.get(), "parity_written_from"));
+      std::uint64_t first = dirty->value().pos;
+      if (from) first = std::min<std::uint64_t>(first, static_cast<std::uint64_t>(*from));
+      batch_->PutMeta("parity_written_from", std::to_string(first));
+    }
+    ATLAS_RETURN_IF_ERROR(dirty->status());
   }
   return Status::Ok();
 }
@@ -558,8 +610,19 @@ Status Fixer::Run() {
   ATLAS_ASSIGN_OR_RETURN(stored_, m_->ListFindings());
   if (!options_.dry_run) {
     batch_ = m_->NewBatch();
-    for (const ArrayParity& p : array_.parity) {
+    std::uint64_t used = 0;
+    for (const ArrayDataDisk& d : array_.data) {
+      if (d.record) used = std::max(used, d.record->next_pos * config_.block_size);
+    }
+    for (std::size_t l = 0; l < array_.parity.size(); ++l) {
+      const ArrayParity& p = array_.parity[l];
       ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, ctx_.fs->OpenForWrite(p.path, OpenMode::kCreate, 0600));
+      // A parity file being rebuilt gets its full length back at once, so a
+      // stop half way never leaves it shorter than recorded.
+      const std::uint64_t want = std::max(used, p.record ? p.record->parity_size : 0);
+      if (parity_selected_[l] && p.file_size.value_or(0) < want) {
+        ATLAS_RETURN_IF_ERROR(f->Truncate(want).WithContext("grow parity " + p.path.string()));
+      }
       parity_out_.push_back(std::move(f));
     }
   }
@@ -615,6 +678,7 @@ Status Fixer::Run() {
     }
   }
   if (options_.dry_run) return Status::Ok();
+  ATLAS_RETURN_IF_ERROR(RecordDisks());
   RunRecord run;
   run.command = "fix";
   run.start_ns = start_ns;

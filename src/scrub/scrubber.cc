@@ -5,7 +5,7 @@
 // and when every block matches its checksum the parity is recomputed and
 // compared byte for byte with each stored level. What can go wrong, and what
 // is reported:
-//   - a block's hash differs while its file's size, mtime and inode are as
+//   - a block's hash differs while its file's size and mtime are as
 //     recorded: silent_corruption (disk, path, byte offset);
 //   - the disk returns an error: read_error (disk, path, offset), for data
 //     and for parity; past a per-disk limit the disk is no longer read;
@@ -117,6 +117,7 @@ class Verifier {
   };
   std::vector<Range> mismatch_;
   std::vector<bool> level_clean_seen_;  // a position where the level verified
+  std::vector<std::uint64_t> verified_clean_;  // positions verified clean, ascending
 };
 
 Status Verifier::Run(const std::vector<std::uint64_t>& positions, const std::vector<StoredFinding>& stored) {
@@ -164,8 +165,14 @@ Status Verifier::Run(const std::vector<std::uint64_t>& positions, const std::vec
       report_->findings.push_back(f);
       if (record_) batch_->PutFinding({f, now_, now_});
     } else if (record_ && level_clean_seen_[l]) {
+      // Closed only when every position of the stored range was verified
+      // clean in this run (a `--plan new` scrub may not have looked there).
       for (const StoredFinding& sf : parity_open_) {
-        if (sf.finding.disk == array_.parity[l].name) batch_->DeleteFinding(sf.finding);
+        std::uint64_t a = 0, b = 0;
+        if (sf.finding.disk != array_.parity[l].name || !ParseRange(sf.finding.from, &a, &b)) continue;
+        auto lo = std::lower_bound(verified_clean_.begin(), verified_clean_.end(), a);
+        auto hi = std::upper_bound(verified_clean_.begin(), verified_clean_.end(), b);
+        if (static_cast<std::uint64_t>(hi - lo) == b - a + 1) batch_->DeleteFinding(sf.finding);
       }
     }
   }
@@ -256,6 +263,18 @@ Status Verifier::OnStripe(const ScannedStripe& s) {
   const bool clean = data_ok && parity_ok;
   if (clean) {
     report_->positions_verified++;
+    if (!parity_open_.empty()) verified_clean_.push_back(s.pos);
+    // A read error on a parity level at this position is gone now.
+    if (record_) {
+      for (const auto& [key, list] : open_) {
+        for (const StoredFinding& sf : list) {
+          const Finding& f = sf.finding;
+          if (f.kind == FindingKind::kReadError && f.path.empty() && f.offset && *f.offset / bs == s.pos) {
+            batch_->DeleteFinding(f);
+          }
+        }
+      }
+    }
   } else {
     report_->positions_bad++;
   }

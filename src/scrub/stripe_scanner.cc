@@ -88,7 +88,7 @@ Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
       s.pos = positions[next + i];
       s.recs.assign(ndata, std::nullopt);
       s.checks.assign(ndata, BlockCheck());
-      s.read.assign(ndata, false);
+      s.read.assign(ndata, 0);
       s.paths.assign(ndata, std::string());
       s.data.resize(ndata);
       s.parity.resize(levels);
@@ -106,7 +106,7 @@ Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
     next += w.count;
     w.done.Add(static_cast<int>(ndata + levels));
     for (std::size_t di = 0; di < ndata; ++di) {
-      workers.Submit(di, [&, di, wp = &w] {
+      workers.Submit(di % threads, [&, di, wp = &w] {
         for (std::size_t i = 0; i < wp->count; ++i) {
           ScannedStripe& s = wp->stripes[i];
           const std::optional<BlockRecord>& rec = s.recs[di];
@@ -115,7 +115,7 @@ Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
             continue;
           }
           s.checks[di] = readers[di].Read(*rec, s.data[di]);
-          s.read[di] = true;
+          s.read[di] = 1;
           if (const FileRecord* f = readers[di].file()) s.paths[di] = f->path;
           if (s.checks[di].outcome == BlockCheck::Outcome::kReadError) errors_[di]++;
           bytes_[di] += s.checks[di].bytes;

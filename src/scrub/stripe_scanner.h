@@ -24,7 +24,10 @@ struct ScannedStripe {
   // Per data disk (ArrayView::data index):
   std::vector<std::optional<BlockRecord>> recs;
   std::vector<BlockCheck> checks;      // meaningful where recs[i] is a synced block that was read
-  std::vector<bool> read;              // the block was read (synced, disk not given up)
+  // The block was read (synced, disk not given up). Bytes, not
+  // std::vector<bool>: each reader thread sets its own disk's flag, and
+  // packed bits would race.
+  std::vector<std::uint8_t> read;
   std::vector<std::string> paths;      // the file of each block read
   std::vector<std::byte*> data;        // block_size bytes each (zeros where no block)
   // Per parity level:

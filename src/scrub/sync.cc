@@ -28,10 +28,15 @@
 //     (a deleted file's content reappearing elsewhere), disk identities, run
 //     history, then a copy of the manifest into every manifest_copies dir.
 //
-// Parity is recomputed per dirty position from all data disks rather than
-// updated by deltas: a delta needs the old data, which a modified or deleted
-// file no longer has. ec_encode_data_update accumulates each disk's block
-// into the parity as it is verified, so only dirty positions cost I/O.
+// Parity is written only at dirty positions, in one of two ways per stripe.
+// A full recompute reads every data disk's block there (and verifies the
+// synced ones). A delta update is used when every change at the position is
+// a new block over zeros (a fresh position: past_zero) and it reads fewer
+// blocks: the stored parity plus the new blocks, parity += C * new block
+// with ec_encode_data_update, and the other disks are not read at all. A
+// modified or deleted block needs its old data for a delta, which is gone,
+// so those stripes are recomputed in full. The parity_written_from mark
+// keeps a crashed run's uncommitted parity from ever getting a delta twice.
 //
 // Rejected: SnapRAID's content-file rewrite at every autosave (O(array) per
 // save), its 2 s settle sleep, and hashing on one thread.
@@ -726,7 +731,7 @@ Status Syncer::WriteParity() {
     }
     w.done.Add(static_cast<int>(ndata));
     for (std::size_t di = 0; di < ndata; ++di) {
-      workers.Submit(di, [&, di, wp = &w] {
+      workers.Submit(di % threads, [&, di, wp = &w] {
         for (std::size_t i = 0; i < wp->stripes.size(); ++i) {
           BlockRead& r = wp->reads[i * ndata + di];
           if (!r.rec || r.rec->state == BlockState::kDeleted || r.skip) continue;
@@ -920,6 +925,18 @@ Status Syncer::Finish() {
   for (const StoredFinding& sf : stored) {
     const Finding& f = sf.finding;
     if (f.kind == FindingKind::kMissingDisk || f.kind == FindingKind::kMassDelete) batch->DeleteFinding(f);
+    // A finding about a file that no longer exists in the array (deleted,
+    // and this sync recorded it) has nothing left to point at.
+    if ((f.kind == FindingKind::kSilentCorruption || f.kind == FindingKind::kReadError ||
+         f.kind == FindingKind::kUnrecoverable) &&
+        !f.path.empty()) {
+      auto disk = std::find_if(array_.data.begin(), array_.data.end(),
+                               [&](const ArrayDataDisk& d) { return d.name == f.disk; });
+      if (disk != array_.data.end()) {
+        ATLAS_ASSIGN_OR_RETURN(std::optional<FileRecord> still, m_->GetFile(disk->slot, f.path));
+        if (!still) batch->DeleteFinding(f);
+      }
+    }
   }
   {
     // Close read errors and corruption whose block now reads back clean and
