@@ -8,7 +8,7 @@ packages=(
   libisal-dev libxxhash-dev libudev-dev libblkid-dev libatasmart-dev
   librocksdb-dev libbenchmark-dev catch2 libcurl4-openssl-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev
-  smartmontools groff-base xxhash snapraid time
+  smartmontools groff-base xxhash snapraid time btrfs-progs
 )
 
 missing=()
