@@ -83,6 +83,17 @@ constexpr std::uint64_t kWindowBytes = 32ull << 20;
 
 std::uint64_t BlocksFor(std::uint64_t size, std::uint32_t bs) { return (size + bs - 1) / bs; }
 
+// The manifest record of a configured parity level as it is now.
+DiskRecord ParityRecord(const ArrayParity& p) {
+  DiskRecord r = p.record.value_or(DiskRecord());
+  r.name = p.name;
+  r.role = DiskRole::kParity;
+  r.index = static_cast<std::uint16_t>(p.level);
+  r.path = p.path.string();
+  if (p.identity) r.identity = ToRecord(*p.identity);
+  return r;
+}
+
 std::string Where(const ArrayDataDisk& d, std::string_view path) {
   return d.name + ":" + std::string(path);
 }
@@ -318,13 +329,7 @@ Status Syncer::Apply() {
   bool new_level = false;
   for (const ArrayParity& p : array_.parity) {
     if (!p.record) new_level = true;
-    DiskRecord r = p.record.value_or(DiskRecord());
-    r.name = p.name;
-    r.role = DiskRole::kParity;
-    r.index = static_cast<std::uint16_t>(p.level);
-    r.path = p.path.string();
-    if (p.identity) r.identity = ToRecord(*p.identity);
-    batch->PutDisk(r);
+    batch->PutDisk(ParityRecord(p));
   }
   if (new_level && !first_sync) {
     for (std::uint64_t pos = 0; pos < max_next; ++pos) batch->MarkDirty(pos, kParityOnlySlot);
@@ -972,12 +977,7 @@ Status Syncer::Finish() {
   }
 
   for (const ArrayParity& p : array_.parity) {
-    DiskRecord r = p.record.value_or(DiskRecord());
-    r.name = p.name;
-    r.role = DiskRole::kParity;
-    r.index = static_cast<std::uint16_t>(p.level);
-    r.path = p.path.string();
-    if (p.identity) r.identity = ToRecord(*p.identity);
+    DiskRecord r = ParityRecord(p);
     Result<FileStat> st = ctx_.fs->Stat(p.path);
     if (st.ok()) r.parity_size = st->size;
     batch->PutDisk(r);

@@ -10,22 +10,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Flips one byte of a file in place and puts its mtime (ns) back: silent
-// corruption as a bad sector or a bad cable would leave it.
-void FlipByteKeepMtime(const fs::path& p, std::uint64_t offset) {
-  struct stat st {};
-  REQUIRE(stat(p.c_str(), &st) == 0);
-  int fd = open(p.c_str(), O_RDWR);
-  REQUIRE(fd >= 0);
-  unsigned char b = 0;
-  REQUIRE(pread(fd, &b, 1, static_cast<off_t>(offset)) == 1);
-  b ^= 0x5a;
-  REQUIRE(pwrite(fd, &b, 1, static_cast<off_t>(offset)) == 1);
-  close(fd);
-  timespec times[2] = {st.st_atim, st.st_mtim};
-  REQUIRE(utimensat(AT_FDCWD, p.c_str(), times, 0) == 0);
-}
-
 std::size_t CountKind(const nlohmann::json& doc, const std::string& kind) {
   std::size_t n = 0;
   for (const auto& f : doc["findings"]) n += f["kind"] == kind ? 1 : 0;

@@ -84,21 +84,6 @@ std::string Difference(const std::vector<std::byte>& got, const std::vector<std:
   return "";
 }
 
-// Flips one byte in place and puts the mtime back: silent corruption.
-void FlipByteKeepMtime(const fs::path& p, std::uint64_t offset) {
-  struct stat st {};
-  REQUIRE(stat(p.c_str(), &st) == 0);
-  int fd = open(p.c_str(), O_RDWR);
-  REQUIRE(fd >= 0);
-  unsigned char b = 0;
-  REQUIRE(pread(fd, &b, 1, static_cast<off_t>(offset)) == 1);
-  b ^= 0x81;
-  REQUIRE(pwrite(fd, &b, 1, static_cast<off_t>(offset)) == 1);
-  close(fd);
-  timespec times[2] = {st.st_atim, st.st_mtim};
-  REQUIRE(utimensat(AT_FDCWD, p.c_str(), times, 0) == 0);
-}
-
 std::int64_t MtimeNs(const fs::path& p) {
   struct stat st {};
   REQUIRE(stat(p.c_str(), &st) == 0);

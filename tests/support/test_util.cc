@@ -1,5 +1,9 @@
 #include "support/test_util.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -54,6 +58,20 @@ void WriteFile(const std::filesystem::path& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << data;
   REQUIRE(out.good());
+}
+
+void FlipByteKeepMtime(const std::filesystem::path& path, std::uint64_t offset, unsigned char mask) {
+  struct stat st {};
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  int fd = open(path.c_str(), O_RDWR);
+  REQUIRE(fd >= 0);
+  unsigned char b = 0;
+  REQUIRE(pread(fd, &b, 1, static_cast<off_t>(offset)) == 1);
+  b ^= mask;
+  REQUIRE(pwrite(fd, &b, 1, static_cast<off_t>(offset)) == 1);
+  close(fd);
+  timespec times[2] = {st.st_atim, st.st_mtim};
+  REQUIRE(utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
 }
 
 std::vector<std::byte> ReadFileBytes(const std::filesystem::path& path) {

@@ -41,6 +41,10 @@ std::vector<std::byte> RandomBytes(std::size_t n, std::uint64_t seed);
 // Writes `data` to `path`, creating parent directories.
 void WriteFile(const std::filesystem::path& path, const std::vector<std::byte>& data);
 void WriteFile(const std::filesystem::path& path, const std::string& data);
+// Flips one byte of a file in place (XOR with `mask`) and puts its atime
+// and mtime (ns) back: silent corruption as a bad sector or cable leaves it.
+void FlipByteKeepMtime(const std::filesystem::path& path, std::uint64_t offset, unsigned char mask = 0x5a);
+
 // Reads a whole file; fails the test if it cannot.
 std::vector<std::byte> ReadFileBytes(const std::filesystem::path& path);
 
