@@ -201,9 +201,13 @@ TEST_CASE("scrub: a read_error on a parity level is closed once that block reads
   Harness h(a);
   h.Sync();
   FaultFileSystem faulty;
-  faulty.Inject({.path_substr = "parity2", .op = Op::kRead, .offset_begin = 65536, .offset_end = 65536 + 1,
+  faulty.Inject({.path_substr = "parity2",
+                 .op = Op::kRead,
+                 .offset_begin = 65536,
+                 .offset_end = 65536 + 1,
                  .fault = Fault::Errno(EIO)});
-  REQUIRE(Count(h.Scrub({.plan = ScrubPlan::kFull}, &faulty).findings, FindingKind::kReadError) == 1);
+  REQUIRE(Count(h.Scrub({.plan = ScrubPlan::kFull}, &faulty).findings, FindingKind::kReadError) ==
+          1);
   REQUIRE(h.GetStatus().health == 2);
   VerifyReport clean = h.Scrub({.plan = ScrubPlan::kFull});
   REQUIRE(clean.positions_verified == 3);
@@ -211,6 +215,41 @@ TEST_CASE("scrub: a read_error on a parity level is closed once that block reads
   StatusReport st = h.GetStatus();
   CHECK(Count(st.findings, FindingKind::kReadError) == 0);
   CHECK(st.health == 0);
+}
+
+// Known bug, nondeterministic: [!mayfail] rather than [!shouldfail], which
+// would turn the runs that happen to miss the race into failures. A failed
+// CHECK here is still printed. Make it a plain test once the bug is fixed.
+TEST_CASE("scrub: every clean position is verified while all disks are read at once",
+          "[scrub][fault][!mayfail]") {
+  // STRATEGY:
+  // 1. Sync 8 data disks of 1500 blocks of 4 KiB each: 1500 positions, each
+  //    read by 8 reader threads at once.
+  // 2. Scrub --plan full several times without any fault: every position
+  //    verifies, none is bad, and there are no findings.
+  // Fails now and then (under ASan in about one scrub of four): each
+  // disk's reader sets its own flag in ScannedStripe::read, a
+  // std::vector<bool> (src/scrub/stripe_scanner.h), at
+  // src/scrub/stripe_scanner.cc `s.read[di] = true;`. The flags of one stripe
+  // share a word, so two readers' read-modify-writes race and one flag can
+  // be lost (ThreadSanitizer reports it there). The stripe then counts as
+  // positions_bad with no finding and is not recorded as verified; fix
+  // treats the good block as lost and rebuilds, or with too few parity
+  // levels left, calls the file unrecoverable.
+  constexpr int kDisks = 8;
+  constexpr std::uint32_t kSmall = 4096;
+  TempArray a(kDisks, 1, kSmall);
+  for (int d = 1; d <= kDisks; ++d)
+    a.Write(d, "f.bin", 1500 * kSmall, static_cast<std::uint64_t>(d));
+  Harness h(a);
+  h.Sync();
+  for (int run = 0; run < 6; ++run) {
+    INFO("scrub " << run);
+    VerifyReport r = h.Scrub({.plan = ScrubPlan::kFull});
+    CHECK(r.positions_bad == 0);
+    CHECK(r.positions_verified == 1500);
+    CHECK(r.findings.empty());
+  }
 }
 
 }  // namespace
