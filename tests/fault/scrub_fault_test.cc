@@ -217,25 +217,18 @@ TEST_CASE("scrub: a read_error on a parity level is closed once that block reads
   CHECK(st.health == 0);
 }
 
-// Known bug, nondeterministic: [!mayfail] rather than [!shouldfail], which
-// would turn the runs that happen to miss the race into failures. A failed
-// CHECK here is still printed. Make it a plain test once the bug is fixed.
 TEST_CASE("scrub: every clean position is verified while all disks are read at once",
-          "[scrub][fault][!mayfail]") {
+          "[scrub][fault][issue-4]") {
   // STRATEGY:
   // 1. Sync 8 data disks of 1500 blocks of 4 KiB each: 1500 positions, each
   //    read by 8 reader threads at once.
   // 2. Scrub --plan full several times without any fault: every position
   //    verifies, none is bad, and there are no findings.
-  // Fails now and then (under ASan in about one scrub of four): each
-  // disk's reader sets its own flag in ScannedStripe::read, a
-  // std::vector<bool> (src/scrub/stripe_scanner.h), at
-  // src/scrub/stripe_scanner.cc `s.read[di] = true;`. The flags of one stripe
-  // share a word, so two readers' read-modify-writes race and one flag can
-  // be lost (ThreadSanitizer reports it there). The stripe then counts as
-  // positions_bad with no finding and is not recorded as verified; fix
-  // treats the good block as lost and rebuilds, or with too few parity
-  // levels left, calls the file unrecoverable.
+  // Regression: each disk's reader sets its own flag in
+  // ScannedStripe::read. It was a std::vector<bool>, whose flags of one
+  // stripe share a word, so concurrent read-modify-writes lost flags now and
+  // then (about one scrub in four under ASan): a clean stripe counted as bad
+  // with no finding, and fix could call a recoverable file unrecoverable.
   constexpr int kDisks = 8;
   constexpr std::uint32_t kSmall = 4096;
   TempArray a(kDisks, 1, kSmall);
