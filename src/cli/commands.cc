@@ -23,6 +23,7 @@ constexpr Command kCommands[] = {
     {"check", "verify everything (or --disk/--filter) without recording a scrub"},
     {"fix", "repair from parity: corruption, read errors, deleted files, replaced disks, parity"},
     {"restore-manifest", "restore the manifest from the newest copy in manifest_copies"},
+    {"disks", "the block devices behind the array: mount, device, model, serial, WWN, size, UUID"},
 };
 
 std::string CommandList() {
@@ -87,6 +88,8 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   CLI::App* cmd_restore = app.add_subcommand("restore-manifest", kCommands[7].help);
   cmd_restore->add_option("--from", restore.from, "restore from this manifest_copies directory");
 
+  CLI::App* cmd_disks = app.add_subcommand("disks", kCommands[8].help);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -124,6 +127,7 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   if (cmd_sync->parsed()) return CmdSync(env, sync);
   if (cmd_diff->parsed()) return CmdDiff(env);
   if (cmd_status->parsed()) return CmdStatus(env);
+  if (cmd_disks->parsed()) return CmdDisks(env);
   if (cmd_scrub->parsed()) return CmdScrub(env, scrub);
   if (cmd_check->parsed()) return CmdCheck(env, check);
   if (cmd_fix->parsed()) return CmdFix(env, fix);
