@@ -11,9 +11,12 @@
 
 namespace atlas {
 
-// `s` quoted for a POSIX shell: as is when it is made only of characters no
-// shell treats specially ([A-Za-z0-9_@%+=:,./-]), else in single quotes with
-// each embedded ' written as '\''. Raw bytes pass through unchanged.
+// `s` quoted for a shell: as is when it is made only of characters no shell
+// treats specially ([A-Za-z0-9_@%+=:,./-]); else in single quotes with each
+// embedded ' written as '\'' when it is printable UTF-8; else (a control
+// byte, invalid UTF-8) as $'...' with \xNN escapes (bash, zsh, ksh, POSIX
+// 2024 sh), so the result is always printable and pastes back to the same
+// bytes.
 std::string ShellQuote(std::string_view s);
 
 // `path` as an fnmatch(3) pattern that matches exactly that path: *, ?, [

@@ -39,7 +39,7 @@ nlohmann::json StatusJson(const StatusReport& r, const std::string& program) {
   nlohmann::json findings = FindingsJson(r.findings);
   for (std::size_t i = 0; i < r.findings.size(); ++i) {
     nlohmann::json steps = nlohmann::json::array();
-    for (const std::string& step : NextSteps(r.findings[i], program)) steps.push_back(DisplayPath(step));
+    for (const std::string& step : NextSteps(r.findings[i], program)) steps.push_back(step);
     findings[i]["next_steps"] = steps;
   }
   auto time_or_null = [](const std::optional<std::int64_t>& ns) {
@@ -124,7 +124,7 @@ void PrintStatusText(const GlobalOptions& g, const StatusReport& r, std::int64_t
       PrintFindingsText(stdout, {*f});
       std::vector<std::string> steps = NextSteps(*f, program);
       for (std::size_t i = 0; i < steps.size(); ++i) {
-        fmt::print("      {} {}\n", i == 0 ? "next:" : "then:", DisplayPath(steps[i]));
+        fmt::print("      {} {}\n", i == 0 ? "next:" : "then:", steps[i]);
       }
     }
   }

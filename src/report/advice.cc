@@ -14,6 +14,26 @@ std::string ShellQuote(std::string_view s) {
   bool all_plain = !s.empty();
   for (char c : s) all_plain = all_plain && plain(c);
   if (all_plain) return std::string(s);
+  // DisplayPath leaves printable UTF-8 alone and doubles each backslash; any
+  // other change means a control byte or invalid UTF-8, which single quotes
+  // would carry into a terminal as is: use $'...' with \xNN escapes then.
+  std::string doubled;
+  for (char c : s) doubled += c == '\\' ? std::string("\\\\") : std::string(1, c);
+  if (DisplayPath(s) != doubled) {
+    std::string out = "$'";
+    for (char c : s) {
+      const auto b = static_cast<unsigned char>(c);
+      if (c == '\'' || c == '\\') {
+        out += '\\';
+        out += c;
+      } else if (b >= 0x20 && b < 0x7f) {
+        out += c;
+      } else {
+        out += fmt::format("\\x{:02x}", b);
+      }
+    }
+    return out + "'";
+  }
   std::string out = "'";
   for (char c : s) {
     if (c == '\'') {

@@ -81,6 +81,8 @@ TEST_CASE("advice: shell quoting survives quotes, spaces and glob characters", "
   CHECK(ShellQuote("It's") == "'It'\\''s'");
   CHECK(ShellQuote("") == "''");
   CHECK(ShellQuote("$(rm -rf /)") == "'$(rm -rf /)'");
+  CHECK(ShellQuote("a\nb\xff'\\") == "$'a\\x0ab\\xff\\'\\\\'");
+  CHECK(ShellQuote("caf\xc3\xa9 d") == "'caf\xc3\xa9 d'");  // printable UTF-8 stays readable
   CHECK(GlobEscape("a*b?[c]\\d") == "a\\*b\\?\\[c]\\\\d");
 }
 
