@@ -1,11 +1,27 @@
+// status: the admin's daily glance. Text: health in one line (coloured on a
+// terminal unless NO_COLOR is set, https://no-color.org), then each finding
+// that needs attention with the exact commands to run next, then the array,
+// last sync and scrub, coverage, drift and the disks. --json: SPEC "Machine
+// output", plus next_steps per finding.
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include <fmt/format.h>
 
+#include "atlas/advice.h"
 #include "cli/commands.h"
 
 namespace atlas::cli {
 namespace {
 
-nlohmann::json StatusJson(const StatusReport& r) {
+// "atlas-scrub", or "atlas-scrub -c 'CONFIG'" when the config was named on
+// the command line, so a printed command runs as is.
+std::string Program(const GlobalOptions& g) {
+  return g.config.empty() ? "atlas-scrub" : "atlas-scrub -c " + ShellQuote(g.config);
+}
+
+nlohmann::json StatusJson(const StatusReport& r, const std::string& program) {
   nlohmann::json disks = nlohmann::json::array();
   for (const DiskStatus& d : r.disks) {
     disks.push_back({{"name", d.name},
@@ -19,6 +35,12 @@ nlohmann::json StatusJson(const StatusReport& r) {
                      {"smart", d.smart},
                      {"files", d.files},
                      {"bytes", d.bytes}});
+  }
+  nlohmann::json findings = FindingsJson(r.findings);
+  for (std::size_t i = 0; i < r.findings.size(); ++i) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const std::string& step : NextSteps(r.findings[i], program)) steps.push_back(step);
+    findings[i]["next_steps"] = steps;
   }
   auto time_or_null = [](const std::optional<std::int64_t>& ns) {
     return ns ? nlohmann::json(Rfc3339(*ns)) : nlohmann::json(nullptr);
@@ -41,7 +63,101 @@ nlohmann::json StatusJson(const StatusReport& r) {
           {"drift", DriftJson(r.drift)},
           {"positions_unsynced", r.positions_unsynced},
           {"disks", disks},
-          {"findings", FindingsJson(r.findings)}};
+          {"findings", findings}};
+}
+
+bool UseColour() {
+  const char* no_colour = std::getenv("NO_COLOR");
+  return isatty(STDOUT_FILENO) == 1 && (no_colour == nullptr || *no_colour == '\0');
+}
+
+std::string Ago(std::int64_t now_ns, std::int64_t then_ns) {
+  std::int64_t s = (now_ns - then_ns) / 1'000'000'000;
+  if (s < 0) return "in the future (clock skew?)";
+  if (s < 120) return "just now";
+  if (s < 2 * 3600) return fmt::format("{} minutes ago", s / 60);
+  if (s < 2 * 86400) return fmt::format("{} hours ago", s / 3600);
+  return fmt::format("{} days ago", s / 86400);
+}
+
+std::string When(std::int64_t now_ns, const std::optional<std::int64_t>& ns) {
+  return ns ? fmt::format("{} ({})", Rfc3339(*ns), Ago(now_ns, *ns)) : "never";
+}
+
+// At most this many findings are spelled out with their commands; the rest
+// are counted (status --json lists them all).
+constexpr std::size_t kMaxListed = 20;
+
+void PrintStatusText(const GlobalOptions& g, const StatusReport& r, std::int64_t now_ns) {
+  const std::string program = Program(g);
+  std::vector<const Finding*> attention;
+  std::vector<const Finding*> notes;
+  for (const Finding& f : r.findings) (f.severity >= Severity::kWarning ? attention : notes).push_back(&f);
+
+  std::string headline = "OK";
+  const char* colour = "\033[32m";
+  if (r.health == 1) {
+    headline = "WARNING";
+    colour = "\033[33m";
+  } else if (r.health >= 2) {
+    headline = "CRITICAL";
+    colour = "\033[1;31m";
+  }
+  if (!attention.empty()) {
+    headline += fmt::format(" - {} {}", attention.size(),
+                            attention.size() == 1 ? "finding needs attention" : "findings need attention");
+  }
+  if (UseColour()) {
+    fmt::print("atlas: {}{}\033[0m\n", colour, headline);
+  } else {
+    fmt::print("atlas: {}\n", headline);
+  }
+
+  if (!attention.empty()) {
+    fmt::print("\nNeeds attention:\n");
+    std::size_t listed = 0;
+    for (const Finding* f : attention) {
+      if (listed++ == kMaxListed) {
+        fmt::print("  ... and {} more: {} status --json lists them all\n", attention.size() - kMaxListed, program);
+        break;
+      }
+      PrintFindingsText(stdout, {*f});
+      std::vector<std::string> steps = NextSteps(*f, program);
+      for (std::size_t i = 0; i < steps.size(); ++i) {
+        fmt::print("      {} {}\n", i == 0 ? "next:" : "then:", steps[i]);
+      }
+    }
+  }
+  if (!notes.empty()) {
+    fmt::print("\nNotes:\n");
+    for (std::size_t i = 0; i < notes.size() && i < kMaxListed; ++i) PrintFindingsText(stdout, {*notes[i]});
+    if (notes.size() > kMaxListed) fmt::print("  ... and {} more\n", notes.size() - kMaxListed);
+  }
+
+  fmt::print("\n");
+  fmt::print("array:      {} data disks, {} parity level{}, {} files, {}, block {}\n", r.data_disks,
+             r.parity_levels, r.parity_levels == 1 ? "" : "s", r.files, HumanBytes(r.bytes),
+             HumanBinary(r.block_size));
+  fmt::print("last sync:  {}\n", When(now_ns, r.last_sync_ns));
+  fmt::print("last scrub: {}\n", When(now_ns, r.last_scrub_ns));
+  fmt::print("coverage:   {:.1f}% verified in the last 30 days, oldest block verified {} days ago\n",
+             r.verified_pct_30d, r.oldest_unverified_days);
+  const DriftCounts& d = r.drift;
+  if (!r.synced_ever) {
+    fmt::print("drift:      never synced: {} files not protected; run `{} sync`\n", d.added, program);
+  } else if (d.Changes() + r.positions_unsynced == 0) {
+    fmt::print("drift:      none, parity is up to date\n");
+  } else {
+    fmt::print("drift:      {} added, {} modified, {} deleted, {} moved, {} unsynced positions: run "
+               "`{} sync`\n",
+               d.added, d.modified, d.deleted, d.moved, r.positions_unsynced, program);
+  }
+  fmt::print("disks:\n");
+  fmt::print("  {:<8} {:<6} {:<7} {:<12} {:<8} {}\n", "NAME", "ROLE", "STATE", "DEVICE", "SMART", "PATH");
+  for (const DiskStatus& disk : r.disks) {
+    fmt::print("  {:<8} {:<6} {:<7} {:<12} {:<8} {}\n", disk.name, disk.role, disk.mounted ? "ok" : "MISSING",
+               disk.device.empty() ? "-" : disk.device, disk.smart, DisplayPath(disk.path));
+  }
 }
 
 }  // namespace
@@ -56,38 +172,11 @@ int CmdStatus(const CommandEnv& env) {
   if (!s.ok()) return ReportError(env.global, "status", s);
   int code = ExitCodeForFindings(r.findings);
   if (env.global.json) {
-    PrintJson(StatusJson(r));
+    PrintJson(StatusJson(r, Program(env.global)));
     return code;
   }
   if (env.global.quiet) return code;
-  std::size_t attention = 0;
-  for (const Finding& f : r.findings) attention += f.severity >= Severity::kWarning ? 1 : 0;
-  fmt::print("atlas-scrub: {}{}\n", HealthName(r.health),
-             attention == 0 ? "" : fmt::format(" ({} {} attention)", attention, attention == 1 ? "finding needs" : "findings need"));
-  if (!r.findings.empty()) PrintFindingsText(stdout, r.findings);
-  fmt::print("array:     {} data disks, {} parity level{}, {} files, {}, block {}\n", r.data_disks,
-             r.parity_levels, r.parity_levels == 1 ? "" : "s", r.files, HumanBytes(r.bytes),
-             HumanBinary(r.block_size));
-  fmt::print("last sync: {}\n", r.last_sync_ns ? Rfc3339(*r.last_sync_ns) : "never");
-  fmt::print("scrub:     last {}, {:.1f}% verified in 30 days, oldest {} days\n",
-             r.last_scrub_ns ? Rfc3339(*r.last_scrub_ns) : "never", r.verified_pct_30d,
-             r.oldest_unverified_days);
-  const DriftCounts& d = r.drift;
-  if (!r.synced_ever) {
-    fmt::print("drift:     never synced: {} files not protected; run `atlas-scrub sync`\n", d.added);
-  } else if (d.Changes() + r.positions_unsynced == 0) {
-    fmt::print("drift:     none, parity is up to date\n");
-  } else {
-    fmt::print("drift:     {} added, {} modified, {} deleted, {} moved, {} unsynced positions: run "
-               "`atlas-scrub sync`\n",
-               d.added, d.modified, d.deleted, d.moved, r.positions_unsynced);
-  }
-  fmt::print("disks:\n");
-  for (const DiskStatus& disk : r.disks) {
-    fmt::print("  {:<8} {:<6} {:<7} {:<12} smart {:<8} {}\n", disk.name, disk.role,
-               disk.mounted ? "ok" : "MISSING", disk.device.empty() ? "-" : disk.device, disk.smart,
-               DisplayPath(disk.path));
-  }
+  PrintStatusText(env.global, r, Clock::Default()->NowUnixNanos());
   return code;
 }
 

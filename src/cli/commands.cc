@@ -8,7 +8,7 @@
 namespace atlas::cli {
 namespace {
 
-constexpr const char* kVersion = "atlas-scrub 0.1.0";
+const std::string kVersion = std::string("atlas-scrub ") + kVersionNumber;
 
 struct Command {
   const char* name;
@@ -24,7 +24,15 @@ constexpr Command kCommands[] = {
     {"fix", "repair from parity: corruption, read errors, deleted files, replaced disks, parity"},
     {"restore-manifest", "restore the manifest from the newest copy in manifest_copies"},
     {"disks", "the block devices behind the array: mount, device, model, serial, WWN, size, UUID"},
+    {"metrics", "Prometheus text exposition; --textfile DIR writes DIR/atlas_scrub.prom atomically"},
 };
+
+const char* CommandHelp(std::string_view name) {
+  for (const Command& c : kCommands) {
+    if (name == c.name) return c.help;
+  }
+  return "";
+}
 
 std::string CommandList() {
   std::string out;
@@ -88,7 +96,11 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   CLI::App* cmd_restore = app.add_subcommand("restore-manifest", kCommands[7].help);
   cmd_restore->add_option("--from", restore.from, "restore from this manifest_copies directory");
 
-  CLI::App* cmd_disks = app.add_subcommand("disks", kCommands[8].help);
+  CLI::App* cmd_disks = app.add_subcommand("disks", CommandHelp("disks"));
+  MetricsArgs metrics;
+  CLI::App* cmd_metrics = app.add_subcommand("metrics", CommandHelp("metrics"));
+  cmd_metrics->add_option("--textfile", metrics.textfile,
+                          "write DIR/atlas_scrub.prom atomically (node_exporter textfile collector)");
 
   try {
     app.parse(argc, argv);
@@ -132,6 +144,7 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   if (cmd_check->parsed()) return CmdCheck(env, check);
   if (cmd_fix->parsed()) return CmdFix(env, fix);
   if (cmd_restore->parsed()) return CmdRestoreManifest(env, restore);
+  if (cmd_metrics->parsed()) return CmdMetrics(env, metrics);
   fmt::print(stderr, "atlas-scrub: error: a command is required: {}\n", CommandList());
   return kExitUsage;
 }

@@ -35,6 +35,12 @@ struct FixArgs {
 struct RestoreArgs {
   std::string from;
 };
+struct MetricsArgs {
+  std::string textfile;  // empty: print on stdout
+};
+
+// "0.1.0": --version and atlas_scrub_info{version}.
+inline constexpr const char* kVersionNumber = "0.1.0";
 
 int CmdInit(const CommandEnv& env, const InitArgs& args);
 int CmdSync(const CommandEnv& env, const SyncArgs& args);
@@ -45,5 +51,6 @@ int CmdScrub(const CommandEnv& env, const ScrubArgs& args);
 int CmdCheck(const CommandEnv& env, const CheckArgs& args);
 int CmdFix(const CommandEnv& env, const FixArgs& args);
 int CmdRestoreManifest(const CommandEnv& env, const RestoreArgs& args);
+int CmdMetrics(const CommandEnv& env, const MetricsArgs& args);
 
 }  // namespace atlas::cli

@@ -1,0 +1,44 @@
+// What to do next about a finding: the exact commands an admin should run,
+// for `status` and for alert messages (SPEC: "alerts should include the exact
+// `atlas-scrub fix --dry-run ...` command to run").
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "atlas/finding.h"
+
+namespace atlas {
+
+// `s` quoted for a shell: as is when it is made only of characters no shell
+// treats specially ([A-Za-z0-9_@%+=:,./-]); else in single quotes with each
+// embedded ' written as '\'' when it is printable UTF-8; else (a control
+// byte, invalid UTF-8) as $'...' with \xNN escapes (bash, zsh, ksh, POSIX
+// 2024 sh), so the result is always printable and pastes back to the same
+// bytes.
+std::string ShellQuote(std::string_view s);
+
+// `path` as an fnmatch(3) pattern that matches exactly that path: *, ?, [
+// and \ are escaped with a backslash (for `--filter`).
+std::string GlobEscape(std::string_view path);
+
+// The next steps for `f`, most useful first: shell command lines starting
+// with `program` (e.g. "atlas-scrub" or "atlas-scrub -c /etc/x.toml"), or a
+// plain sentence where no command helps (restore from a backup). Empty for
+// info findings.
+//   silent_corruption, read_error  fix --dry-run --filter 'PATH' (or --disk
+//                                  NAME without a path), then the same fix
+//   parity_mismatch                fix --dry-run, then fix
+//   missing_disk                   check the mount, then sync (or fix --disk
+//                                  NAME for a replaced disk)
+//   unsynced                       sync
+//   scrub_overdue                  scrub
+//   mass_delete                    diff, then sync --force-delete
+//   smart_failing, smart_warning   smart
+//   only_copy_outside              copy the file to Atlas
+//   duplicate_outside              remove the extra copy if it is not needed
+//   unrecoverable                  restore from a backup
+std::vector<std::string> NextSteps(const Finding& f, std::string_view program);
+
+}  // namespace atlas

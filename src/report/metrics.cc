@@ -1,0 +1,233 @@
+// metrics: the state `status` computes, as Prometheus gauges.
+//
+// Everything is a gauge: the counts are of things open or present now, and
+// the per-command figures describe the newest run, so none of them only
+// grows. Values are printed exactly (integers without exponent, ratios and
+// seconds with as many digits as they need); no sample carries a timestamp
+// (node_exporter's textfile collector rejects them, and the file's mtime is
+// exported by node_exporter as node_textfile_mtime_seconds).
+#include "atlas/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "scrub/array.h"
+
+namespace atlas {
+namespace {
+
+// Enough history to find the newest run of every command even after years
+// of daily syncs and scrubs (one record per run, newest first).
+constexpr std::size_t kRunHistoryScan = 20000;
+
+constexpr FindingKind kAllKinds[] = {
+    FindingKind::kSilentCorruption, FindingKind::kReadError,       FindingKind::kParityMismatch,
+    FindingKind::kUnrecoverable,    FindingKind::kMissingDisk,     FindingKind::kSmartFailing,
+    FindingKind::kSmartWarning,     FindingKind::kOnlyCopyOutside, FindingKind::kDuplicateOutside,
+    FindingKind::kUnsynced,         FindingKind::kScrubOverdue,    FindingKind::kMassDelete,
+    FindingKind::kAdded,            FindingKind::kModified,        FindingKind::kDeleted,
+    FindingKind::kMoved,            FindingKind::kSharedFilesystem, FindingKind::kRepaired,
+};
+
+std::string EscapeLabel(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string EscapeHelp(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string FormatValue(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (v == std::floor(v) && std::fabs(v) < 9.0e15) return fmt::format("{}", static_cast<std::int64_t>(v));
+  return fmt::format("{}", v);
+}
+
+double Seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+struct Builder {
+  std::vector<MetricFamily> families;
+  MetricFamily& Add(std::string name, std::string help) {
+    families.push_back(MetricFamily{std::move(name), std::move(help), "gauge", {}});
+    return families.back();
+  }
+  void One(std::string name, std::string help, double value) {
+    Add(std::move(name), std::move(help)).samples.push_back(MetricSample{{}, value});
+  }
+};
+
+}  // namespace
+
+int SmartStatusValue(const std::string& smart) {
+  if (smart == "ok") return 0;
+  if (smart == "warning") return 1;
+  if (smart == "failing") return 2;
+  return 3;
+}
+
+Status BuildMetrics(const RunContext& ctx, MetricsReport* report) {
+  *report = MetricsReport();
+  ATLAS_RETURN_IF_ERROR(BuildStatus(ctx, &report->status));
+  Result<std::unique_ptr<Manifest>> opened = OpenManifestIfExists(*ctx.config);
+  if (!opened.ok()) return opened.status().WithContext("metrics");
+  std::unique_ptr<Manifest> m = std::move(opened).value();
+  if (!m) return Status::Ok();
+  ATLAS_ASSIGN_OR_RETURN(std::vector<RunRecord> runs, m->RecentRuns(kRunHistoryScan));
+  std::set<std::string> seen;
+  for (RunRecord& r : runs) {
+    if (seen.insert(r.command).second) report->last_runs.push_back(std::move(r));
+  }
+  std::sort(report->last_runs.begin(), report->last_runs.end(),
+            [](const RunRecord& a, const RunRecord& b) { return a.command < b.command; });
+  return Status::Ok();
+}
+
+std::vector<MetricFamily> MetricFamilies(const MetricsReport& report, bool ok, double scrape_seconds,
+                                         const std::string& version) {
+  Builder b;
+  b.Add("atlas_scrub_info", "Version of atlas-scrub and of its machine output schema; always 1.")
+      .samples.push_back(MetricSample{{{"version", version}, {"schema", "1"}}, 1});
+  b.One("atlas_scrub_scrape_success",
+        "1 if the metrics were collected, 0 if the manifest or a disk could not be read (see the "
+        "command's stderr).",
+        ok ? 1 : 0);
+  b.One("atlas_scrub_scrape_duration_seconds", "Time taken to collect these metrics.", scrape_seconds);
+  if (!ok) return b.families;
+
+  const StatusReport& s = report.status;
+  b.One("atlas_scrub_health", "Health of the array: 0 ok, 1 warning, 2 critical (the worst open finding).",
+        s.health);
+  b.One("atlas_scrub_synced", "1 once the array has been synced at least once, else 0.", s.synced_ever ? 1 : 0);
+  b.One("atlas_scrub_array_data_disks", "Configured data disks.", static_cast<double>(s.data_disks));
+  b.One("atlas_scrub_array_parity_levels", "Configured parity levels.", static_cast<double>(s.parity_levels));
+  b.One("atlas_scrub_array_files", "Files protected as of the last sync.", static_cast<double>(s.files));
+  b.One("atlas_scrub_array_bytes", "Bytes of file data protected as of the last sync.",
+        static_cast<double>(s.bytes));
+  b.One("atlas_scrub_array_blocks", "Blocks in use as of the last sync.", static_cast<double>(s.blocks));
+  b.One("atlas_scrub_block_size_bytes", "Block size of the array.", s.block_size);
+
+  const DriftCounts& d = s.drift;
+  b.One("atlas_scrub_unsynced_files",
+        "Files added, modified, deleted or moved since the last sync (not yet protected by parity).",
+        static_cast<double>(d.Changes()));
+  b.One("atlas_scrub_unsynced_bytes", "Bytes of files added or modified since the last sync.",
+        static_cast<double>(d.added_bytes));
+  b.One("atlas_scrub_unsynced_positions",
+        "Stripe positions whose parity is not up to date (an interrupted or failed sync).",
+        static_cast<double>(s.positions_unsynced));
+  MetricFamily& drift = b.Add("atlas_scrub_drift_files", "Files changed since the last sync, by change.");
+  drift.samples.push_back(MetricSample{{{"change", "added"}}, static_cast<double>(d.added)});
+  drift.samples.push_back(MetricSample{{{"change", "modified"}}, static_cast<double>(d.modified)});
+  drift.samples.push_back(MetricSample{{{"change", "deleted"}}, static_cast<double>(d.deleted)});
+  drift.samples.push_back(MetricSample{{{"change", "moved"}}, static_cast<double>(d.moved)});
+
+  if (s.last_sync_ns) {
+    b.One("atlas_scrub_last_sync_timestamp_seconds", "When the last complete sync ended (Unix time).",
+          Seconds(*s.last_sync_ns));
+  }
+  if (s.last_scrub_ns) {
+    b.One("atlas_scrub_last_scrub_timestamp_seconds", "When the last scrub ended (Unix time).",
+          Seconds(*s.last_scrub_ns));
+  }
+  b.One("atlas_scrub_scrub_verified_ratio", "Share of blocks in use verified in the last 30 days, 0 to 1.",
+        s.verified_pct_30d / 100.0);
+  b.One("atlas_scrub_scrub_oldest_unverified_age_seconds",
+        "Age of the least recently verified block, in whole days expressed in seconds.",
+        static_cast<double>(s.oldest_unverified_days) * 86400.0);
+
+  // Open findings by (severity, kind): a zero series for every kind SPEC
+  // rates warning or critical, plus whatever else is open.
+  std::map<std::pair<std::string, std::string>, double> open;
+  for (FindingKind k : kAllKinds) {
+    Severity sev = DefaultSeverity(k);
+    if (sev >= Severity::kWarning) open[{std::string(SeverityName(sev)), std::string(KindName(k))}] = 0;
+  }
+  for (const Finding& f : s.findings) open[{std::string(SeverityName(f.severity)), std::string(KindName(f.kind))}] += 1;
+  MetricFamily& findings = b.Add("atlas_scrub_findings_open", "Findings open now, by severity and kind.");
+  for (const auto& [key, n] : open) {
+    findings.samples.push_back(MetricSample{{{"severity", key.first}, {"kind", key.second}}, n});
+  }
+
+  MetricFamily& up = b.Add("atlas_scrub_disk_up", "1 if the disk (or parity file) is present and mounted as recorded, else 0.");
+  MetricFamily& smart = b.Add("atlas_scrub_disk_smart_status",
+                              "SMART verdict of the disk: 0 ok, 1 warning, 2 failing, 3 unknown or standby.");
+  MetricFamily& files = b.Add("atlas_scrub_disk_files", "Files on the data disk as of the last sync.");
+  MetricFamily& bytes = b.Add("atlas_scrub_disk_bytes",
+                              "Bytes of file data on a data disk as of the last sync; size of a parity file.");
+  for (const DiskStatus& disk : s.disks) {
+    up.samples.push_back(MetricSample{{{"disk", disk.name}, {"role", disk.role}}, disk.mounted ? 1.0 : 0.0});
+    smart.samples.push_back(MetricSample{{{"disk", disk.name}}, static_cast<double>(SmartStatusValue(disk.smart))});
+    if (disk.role == "data") {
+      files.samples.push_back(MetricSample{{{"disk", disk.name}}, static_cast<double>(disk.files)});
+    }
+    bytes.samples.push_back(MetricSample{{{"disk", disk.name}, {"role", disk.role}}, static_cast<double>(disk.bytes)});
+  }
+
+  if (!report.last_runs.empty()) {
+    MetricFamily& ts = b.Add("atlas_scrub_last_run_timestamp_seconds",
+                             "When the newest completed run of the command ended (Unix time).");
+    MetricFamily& dur = b.Add("atlas_scrub_last_run_duration_seconds", "How long the newest run of the command took.");
+    MetricFamily& code = b.Add("atlas_scrub_last_run_exit_code",
+                               "Exit code of the newest recorded run of the command: 0 clean, 1 needs attention.");
+    for (const RunRecord& r : report.last_runs) {
+      ts.samples.push_back(MetricSample{{{"command", r.command}}, Seconds(r.end_ns)});
+      dur.samples.push_back(MetricSample{{{"command", r.command}}, std::max(0.0, Seconds(r.end_ns - r.start_ns))});
+      code.samples.push_back(MetricSample{{{"command", r.command}}, static_cast<double>(r.exit_code)});
+    }
+  }
+  // A family without samples would still be announced by its HELP/TYPE lines;
+  // drop it (no data disk: no disk_files).
+  std::erase_if(b.families, [](const MetricFamily& f) { return f.samples.empty(); });
+  return b.families;
+}
+
+std::string RenderMetrics(const std::vector<MetricFamily>& families) {
+  std::string out;
+  for (const MetricFamily& f : families) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", f.name, EscapeHelp(f.help), f.name, f.type);
+    for (const MetricSample& s : f.samples) {
+      out += f.name;
+      if (!s.labels.empty()) {
+        out += '{';
+        for (std::size_t i = 0; i < s.labels.size(); ++i) {
+          out += fmt::format("{}{}=\"{}\"", i == 0 ? "" : ",", s.labels[i].first, EscapeLabel(s.labels[i].second));
+        }
+        out += '}';
+      }
+      out += ' ';
+      out += FormatValue(s.value);
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+}  // namespace atlas
