@@ -91,7 +91,8 @@ trap 'exit 143' TERM
 # ---------------------------------------------------------------------------
 # Block devices: one ext4 per disk on a loop device.
 data_img_mb=$((DISK_MB * 14 / 10 + 64))
-parity_img_mb=$((DISK_MB * 16 / 10 + 64))
+# Each parity disk holds a parity file of each tool.
+parity_img_mb=$((DISK_MB * 27 / 10 + 64))
 mkdir -p "$base/img" "$base/meta"
 mount -t tmpfs -o size=256M atlas-throttled-meta "$base/meta"
 for d in "${disks[@]}"; do
