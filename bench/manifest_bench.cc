@@ -18,6 +18,19 @@
 //
 // The fixture holds 64 Ki blocks (16 GiB of data at 256 KiB) and 4 Ki files
 // on one slot.
+//
+// Measured with the release preset on the shared 2-vCPU VM (load average
+// 13-15, so the wall times are about 3x the CPU times), CPU time per item:
+//
+//   BM_PutBlocks  batch:1 6.5 us, batch:64 3.5 us, batch:4096 4.3 us
+//   BM_CommitDurable      13.6 us (tmpfs: the fdatasync is nearly free)
+//   BM_GetBlock            2.2 us
+//   BM_ScanBlocks          0.26 us per record (3.9 M records/s)
+//   BM_PutFiles   batch:1 13.7 us, batch:4096 13.2 us
+//   BM_GetFileById         5.5 us
+//
+// So a full scrub of 3 GB (11.7 k positions x 4 disks) spends about 0.1 s
+// of CPU on point lookups of block records and 0.05 s on recording them.
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
