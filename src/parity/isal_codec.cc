@@ -226,8 +226,9 @@ class IsalCodec final : public ParityCodec {
     // present blocks and the parity. xor_gen (raid.h) computes exactly that
     // bytes for bytes, at 3-4x the speed of the general dot product; it
     // needs 32-byte aligned buffers and lengths, else the general path runs.
-    if (r == 1 && q > 0 && levels_used[0] == 0 && len % 32 == 0 && max_chunk_ % 32 == 0 && q + 2 <= kMaxXorVects &&
-        XorAligned(present, q) && XorAligned(parity, 1) && XorAligned(out, 1)) {
+    if (r == 1 && q > 0 && levels_used[0] == 0 && len % 32 == 0 && max_chunk_ % 32 == 0 &&
+        q + 2 <= kMaxXorVects && XorAligned(present, q) && XorAligned(parity, 1) &&
+        XorAligned(out, 1)) {
       std::array<void*, kMaxXorVects> v;
       bool done = true;
       for (std::size_t off = 0; off < len && done; off += max_chunk_) {

@@ -129,7 +129,8 @@ class Fixer {
   std::multimap<std::uint64_t, std::uint64_t> by_last_pos_;
   Status FinalizeUpTo(std::uint64_t pos);
   std::vector<std::unique_ptr<WritableFile>> parity_out_;
-  std::vector<std::unique_ptr<RandomAccessFile>> parity_in_;  // levels the scanner skipped, read on demand
+  // Parity levels the scanner skipped, opened when a stripe needs them.
+  std::vector<std::unique_ptr<RandomAccessFile>> parity_in_;
   std::vector<StoredFinding> stored_;
   std::unique_ptr<ManifestBatch> batch_;
   std::vector<std::byte> parity_work_;  // per-stripe scratch, reused
@@ -331,7 +332,8 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
     for (std::size_t l = 0; l < levels; ++l) {
       if (have[l] && pstatus[l].ok()) usable.push_back(static_cast<int>(l));
     }
-    why = fmt::format("{} blocks unknown at position {} and {} parity levels readable", r, s.pos, usable.size());
+    why = fmt::format("{} blocks unknown at position {} and {} parity levels readable", r, s.pos,
+                      usable.size());
     if (r > usable.size()) continue;
     std::vector<bool> pick(usable.size(), false);
     std::fill(pick.begin(), pick.begin() + static_cast<std::ptrdiff_t>(r), true);

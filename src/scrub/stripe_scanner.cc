@@ -129,7 +129,8 @@ Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
       });
     }
     for (std::size_t l = 0; l < levels; ++l) {
-      if (!options_.parity_levels.empty() && (l >= options_.parity_levels.size() || !options_.parity_levels[l])) {
+      const std::vector<bool>& wanted = options_.parity_levels;
+      if (!wanted.empty() && (l >= wanted.size() || !wanted[l])) {
         w.done.Done();
         continue;
       }

@@ -663,22 +663,26 @@ Status Syncer::WriteParity() {
   std::int64_t last_commit = ctx_.clock->MonotonicNanos();
   std::set<std::uint64_t> touched;
 
-  // Gathers the next dirty positions into `w`, looks up every disk's block
-  // at each, and queues the reads (one task per disk). False when no dirty
-  // position is left.
   // Parity writes run on the parity files' workers, so that writing one
   // window's parity overlaps computing the next (on tmpfs, page allocation
   // for a fresh parity file costs more than the encoding). The first write
-  // error is kept here and ends the run at the next commit.
+  // error is kept here; it ends the run after the window in hand, and
+  // nothing is committed after it.
   std::mutex write_mu;
   Status write_error;  // REQUIRES: write_mu held
-  auto wait_writes = [&]() -> Status {
-    windows[0].writes.Wait();
-    windows[1].writes.Wait();
+  auto write_status = [&]() -> Status {
     std::lock_guard<std::mutex> lock(write_mu);
     return write_error;
   };
+  auto wait_writes = [&]() -> Status {
+    windows[0].writes.Wait();
+    windows[1].writes.Wait();
+    return write_status();
+  };
 
+  // Gathers the next dirty positions into `w`, looks up every disk's block
+  // at each, and queues the reads (one task per disk). False when no dirty
+  // position is left.
   auto start_window = [&](Window& w) -> Result<bool> {
     w.writes.Wait();  // the window's buffers hold parity still being written
     w.stripes.clear();
@@ -854,9 +858,11 @@ Status Syncer::WriteParity() {
         for (std::size_t i = 0; i < wp->stripes.size(); ++i) {
           const Window::Stripe& stripe = wp->stripes[i];
           if (!stripe.write) continue;
+          const std::byte* block = wp->parity.data + (i * levels + l) * bs;
           Status ws = parity_files_[l]
-                          ->WriteAt(stripe.pos * bs, std::span<const std::byte>(wp->parity.data + (i * levels + l) * bs, bs))
-                          .WithContext(fmt::format("write parity {} at position {}", array_.parity[l].name, stripe.pos));
+                          ->WriteAt(stripe.pos * bs, std::span<const std::byte>(block, bs))
+                          .WithContext(fmt::format("write parity {} at position {}", array_.parity[l].name,
+                                                   stripe.pos));
           if (!ws.ok()) {
             std::lock_guard<std::mutex> lock(write_mu);
             if (write_error.ok()) write_error = ws;
@@ -879,6 +885,7 @@ Status Syncer::WriteParity() {
     // Queue the next window's reads before working on this one.
     more = stop ? Result<bool>(false) : start_window(windows[1 - cur]);
     status = finish_window(windows[cur]);
+    if (status.ok()) status = write_status();
     if (!status.ok()) break;
     std::int64_t mono = ctx_.clock->MonotonicNanos();
     if (pending_bytes >= kCommitParityBytes || mono - last_commit >= kCommitIntervalNs || stop) {

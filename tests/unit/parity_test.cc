@@ -552,7 +552,9 @@ TEST_CASE("parity: one lost disk rebuilt from level 0 on aligned blocks equals t
     for (int k : {1, 4, 13}) {
       const std::vector<int> slots = FirstSlots(k);
       std::vector<std::byte*> data(k), parity(levels);
-      auto alloc = [](std::size_t n) { return static_cast<std::byte*>(std::aligned_alloc(4096, n + 4096)); };
+      auto alloc = [](std::size_t n) {
+        return static_cast<std::byte*>(std::aligned_alloc(4096, n + 4096));
+      };
       for (int i = 0; i < k; ++i) {
         data[i] = alloc(kBlock);
         std::vector<std::byte> r = testing::RandomBytes(kBlock, 7000 + k * 10 + i);
@@ -577,8 +579,10 @@ TEST_CASE("parity: one lost disk rebuilt from level 0 on aligned blocks equals t
           for (std::size_t len : {kBlock, kBlock - 40}) {
             std::byte* o = out + shift;
             std::fill(o, o + len, std::byte{0xee});
-            REQUIRE_OK(codec->Reconstruct(present_slots, present.data(), level0, &p0, lost_slots, &o, len));
-            INFO("levels " << levels << " k " << k << " lost " << lost << " shift " << shift << " len " << len);
+            REQUIRE_OK(codec->Reconstruct(present_slots, present.data(), level0, &p0, lost_slots,
+                                          &o, len));
+            INFO("levels " << levels << " k " << k << " lost " << lost << " shift " << shift
+                           << " len " << len);
             CHECK(std::equal(o, o + len, data[lost]));
           }
         }
