@@ -427,6 +427,11 @@ Result<std::unique_ptr<Manifest>> OpenManifestWithEnv(const fs::path& path,
   opts.compression = rocksdb::kLZ4Compression;
   opts.bottommost_compression = rocksdb::kZSTD;
   opts.write_buffer_size = 32 << 20;
+  // No WAL preallocation: RocksDB would fallocate about 1.1 x the write
+  // buffer (35 MiB) at every read-write open and truncate it at close, which
+  // on tmpfs zeroes and frees those pages each time (about 5 % of a scrub's
+  // CPU in profiles). Commits stay as durable: fdatasync covers the size.
+  opts.allow_fallocate = false;
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = options.read_only

@@ -129,10 +129,15 @@ class Fixer {
   std::multimap<std::uint64_t, std::uint64_t> by_last_pos_;
   Status FinalizeUpTo(std::uint64_t pos);
   std::vector<std::unique_ptr<WritableFile>> parity_out_;
+  // Parity levels the scanner skipped, opened when a stripe needs them.
+  std::vector<std::unique_ptr<RandomAccessFile>> parity_in_;
   std::vector<StoredFinding> stored_;
   std::unique_ptr<ManifestBatch> batch_;
   std::vector<std::byte> parity_work_;  // per-stripe scratch, reused
-  std::vector<std::byte> solved_;       // rebuilt blocks of a stripe, reused
+  // Rebuilt blocks of a stripe, reused; page-aligned so that ISA-L's fast
+  // paths (xor_gen for one lost disk) apply.
+  std::unique_ptr<AlignedBuffer> solved_;
+  std::size_t solved_blocks_ = 0;
 };
 
 bool Fixer::InScope(std::size_t di, const std::string& path, bool changed) const {
@@ -240,6 +245,31 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
     lost.emplace_back(di, t);
   }
 
+  // Parity levels as read: the scanner reads only the levels a rebuild is
+  // expected to need (see Run); the others are read here, on demand, for a
+  // stripe that needs them.
+  std::vector<Status> pstatus = s.parity_status;
+  std::vector<std::uint8_t> have = s.parity_read;
+  auto load_level = [&](std::size_t l) {
+    if (have[l]) return;
+    have[l] = 1;
+    if (!parity_in_[l]) {
+      Result<std::unique_ptr<RandomAccessFile>> f = ctx_.fs->OpenForRead(array_.parity[l].path);
+      if (!f.ok()) {
+        pstatus[l] = f.status();
+        return;
+      }
+      parity_in_[l] = std::move(f).value();
+    }
+    Result<std::size_t> n = parity_in_[l]->ReadAt(s.pos * bs, std::span(s.parity[l], bs));
+    if (!n.ok()) {
+      pstatus[l] = n.status();
+      return;
+    }
+    if (*n < bs) std::memset(s.parity[l] + *n, 0, bs - *n);
+    report_->bytes_read += *n;
+  };
+
   // Nothing unknown: the data verifies; compare (and repair) parity.
   std::vector<std::byte>& work = parity_work_;
   work.resize(levels * bs);
@@ -249,7 +279,8 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
     if (s.dirty) return Status::Ok();  // parity is not current here: sync owns it
     for (std::size_t l = 0; l < levels; ++l) {
       if (!parity_selected_[l]) continue;
-      bool bad = !s.parity_status[l].ok() || std::memcmp(out[l], s.parity[l], bs) != 0;
+      load_level(l);
+      bool bad = !pstatus[l].ok() || std::memcmp(out[l], s.parity[l], bs) != 0;
       if (!bad) continue;
       report_->parity_blocks_repaired++;
       report_->actions.push_back(fmt::format("rewrite parity {} at position {}", array_.parity[l].name, s.pos));
@@ -267,7 +298,9 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
     }
     return Status::Ok();
   };
+  const bool any_parity = std::any_of(parity_selected_.begin(), parity_selected_.end(), [](bool b) { return b; });
   if (unknown_slots.empty()) {
+    if (!any_parity || s.dirty) return Status::Ok();  // no parity to compare
     if (known_slots.empty()) {
       std::fill(work.begin(), work.end(), std::byte{0});
     } else {
@@ -280,17 +313,28 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
   // Solve the unknowns with r parity levels; accept a solution only if
   // every unknown with a checksum matches it.
   const std::size_t r = unknown_slots.size();
-  std::vector<int> usable;
-  for (std::size_t l = 0; l < levels; ++l) {
-    if (s.parity_status[l].ok()) usable.push_back(static_cast<int>(l));
+  if (solved_blocks_ < r) {
+    solved_ = std::make_unique<AlignedBuffer>(r * bs);
+    solved_blocks_ = r;
   }
-  if (solved_.size() < r * bs) solved_.resize(r * bs);
   std::vector<std::byte*> solved_ptrs(r);
-  for (std::size_t k = 0; k < r; ++k) solved_ptrs[k] = solved_.data() + k * bs;
+  for (std::size_t k = 0; k < r; ++k) solved_ptrs[k] = solved_->data + k * bs;
   bool ok = false;
-  std::string why = fmt::format("{} blocks unknown at position {} and {} parity levels readable", r, s.pos,
-                                usable.size());
-  if (r <= usable.size()) {
+  std::string why;
+  // Round 0 uses the levels read with the stripe; if they are too few or no
+  // combination verifies, round 1 reads every other level and tries again.
+  for (int round = 0; round < 2 && !ok; ++round) {
+    if (round == 1) {
+      if (std::all_of(have.begin(), have.end(), [](std::uint8_t h) { return h != 0; })) break;
+      for (std::size_t l = 0; l < levels; ++l) load_level(l);
+    }
+    std::vector<int> usable;
+    for (std::size_t l = 0; l < levels; ++l) {
+      if (have[l] && pstatus[l].ok()) usable.push_back(static_cast<int>(l));
+    }
+    why = fmt::format("{} blocks unknown at position {} and {} parity levels readable", r, s.pos,
+                      usable.size());
+    if (r > usable.size()) continue;
     std::vector<bool> pick(usable.size(), false);
     std::fill(pick.begin(), pick.begin() + static_cast<std::ptrdiff_t>(r), true);
     do {
@@ -337,7 +381,6 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
         std::find(unknown_disks.begin(), unknown_disks.end(), di) - unknown_disks.begin());
     ATLAS_RETURN_IF_ERROR(WriteBlock(*t, index, solved_ptrs[k]).WithContext("fix " + t->rec.path));
   }
-  const bool any_parity = std::any_of(parity_selected_.begin(), parity_selected_.end(), [](bool b) { return b; });
   if (ok && !s.dirty && any_parity) {
     // With the stripe now fully known, the parity can be checked too.
     std::vector<int> all_slots = known_slots;
@@ -648,10 +691,21 @@ Status Fixer::Run() {
   }
 
   ctx_.progress->BeginPhase("fix", positions.size() * config_.block_size * std::max<std::size_t>(1, array_.data.size()));
-  StripeScanner scanner(ctx_, m_.get(), array_, ScanOptions());
+  // Rebuilding data disks alone (no parity level in scope) needs as many
+  // parity levels as disks named; more are read per stripe only where those
+  // do not suffice (another block lost or corrupt there, a stale level).
+  ScanOptions scan_options;
+  parity_in_.resize(array_.parity.size());
+  if (!all && !options_.disks.empty()) {
+    scan_options.parity_levels.assign(array_.parity.size(), false);
+    for (std::size_t l = 0; l < options_.disks.size() && l < array_.parity.size(); ++l) {
+      scan_options.parity_levels[l] = true;
+    }
+  }
+  StripeScanner scanner(ctx_, m_.get(), array_, scan_options);
   Status s = scanner.Run(positions, [this](const ScannedStripe& stripe) { return OnStripe(stripe); });
   ctx_.progress->EndPhase();
-  report_->bytes_read = scanner.bytes_read();
+  report_->bytes_read += scanner.bytes_read();
   if (!s.ok()) {
     for (auto& [id, t] : targets_) {
       if (t.temp) t.temp->Close().IgnoreError();  // the next fix removes the temporary files

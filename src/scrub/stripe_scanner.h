@@ -33,6 +33,10 @@ struct ScannedStripe {
   // Per parity level:
   std::vector<std::byte*> parity;
   std::vector<Status> parity_status;   // OK, or why that level could not be read
+  // The level was read by the scanner (ScanOptions::parity_levels); a level
+  // not read has an OK status and an unspecified buffer, for the caller to
+  // fill if it needs it.
+  std::vector<std::uint8_t> parity_read;
   // True when some block is dirty or deleted, or parity is pending: the
   // stored parity is not expected to match the data.
   bool dirty = false;
@@ -40,6 +44,10 @@ struct ScannedStripe {
 
 struct ScanOptions {
   bool read_parity = true;
+  // Which parity levels to read (by level); empty reads every level. fix
+  // rebuilding one disk needs one level, and reads the others only for a
+  // stripe that cannot be solved from it (a fifth of a 4+2 rebuild's reads).
+  std::vector<bool> parity_levels;
   // After this many read errors on one data disk, it is no longer read (its
   // blocks count as unverified) and the disk is named in GivenUp().
   std::uint64_t disk_error_limit = 100;
