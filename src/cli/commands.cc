@@ -23,7 +23,15 @@ constexpr Command kCommands[] = {
     {"check", "verify everything (or --disk/--filter) without recording a scrub"},
     {"fix", "repair from parity: corruption, read errors, deleted files, replaced disks, parity"},
     {"restore-manifest", "restore the manifest from the newest copy in manifest_copies"},
+    {"alert", "alerts: `alert test` sends a test message through every configured channel"},
 };
+
+const char* HelpOf(std::string_view name) {
+  for (const Command& c : kCommands) {
+    if (name == c.name) return c.help;
+  }
+  return "";
+}
 
 std::string CommandList() {
   std::string out;
@@ -87,6 +95,11 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   CLI::App* cmd_restore = app.add_subcommand("restore-manifest", kCommands[7].help);
   cmd_restore->add_option("--from", restore.from, "restore from this manifest_copies directory");
 
+  CLI::App* cmd_alert = app.add_subcommand("alert", HelpOf("alert"));
+  cmd_alert->require_subcommand(1);
+  CLI::App* cmd_alert_test =
+      cmd_alert->add_subcommand("test", "send a test message through every configured channel; say which took it");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -128,6 +141,7 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   if (cmd_check->parsed()) return CmdCheck(env, check);
   if (cmd_fix->parsed()) return CmdFix(env, fix);
   if (cmd_restore->parsed()) return CmdRestoreManifest(env, restore);
+  if (cmd_alert_test->parsed()) return CmdAlertTest(env);
   fmt::print(stderr, "atlas-scrub: error: a command is required: {}\n", CommandList());
   return kExitUsage;
 }

@@ -44,5 +44,6 @@ int CmdScrub(const CommandEnv& env, const ScrubArgs& args);
 int CmdCheck(const CommandEnv& env, const CheckArgs& args);
 int CmdFix(const CommandEnv& env, const FixArgs& args);
 int CmdRestoreManifest(const CommandEnv& env, const RestoreArgs& args);
+int CmdAlertTest(const CommandEnv& env);
 
 }  // namespace atlas::cli
