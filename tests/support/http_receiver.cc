@@ -13,6 +13,7 @@
 namespace atlas::testing {
 namespace {
 
+// Listens on 127.0.0.1:*port, or an ephemeral port when *port is 0.
 int ListenLocal(int* port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error("socket");
@@ -21,7 +22,7 @@ int ListenLocal(int* port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  addr.sin_port = htons(static_cast<std::uint16_t>(*port));
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 16) != 0) {
     close(fd);
     throw std::runtime_error("bind/listen on 127.0.0.1");
@@ -66,7 +67,7 @@ int UnusedPort() {
   return port;
 }
 
-HttpReceiver::HttpReceiver(int status) : status_(status) {
+HttpReceiver::HttpReceiver(int status, int port) : port_(port), status_(status) {
   listen_fd_ = ListenLocal(&port_);
   if (pipe(wake_) != 0) throw std::runtime_error("pipe");
   thread_ = std::thread([this] { Serve(); });

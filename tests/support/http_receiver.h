@@ -28,7 +28,8 @@ struct HttpRecord {
 class HttpReceiver {
  public:
   // Answers every request with `status` (change it with set_status).
-  explicit HttpReceiver(int status = 200);
+  // Listens on `port`, or on an ephemeral one when 0.
+  explicit HttpReceiver(int status = 200, int port = 0);
   ~HttpReceiver();
   HttpReceiver(const HttpReceiver&) = delete;
   HttpReceiver& operator=(const HttpReceiver&) = delete;
