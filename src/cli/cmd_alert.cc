@@ -20,6 +20,7 @@ int CmdAlertTest(const CommandEnv& env) {
                            "[[alerts.email]] (smtp_url or sendmail, from, to) table, see man 5 atlas-scrub.toml",
                            config->source.string())));
   }
+  WarnReadableSecretFiles(*config);
   DeliveryOptions options = DeliveryOptionsFrom(a);
   std::unique_ptr<AlertTransport> transport = NewCurlTransport(options);
   Notifier notifier(a, transport.get(), options);

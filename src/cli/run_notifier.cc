@@ -1,5 +1,6 @@
 #include "cli/run_notifier.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -33,6 +34,23 @@ std::string Summary(const std::string& host, const std::string& command, int exi
 
 }  // namespace
 
+void WarnReadableSecretFiles(const Config& config) {
+  std::vector<std::filesystem::path> files;
+  for (const WebhookConfig& w : config.alerts.webhooks) {
+    if (!w.token_file.empty()) files.push_back(w.token_file);
+  }
+  for (const EmailConfig& e : config.alerts.emails) {
+    if (!e.password_file.empty()) files.push_back(e.password_file);
+  }
+  for (const std::filesystem::path& p : files) {
+    struct stat st;
+    if (stat(p.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
+      fmt::print(stderr, "atlas-scrub: warning: secret file {} is readable by every user; run `chmod 600 {}`\n",
+                 p.string(), p.string());
+    }
+  }
+}
+
 std::string HostName() {
   char buf[256] = {0};
   if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
@@ -43,6 +61,7 @@ RunNotifier::RunNotifier(const CommandEnv& env, const Config& config, std::strin
     : env_(env), config_(config), command_(std::move(command)) {
   const AlertsConfig& a = config_.alerts;
   if (a.healthcheck_url.empty() && a.webhooks.empty() && a.emails.empty()) return;
+  WarnReadableSecretFiles(config_);
   DeliveryOptions options = DeliveryOptionsFrom(a);
   transport_ = NewCurlTransport(options);
   notifier_ = std::make_unique<Notifier>(a, transport_.get(), options);

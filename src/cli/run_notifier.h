@@ -46,6 +46,10 @@ class RunNotifier {
   std::unique_ptr<Notifier> notifier_;
 };
 
+// Warns on stderr about each token_file/password_file of [alerts] that every
+// user may read (SPEC: a secret readable by others draws a warning).
+void WarnReadableSecretFiles(const Config& config);
+
 // This machine's host name ("atlas"), for alert titles.
 std::string HostName();
 

@@ -435,5 +435,24 @@ TEST_CASE("alert test: says which channel took the message; exit 1 when one fail
   CHECK(one.Run({"alert", "test"}, false).exit_code == 0);
 }
 
+TEST_CASE("alert: a token file every user can read draws a warning naming it", "[alert][e2e]") {
+  // STRATEGY: a json webhook whose token_file is mode 0644, then 0600;
+  // alert test warns about the first only, and sends the token either way.
+  HttpReceiver rx;
+  TempArray a(2, 1, 64 * 1024, "");
+  std::string token = Secret(a, "hook.token", "tok");
+  fs::permissions(token, fs::perms(0644));
+  std::ofstream(a.config(), std::ios::app) << Alerts(Hook(rx.Url("/h"), "json", token));
+  CliResult open = a.Run({"alert", "test"}, false);
+  CHECK(open.exit_code == 0);
+  CHECK(open.err.find("warning: secret file " + token + " is readable by every user") != std::string::npos);
+  fs::permissions(token, fs::perms(0600));
+  CliResult closed = a.Run({"alert", "test"}, false);
+  CHECK(closed.exit_code == 0);
+  CHECK(closed.err.find("readable by every user") == std::string::npos);
+  REQUIRE(rx.requests().size() == 2);
+  CHECK(rx.requests()[1].Header("authorization") == "Bearer tok");
+}
+
 }  // namespace
 }  // namespace atlas::testing
