@@ -454,5 +454,38 @@ TEST_CASE("alert: a token file every user can read draws a warning naming it", "
   CHECK(rx.requests()[1].Header("authorization") == "Bearer tok");
 }
 
+TEST_CASE("alert: a sync refused by the delete guard alerts (exit 3 kept); the forced sync resolves it",
+          "[alert][e2e]") {
+  // STRATEGY:
+  // 1. max_deletes = 1; sync; delete 3 files.
+  // 2. sync: exit 3 (refused) as without alerts, and one alert naming
+  //    mass_delete.
+  // 3. sync --force-delete completes without it: one resolved notice.
+  HttpReceiver rx;
+  TempArray a(3, 1, 64 * 1024, "[guards]\nmax_deletes = 1\nmax_deletes_pct = 100\n" +
+                                   Alerts(Hook(rx.Url("/hook"), "json")));
+  for (int i = 0; i < 4; ++i) a.Write(1, "Movies/m" + std::to_string(i) + ".mkv", 70000, 40 + i);
+  REQUIRE(a.Run({"sync"}).exit_code == 0);
+  for (int i = 0; i < 3; ++i) fs::remove(a.File(1, "Movies/m" + std::to_string(i) + ".mkv"));
+  CliResult refused = a.Run({"sync"});
+  INFO(refused.out << refused.err);
+  CHECK(refused.exit_code == 3);
+  std::vector<HttpRecord> got = rx.requests();
+  REQUIRE(got.size() == 1);
+  json doc = Body(got[0]);
+  CHECK(doc["command"] == "sync");
+  REQUIRE(doc["findings"].size() == 1);
+  CHECK(doc["findings"][0]["kind"] == "mass_delete");
+
+  CliResult forced = a.Run({"sync", "--force-delete"});
+  INFO(forced.out << forced.err);
+  CHECK(forced.exit_code == 0);
+  got = rx.requests();
+  REQUIRE(got.size() == 2);
+  json resolved = Body(got[1]);
+  CHECK(resolved["event"] == "resolved");
+  CHECK(resolved["findings"][0]["kind"] == "mass_delete");
+}
+
 }  // namespace
 }  // namespace atlas::testing
