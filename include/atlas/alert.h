@@ -168,8 +168,10 @@ Result<std::string> ReadSecretFile(const std::filesystem::path& path);
 
 // ---------------------------------------------------------------- policy ---
 
-// The fingerprint of a finding: kind, disk, and path (or `from` when the path
-// is empty, e.g. a SMART attribute), NUL-separated.
+// The fingerprint of a finding: kind, disk, and path, NUL-separated; for
+// smart_failing/smart_warning without a path, `from` instead of the path:
+// the `smart` command puts the attribute there ("5", "nvme:media_errors"),
+// so each attribute of a disk is its own finding.
 std::string AlertFingerprint(const Finding& f);
 
 struct AlertPolicyInput {

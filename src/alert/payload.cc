@@ -100,7 +100,8 @@ int Health(const AlertMessage& m) { return m.event == AlertEvent::kAlert ? Healt
 // "d1:Movies/x.mkv", "d1", "" .
 std::string Where(const Finding& f) {
   std::string where = f.disk;
-  std::string_view rest = f.path.empty() ? std::string_view(f.from) : std::string_view(f.path);
+  bool smart = f.kind == FindingKind::kSmartFailing || f.kind == FindingKind::kSmartWarning;
+  std::string_view rest = f.path.empty() && smart ? std::string_view(f.from) : std::string_view(f.path);
   if (!rest.empty()) where += (where.empty() ? "" : ":") + DisplayPath(rest);
   return where;
 }

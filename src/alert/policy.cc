@@ -37,7 +37,11 @@ std::string AlertFingerprint(const Finding& f) {
   fp.push_back('\0');
   fp += f.disk;
   fp.push_back('\0');
-  fp += f.path.empty() ? f.from : f.path;
+  // A SMART finding names its attribute in `from` (it has no path); other
+  // kinds keep changing details there (parity_mismatch's position range), so
+  // it is not part of their identity.
+  bool smart = f.kind == FindingKind::kSmartFailing || f.kind == FindingKind::kSmartWarning;
+  fp += f.path.empty() && smart ? f.from : f.path;
   return fp;
 }
 

@@ -133,6 +133,28 @@ TEST_CASE("alert policy: a kind the findings table does not keep clears only by 
   CHECK(PlanAlerts(in).resolved[0].empty());
 }
 
+TEST_CASE("alert policy: a changed message or position range is the same finding; SMART attributes differ",
+          "[alert][unit]") {
+  World w;
+  Finding pm = MakeFinding(FindingKind::kParityMismatch, "parity1", "", "stored parity disagrees");
+  pm.from = "positions 2-2";
+  CHECK(w.Run("scrub", {pm}, {pm}).alerts[0].size() == 1);
+  pm.from = "positions 2-9";
+  pm.message = "stored parity disagrees at 8 positions";
+  AlertPlan p = w.Run("scrub", {pm}, {pm});
+  CHECK(p.alerts[0].empty());
+  CHECK(p.resolved[0].empty());
+
+  Finding s5 = MakeFinding(FindingKind::kSmartWarning, "d1", "", "5 grew");
+  s5.from = "5";
+  Finding s197 = s5;
+  s197.from = "197";
+  CHECK(w.Run("smart", {s5}, {pm}).alerts[0].size() == 1);
+  AlertPlan q = w.Run("smart", {s5, s197}, {pm});
+  REQUIRE(q.alerts[0].size() == 1);
+  CHECK(q.alerts[0][0].from == "197");
+}
+
 TEST_CASE("alert policy: without state every finding at min_severity is sent, nothing resolved",
           "[alert][unit]") {
   AlertPolicyInput in;
