@@ -120,8 +120,11 @@ AlertPlan PlanAlerts(const AlertPolicyInput& in) {
       r.finding.severity = std::max(sent, f.severity);
     }
     r.open = true;
-    if (reported.count(fp) != 0) r.command = in.command;
     if (in_table.count(fp) != 0) r.recorded = true;
+    // The command that clears it; a stored kind once in the table is
+    // cleared by the table instead, whoever reports it again.
+    bool by_table = StoredKind(f.kind) && r.recorded;
+    if (reported.count(fp) != 0 && (!by_table || r.command.empty())) r.command = in.command;
   }
 
   for (auto& [fp, r] : plan.state_) {

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace atlas::cli {
@@ -30,6 +32,13 @@ std::string Summary(const std::string& host, const std::string& command, int exi
     out += fmt::format("{} {} {} {}\n", SeverityName(f.severity), KindName(f.kind), where, DisplayPath(f.message));
   }
   return out;
+}
+
+bool SameState(const AlertStateRecord& a, const AlertStateRecord& b) {
+  return a.fingerprint == b.fingerprint && a.finding.severity == b.finding.severity &&
+         a.finding.kind == b.finding.kind && a.finding.disk == b.finding.disk && a.finding.path == b.finding.path &&
+         a.finding.message == b.finding.message && a.command == b.command && a.first_seen_ns == b.first_seen_ns &&
+         a.last_sent_ns == b.last_sent_ns && a.open == b.open && a.recorded == b.recorded && a.pending == b.pending;
 }
 
 }  // namespace
@@ -93,7 +102,10 @@ int RunNotifier::Finish(const std::vector<Finding>& findings, int exit_code) {
     std::string stateless_why;
     if (Result<std::unique_ptr<ManifestLock>> l = ManifestLock::Acquire(config_.manifest); l.ok()) {
       lock = std::move(*l);
+      // Read-only until there is something to write: a run whose alert state
+      // does not change leaves the manifest's files as they were.
       ManifestOptions mo;
+      mo.read_only = true;
       mo.copy_dirs = config_.manifest_copies;
       Result<std::unique_ptr<Manifest>> m = OpenManifest(config_.manifest, mo);
       if (m.ok()) {
@@ -147,11 +159,25 @@ int RunNotifier::Finish(const std::vector<Finding>& findings, int exit_code) {
       plan.Record(i, alert_ok, resolved_ok);
     }
     if (manifest) {
-      std::unique_ptr<ManifestBatch> batch = manifest->NewBatch();
-      for (const AlertStateRecord& r : plan.ToPut()) batch->PutAlertState(r);
-      for (const std::string& fp : plan.ToDelete()) batch->DeleteAlertState(fp);
-      if (batch->Count() > 0) {
-        Status s = manifest->Commit(*batch, /*durable=*/true);
+      std::vector<AlertStateRecord> put;
+      for (AlertStateRecord& r : plan.ToPut()) {
+        bool same = std::any_of(in.state->begin(), in.state->end(),
+                                [&](const AlertStateRecord& old) { return SameState(old, r); });
+        if (!same) put.push_back(std::move(r));
+      }
+      std::vector<std::string> del = plan.ToDelete();
+      if (!put.empty() || !del.empty()) {
+        manifest.reset();
+        ManifestOptions mo;
+        mo.copy_dirs = config_.manifest_copies;
+        Result<std::unique_ptr<Manifest>> rw = OpenManifest(config_.manifest, mo);
+        Status s = rw.status();
+        if (rw.ok()) {
+          std::unique_ptr<ManifestBatch> batch = (*rw)->NewBatch();
+          for (const AlertStateRecord& r : put) batch->PutAlertState(r);
+          for (const std::string& fp : del) batch->DeleteAlertState(fp);
+          s = (*rw)->Commit(*batch, /*durable=*/true);
+        }
         if (!s.ok()) fmt::print(stderr, "atlas-scrub: alert: cannot record alert state: {}\n", s.ToString());
       }
     }

@@ -99,6 +99,11 @@ TEST_CASE("alert: a json webhook gets one alert per open finding across runs, an
   CliResult again = a.Run({"scrub", "--plan", "full"});
   CHECK(again.exit_code == 1);
   CHECK(rx.requests().size() == 1);
+  // check records nothing, and with nothing new to send, neither do alerts.
+  std::string manifest = TreeFingerprint(a.Manifest());
+  CHECK(a.Run({"check"}).exit_code == 1);
+  CHECK(rx.requests().size() == 1);
+  CHECK(TreeFingerprint(a.Manifest()) == manifest);
 
   CliResult fix = a.Run({"fix"});
   INFO(fix.out << fix.err);
