@@ -7,6 +7,7 @@ find_package(tomlplusplus CONFIG REQUIRED)     # tomlplusplus::tomlplusplus (com
 find_package(CLI11 CONFIG REQUIRED)            # header-only: keep it in one TU (src/cli/main.cc)
 find_package(fmt CONFIG REQUIRED)
 find_package(nlohmann_json 3 CONFIG REQUIRED)
+find_package(CURL REQUIRED)                    # CURL::libcurl (libcurl4-openssl-dev): alerts
 pkg_check_modules(ISAL   REQUIRED IMPORTED_TARGET libisal)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(BLKID  REQUIRED IMPORTED_TARGET blkid)

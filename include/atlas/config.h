@@ -83,6 +83,10 @@ struct AlertsConfig {
   Severity min_severity = Severity::kWarning;
   std::int64_t repeat_after_s = 24 * 3600;
   std::string healthcheck_url;
+  // Delivery of every alert and healthcheck ping (man atlas-scrub.toml(5)).
+  std::int64_t timeout_s = 30;     // per attempt, 1 s .. 10 min
+  int attempts = 3;                // 1 .. 10
+  std::int64_t retry_delay_s = 2;  // before the second attempt, doubled after each
   std::vector<WebhookConfig> webhooks;
   std::vector<EmailConfig> emails;
 };

@@ -10,6 +10,7 @@
 //   disks    name, slot or parity level, recorded identity (UUID, device, ...)
 //   meta     schema version, block size, parity levels, last sync, ...
 //   runs     history of commands; findings: open findings
+//   alerts   what was sent for each alerted finding (repeat_after, resolved)
 //
 // Callers read through the typed getters and cursors, and change the manifest
 // only through a ManifestBatch committed atomically: a crash loses at most
@@ -117,6 +118,21 @@ struct StoredFinding {
   std::int64_t last_seen_ns = 0;
 };
 
+// Alert state of one finding (the `alerts` table, docs/FORMAT.md): what was
+// last sent for it and to which channels something is still owed, so that
+// `repeat_after` and "resolved" hold across runs (man atlas-scrub(1) ALERTS).
+struct AlertStateRecord {
+  std::string fingerprint;  // kind, disk and path (or attribute), NUL-separated
+  Finding finding;          // as last seen; severity = the highest sent
+  std::string command;      // the command that last reported it
+  std::int64_t first_seen_ns = 0;
+  std::int64_t last_sent_ns = 0;  // 0: never sent
+  bool open = true;       // false: cleared, a resolved notice is still owed
+  bool recorded = false;  // seen in the manifest's findings table
+  // Channel ids still owed this finding (open) or its resolved notice.
+  std::vector<std::string> pending;
+};
+
 struct RunRecord {
   std::string command;
   std::int64_t start_ns = 0;
@@ -166,6 +182,8 @@ class ManifestBatch {
   virtual void PutRun(const RunRecord& run) = 0;
   virtual void PutFinding(const StoredFinding& finding) = 0;
   virtual void DeleteFinding(const Finding& finding) = 0;
+  virtual void PutAlertState(const AlertStateRecord& state) = 0;
+  virtual void DeleteAlertState(std::string_view fingerprint) = 0;
   // Number of updates queued.
   virtual std::size_t Count() const = 0;
   // Approximate bytes queued.
@@ -206,6 +224,7 @@ class Manifest {
   // --- history and findings ---
   virtual Result<std::vector<RunRecord>> RecentRuns(std::size_t max) = 0;
   virtual Result<std::vector<StoredFinding>> ListFindings() = 0;
+  virtual Result<std::vector<AlertStateRecord>> ListAlertStates() = 0;
 
   // --- writing ---
   virtual std::unique_ptr<ManifestBatch> NewBatch() = 0;

@@ -1,20 +1,13 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/run_notifier.h"
 
 namespace atlas::cli {
 
-int CmdFix(const CommandEnv& env, const FixArgs& args) {
-  Result<Config> config = LoadConfigFor(env.global);
-  if (!config.ok()) return ReportError(env.global, "fix", config.status());
-  FixOptions options;
-  options.disks = args.disks;
-  options.filters = args.filters;
-  options.dry_run = args.dry_run;
-  std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
-  RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
-  FixReport r;
-  Status s = RunFix(ctx, options, &r);
+namespace {
+
+int Render(const CommandEnv& env, const FixArgs& args, const Status& s, const FixReport& r) {
   if (!s.ok() && s.code() != Code::kCancelled) return ReportError(env.global, "fix", s, r.findings);
   int code = s.ok() ? ExitCodeForFindings(r.findings) : ExitCodeFor(s);
   if (env.global.json) {
@@ -54,6 +47,26 @@ int CmdFix(const CommandEnv& env, const FixArgs& args) {
   }
   if (!s.ok()) fmt::print(stderr, "atlas-scrub: {}\n", s.ToString());
   return code;
+}
+
+}  // namespace
+
+int CmdFix(const CommandEnv& env, const FixArgs& args) {
+  Result<Config> config = LoadConfigFor(env.global);
+  if (!config.ok()) return ReportError(env.global, "fix", config.status());
+  // A dry run changes nothing, so it alerts like any other run of fix but
+  // is one "fix" for the alert state as well.
+  RunNotifier notifier(env, *config, "fix");
+  notifier.set_covers_scope(args.disks.empty() && args.filters.empty());
+  FixOptions options;
+  options.disks = args.disks;
+  options.filters = args.filters;
+  options.dry_run = args.dry_run;
+  std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
+  RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
+  FixReport r;
+  Status s = RunFix(ctx, options, &r);
+  return notifier.Finish(r.findings, Render(env, args, s, r));
 }
 
 }  // namespace atlas::cli

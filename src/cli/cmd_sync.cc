@@ -1,19 +1,13 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/run_notifier.h"
 
 namespace atlas::cli {
 
-int CmdSync(const CommandEnv& env, const SyncArgs& args) {
-  Result<Config> config = LoadConfigFor(env.global);
-  if (!config.ok()) return ReportError(env.global, "sync", config.status());
-  std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
-  RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
-  SyncOptions options;
-  options.force_empty = args.force_empty;
-  options.force_delete = args.force_delete;
-  SyncReport report;
-  Status s = RunSync(ctx, options, &report);
+namespace {
+
+int Render(const CommandEnv& env, const Status& s, const SyncReport& report) {
   if (!s.ok() && s.code() != Code::kCancelled) {
     return ReportError(env.global, "sync", s, report.findings);
   }
@@ -58,6 +52,22 @@ int CmdSync(const CommandEnv& env, const SyncArgs& args) {
   }
   if (!s.ok()) fmt::print(stderr, "atlas-scrub: {}\n", s.ToString());
   return code;
+}
+
+}  // namespace
+
+int CmdSync(const CommandEnv& env, const SyncArgs& args) {
+  Result<Config> config = LoadConfigFor(env.global);
+  if (!config.ok()) return ReportError(env.global, "sync", config.status());
+  RunNotifier notifier(env, *config, "sync");
+  std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
+  RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
+  SyncOptions options;
+  options.force_empty = args.force_empty;
+  options.force_delete = args.force_delete;
+  SyncReport report;
+  Status s = RunSync(ctx, options, &report);
+  return notifier.Finish(report.findings, Render(env, s, report));
 }
 
 }  // namespace atlas::cli

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/run_notifier.h"
 
 namespace atlas::cli {
 namespace {
@@ -46,6 +47,7 @@ int Render(const CommandEnv& env, std::string_view command, const Status& s, con
 int CmdScrub(const CommandEnv& env, const ScrubArgs& args) {
   Result<Config> config = LoadConfigFor(env.global);
   if (!config.ok()) return ReportError(env.global, "scrub", config.status());
+  RunNotifier notifier(env, *config, "scrub");
   ScrubOptions options;
   if (args.plan == "new") options.plan = ScrubPlan::kNew;
   if (args.plan == "bad") options.plan = ScrubPlan::kBad;
@@ -56,12 +58,14 @@ int CmdScrub(const CommandEnv& env, const ScrubArgs& args) {
   RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
   VerifyReport report;
   Status s = RunScrub(ctx, options, &report);
-  return Render(env, "scrub", s, report);
+  return notifier.Finish(report.findings, Render(env, "scrub", s, report));
 }
 
 int CmdCheck(const CommandEnv& env, const CheckArgs& args) {
   Result<Config> config = LoadConfigFor(env.global);
   if (!config.ok()) return ReportError(env.global, "check", config.status());
+  RunNotifier notifier(env, *config, "check");
+  notifier.set_covers_scope(args.disks.empty() && args.filters.empty());
   CheckOptions options;
   options.disks = args.disks;
   options.filters = args.filters;
@@ -69,7 +73,7 @@ int CmdCheck(const CommandEnv& env, const CheckArgs& args) {
   RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
   VerifyReport report;
   Status s = RunCheck(ctx, options, &report);
-  return Render(env, "check", s, report);
+  return notifier.Finish(report.findings, Render(env, "check", s, report));
 }
 
 }  // namespace atlas::cli

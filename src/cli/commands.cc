@@ -25,6 +25,7 @@ constexpr Command kCommands[] = {
     {"restore-manifest", "restore the manifest from the newest copy in manifest_copies"},
     {"disks", "the block devices behind the array: mount, device, model, serial, WWN, size, UUID"},
     {"metrics", "Prometheus text exposition; --textfile DIR writes DIR/atlas_scrub.prom atomically"},
+    {"alert", "alerts: `alert test` sends a test message through every configured channel"},
 };
 
 const char* CommandHelp(std::string_view name) {
@@ -101,6 +102,10 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   CLI::App* cmd_metrics = app.add_subcommand("metrics", CommandHelp("metrics"));
   cmd_metrics->add_option("--textfile", metrics.textfile,
                           "write DIR/atlas_scrub.prom atomically (node_exporter textfile collector)");
+  CLI::App* cmd_alert = app.add_subcommand("alert", CommandHelp("alert"));
+  cmd_alert->require_subcommand(1);
+  CLI::App* cmd_alert_test =
+      cmd_alert->add_subcommand("test", "send a test message through every configured channel; say which took it");
 
   try {
     app.parse(argc, argv);
@@ -145,6 +150,7 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   if (cmd_fix->parsed()) return CmdFix(env, fix);
   if (cmd_restore->parsed()) return CmdRestoreManifest(env, restore);
   if (cmd_metrics->parsed()) return CmdMetrics(env, metrics);
+  if (cmd_alert_test->parsed()) return CmdAlertTest(env);
   fmt::print(stderr, "atlas-scrub: error: a command is required: {}\n", CommandList());
   return kExitUsage;
 }

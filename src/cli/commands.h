@@ -52,5 +52,6 @@ int CmdCheck(const CommandEnv& env, const CheckArgs& args);
 int CmdFix(const CommandEnv& env, const FixArgs& args);
 int CmdRestoreManifest(const CommandEnv& env, const RestoreArgs& args);
 int CmdMetrics(const CommandEnv& env, const MetricsArgs& args);
+int CmdAlertTest(const CommandEnv& env);
 
 }  // namespace atlas::cli

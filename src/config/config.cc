@@ -75,6 +75,9 @@ constexpr std::string_view kKeys[] = {
     "alerts.min_severity",
     "alerts.repeat_after",
     "alerts.healthcheck_url",
+    "alerts.timeout",
+    "alerts.attempts",
+    "alerts.retry_delay",
     "alerts.webhook.url",
     "alerts.webhook.format",
     "alerts.webhook.token_file",
@@ -1183,6 +1186,29 @@ void ConfigParser::ParseAlerts(const toml::table& root, Config* config) {
                R"(expected an http:// or https:// URL such as "https://hc-ping.com/<uuid>", )"
                R"(or "" for none, got {})",
                QuoteString(url)));
+    }
+  }
+
+  // Delivery: a timeout of at most 10 minutes keeps a dead receiver from
+  // holding a cron run for long; attempts are bounded for the same reason.
+  std::int64_t timeout_s = alerts.timeout_s;
+  if (const toml::node* node = ReadDuration(*t, "alerts.timeout", /*allow_zero=*/false, &timeout_s)) {
+    if (timeout_s > 600) {
+      Fail(*node, "alerts.timeout",
+           fmt::format(R"(expected a duration from "1s" to "10m", got {})", Got(*node)));
+    } else {
+      alerts.timeout_s = timeout_s;
+    }
+  }
+  std::int64_t attempts = alerts.attempts;
+  if (ReadInt(*t, "alerts.attempts", 1, 10, &attempts) != nullptr) alerts.attempts = static_cast<int>(attempts);
+  std::int64_t delay_s = alerts.retry_delay_s;
+  if (const toml::node* node = ReadDuration(*t, "alerts.retry_delay", /*allow_zero=*/true, &delay_s)) {
+    if (delay_s > 600) {
+      Fail(*node, "alerts.retry_delay",
+           fmt::format(R"(expected a duration from "0s" to "10m", got {})", Got(*node)));
+    } else {
+      alerts.retry_delay_s = delay_s;
     }
   }
 

@@ -182,6 +182,11 @@ Result<std::string> StarterConfig(const std::vector<fs::path>& data_paths,
   out += fmt::format("#repeat_after = \"{}\"\n", DurationText(defaults.alerts.repeat_after_s));
   line("# healthchecks.io-style URL pinged at start (/start) and end (/<exit code>).");
   line("#healthcheck_url = \"\"");
+  line("# Each delivery: a timeout per attempt, the attempts, and the wait before");
+  line("# the second attempt (doubled after each). A failed one is sent by the next run.");
+  out += fmt::format("#timeout = \"{}\"\n", DurationText(defaults.alerts.timeout_s));
+  out += fmt::format("#attempts = {}\n", defaults.alerts.attempts);
+  out += fmt::format("#retry_delay = \"{}\"\n", DurationText(defaults.alerts.retry_delay_s));
   line("");
   line("# A webhook; repeat the table for more than one.");
   line("#[[alerts.webhook]]");

@@ -100,6 +100,10 @@ std::string FindingKey(const Finding& f) {
   return k;
 }
 
+std::string AlertStateKey(std::string_view fingerprint) {
+  return Prefixed(kAlertState).append(fingerprint);
+}
+
 std::string EncodeDisk(const DiskRecord& d) {
   std::string v(1, kValueVersion);
   v.push_back(static_cast<char>(d.role));
@@ -274,6 +278,51 @@ Status DecodeFinding(std::string_view value, StoredFinding* s) {
   }
   if (!r.GetSignedVarint(&s->first_seen_ns) || !r.GetSignedVarint(&s->last_seen_ns)) {
     return Bad("finding");
+  }
+  return Status::Ok();
+}
+
+std::string EncodeAlertState(const AlertStateRecord& a) {
+  const Finding& f = a.finding;
+  std::string v(1, kValueVersion);
+  v.push_back(static_cast<char>(f.severity));
+  PutLengthPrefixed(&v, KindName(f.kind));
+  PutLengthPrefixed(&v, f.disk);
+  PutLengthPrefixed(&v, f.path);
+  PutLengthPrefixed(&v, f.message);
+  PutLengthPrefixed(&v, a.command);
+  PutSignedVarint(&v, a.first_seen_ns);
+  PutSignedVarint(&v, a.last_sent_ns);
+  v.push_back(static_cast<char>((a.open ? 1 : 0) | (a.recorded ? 2 : 0)));
+  PutVarint(&v, a.pending.size());
+  for (const std::string& c : a.pending) PutLengthPrefixed(&v, c);
+  return v;
+}
+
+Status DecodeAlertState(std::string_view key, std::string_view value, AlertStateRecord* a) {
+  if (key.empty() || key[0] != kAlertState || !StripVersion(&value)) return Bad("alert state");
+  a->fingerprint.assign(key.substr(1));
+  coding::Reader r(value);
+  Finding& f = a->finding;
+  std::uint8_t sev = 0, flags = 0;
+  std::uint64_t n = 0;
+  std::string kind;
+  if (!r.GetByte(&sev) || sev > 2 || !r.GetLengthPrefixed(&kind) || !r.GetLengthPrefixed(&f.disk) ||
+      !r.GetLengthPrefixed(&f.path) || !r.GetLengthPrefixed(&f.message) ||
+      !r.GetLengthPrefixed(&a->command) || !r.GetSignedVarint(&a->first_seen_ns) ||
+      !r.GetSignedVarint(&a->last_sent_ns) || !r.GetByte(&flags) || flags > 3 || !r.GetVarint(&n) ||
+      n > value.size()) {
+    return Bad("alert state");
+  }
+  std::optional<FindingKind> k = ParseKind(kind);
+  if (!k) return Bad("alert state kind " + kind);
+  f.kind = *k;
+  f.severity = static_cast<Severity>(sev);
+  a->open = (flags & 1) != 0;
+  a->recorded = (flags & 2) != 0;
+  a->pending.assign(n, "");
+  for (std::string& c : a->pending) {
+    if (!r.GetLengthPrefixed(&c)) return Bad("alert state");
   }
   return Status::Ok();
 }

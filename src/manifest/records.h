@@ -21,6 +21,7 @@ inline constexpr char kFree = 'z';
 inline constexpr char kDeletedContent = 'y';
 inline constexpr char kRun = 'r';
 inline constexpr char kFinding = 'g';
+inline constexpr char kAlertState = 'a';
 
 // Values of the file, file-id, block, disk, free-extent, run and finding
 // tables start with this version byte; meta values are decimal text, and the
@@ -43,6 +44,7 @@ std::string FreePrefix(std::uint16_t slot);
 std::string DeletedContentKey(const Hash128& content);
 std::string RunKey(std::int64_t start_ns, std::string_view command);
 std::string FindingKey(const Finding& f);
+std::string AlertStateKey(std::string_view fingerprint);
 
 std::string EncodeDisk(const DiskRecord& d);
 Status DecodeDisk(std::string_view name, std::string_view value, DiskRecord* d);
@@ -55,6 +57,9 @@ std::string EncodeBlock(const BlockRecord& b);
 Status DecodeBlock(std::string_view key, std::string_view value, BlockRecord* b);
 std::string EncodeFinding(const StoredFinding& f);
 Status DecodeFinding(std::string_view value, StoredFinding* f);
+std::string EncodeAlertState(const AlertStateRecord& a);
+// The key carries the fingerprint.
+Status DecodeAlertState(std::string_view key, std::string_view value, AlertStateRecord* a);
 std::string EncodeRun(const RunRecord& r);
 Status DecodeRun(std::string_view value, RunRecord* r);
 

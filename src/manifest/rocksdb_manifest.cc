@@ -183,6 +183,12 @@ class RocksBatch final : public ManifestBatch {
     Put(records::FindingKey(f.finding), records::EncodeFinding(f));
   }
   void DeleteFinding(const Finding& f) override { Delete(records::FindingKey(f)); }
+  void PutAlertState(const AlertStateRecord& a) override {
+    Put(records::AlertStateKey(a.fingerprint), records::EncodeAlertState(a));
+  }
+  void DeleteAlertState(std::string_view fingerprint) override {
+    Delete(records::AlertStateKey(fingerprint));
+  }
   std::size_t Count() const override { return static_cast<std::size_t>(wb_.Count()); }
   std::size_t ByteSize() const override { return wb_.GetDataSize(); }
 
@@ -339,6 +345,21 @@ class RocksManifest final : public Manifest {
       StoredFinding f;
       ATLAS_RETURN_IF_ERROR(records::DecodeFinding(std::string_view(it->value().data(), it->value().size()), &f));
       out.push_back(std::move(f));
+    }
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
+    return out;
+  }
+
+  Result<std::vector<AlertStateRecord>> ListAlertStates() override {
+    std::vector<AlertStateRecord> out;
+    std::string prefix(1, records::kAlertState);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      AlertStateRecord a;
+      ATLAS_RETURN_IF_ERROR(records::DecodeAlertState(std::string_view(it->key().data(), it->key().size()),
+                                                      std::string_view(it->value().data(), it->value().size()),
+                                                      &a));
+      out.push_back(std::move(a));
     }
     ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
     return out;
