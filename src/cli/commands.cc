@@ -23,6 +23,7 @@ constexpr Command kCommands[] = {
     {"check", "verify everything (or --disk/--filter) without recording a scrub"},
     {"fix", "repair from parity: corruption, read errors, deleted files, replaced disks, parity"},
     {"restore-manifest", "restore the manifest from the newest copy in manifest_copies"},
+    {"outside", "find media under PATH... (on a compute host) that is not on Atlas or duplicates it"},
 };
 
 std::string CommandList() {
@@ -87,6 +88,13 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   CLI::App* cmd_restore = app.add_subcommand("restore-manifest", kCommands[7].help);
   cmd_restore->add_option("--from", restore.from, "restore from this manifest_copies directory");
 
+  OutsideArgs outside;
+  CLI::App* cmd_outside = app.add_subcommand("outside", kCommands[8].help);
+  cmd_outside->add_option("--index", outside.index,
+                          "the outside.idx that sync writes (default: in the config's manifest_copies)");
+  cmd_outside->add_flag("--all", outside.all, "consider every file, not only [outside] media_extensions");
+  cmd_outside->add_option("paths", outside.paths, "directories or files to scan")->required()->expected(1, -1);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -128,6 +136,7 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   if (cmd_check->parsed()) return CmdCheck(env, check);
   if (cmd_fix->parsed()) return CmdFix(env, fix);
   if (cmd_restore->parsed()) return CmdRestoreManifest(env, restore);
+  if (cmd_outside->parsed()) return CmdOutside(env, outside);
   fmt::print(stderr, "atlas-scrub: error: a command is required: {}\n", CommandList());
   return kExitUsage;
 }

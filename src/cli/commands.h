@@ -35,6 +35,11 @@ struct FixArgs {
 struct RestoreArgs {
   std::string from;
 };
+struct OutsideArgs {
+  std::string index;               // --index FILE; empty: the manifest copies of the config
+  bool all = false;                // --all: every file, not only media
+  std::vector<std::string> paths;  // PATH...
+};
 
 int CmdInit(const CommandEnv& env, const InitArgs& args);
 int CmdSync(const CommandEnv& env, const SyncArgs& args);
@@ -44,5 +49,6 @@ int CmdScrub(const CommandEnv& env, const ScrubArgs& args);
 int CmdCheck(const CommandEnv& env, const CheckArgs& args);
 int CmdFix(const CommandEnv& env, const FixArgs& args);
 int CmdRestoreManifest(const CommandEnv& env, const RestoreArgs& args);
+int CmdOutside(const CommandEnv& env, const OutsideArgs& args);
 
 }  // namespace atlas::cli
