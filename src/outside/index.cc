@@ -70,6 +70,22 @@ std::uint64_t MetaOr(Manifest* m, std::string_view key, std::uint64_t fallback, 
   }
 }
 
+// A run that crashed between writing and renaming left
+// "outside.idx.tmp.<its pid>" behind (WriteFileAtomic); the next export
+// removes it. Best effort: a leftover costs only its space.
+void RemoveStaleTemporaries(FileSystem* fs, const stdfs::path& dir) {
+  const std::string prefix = std::string(kOutsideIndexName) + ".tmp.";
+  std::vector<std::string> stale;
+  WalkOptions wo;
+  wo.exclude = [](std::string_view, bool is_dir) { return is_dir; };  // not into manifest/
+  wo.on_error = [](std::string_view, const Status&) { return Status::Ok(); };
+  fs->Walk(dir, wo, [&](const WalkEntry& e) {
+      if (e.rel_path.rfind(prefix, 0) == 0) stale.push_back(e.rel_path);
+      return Status::Ok();
+    }).IgnoreError();
+  for (const std::string& name : stale) fs->Remove(dir / name).IgnoreError();
+}
+
 }  // namespace
 
 OutsideIndex::OutsideIndex(std::uint32_t block_size, std::int64_t created_ns,
@@ -267,6 +283,7 @@ Status ExportOutsideIndex(FileSystem* fs, Manifest* manifest, const std::vector<
   Status first;
   for (const stdfs::path& dir : copy_dirs) {
     Status s = fs->CreateDirs(dir);
+    if (s.ok()) RemoveStaleTemporaries(fs, dir);
     // Invariant: outside.idx is replaced by rename after its bytes are
     // fdatasync'ed, so a reader (even over NFS) sees the old index or the
     // new one, never a mix; a torn read fails the checksum.

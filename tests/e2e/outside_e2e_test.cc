@@ -263,5 +263,32 @@ TEST_CASE("outside: sync writes the index into every manifest copy, and only whe
   }
 }
 
+TEST_CASE("outside: a sync killed while writing the index leaves the old one, and the next sync finishes it",
+          "[outside][e2e][sync]") {
+  Atlas atlas;
+  const std::vector<std::byte> old_index = ReadFileBytes(atlas.Index(1));
+  atlas.a.Write(1, "Movies/later.mkv", 4321, 8);
+  for (const char* point : {"io.atomic_write_before_rename", "io.atomic_write_after_rename"}) {
+    INFO(point);
+    CliResult crashed = atlas.a.Run({"sync"}, /*json=*/false, {{"ATLAS_SCRUB_CRASH_AT", point}});
+    REQUIRE(crashed.exit_code == 137);
+    // A reader meanwhile sees a whole index: the old one or the new one.
+    CliResult during = RunCli({"--json", "outside", "--index", atlas.Index(1).string(), atlas.a.Disk(1).string()});
+    CHECK((during.exit_code == 1 || during.exit_code == 0));
+    CHECK(during.json["ok"] == true);
+  }
+  CliResult again = atlas.a.Run({"sync"});
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  CHECK(ReadFileBytes(atlas.Index(1)) != old_index);
+  for (int copy : {1, 2}) {
+    for (const auto& e : fs::directory_iterator(atlas.a.Copy(copy))) {
+      CHECK(e.path().filename().string().find("outside.idx.tmp") == std::string::npos);
+    }
+    CliResult r = RunCli({"--json", "outside", "--index", atlas.Index(copy).string(), atlas.a.Disk(1).string()});
+    CHECK(r.json["index_files"] == 5);
+  }
+}
+
 }  // namespace
 }  // namespace atlas::testing
