@@ -99,7 +99,8 @@ std::string EncodeOutsideIndex(const OutsideIndex& index);
 //   kCorruption: truncated, checksum mismatch, or a malformed field; the
 //     message says to run sync on Atlas to rewrite it
 //   kFailedPrecondition: written by a newer atlas-scrub (a newer version)
-Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes, const std::filesystem::path& source);
+Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes,
+                                        const std::filesystem::path& source);
 
 // Reads and decodes `path` (opened read-only). As DecodeOutsideIndex, plus
 // kInvalidArgument when the file does not exist ("no such file") and
@@ -140,8 +141,8 @@ struct OutsideOptions {
   // Lower-case extensions without dot; a file is media when its name ends in
   // "." plus one of them, compared case-insensitively.
   std::vector<std::string> media_extensions;
-  bool all = false;          // every regular file counts, whatever its name
-  unsigned threads = 0;      // hashing threads; 0 = one per CPU
+  bool all = false;      // every regular file counts, whatever its name
+  unsigned threads = 0;  // hashing threads; 0 = one per CPU
 };
 
 // A file or directory that could not be read. Not fatal: the scan goes on.
@@ -155,8 +156,8 @@ struct OutsideReport {
   std::uint64_t scanned_bytes = 0;  // their total size
   std::uint64_t hashed_files = 0;   // candidates read: their size is on Atlas
   std::uint64_t hashed_bytes = 0;
-  std::uint64_t only_copy = 0;      // only_copy_outside findings
-  std::uint64_t duplicates = 0;     // duplicate_outside findings
+  std::uint64_t only_copy = 0;   // only_copy_outside findings
+  std::uint64_t duplicates = 0;  // duplicate_outside findings
   double seconds = 0;
   // only_copy_outside (critical) and duplicate_outside (warning), in path
   // order. Their disk is empty and their path is the compute host path as

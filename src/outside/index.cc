@@ -29,6 +29,7 @@
 #include <fmt/format.h>
 
 #include "atlas/outside.h"
+
 #include "manifest/coding.h"
 
 namespace atlas {
@@ -50,9 +51,10 @@ bool EntryLess(const OutsideIndexEntry& a, const OutsideIndexEntry& b) {
 }
 
 Status Corrupt(const stdfs::path& source, std::string_view what) {
-  return Status::Corruption(fmt::format(
-      "{}: outside index is corrupt or truncated ({}); run `atlas-scrub sync` on Atlas to rewrite it",
-      source.string(), what));
+  return Status::Corruption(
+      fmt::format("{}: outside index is corrupt or truncated ({}); run `atlas-scrub sync` on Atlas "
+                  "to rewrite it",
+                  source.string(), what));
 }
 
 std::uint64_t MetaOr(Manifest* m, std::string_view key, std::uint64_t fallback, Status* error) {
@@ -61,7 +63,8 @@ std::uint64_t MetaOr(Manifest* m, std::string_view key, std::uint64_t fallback, 
     *error = v.status();
     return fallback;
   }
-  if (!*v || (*v)->empty()) return fallback;
+  if (!*v || (*v)->empty())
+    return fallback;
   try {
     return std::stoull(**v);
   } catch (...) {
@@ -80,7 +83,8 @@ void RemoveStaleTemporaries(FileSystem* fs, const stdfs::path& dir) {
   wo.exclude = [](std::string_view, bool is_dir) { return is_dir; };  // not into manifest/
   wo.on_error = [](std::string_view, const Status&) { return Status::Ok(); };
   fs->Walk(dir, wo, [&](const WalkEntry& e) {
-      if (e.rel_path.rfind(prefix, 0) == 0) stale.push_back(e.rel_path);
+      if (e.rel_path.rfind(prefix, 0) == 0)
+        stale.push_back(e.rel_path);
       return Status::Ok();
     }).IgnoreError();
   for (const std::string& name : stale) fs->Remove(dir / name).IgnoreError();
@@ -101,16 +105,19 @@ OutsideIndex::OutsideIndex(std::uint32_t block_size, std::int64_t created_ns,
 }
 
 bool OutsideIndex::HasSize(std::uint64_t size) const {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), size,
-                             [](const OutsideIndexEntry& e, std::uint64_t s) { return e.size < s; });
+  auto it =
+      std::lower_bound(entries_.begin(), entries_.end(), size,
+                       [](const OutsideIndexEntry& e, std::uint64_t s) { return e.size < s; });
   return it != entries_.end() && it->size == size;
 }
 
-std::span<const OutsideIndexEntry> OutsideIndex::Find(std::uint64_t size, const Hash128& content) const {
+std::span<const OutsideIndexEntry> OutsideIndex::Find(std::uint64_t size,
+                                                      const Hash128& content) const {
   const auto key = std::make_tuple(size, content.hi, content.lo);
-  auto first = std::lower_bound(entries_.begin(), entries_.end(), key, [](const OutsideIndexEntry& e, const auto& k) {
-    return std::make_tuple(e.size, e.content.hi, e.content.lo) < k;
-  });
+  auto first = std::lower_bound(entries_.begin(), entries_.end(), key,
+                                [](const OutsideIndexEntry& e, const auto& k) {
+                                  return std::make_tuple(e.size, e.content.hi, e.content.lo) < k;
+                                });
   auto last = first;
   while (last != entries_.end() && last->size == size && last->content == content) ++last;
   return std::span<const OutsideIndexEntry>(&*entries_.begin() + (first - entries_.begin()),
@@ -150,10 +157,10 @@ std::string EncodeOutsideIndex(const OutsideIndex& index) {
 
 Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes, const stdfs::path& source) {
   if (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
-    return Status::InvalidArgument(fmt::format(
-        "{}: not an atlas-scrub outside index (it does not start with \"ATLASOIX\"); "
-        "pass the outside.idx that sync writes into each manifest copy directory",
-        source.string()));
+    return Status::InvalidArgument(
+        fmt::format("{}: not an atlas-scrub outside index (it does not start with \"ATLASOIX\"); "
+                    "pass the outside.idx that sync writes into each manifest copy directory",
+                    source.string()));
   }
   if (bytes.size() < kFixedHeader + kChecksumSize)
     return Corrupt(source, fmt::format("{} bytes, shorter than a header", bytes.size()));
@@ -164,12 +171,14 @@ Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes, const stdfs::pat
         "atlas-scrub on this host",
         source.string(), version, kOutsideIndexVersion));
   }
-  if (version == 0) return Corrupt(source, "version 0");
+  if (version == 0)
+    return Corrupt(source, "version 0");
   const std::string_view body = bytes.substr(0, bytes.size() - kChecksumSize);
   const Hash128 want = Hash128::FromBytes(
       reinterpret_cast<const std::byte*>(bytes.data() + bytes.size() - kChecksumSize));
   const Hash128 got = HashBlock(std::as_bytes(std::span<const char>(body.data(), body.size())));
-  if (want != got) return Corrupt(source, "checksum mismatch");
+  if (want != got)
+    return Corrupt(source, "checksum mismatch");
 
   const char* p = bytes.data() + 10;
   const std::uint64_t block_size = coding::DecodeFixed64BE(p);
@@ -179,12 +188,15 @@ Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes, const stdfs::pat
   if (block_size == 0 || block_size > (1u << 30) || (block_size & (block_size - 1)) != 0)
     return Corrupt(source, fmt::format("block size {}", block_size));
   coding::Reader in(body.substr(kFixedHeader));
-  if (count > body.size() / kMinEntry) return Corrupt(source, fmt::format("{} entries", count));
+  if (count > body.size() / kMinEntry)
+    return Corrupt(source, fmt::format("{} entries", count));
   std::uint64_t disk_count = 0;
-  if (!in.GetVarint(&disk_count) || disk_count > 65536) return Corrupt(source, "disk table");
+  if (!in.GetVarint(&disk_count) || disk_count > 65536)
+    return Corrupt(source, "disk table");
   std::vector<std::string> disks(disk_count);
   for (std::string& d : disks) {
-    if (!in.GetLengthPrefixed(&d)) return Corrupt(source, "disk table");
+    if (!in.GetLengthPrefixed(&d))
+      return Corrupt(source, "disk table");
   }
   std::vector<OutsideIndexEntry> entries(count);
   for (std::uint64_t i = 0; i < count; ++i) {
@@ -194,12 +206,14 @@ Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes, const stdfs::pat
         !in.GetLengthPrefixed(&e.path)) {
       return Corrupt(source, fmt::format("entry {} of {}", i, count));
     }
-    if (disk >= disk_count) return Corrupt(source, fmt::format("entry {}: disk {} of {}", i, disk, disk_count));
+    if (disk >= disk_count)
+      return Corrupt(source, fmt::format("entry {}: disk {} of {}", i, disk, disk_count));
     e.disk = static_cast<std::uint32_t>(disk);
   }
-  if (!in.empty()) return Corrupt(source, "bytes after the last entry");
-  return OutsideIndex(static_cast<std::uint32_t>(block_size), created_ns, first_sync_ns, std::move(disks),
-                      std::move(entries));
+  if (!in.empty())
+    return Corrupt(source, "bytes after the last entry");
+  return OutsideIndex(static_cast<std::uint32_t>(block_size), created_ns, first_sync_ns,
+                      std::move(disks), std::move(entries));
 }
 
 Result<OutsideIndex> ReadOutsideIndex(FileSystem* fs, const stdfs::path& path) {
@@ -225,11 +239,13 @@ Result<OutsideIndex> FindOutsideIndex(FileSystem* fs, const std::vector<stdfs::p
     const stdfs::path file = dir / kOutsideIndexName;
     tried.push_back(file.string());
     Result<std::string> bytes = fs->ReadFile(file);
-    if (!bytes.ok() && bytes.status().code() == Code::kNotFound) continue;
+    if (!bytes.ok() && bytes.status().code() == Code::kNotFound)
+      continue;
     Result<OutsideIndex> index =
         bytes.ok() ? DecodeOutsideIndex(*bytes, file) : Result<OutsideIndex>(bytes.status());
     if (!index.ok()) {
-      if (!first_error) first_error = index.status();
+      if (!first_error)
+        first_error = index.status();
       continue;
     }
     if (!best || index->created_ns() > best->created_ns()) {
@@ -237,11 +253,14 @@ Result<OutsideIndex> FindOutsideIndex(FileSystem* fs, const std::vector<stdfs::p
       *path = file;
     }
   }
-  if (best) return std::move(*best);
-  if (first_error) return *first_error;
+  if (best)
+    return std::move(*best);
+  if (first_error)
+    return *first_error;
   if (tried.empty()) {
     return Status::InvalidArgument(
-        "no manifest_copies in the config, so there is no outside index to read; pass --index FILE");
+        "no manifest_copies in the config, so there is no outside index to read; pass --index "
+        "FILE");
   }
   return Status::NotFound(fmt::format(
       "no outside index found (tried {}); run `atlas-scrub sync` on Atlas, which writes one, or "
@@ -258,7 +277,8 @@ Result<OutsideIndex> BuildOutsideIndex(Manifest* manifest, std::int64_t now_ns) 
   std::vector<std::string> disks;
   std::vector<OutsideIndexEntry> entries;
   for (const DiskRecord& d : records) {
-    if (d.role != DiskRole::kData) continue;
+    if (d.role != DiskRole::kData)
+      continue;
     const auto disk = static_cast<std::uint32_t>(disks.size());
     disks.push_back(d.name);
     std::unique_ptr<Cursor<FileRecord>> c = manifest->Files(d.index);
@@ -266,29 +286,35 @@ Result<OutsideIndex> BuildOutsideIndex(Manifest* manifest, std::int64_t now_ns) 
       const FileRecord& f = c->value();
       // Only a fully synced file has a content identity; one still dirty is
       // not protected yet, and a compute host's copy of it is not a duplicate.
-      if (!f.content) continue;
-      entries.push_back(OutsideIndexEntry{.size = f.size, .content = *f.content, .disk = disk, .path = f.path});
+      if (!f.content)
+        continue;
+      entries.push_back(
+          OutsideIndexEntry{.size = f.size, .content = *f.content, .disk = disk, .path = f.path});
     }
     ATLAS_RETURN_IF_ERROR(c->status());
   }
-  return OutsideIndex(static_cast<std::uint32_t>(block_size), now_ns, static_cast<std::int64_t>(first_sync),
-                      std::move(disks), std::move(entries));
+  return OutsideIndex(static_cast<std::uint32_t>(block_size), now_ns,
+                      static_cast<std::int64_t>(first_sync), std::move(disks), std::move(entries));
 }
 
-Status ExportOutsideIndex(FileSystem* fs, Manifest* manifest, const std::vector<stdfs::path>& copy_dirs,
-                          std::int64_t now_ns) {
-  if (copy_dirs.empty()) return Status::Ok();
+Status ExportOutsideIndex(FileSystem* fs, Manifest* manifest,
+                          const std::vector<stdfs::path>& copy_dirs, std::int64_t now_ns) {
+  if (copy_dirs.empty())
+    return Status::Ok();
   ATLAS_ASSIGN_OR_RETURN(OutsideIndex index, BuildOutsideIndex(manifest, now_ns));
   const std::string bytes = EncodeOutsideIndex(index);
   Status first;
   for (const stdfs::path& dir : copy_dirs) {
     Status s = fs->CreateDirs(dir);
-    if (s.ok()) RemoveStaleTemporaries(fs, dir);
+    if (s.ok())
+      RemoveStaleTemporaries(fs, dir);
     // Invariant: outside.idx is replaced by rename after its bytes are
     // fdatasync'ed, so a reader (even over NFS) sees the old index or the
     // new one, never a mix; a torn read fails the checksum.
-    if (s.ok()) s = WriteFileAtomic(fs, dir / kOutsideIndexName, bytes, 0644);
-    if (!s.ok() && first.ok()) first = s.WithContext("outside index");
+    if (s.ok())
+      s = WriteFileAtomic(fs, dir / kOutsideIndexName, bytes, 0644);
+    if (!s.ok() && first.ok())
+      first = s.WithContext("outside index");
   }
   return first;
 }
@@ -297,15 +323,19 @@ Status ExportOutsideIndexIfMissing(FileSystem* fs, const Config& config, std::in
   std::vector<stdfs::path> missing;
   for (const stdfs::path& dir : config.manifest_copies) {
     Result<FileStat> st = fs->Stat(dir / kOutsideIndexName);
-    if (!st.ok() && st.status().code() == Code::kNotFound) missing.push_back(dir);
+    if (!st.ok() && st.status().code() == Code::kNotFound)
+      missing.push_back(dir);
   }
-  if (missing.empty()) return Status::Ok();
+  if (missing.empty())
+    return Status::Ok();
   ManifestOptions ro;
   ro.read_only = true;
   ro.copy_dirs = config.manifest_copies;
   Result<std::unique_ptr<Manifest>> m = OpenManifest(config.manifest, ro);
-  if (!m.ok() && m.status().code() == Code::kNotFound) return Status::Ok();
-  if (!m.ok()) return m.status();
+  if (!m.ok() && m.status().code() == Code::kNotFound)
+    return Status::Ok();
+  if (!m.ok())
+    return m.status();
   return ExportOutsideIndex(fs, m->get(), missing, now_ns);
 }
 

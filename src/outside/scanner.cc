@@ -85,14 +85,16 @@ std::string_view BaseName(std::string_view path) {
 bool IsMedia(std::string_view path, const std::vector<std::string>& extensions) {
   const std::string_view base = BaseName(path);
   const std::size_t dot = base.rfind('.');
-  if (dot == std::string_view::npos || dot + 1 == base.size()) return false;
+  if (dot == std::string_view::npos || dot + 1 == base.size())
+    return false;
   const std::string ext = Lower(base.substr(dot + 1));
   return std::find(extensions.begin(), extensions.end(), ext) != extensions.end();
 }
 
 std::string Join(const stdfs::path& root, std::string_view rel) {
   std::string s = root.native();
-  if (!s.empty() && s.back() != '/') s += '/';
+  if (!s.empty() && s.back() != '/')
+    s += '/';
   s.append(rel);
   return s;
 }
@@ -104,7 +106,8 @@ class Scanner {
       : ctx_(ctx), index_(index), options_(options), report_(report) {}
 
   Status Run() {
-    if (options_.paths.empty()) return Status::InvalidArgument("outside: name at least one PATH to scan");
+    if (options_.paths.empty())
+      return Status::InvalidArgument("outside: name at least one PATH to scan");
     std::vector<std::pair<stdfs::path, FileStat>> roots;
     for (const stdfs::path& p : options_.paths) {
       Result<FileStat> st = ctx_.fs->Stat(p);
@@ -128,18 +131,22 @@ class Scanner {
     ctx_.progress->BeginPhase("scan", 0);
     std::size_t failed_roots = options_.paths.size() - roots.size();
     for (const auto& [root, st] : roots) {
-      if (ctx_.stop.stop_requested()) break;
+      if (ctx_.stop.stop_requested())
+        break;
       if (st.type == FileType::kDirectory) {
-        if (!WalkRoot(root)) ++failed_roots;
+        if (!WalkRoot(root))
+          ++failed_roots;
       } else if (st.type == FileType::kRegular) {
         Consider(root.native(), st);
       }
     }
     ctx_.progress->EndPhase();
-    if (ctx_.stop.stop_requested()) return Status::Cancelled("outside: interrupted");
+    if (ctx_.stop.stop_requested())
+      return Status::Cancelled("outside: interrupted");
     if (failed_roots == options_.paths.size()) {
-      return Status::IOError(fmt::format("outside: none of the paths could be read ({})",
-                                         report_->errors.empty() ? "" : report_->errors.front().message));
+      return Status::IOError(
+          fmt::format("outside: none of the paths could be read ({})",
+                      report_->errors.empty() ? "" : report_->errors.front().message));
     }
 
     Status hashed = HashCandidates();
@@ -161,8 +168,10 @@ class Scanner {
       return Status::Ok();
     };
     Status s = ctx_.fs->Walk(root, wo, [&](const WalkEntry& e) {
-      if (ctx_.stop.stop_requested()) return Status::Cancelled("outside: interrupted");
-      if (e.stat.type == FileType::kRegular) Consider(Join(root, e.rel_path), e.stat);
+      if (ctx_.stop.stop_requested())
+        return Status::Cancelled("outside: interrupted");
+      if (e.stat.type == FileType::kRegular)
+        Consider(Join(root, e.rel_path), e.stat);
       return Status::Ok();
     });
     if (!s.ok() && s.code() != Code::kCancelled) {
@@ -173,22 +182,26 @@ class Scanner {
   }
 
   void Consider(std::string path, const FileStat& st) {
-    if (st.size == 0) return;  // nothing to lose and nothing to compare
-    if (!options_.all && !IsMedia(path, options_.media_extensions)) return;
+    if (st.size == 0)
+      return;  // nothing to lose and nothing to compare
+    if (!options_.all && !IsMedia(path, options_.media_extensions))
+      return;
     report_->scanned_files++;
     report_->scanned_bytes += st.size;
     ctx_.progress->Advance(st.size);
     Item item{.path = std::move(path), .size = st.size, .dev = st.dev, .inode = st.inode};
     if (index_.HasSize(st.size)) {
       auto [it, fresh] = job_of_inode_.try_emplace({st.dev, st.inode}, jobs_.size());
-      if (fresh) jobs_.push_back(Job{.path = item.path, .size = st.size});
+      if (fresh)
+        jobs_.push_back(Job{.path = item.path, .size = st.size});
       item.job = it->second;
     }
     items_.push_back(std::move(item));
   }
 
   Status HashCandidates() {
-    if (jobs_.empty()) return Status::Ok();
+    if (jobs_.empty())
+      return Status::Ok();
     std::uint64_t total = 0;
     for (const Job& j : jobs_) total += j.size;
     ctx_.progress->BeginPhase("hash", total);
@@ -205,7 +218,8 @@ class Scanner {
         const std::size_t chunk = std::max(bs, kReadBytes / bs * bs);
         std::unique_ptr<std::byte[]> buf(new std::byte[chunk]);
         for (std::size_t i = next++; i < jobs_.size(); i = next++) {
-          if (ctx_.stop.stop_requested()) break;
+          if (ctx_.stop.stop_requested())
+            break;
           Status s = HashOne(&jobs_[i], std::span<std::byte>(buf.get(), chunk), &bytes);
           ClearUpperVectorState();
           if (!s.ok() && s.code() != Code::kCancelled) {
@@ -219,7 +233,8 @@ class Scanner {
     ctx_.progress->EndPhase();
     for (OutsideError& e : errors) report_->errors.push_back(std::move(e));
     report_->hashed_bytes = bytes.load();
-    if (ctx_.stop.stop_requested()) return Status::Cancelled("outside: interrupted");
+    if (ctx_.stop.stop_requested())
+      return Status::Cancelled("outside: interrupted");
     return Status::Ok();
   }
 
@@ -230,7 +245,8 @@ class Scanner {
     Hasher128 content;
     std::uint64_t offset = 0;
     for (bool eof = false; !eof;) {
-      if (ctx_.stop.stop_requested()) return Status::Cancelled("outside: interrupted");
+      if (ctx_.stop.stop_requested())
+        return Status::Cancelled("outside: interrupted");
       // Fill the whole buffer (a multiple of the block size) unless the file
       // ends, so blocks are cut where sync cuts them.
       std::size_t got = 0;
@@ -253,8 +269,9 @@ class Scanner {
       ctx_.progress->Advance(got);
     }
     if (offset != job->size) {
-      return Status::IOError(fmt::format("{}: changed while scanned ({} bytes listed, {} read); scan again",
-                                         job->path, job->size, offset));
+      return Status::IOError(
+          fmt::format("{}: changed while scanned ({} bytes listed, {} read); scan again", job->path,
+                      job->size, offset));
     }
     job->content = content.Digest();
     job->ok = true;
@@ -266,7 +283,8 @@ class Scanner {
   const OutsideIndexEntry* SameName(std::string_view path) {
     if (!by_name_built_) {
       // The first in index order wins, so the name given is stable.
-      for (const OutsideIndexEntry& e : index_.entries()) by_name_.try_emplace(BaseName(e.path), &e);
+      for (const OutsideIndexEntry& e : index_.entries())
+        by_name_.try_emplace(BaseName(e.path), &e);
       by_name_built_ = true;
     }
     auto it = by_name_.find(BaseName(path));
@@ -274,17 +292,21 @@ class Scanner {
   }
 
   void Decide() {
-    std::sort(items_.begin(), items_.end(), [](const Item& a, const Item& b) { return a.path < b.path; });
+    std::sort(items_.begin(), items_.end(),
+              [](const Item& a, const Item& b) { return a.path < b.path; });
     for (const Item& item : items_) {
       if (item.job != SIZE_MAX) {
         const Job& job = jobs_[item.job];
-        if (!job.ok) continue;  // unreadable (an error) or interrupted: undecided
+        if (!job.ok)
+          continue;  // unreadable (an error) or interrupted: undecided
         std::span<const OutsideIndexEntry> same = index_.Find(item.size, job.content);
         if (!same.empty()) {
           const std::string where = index_.Where(same.front());
           std::string message = "duplicates " + where;
-          if (same.size() > 1) message += fmt::format(" (and {} more Atlas copies)", same.size() - 1);
-          Finding f = MakeFinding(FindingKind::kDuplicateOutside, "", item.path, std::move(message));
+          if (same.size() > 1)
+            message += fmt::format(" (and {} more Atlas copies)", same.size() - 1);
+          Finding f =
+              MakeFinding(FindingKind::kDuplicateOutside, "", item.path, std::move(message));
           f.from = where;
           report_->findings.push_back(std::move(f));
           report_->duplicates++;
@@ -295,7 +317,8 @@ class Scanner {
       if (const OutsideIndexEntry* named = SameName(item.path)) {
         message += "; Atlas has " + index_.Where(*named) + " with the same name but other content";
       }
-      report_->findings.push_back(MakeFinding(FindingKind::kOnlyCopyOutside, "", item.path, std::move(message)));
+      report_->findings.push_back(
+          MakeFinding(FindingKind::kOnlyCopyOutside, "", item.path, std::move(message)));
       report_->only_copy++;
     }
     // hashed_files counts inodes read, not names.

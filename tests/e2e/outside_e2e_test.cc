@@ -16,11 +16,11 @@
 //    --index: the exit code and a message naming the file.
 // 6. sync: a sync with nothing to do leaves the index alone (same inode and
 //    mtime), a removed index is written back, a changing sync refreshes it.
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "support/temp_array.h"
 
@@ -34,8 +34,10 @@ constexpr std::uint64_t kNobody = 65534;
 // The prefix that runs the binary as an unprivileged user, or nullopt when
 // this cannot be arranged (root without setpriv).
 std::optional<std::vector<std::string>> Unprivileged() {
-  if (geteuid() != 0) return std::vector<std::string>{};
-  if (access("/usr/bin/setpriv", X_OK) != 0) return std::nullopt;
+  if (geteuid() != 0)
+    return std::vector<std::string>{};
+  if (access("/usr/bin/setpriv", X_OK) != 0)
+    return std::nullopt;
   return std::vector<std::string>{"/usr/bin/setpriv", "--reuid=" + std::to_string(kNobody),
                                   "--regid=" + std::to_string(kNobody), "--clear-groups"};
 }
@@ -87,13 +89,17 @@ struct HostTree {
 
 nlohmann::json F(const std::string& kind, const std::string& severity, const std::string& path,
                  const std::string& message, const std::string& from = "") {
-  nlohmann::json j = {{"severity", severity}, {"kind", kind}, {"disk", ""}, {"path", path}, {"message", message}};
-  if (!from.empty()) j["from"] = from;
+  nlohmann::json j = {
+      {"severity", severity}, {"kind", kind}, {"disk", ""}, {"path", path}, {"message", message}};
+  if (!from.empty())
+    j["from"] = from;
   return j;
 }
 
-TEST_CASE("outside: a compute host's copies, same-name impostors and only copies are told apart by content",
-          "[outside][e2e]") {
+TEST_CASE(
+    "outside: a compute host's copies, same-name impostors and only copies are told apart by "
+    "content",
+    "[outside][e2e]") {
   Atlas atlas;
   std::optional<std::vector<std::string>> nobody = Unprivileged();
   if (!nobody) {
@@ -104,8 +110,8 @@ TEST_CASE("outside: a compute host's copies, same-name impostors and only copies
   const std::string tree_before = TreeFingerprint(host.dir.path());
   const std::string atlas_before = TreeFingerprint(atlas.a.root());
 
-  CliResult r = RunCliPrefixed(*nobody, {"--json", "outside", "--index", atlas.Index().string(),
-                                         host.dir.path().string()});
+  CliResult r = RunCliPrefixed(
+      *nobody, {"--json", "outside", "--index", atlas.Index().string(), host.dir.path().string()});
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 1);
   REQUIRE(r.json.is_object());
@@ -120,34 +126,40 @@ TEST_CASE("outside: a compute host's copies, same-name impostors and only copies
   nlohmann::json want = nlohmann::json::array();
   want.push_back(F("duplicate_outside", "warning", host.P("downloads/renamed x.MKV"),
                    "duplicates d1:Movies/x.mkv", "d1:Movies/x.mkv"));
-  want.push_back(F("only_copy_outside", "critical", host.P("library/locked-unique.mkv"), "no copy on Atlas"));
-  want.push_back(F("only_copy_outside", "critical", host.P("library/unique.mp4"), "no copy on Atlas"));
-  want.push_back(F("only_copy_outside", "critical", host.P("library/y.mkv"),
-                   "no copy on Atlas; Atlas has d2:Movies/y.mkv with the same name but other content"));
+  want.push_back(
+      F("only_copy_outside", "critical", host.P("library/locked-unique.mkv"), "no copy on Atlas"));
+  want.push_back(
+      F("only_copy_outside", "critical", host.P("library/unique.mp4"), "no copy on Atlas"));
+  want.push_back(
+      F("only_copy_outside", "critical", host.P("library/y.mkv"),
+        "no copy on Atlas; Atlas has d2:Movies/y.mkv with the same name but other content"));
   CHECK(r.json["findings"] == want);
   // The unreadable directory is reported, not fatal; the unreadable file of
   // a size no Atlas file has was never opened, so it is no error.
   REQUIRE(r.json["errors"].size() == 1);
   CHECK(r.json["errors"][0]["path"] == host.P("private"));
-  CHECK(r.json["errors"][0]["message"].get<std::string>().find("Permission denied") != std::string::npos);
+  CHECK(r.json["errors"][0]["message"].get<std::string>().find("Permission denied") !=
+        std::string::npos);
 
   // --all: the non-media copy of an Atlas file is a duplicate too.
-  CliResult all = RunCliPrefixed(*nobody, {"--json", "outside", "--all", "--index", atlas.Index().string(),
-                                           host.dir.path().string()});
+  CliResult all = RunCliPrefixed(*nobody, {"--json", "outside", "--all", "--index",
+                                           atlas.Index().string(), host.dir.path().string()});
   REQUIRE(all.exit_code == 1);
   CHECK(all.json["scanned_files"] == 5);
   bool notes = false;
   for (const auto& f : all.json["findings"]) {
-    notes = notes || (f == F("duplicate_outside", "warning", host.P("notes.txt"), "duplicates d1:Music/song.flac",
-                             "d1:Music/song.flac"));
+    notes = notes || (f == F("duplicate_outside", "warning", host.P("notes.txt"),
+                             "duplicates d1:Music/song.flac", "d1:Music/song.flac"));
   }
   CHECK(notes);
 
   // Text output: the summary, every finding, the unreadable directory.
-  CliResult text = RunCliPrefixed(*nobody, {"outside", "--index", atlas.Index().string(), host.dir.path().string()});
+  CliResult text = RunCliPrefixed(
+      *nobody, {"outside", "--index", atlas.Index().string(), host.dir.path().string()});
   CHECK(text.exit_code == 1);
   CHECK(text.out.find("4 media files") != std::string::npos);
-  CHECK(text.out.find("3 only on this host, 1 duplicates of Atlas files, 1 unreadable") != std::string::npos);
+  CHECK(text.out.find("3 only on this host, 1 duplicates of Atlas files, 1 unreadable") !=
+        std::string::npos);
   CHECK(text.out.find("only_copy_outside") != std::string::npos);
   CHECK(text.err.find("not scanned: opendir " + host.P("private")) != std::string::npos);
 
@@ -155,8 +167,9 @@ TEST_CASE("outside: a compute host's copies, same-name impostors and only copies
   CHECK(TreeFingerprint(atlas.a.root()) == atlas_before);
 }
 
-TEST_CASE("outside: with a config, the index comes from the manifest copies and nothing is found twice",
-          "[outside][e2e]") {
+TEST_CASE(
+    "outside: with a config, the index comes from the manifest copies and nothing is found twice",
+    "[outside][e2e]") {
   Atlas atlas;
   TempDir host;
   Copy(atlas.a.File(2, "Photos/pic.jpg"), host / "DCIM/IMG_0001.JPG");
@@ -166,7 +179,8 @@ TEST_CASE("outside: with a config, the index comes from the manifest copies and 
   REQUIRE(r.exit_code == 1);
   CHECK(r.json["index"] == atlas.Index(1).string());
   REQUIRE(r.json["findings"].size() == 1);
-  CHECK(r.json["findings"][0] == F("duplicate_outside", "warning", (host / "DCIM/IMG_0001.JPG").string(),
+  CHECK(r.json["findings"][0] == F("duplicate_outside", "warning",
+                                   (host / "DCIM/IMG_0001.JPG").string(),
                                    "duplicates d2:Photos/pic.jpg", "d2:Photos/pic.jpg"));
   CHECK(r.json["errors"].empty());
   CHECK(TreeFingerprint(atlas.a.root()) == before);
@@ -180,8 +194,9 @@ TEST_CASE("outside: with a config, the index comes from the manifest copies and 
   CHECK(clean.json["findings"].empty());
 }
 
-TEST_CASE("outside: a truncated, foreign or missing index stops the run with a message naming the file",
-          "[outside][e2e]") {
+TEST_CASE(
+    "outside: a truncated, foreign or missing index stops the run with a message naming the file",
+    "[outside][e2e]") {
   Atlas atlas;
   TempDir host;
   WriteFile(host / "a.mkv", RandomBytes(10, 1));
@@ -193,16 +208,19 @@ TEST_CASE("outside: a truncated, foreign or missing index stops the run with a m
   }
   CliResult t = RunCli({"outside", "--index", truncated.string(), host.path().string()});
   CHECK(t.exit_code == 3);
-  CHECK(t.err.find(truncated.string() + ": outside index is corrupt or truncated") != std::string::npos);
+  CHECK(t.err.find(truncated.string() + ": outside index is corrupt or truncated") !=
+        std::string::npos);
 
   CliResult f = RunCli({"outside", "--index", (host / "a.mkv").string(), host.path().string()});
   CHECK(f.exit_code == 2);
-  CHECK(f.err.find((host / "a.mkv").string() + ": not an atlas-scrub outside index") != std::string::npos);
-
-  CliResult m = RunCli({"--json", "outside", "--index", (host / "none.idx").string(), host.path().string()});
-  CHECK(m.exit_code == 2);
-  CHECK(m.json["error"].get<std::string>().find((host / "none.idx").string() + ": no such outside index") !=
+  CHECK(f.err.find((host / "a.mkv").string() + ": not an atlas-scrub outside index") !=
         std::string::npos);
+
+  CliResult m =
+      RunCli({"--json", "outside", "--index", (host / "none.idx").string(), host.path().string()});
+  CHECK(m.exit_code == 2);
+  CHECK(m.json["error"].get<std::string>().find((host / "none.idx").string() +
+                                                ": no such outside index") != std::string::npos);
 
   if (!fs::exists("/etc/atlas-scrub/atlas-scrub.toml")) {
     CliResult n = RunCli({"outside", host.path().string()});
@@ -210,9 +228,11 @@ TEST_CASE("outside: a truncated, foreign or missing index stops the run with a m
     CHECK(n.err.find("outside needs --index FILE when there is no config") != std::string::npos);
   }
 
-  CliResult p = RunCli({"outside", "--index", atlas.Index().string(), (host / "no-such-dir").string()});
+  CliResult p =
+      RunCli({"outside", "--index", atlas.Index().string(), (host / "no-such-dir").string()});
   CHECK(p.exit_code == 2);
-  CHECK(p.err.find((host / "no-such-dir").string() + ": no such file or directory") != std::string::npos);
+  CHECK(p.err.find((host / "no-such-dir").string() + ": no such file or directory") !=
+        std::string::npos);
 
   // Every manifest copy without an index: exit 3, naming where it looked.
   fs::remove(atlas.Index(1));
@@ -222,10 +242,12 @@ TEST_CASE("outside: a truncated, foreign or missing index stops the run with a m
   CHECK(none.err.find(atlas.Index(2).string()) != std::string::npos);
 }
 
-TEST_CASE("outside: sync writes the index into every manifest copy, and only when something changed",
-          "[outside][e2e][sync]") {
+TEST_CASE(
+    "outside: sync writes the index into every manifest copy, and only when something changed",
+    "[outside][e2e][sync]") {
   Atlas atlas;
-  struct stat st1 {}, st2 {};
+  struct stat st1 {
+  }, st2{};
   REQUIRE(stat(atlas.Index(1).c_str(), &st1) == 0);
   REQUIRE(stat(atlas.Index(2).c_str(), &st2) == 0);
   CHECK((st1.st_mode & 0777) == 0644);
@@ -252,19 +274,23 @@ TEST_CASE("outside: sync writes the index into every manifest copy, and only whe
   TempDir host;
   std::vector<std::byte> added = atlas.a.Write(2, "TV/new.mkv", 99999, 7);
   WriteFile(host / "new.mkv", added);
-  CliResult before = RunCli({"--json", "outside", "--index", atlas.Index(1).string(), host.path().string()});
+  CliResult before =
+      RunCli({"--json", "outside", "--index", atlas.Index(1).string(), host.path().string()});
   CHECK(before.json["findings"][0]["kind"] == "only_copy_outside");
   REQUIRE(atlas.a.Run({"sync"}).exit_code == 0);
   for (int copy : {1, 2}) {
-    CliResult after = RunCli({"--json", "outside", "--index", atlas.Index(copy).string(), host.path().string()});
+    CliResult after =
+        RunCli({"--json", "outside", "--index", atlas.Index(copy).string(), host.path().string()});
     INFO(after.out);
     CHECK(after.json["index_files"] == 5);
     CHECK(after.json["findings"][0]["message"] == "duplicates d2:TV/new.mkv");
   }
 }
 
-TEST_CASE("outside: a sync killed while writing the index leaves the old one, and the next sync finishes it",
-          "[outside][e2e][sync]") {
+TEST_CASE(
+    "outside: a sync killed while writing the index leaves the old one, and the next sync finishes "
+    "it",
+    "[outside][e2e][sync]") {
   Atlas atlas;
   const std::vector<std::byte> old_index = ReadFileBytes(atlas.Index(1));
   atlas.a.Write(1, "Movies/later.mkv", 4321, 8);
@@ -273,7 +299,8 @@ TEST_CASE("outside: a sync killed while writing the index leaves the old one, an
     CliResult crashed = atlas.a.Run({"sync"}, /*json=*/false, {{"ATLAS_SCRUB_CRASH_AT", point}});
     REQUIRE(crashed.exit_code == 137);
     // A reader meanwhile sees a whole index: the old one or the new one.
-    CliResult during = RunCli({"--json", "outside", "--index", atlas.Index(1).string(), atlas.a.Disk(1).string()});
+    CliResult during =
+        RunCli({"--json", "outside", "--index", atlas.Index(1).string(), atlas.a.Disk(1).string()});
     CHECK((during.exit_code == 1 || during.exit_code == 0));
     CHECK(during.json["ok"] == true);
   }
@@ -285,7 +312,8 @@ TEST_CASE("outside: a sync killed while writing the index leaves the old one, an
     for (const auto& e : fs::directory_iterator(atlas.a.Copy(copy))) {
       CHECK(e.path().filename().string().find("outside.idx.tmp") == std::string::npos);
     }
-    CliResult r = RunCli({"--json", "outside", "--index", atlas.Index(copy).string(), atlas.a.Disk(1).string()});
+    CliResult r = RunCli(
+        {"--json", "outside", "--index", atlas.Index(copy).string(), atlas.a.Disk(1).string()});
     CHECK(r.json["index_files"] == 5);
   }
 }

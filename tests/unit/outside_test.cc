@@ -1,10 +1,10 @@
 // The outside index codec and the scanner, in process.
 #include "atlas/outside.h"
 
-#include <sys/stat.h>
-
 #include <string>
 #include <vector>
+
+#include <sys/stat.h>
 
 #include "support/fault_fs.h"
 #include "support/test_util.h"
@@ -16,7 +16,9 @@ namespace fs = std::filesystem;
 using testing::FaultFileSystem;
 using testing::Op;
 
-Hash128 H(std::uint64_t hi, std::uint64_t lo) { return Hash128{.lo = lo, .hi = hi}; }
+Hash128 H(std::uint64_t hi, std::uint64_t lo) {
+  return Hash128{.lo = lo, .hi = hi};
+}
 
 OutsideIndex Sample() {
   std::vector<OutsideIndexEntry> entries = {
@@ -35,14 +37,16 @@ Hash128 ContentOf(const std::vector<std::byte>& data, std::size_t block_size) {
   Hasher128 h;
   for (std::size_t at = 0; at < data.size(); at += block_size) {
     std::byte raw[16];
-    HashBlock(std::span<const std::byte>(data).subspan(at, std::min(block_size, data.size() - at))).ToBytes(raw);
+    HashBlock(std::span<const std::byte>(data).subspan(at, std::min(block_size, data.size() - at)))
+        .ToBytes(raw);
     h.Update(std::span<const std::byte>(raw, 16));
   }
   return h.Digest();
 }
 
-TEST_CASE("outside: an index decodes to the entries it was encoded from, sorted by size and content",
-          "[outside][unit]") {
+TEST_CASE(
+    "outside: an index decodes to the entries it was encoded from, sorted by size and content",
+    "[outside][unit]") {
   const OutsideIndex a = Sample();
   const std::string bytes = EncodeOutsideIndex(a);
   CHECK(bytes.substr(0, 8) == "ATLASOIX");
@@ -77,14 +81,17 @@ TEST_CASE("outside: an empty index is valid and matches nothing", "[outside][uni
   CHECK(b->block_size() == 65536);
 }
 
-TEST_CASE("outside: every truncation of an index is refused as corrupt, naming the file", "[outside][unit]") {
+TEST_CASE("outside: every truncation of an index is refused as corrupt, naming the file",
+          "[outside][unit]") {
   const std::string bytes = EncodeOutsideIndex(Sample());
   for (std::size_t n = 8; n < bytes.size(); ++n) {
-    Result<OutsideIndex> r = DecodeOutsideIndex(std::string_view(bytes).substr(0, n), "/mnt/a/outside.idx");
+    Result<OutsideIndex> r =
+        DecodeOutsideIndex(std::string_view(bytes).substr(0, n), "/mnt/a/outside.idx");
     INFO("length " << n);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == Code::kCorruption);
-    CHECK(r.status().ToString().find("/mnt/a/outside.idx: outside index is corrupt or truncated") == 0);
+    CHECK(r.status().ToString().find("/mnt/a/outside.idx: outside index is corrupt or truncated") ==
+          0);
     CHECK(r.status().ToString().find("run `atlas-scrub sync` on Atlas") != std::string::npos);
   }
 }
@@ -110,7 +117,8 @@ TEST_CASE("outside: a changed byte anywhere in an index is refused", "[outside][
 }
 
 TEST_CASE("outside: a foreign file is not an index, and the error names it", "[outside][unit]") {
-  for (std::string foreign : {std::string(), std::string("ATLAS"), std::string("hello world, not an index")}) {
+  for (std::string foreign :
+       {std::string(), std::string("ATLAS"), std::string("hello world, not an index")}) {
     Result<OutsideIndex> r = DecodeOutsideIndex(foreign, "/tmp/movie.mkv");
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == Code::kInvalidArgument);
@@ -118,7 +126,8 @@ TEST_CASE("outside: a foreign file is not an index, and the error names it", "[o
   }
 }
 
-TEST_CASE("outside: an index from a newer atlas-scrub is refused with 'upgrade'", "[outside][unit]") {
+TEST_CASE("outside: an index from a newer atlas-scrub is refused with 'upgrade'",
+          "[outside][unit]") {
   std::string bytes = EncodeOutsideIndex(Sample());
   bytes[9] = 2;  // version 2, big-endian fixed16 at offset 8
   Result<OutsideIndex> r = DecodeOutsideIndex(bytes, "/i");
@@ -140,17 +149,20 @@ TEST_CASE("outside: the newest valid index of the manifest copies is used", "[ou
   fs::create_directories(dir / "c1");
   fs::create_directories(dir / "c2");
   fs::create_directories(dir / "c3");
-  testing::WriteFile(dir / "c1/outside.idx", EncodeOutsideIndex(OutsideIndex(4096, 100, 0, {"d1"}, {})));
-  testing::WriteFile(dir / "c2/outside.idx", EncodeOutsideIndex(OutsideIndex(4096, 200, 0, {"d1"}, {})));
+  testing::WriteFile(dir / "c1/outside.idx",
+                     EncodeOutsideIndex(OutsideIndex(4096, 100, 0, {"d1"}, {})));
+  testing::WriteFile(dir / "c2/outside.idx",
+                     EncodeOutsideIndex(OutsideIndex(4096, 200, 0, {"d1"}, {})));
   testing::WriteFile(dir / "c3/outside.idx", std::string("ATLASOIX truncated"));
   fs::path used;
-  Result<OutsideIndex> r =
-      FindOutsideIndex(FileSystem::Default(), {dir / "c1", dir / "c3", dir / "c2", dir / "c4"}, &used);
+  Result<OutsideIndex> r = FindOutsideIndex(
+      FileSystem::Default(), {dir / "c1", dir / "c3", dir / "c2", dir / "c4"}, &used);
   REQUIRE_OK(r);
   CHECK(r->created_ns() == 200);
   CHECK(used == dir / "c2/outside.idx");
 
-  Result<OutsideIndex> none = FindOutsideIndex(FileSystem::Default(), {dir / "c4", dir / "c5"}, &used);
+  Result<OutsideIndex> none =
+      FindOutsideIndex(FileSystem::Default(), {dir / "c4", dir / "c5"}, &used);
   REQUIRE_FALSE(none.ok());
   CHECK(none.status().code() == Code::kNotFound);
   CHECK(none.status().ToString().find((dir / "c4/outside.idx").string()) != std::string::npos);
@@ -171,12 +183,14 @@ struct Host {
     return data;
   }
   void OnAtlas(const std::string& disk_path, const std::vector<std::byte>& data) {
-    atlas.push_back({.size = data.size(), .content = ContentOf(data, kBlock), .disk = 0, .path = disk_path});
+    atlas.push_back(
+        {.size = data.size(), .content = ContentOf(data, kBlock), .disk = 0, .path = disk_path});
   }
   OutsideIndex Index() { return OutsideIndex(kBlock, 1, 0, {"d1"}, atlas); }
 };
 
-OutsideReport Scan(FileSystem* fs, const OutsideIndex& index, std::vector<fs::path> paths, bool all = false) {
+OutsideReport Scan(FileSystem* fs, const OutsideIndex& index, std::vector<fs::path> paths,
+                   bool all = false) {
   OutsideOptions o;
   o.paths = std::move(paths);
   o.media_extensions = OutsideConfig().media_extensions;
@@ -194,7 +208,8 @@ TEST_CASE("outside: content is matched across every block boundary, exactly as s
   const std::size_t bs = Host::kBlock;
   std::vector<std::size_t> sizes = {1, bs - 1, bs, bs + 1, 3 * bs, 1000 * bs + 7, (4u << 20) + 1};
   for (std::size_t i = 0; i < sizes.size(); ++i) {
-    h.OnAtlas("Movies/" + std::to_string(i) + ".mkv", h.Put("m/" + std::to_string(i) + ".MKV", sizes[i], i + 1));
+    h.OnAtlas("Movies/" + std::to_string(i) + ".mkv",
+              h.Put("m/" + std::to_string(i) + ".MKV", sizes[i], i + 1));
   }
   OutsideReport r = Scan(FileSystem::Default(), h.Index(), {h.dir.path()});
   CHECK(r.scanned_files == sizes.size());
@@ -208,12 +223,14 @@ TEST_CASE("outside: content is matched across every block boundary, exactly as s
   CHECK(r.findings[0].from == "d1:Movies/0.mkv");
 }
 
-TEST_CASE("outside: a file whose size is on no Atlas file is decided without opening it", "[outside][unit]") {
+TEST_CASE("outside: a file whose size is on no Atlas file is decided without opening it",
+          "[outside][unit]") {
   Host h;
   h.OnAtlas("Movies/a.mkv", h.Put("a.mkv", 10'000, 1));
   h.Put("unique.mkv", 10'001, 2);
   FaultFileSystem faulty;
-  const int never = faulty.Inject({.path_substr = "unique.mkv", .op = Op::kOpen, .fault = testing::Fault::Errno(EACCES)});
+  const int never = faulty.Inject(
+      {.path_substr = "unique.mkv", .op = Op::kOpen, .fault = testing::Fault::Errno(EACCES)});
   OutsideReport r = Scan(&faulty, h.Index(), {h.dir.path()});
   CHECK(faulty.rule_fired(never) == 0);
   CHECK(r.errors.empty());
@@ -232,7 +249,8 @@ TEST_CASE("outside: a file whose size is on no Atlas file is decided without ope
   CHECK(faulty.hits(Op::kSync) == 0);
 }
 
-TEST_CASE("outside: a read error on a candidate is an error entry, not a finding", "[outside][unit]") {
+TEST_CASE("outside: a read error on a candidate is an error entry, not a finding",
+          "[outside][unit]") {
   Host h;
   h.OnAtlas("Movies/a.mkv", h.Put("a.mkv", 10'000, 1));
   h.Put("b.mkv", 10'000, 2);
@@ -246,8 +264,9 @@ TEST_CASE("outside: a read error on a candidate is an error entry, not a finding
   CHECK(r.findings[0].kind == FindingKind::kDuplicateOutside);
 }
 
-TEST_CASE("outside: extensions match case-insensitively; --all takes every file; empty files are skipped",
-          "[outside][unit]") {
+TEST_CASE(
+    "outside: extensions match case-insensitively; --all takes every file; empty files are skipped",
+    "[outside][unit]") {
   Host h;
   h.Put("a.Mkv", 5, 1);
   h.Put("b.FLAC", 6, 2);
@@ -274,7 +293,8 @@ TEST_CASE("outside: hard links are read once, and each name is reported", "[outs
   CHECK(r.duplicates == 2);
 }
 
-TEST_CASE("outside: symlinks inside the tree are not followed; a PATH that is a symlink is", "[outside][unit]") {
+TEST_CASE("outside: symlinks inside the tree are not followed; a PATH that is a symlink is",
+          "[outside][unit]") {
   Host h;
   testing::TempDir elsewhere;
   testing::WriteFile(elsewhere / "far.mkv", testing::RandomBytes(100, 1));
@@ -295,7 +315,8 @@ TEST_CASE("outside: a PATH that does not exist is a usage error", "[outside][uni
   OutsideReport r;
   Status s = RunOutside(ctx, h.Index(), o, &r);
   CHECK(s.code() == Code::kInvalidArgument);
-  CHECK(s.ToString().find((h.dir / "nope").string() + ": no such file or directory") != std::string::npos);
+  CHECK(s.ToString().find((h.dir / "nope").string() + ": no such file or directory") !=
+        std::string::npos);
 }
 
 }  // namespace
