@@ -116,7 +116,7 @@ index=$base/d1/.atlas-scrub/outside.idx
 
 now() { date +%s.%N; }
 # Warm the page cache for both tools alike.
-cat $(find "$base/host" -type f) >/dev/null
+find "$base/host" -type f -exec cat {} + >/dev/null
 
 t0=$(now)
 set +e
