@@ -40,7 +40,7 @@ abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$invoked_from
 results=$(abspath "${1:-$repo/build/bench/outside-$(date +%Y%m%d-%H%M%S)}")
 cd "$repo"
 
-for tool in xxh128sum python3; do
+for tool in xxh128sum python3 /usr/bin/time; do
   command -v "$tool" >/dev/null || die "$tool is missing (scripts/install-deps.sh installs it)"
 done
 if [[ -n ${ATLAS_BIN:-} ]]; then
@@ -114,33 +114,33 @@ EOF
 index=$base/d1/.atlas-scrub/outside.idx
 [[ -f $index ]] || die "sync wrote no $index"
 
-now() { date +%s.%N; }
 # Warm the page cache for both tools alike.
 find "$base/host" -type f -exec cat {} + >/dev/null
 
-t0=$(now)
 set +e
-"$atlas" --json --no-progress outside --all --index "$index" "$base/host" >"$results/outside.json"
+/usr/bin/time -f '%e %U %S' -o "$results/outside.time" \
+  "$atlas" --json --no-progress outside --all --index "$index" "$base/host" >"$results/outside.json"
 rc=$?
 set -e
-t1=$(now)
-find "$base/host" -type f -print0 | xargs -0 -P"$JOBS" xxh128sum >"$results/xxh128sum.txt"
-t2=$(now)
+/usr/bin/time -f '%e %U %S' -o "$results/xxh128sum.time" \
+  bash -c 'find "$1" -type f -print0 | xargs -0 -P"$2" xxh128sum >"$3"' _ "$base/host" "$JOBS" "$results/xxh128sum.txt"
 [[ $rc == 1 ]] || die "outside exited $rc, expected 1 (see $results/outside.json)"
 
-python3 - "$results/outside.json" "$files" "$dups" "$bytes" "$t0" "$t1" "$t2" "$JOBS" <<'EOF' | tee "$results/summary.txt"
+python3 - "$results/outside.json" "$files" "$dups" "$bytes" "$results/outside.time" "$results/xxh128sum.time" "$JOBS" <<'EOF' | tee "$results/summary.txt"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 files, dups, total = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-t0, t1, t2 = map(float, sys.argv[5:8])
+o_wall, o_user, o_sys = map(float, open(sys.argv[5]).read().split()[-3:])
+x_wall, x_user, x_sys = map(float, open(sys.argv[6]).read().split()[-3:])
 kinds = [f["kind"] for f in doc["findings"]]
 ok = (doc["scanned_files"] == files and doc["scanned_bytes"] == total and
       kinds.count("duplicate_outside") == dups and kinds.count("only_copy_outside") == files - dups)
-out_s, x_s = t1 - t0, t2 - t1
 print("tree: %d files, %.2f GiB, %d of them on Atlas" % (files, total / 2**30, dups))
-print("outside --all : %6.2f s  %7.0f MB/s over the tree  (hashed %d files, %.2f GiB)" %
-      (out_s, total / out_s / 1e6, doc["hashed_files"], doc["hashed_bytes"] / 2**30))
-print("xxh128sum -P%s : %6.2f s  %7.0f MB/s over the tree  (hashed every file)" % (sys.argv[8], x_s, total / x_s / 1e6))
-print("ratio: outside is %.2fx the rate of xxh128sum; findings %s" % (x_s / out_s, "as expected" if ok else "WRONG"))
+print("outside --all : %6.2f s wall, %5.2f s CPU  %7.0f MB/s over the tree  (hashed %d files, %.2f GiB)" %
+      (o_wall, o_user + o_sys, total / o_wall / 1e6, doc["hashed_files"], doc["hashed_bytes"] / 2**30))
+print("xxh128sum -P%s : %6.2f s wall, %5.2f s CPU  %7.0f MB/s over the tree  (hashed every file)" %
+      (sys.argv[7], x_wall, x_user + x_sys, total / x_wall / 1e6))
+print("ratio: outside is %.2fx the rate of xxh128sum (wall), %.2fx less CPU; findings %s" %
+      (x_wall / o_wall, (x_user + x_sys) / max(o_user + o_sys, 1e-9), "as expected" if ok else "WRONG"))
 sys.exit(0 if ok else 1)
 EOF
