@@ -26,6 +26,7 @@ constexpr Command kCommands[] = {
     {"disks", "the block devices behind the array: mount, device, model, serial, WWN, size, UUID"},
     {"metrics", "Prometheus text exposition; --textfile DIR writes DIR/atlas_scrub.prom atomically"},
     {"alert", "alerts: `alert test` sends a test message through every configured channel"},
+    {"outside", "find media under PATH... (on a compute host) that is not on Atlas or duplicates it"},
 };
 
 const char* CommandHelp(std::string_view name) {
@@ -106,6 +107,12 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   cmd_alert->require_subcommand(1);
   CLI::App* cmd_alert_test =
       cmd_alert->add_subcommand("test", "send a test message through every configured channel; say which took it");
+  OutsideArgs outside;
+  CLI::App* cmd_outside = app.add_subcommand("outside", CommandHelp("outside"));
+  cmd_outside->add_option("--index", outside.index,
+                          "the outside.idx that sync writes (default: in the config's manifest_copies)");
+  cmd_outside->add_flag("--all", outside.all, "consider every file, not only [outside] media_extensions");
+  cmd_outside->add_option("paths", outside.paths, "directories or files to scan")->required()->expected(1, -1);
 
   try {
     app.parse(argc, argv);
@@ -151,6 +158,7 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   if (cmd_restore->parsed()) return CmdRestoreManifest(env, restore);
   if (cmd_metrics->parsed()) return CmdMetrics(env, metrics);
   if (cmd_alert_test->parsed()) return CmdAlertTest(env);
+  if (cmd_outside->parsed()) return CmdOutside(env, outside);
   fmt::print(stderr, "atlas-scrub: error: a command is required: {}\n", CommandList());
   return kExitUsage;
 }

@@ -41,6 +41,11 @@ struct MetricsArgs {
 
 // "0.1.0": --version and atlas_scrub_info{version}.
 inline constexpr const char* kVersionNumber = "0.1.0";
+struct OutsideArgs {
+  std::string index;               // --index FILE; empty: the manifest copies of the config
+  bool all = false;                // --all: every file, not only media
+  std::vector<std::string> paths;  // PATH...
+};
 
 int CmdInit(const CommandEnv& env, const InitArgs& args);
 int CmdSync(const CommandEnv& env, const SyncArgs& args);
@@ -53,5 +58,6 @@ int CmdFix(const CommandEnv& env, const FixArgs& args);
 int CmdRestoreManifest(const CommandEnv& env, const RestoreArgs& args);
 int CmdMetrics(const CommandEnv& env, const MetricsArgs& args);
 int CmdAlertTest(const CommandEnv& env);
+int CmdOutside(const CommandEnv& env, const OutsideArgs& args);
 
 }  // namespace atlas::cli

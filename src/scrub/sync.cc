@@ -56,6 +56,7 @@
 #include "atlas/engine.h"
 #include "atlas/hash.h"
 #include "atlas/manifest.h"
+#include "atlas/outside.h"
 #include "atlas/parity.h"
 #include "core/crash_point.h"
 #include "io/throttle.h"
@@ -206,6 +207,8 @@ Status Syncer::Run() {
   if (s.ok() && nothing_to_do && copies_pending_) {
     // The last sync changed the manifest but died before copying it.
     s = CopyManifest();
+  } else if (s.ok() && nothing_to_do) {
+    s = ExportOutsideIndexIfMissing(ctx_.fs, config_, ctx_.clock->NowUnixNanos());  // writes nothing if all present
   }
   if (s.ok() && !nothing_to_do) {
     s = Apply();
@@ -1064,6 +1067,8 @@ Status Syncer::CopyManifest() {
     ctx_.progress->Note("copying the manifest to " + std::to_string(config_.manifest_copies.size()) +
                         " manifest_copies directories");
     ATLAS_RETURN_IF_ERROR(m_->CopyTo(config_.manifest_copies).WithContext("manifest copy"));
+    // The compute hosts' view of Atlas, refreshed with every copy (outside.h).
+    ATLAS_RETURN_IF_ERROR(ExportOutsideIndex(ctx_.fs, m_.get(), config_.manifest_copies, ctx_.clock->NowUnixNanos()));
   }
   std::unique_ptr<ManifestBatch> done = m_->NewBatch();
   done->PutMeta("copies_pending", "0");

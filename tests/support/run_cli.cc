@@ -15,7 +15,13 @@ extern char** environ;
 namespace atlas::testing {
 
 CliResult RunCli(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
-  std::vector<std::string> argv_s = {ATLAS_SCRUB_BIN};
+  return RunCliPrefixed({}, args, env);
+}
+
+CliResult RunCliPrefixed(const std::vector<std::string>& prefix, const std::vector<std::string>& args,
+                         const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv_s = prefix;
+  argv_s.push_back(ATLAS_SCRUB_BIN);
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& a : argv_s) argv.push_back(a.data());

@@ -23,4 +23,9 @@ struct CliResult {
 CliResult RunCli(const std::vector<std::string>& args,
                  const std::map<std::string, std::string>& env = {});
 
+// Like RunCli, with `prefix` (a program and its arguments, e.g. setpriv ...)
+// run in front of the binary. An empty prefix is RunCli.
+CliResult RunCliPrefixed(const std::vector<std::string>& prefix, const std::vector<std::string>& args,
+                         const std::map<std::string, std::string>& env = {});
+
 }  // namespace atlas::testing

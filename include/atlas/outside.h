@@ -1,0 +1,179 @@
+// `outside`: find media on a compute host whose only copy is not on Atlas, or
+// that duplicates an Atlas file, by content and never by path.
+//
+// Two halves meet in one file, the outside index (`outside.idx`,
+// docs/FORMAT.md "The outside index"):
+//
+//   - On Atlas, `sync` exports the size and content identity of every file
+//     whose blocks are all synced, with its disk and path, into every
+//     manifest copy directory (ExportOutsideIndex). It reads only the
+//     manifest: the content identity is the hash of the stored block hashes,
+//     so no data is read.
+//   - On the compute host, which mounts Atlas read-only and has no config,
+//     ReadOutsideIndex loads that file and RunOutside walks the given paths.
+//     A media file whose size is in no index entry is decided
+//     (only_copy_outside) without reading it; the others are hashed, in
+//     parallel, in the index's block size, exactly as sync computes content
+//     identities, and looked up by (size, content).
+//
+// RunOutside only reads: it opens nothing for writing, under the scanned
+// paths or anywhere else.
+//
+// Thread-safety: an OutsideIndex is immutable once read and may be shared by
+// threads. RunOutside uses its own threads.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "atlas/config.h"
+#include "atlas/engine.h"
+#include "atlas/env.h"
+#include "atlas/finding.h"
+#include "atlas/hash.h"
+#include "atlas/manifest.h"
+#include "atlas/status.h"
+
+namespace atlas {
+
+// The file name of the index inside a manifest copy directory.
+inline constexpr std::string_view kOutsideIndexName = "outside.idx";
+// The format version this program writes and the newest it reads.
+inline constexpr std::uint16_t kOutsideIndexVersion = 1;
+
+// One Atlas file: its size, content identity (docs/FORMAT.md "Content
+// identity"), and where it lives.
+struct OutsideIndexEntry {
+  std::uint64_t size = 0;
+  Hash128 content{};
+  std::uint32_t disk = 0;  // index into OutsideIndex::disks()
+  std::string path;        // relative to the disk root, raw bytes
+
+  friend bool operator==(const OutsideIndexEntry&, const OutsideIndexEntry&) = default;
+};
+
+// The decoded index. Entries are sorted by (size, content, disk, path).
+class OutsideIndex {
+ public:
+  OutsideIndex() = default;
+  // Sorts `entries`. REQUIRES: every entry's disk < disks.size().
+  OutsideIndex(std::uint32_t block_size, std::int64_t created_ns, std::int64_t first_sync_ns,
+               std::vector<std::string> disks, std::vector<OutsideIndexEntry> entries);
+
+  // Block size of the array, in bytes: the unit a candidate is hashed in.
+  std::uint32_t block_size() const { return block_size_; }
+  // When sync wrote the index (ns since the epoch).
+  std::int64_t created_ns() const { return created_ns_; }
+  // The array's first sync (ns since the epoch): the same for every index of
+  // one array, so it tells two arrays apart. 0 if unknown.
+  std::int64_t first_sync_ns() const { return first_sync_ns_; }
+  // Data disk names, as entries refer to them.
+  const std::vector<std::string>& disks() const { return disks_; }
+  const std::vector<OutsideIndexEntry>& entries() const { return entries_; }
+
+  // Whether some Atlas file has exactly this size.
+  bool HasSize(std::uint64_t size) const;
+  // The Atlas files with this size and content (empty if none), in order.
+  std::span<const OutsideIndexEntry> Find(std::uint64_t size, const Hash128& content) const;
+  // "d1:Movies/x.mkv" (raw bytes; pass through DisplayPath to print).
+  std::string Where(const OutsideIndexEntry& e) const;
+
+ private:
+  std::uint32_t block_size_ = kDefaultBlockSize;
+  std::int64_t created_ns_ = 0;
+  std::int64_t first_sync_ns_ = 0;
+  std::vector<std::string> disks_;
+  std::vector<OutsideIndexEntry> entries_;
+};
+
+// The bytes of `index` in the outside.idx format (trailing checksum included).
+std::string EncodeOutsideIndex(const OutsideIndex& index);
+
+// Decodes outside.idx bytes; `source` names the file in errors.
+//   kInvalidArgument: not an outside index at all (wrong magic: a foreign
+//     file, e.g. the wrong path given to --index)
+//   kCorruption: truncated, checksum mismatch, or a malformed field; the
+//     message says to run sync on Atlas to rewrite it
+//   kFailedPrecondition: written by a newer atlas-scrub (a newer version)
+Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes,
+                                        const std::filesystem::path& source);
+
+// Reads and decodes `path` (opened read-only). As DecodeOutsideIndex, plus
+// kInvalidArgument when the file does not exist ("no such file") and
+// kIOError when it cannot be read.
+Result<OutsideIndex> ReadOutsideIndex(FileSystem* fs, const std::filesystem::path& path);
+
+// The newest valid index among "<dir>/outside.idx" of `copy_dirs` (by
+// created_ns). *path receives the file used. kNotFound when no directory
+// holds one, naming every file tried; when some exist but none is valid,
+// the first one's error.
+Result<OutsideIndex> FindOutsideIndex(FileSystem* fs,
+                                      const std::vector<std::filesystem::path>& copy_dirs,
+                                      std::filesystem::path* path);
+
+// Builds the index from the manifest: every file of every data disk whose
+// content identity is known (all its blocks synced), nothing else left out.
+// Reads no data; the block size and first sync time come from the meta table.
+Result<OutsideIndex> BuildOutsideIndex(Manifest* manifest, std::int64_t now_ns);
+
+// Builds the index and writes it atomically as "<dir>/outside.idx" (a
+// temporary file beside it, fdatasync, rename, directory fsync; mode 0644 so
+// that an unprivileged user on a compute host can read it) into each of
+// `copy_dirs`, creating them. Tries every directory; returns the first error.
+Status ExportOutsideIndex(FileSystem* fs, Manifest* manifest,
+                          const std::vector<std::filesystem::path>& copy_dirs, std::int64_t now_ns);
+
+// For a sync with nothing to do: writes the index only into the copy
+// directories of `config` that have none (an array synced before indexes
+// existed, or a copy directory that was emptied). When every directory has
+// one, it touches nothing, not even the manifest. Otherwise it opens the
+// manifest read-only. OK and nothing written when there is no manifest.
+Status ExportOutsideIndexIfMissing(FileSystem* fs, const Config& config, std::int64_t now_ns);
+
+struct OutsideOptions {
+  // Files or directories on the compute host. Directories are walked without
+  // following symlinks and without descending into other file systems.
+  std::vector<std::filesystem::path> paths;
+  // Lower-case extensions without dot; a file is media when its name ends in
+  // "." plus one of them, compared case-insensitively.
+  std::vector<std::string> media_extensions;
+  bool all = false;      // every regular file counts, whatever its name
+  unsigned threads = 0;  // hashing threads; 0 = one per CPU
+};
+
+// A file or directory that could not be read. Not fatal: the scan goes on.
+struct OutsideError {
+  std::string path;     // raw bytes, as walked
+  std::string message;  // "opendir ...: Permission denied"
+};
+
+struct OutsideReport {
+  std::uint64_t scanned_files = 0;  // media files considered (non-empty)
+  std::uint64_t scanned_bytes = 0;  // their total size
+  std::uint64_t hashed_files = 0;   // candidates read: their size is on Atlas
+  std::uint64_t hashed_bytes = 0;
+  std::uint64_t only_copy = 0;   // only_copy_outside findings
+  std::uint64_t duplicates = 0;  // duplicate_outside findings
+  double seconds = 0;
+  // only_copy_outside (critical) and duplicate_outside (warning), in path
+  // order. Their disk is empty and their path is the compute host path as
+  // walked ("PATH/rel"). A duplicate's `from` is its first Atlas copy
+  // ("d1:Movies/x.mkv").
+  std::vector<Finding> findings;
+  std::vector<OutsideError> errors;
+};
+
+// Scans `options.paths` against `index`. ctx.config is not used (may be null);
+// ctx.fs, ctx.clock and ctx.progress must be set.
+//   OK: the scan completed, even with entries in report->errors
+//   kInvalidArgument: no paths, or a path that does not exist
+//   kIOError: not one path could be read (report->errors says why)
+//   kCancelled: stopped by ctx.stop; the report holds what was decided
+Status RunOutside(const RunContext& ctx, const OutsideIndex& index, const OutsideOptions& options,
+                  OutsideReport* report);
+
+}  // namespace atlas
