@@ -39,6 +39,8 @@ nlohmann::json StatusJson(const StatusReport& r) {
           {"last_scrub", time_or_null(r.last_scrub_ns)},
           {"scrub", {{"verified_pct_30d", r.verified_pct_30d}, {"oldest_unverified_days", r.oldest_unverified_days}}},
           {"drift", DriftJson(r.drift)},
+          {"drift_walk", r.drift_walk},
+          {"drift_files_walked", r.drift_files_walked},
           {"positions_unsynced", r.positions_unsynced},
           {"disks", disks},
           {"findings", FindingsJson(r.findings)}};
@@ -46,13 +48,18 @@ nlohmann::json StatusJson(const StatusReport& r) {
 
 }  // namespace
 
-int CmdStatus(const CommandEnv& env) {
+int CmdStatus(const CommandEnv& env) { return CmdStatus(env, StatusArgs()); }
+
+int CmdStatus(const CommandEnv& env, const StatusArgs& args) {
   Result<Config> config = LoadConfigFor(env.global);
   if (!config.ok()) return ReportError(env.global, "status", config.status());
   std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
   RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
+  StatusOptions options;
+  if (args.full_drift) options.drift = DriftWalk::kFull;
+  if (args.no_drift) options.drift = DriftWalk::kNone;
   StatusReport r;
-  Status s = BuildStatus(ctx, &r);
+  Status s = BuildStatus(ctx, options, &r);
   if (!s.ok()) return ReportError(env.global, "status", s);
   int code = ExitCodeForFindings(r.findings);
   if (env.global.json) {
@@ -73,7 +80,13 @@ int CmdStatus(const CommandEnv& env) {
              r.last_scrub_ns ? Rfc3339(*r.last_scrub_ns) : "never", r.verified_pct_30d,
              r.oldest_unverified_days);
   const DriftCounts& d = r.drift;
-  if (!r.synced_ever) {
+  if (r.drift_walk == "skipped") {
+    fmt::print("drift:     not walked (--no-drift); {} unsynced positions\n", r.positions_unsynced);
+  } else if (r.drift_walk == "partial") {
+    fmt::print("drift:     partial: {} files walked in the time limit: {} added, {} modified, {} moved, "
+               "{} unsynced positions; `atlas-scrub diff` or `status --full-drift` walks everything\n",
+               r.drift_files_walked, d.added, d.modified, d.moved, r.positions_unsynced);
+  } else if (!r.synced_ever) {
     fmt::print("drift:     never synced: {} files not protected; run `atlas-scrub sync`\n", d.added);
   } else if (d.Changes() + r.positions_unsynced == 0) {
     fmt::print("drift:     none, parity is up to date\n");

@@ -25,6 +25,8 @@
 #include <cerrno>
 #include <cstdarg>
 #include <ctime>
+#include <map>
+#include <mutex>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -151,10 +153,16 @@ class RocksBatch final : public ManifestBatch {
     Delete(records::InodeKey(f.slot, f.inode, f.path));
   }
   void PutBlock(const BlockRecord& b) override {
-    Put(records::BlockKey(b.slot, b.pos), records::EncodeBlock(b));
+    std::string key = records::BlockKey(b.slot, b.pos);
+    Put(key, records::EncodeBlock(b));
+    blocks_.push_back({std::move(key), b.state == BlockState::kSynced
+                                           ? std::optional(records::CoverageBucketOf(b.verified_ns))
+                                           : std::nullopt});
   }
   void DeleteBlock(std::uint16_t slot, std::uint64_t pos) override {
-    Delete(records::BlockKey(slot, pos));
+    std::string key = records::BlockKey(slot, pos);
+    Delete(key);
+    blocks_.push_back({std::move(key), std::nullopt});
   }
   void MarkDirty(std::uint64_t pos, std::uint16_t slot) override {
     Put(records::DirtyKey(pos, slot), "");
@@ -188,6 +196,20 @@ class RocksBatch final : public ManifestBatch {
 
   rocksdb::WriteBatch* wb() { return &wb_; }
 
+  // A block key this batch writes, and the coverage bucket of the synced
+  // block it leaves there (nullopt: no synced block), in call order.
+  struct BlockChange {
+    std::string key;
+    std::optional<std::int64_t> bucket;
+  };
+  std::vector<BlockChange>& block_changes() { return blocks_; }
+  void PutCoverage(std::int64_t bucket, std::uint64_t blocks) {
+    std::string v(1, records::kValueVersion);
+    coding::PutVarint(&v, blocks);
+    Put(records::CoverageKey(bucket), v);
+  }
+  void DeleteCoverage(std::int64_t bucket) { Delete(records::CoverageKey(bucket)); }
+
  private:
   void Put(const std::string& k, std::string_view v) {
     // WriteBatch::Put only fails past its size limit (none is set).
@@ -195,7 +217,16 @@ class RocksBatch final : public ManifestBatch {
   }
   void Delete(const std::string& k) { wb_.Delete(k).PermitUncheckedError(); }
   rocksdb::WriteBatch wb_;
+  std::vector<BlockChange> blocks_;
 };
+
+Status DecodeCoverageValue(std::string_view v, std::uint64_t* blocks) {
+  coding::Reader r(v.substr(std::min<std::size_t>(1, v.size())));
+  if (v.empty() || v[0] != records::kValueVersion || !r.GetVarint(blocks)) {
+    return Status::Corruption("manifest coverage record is malformed");
+  }
+  return Status::Ok();
+}
 
 class RocksManifest final : public Manifest {
  public:
@@ -344,13 +375,77 @@ class RocksManifest final : public Manifest {
     return out;
   }
 
+  Result<std::optional<std::vector<CoverageBucket>>> Coverage() override {
+    ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> marker, GetMeta(kCoverageMeta));
+    if (!marker || *marker != "1") return std::optional<std::vector<CoverageBucket>>();
+    std::vector<CoverageBucket> out;
+    std::string prefix(1, records::kCoverage);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->key().size() != 9) return Status::Corruption("manifest coverage record is malformed");
+      CoverageBucket b;
+      b.start_ns = records::DecodeCoverageKey(std::string_view(it->key().data(), it->key().size())) *
+                   kCoverageBucketNs;
+      ATLAS_RETURN_IF_ERROR(
+          DecodeCoverageValue(std::string_view(it->value().data(), it->value().size()), &b.blocks));
+      out.push_back(b);
+    }
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
+    return std::optional<std::vector<CoverageBucket>>(std::move(out));
+  }
+
   std::unique_ptr<ManifestBatch> NewBatch() override { return std::make_unique<RocksBatch>(); }
 
   Status Commit(ManifestBatch& batch, bool durable) override {
     if (read_only_) return Status::FailedPrecondition("manifest is open read-only");
+    RocksBatch& rb = static_cast<RocksBatch&>(batch);
+    // One commit at a time: the summary update reads what the previous
+    // commit left (the manifest has one writer process; see manifest.h).
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    if (coverage_ready_ && !rb.block_changes().empty()) {
+      ATLAS_RETURN_IF_ERROR(AddCoverageChanges(&rb));
+    }
     rocksdb::WriteOptions wo;
     wo.sync = durable;
-    return FromRocksDb(db_->Write(wo, static_cast<RocksBatch&>(batch).wb()), "manifest write");
+    return FromRocksDb(db_->Write(wo, rb.wb()), "manifest write");
+  }
+
+  // Builds the coverage summary from every block record when the manifest
+  // has none (made before summaries existed), in one batch with its marker.
+  // O(blocks), once per manifest.
+  Status EnsureCoverage() {
+    ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> marker, GetMeta(kCoverageMeta));
+    if (marker && *marker == "1") {
+      coverage_ready_ = true;
+      return Status::Ok();
+    }
+    if (read_only_) return Status::Ok();
+    std::map<std::int64_t, std::uint64_t> counts;
+    std::string prefix(1, records::kBlock);
+    std::string upper(1, records::kBlock + 1);
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      BlockRecord b;
+      ATLAS_RETURN_IF_ERROR(records::DecodeBlock(std::string_view(it->key().data(), it->key().size()),
+                                                 std::string_view(it->value().data(), it->value().size()),
+                                                 &b));
+      if (b.state == BlockState::kSynced) counts[records::CoverageBucketOf(b.verified_ns)]++;
+    }
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
+    RocksBatch batch;
+    std::string cprefix(1, records::kCoverage);
+    std::string cupper(1, records::kCoverage + 1);
+    batch.wb()->DeleteRange(cprefix, cupper).PermitUncheckedError();
+    for (const auto& [bucket, n] : counts) batch.PutCoverage(bucket, n);
+    batch.PutMeta(kCoverageMeta, "1");
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(db_->Write(wo, batch.wb()), "manifest write"));
+    coverage_ready_ = true;
+    return Status::Ok();
   }
 
   Status CopyTo(const std::vector<fs::path>& dirs) override {
@@ -387,8 +482,69 @@ class RocksManifest final : public Manifest {
     return FromRocksDb(engine->PurgeOldBackups(kCopiesKept), "prune manifest copies in " + dir.string());
   }
 
+  // Adds to `rb` the coverage summary updates that its block changes make:
+  // for each block key (its last change in the batch wins), minus the
+  // bucket of the synced block stored there now, plus the bucket of the one
+  // the batch leaves. Same batch, so the summary and the blocks commit
+  // together or not at all.
+  Status AddCoverageChanges(RocksBatch* rb) {
+    std::vector<RocksBatch::BlockChange>& changes = rb->block_changes();
+    std::stable_sort(changes.begin(), changes.end(),
+                     [](const RocksBatch::BlockChange& a, const RocksBatch::BlockChange& b) {
+                       return a.key < b.key;
+                     });
+    std::vector<rocksdb::Slice> keys;
+    std::vector<std::size_t> last;  // index of the last change of each distinct key
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      if (i + 1 < changes.size() && changes[i + 1].key == changes[i].key) continue;
+      keys.emplace_back(changes[i].key);
+      last.push_back(i);
+    }
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), keys.size(), keys.data(),
+                  values.data(), statuses.data(), /*sorted_input=*/true);
+    std::map<std::int64_t, std::int64_t> delta;
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      if (statuses[k].ok()) {
+        BlockRecord old;
+        ATLAS_RETURN_IF_ERROR(records::DecodeBlock(std::string_view(keys[k].data(), keys[k].size()),
+                                                   std::string_view(values[k].data(), values[k].size()),
+                                                   &old));
+        if (old.state == BlockState::kSynced) delta[records::CoverageBucketOf(old.verified_ns)]--;
+      } else if (!statuses[k].IsNotFound()) {
+        return FromRocksDb(statuses[k], "manifest read");
+      }
+      const std::optional<std::int64_t>& now = changes[last[k]].bucket;
+      if (now) delta[*now]++;
+    }
+    for (const auto& [bucket, d] : delta) {
+      if (d == 0) continue;
+      ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(records::CoverageKey(bucket)));
+      std::uint64_t count = 0;
+      if (v) ATLAS_RETURN_IF_ERROR(DecodeCoverageValue(*v, &count));
+      const std::int64_t next = static_cast<std::int64_t>(count) + d;
+      if (next < 0) {
+        return Status::Corruption(
+            "manifest coverage summary disagrees with the block records; restore the manifest with "
+            "`atlas-scrub restore-manifest`");
+      }
+      if (next == 0) {
+        rb->DeleteCoverage(bucket);
+      } else {
+        rb->PutCoverage(bucket, static_cast<std::uint64_t>(next));
+      }
+    }
+    changes.clear();
+    return Status::Ok();
+  }
+
+  static constexpr std::string_view kCoverageMeta = "coverage_summary";
+
   std::unique_ptr<rocksdb::DB> db_;
   bool read_only_;
+  bool coverage_ready_ = false;
+  std::mutex commit_mu_;
 };
 
 bool HasDatabase(const fs::path& path) {
@@ -469,6 +625,7 @@ Result<std::unique_ptr<Manifest>> OpenManifestWithEnv(const fs::path& path,
     b.PutMeta("schema", std::to_string(kManifestSchema));
     ATLAS_RETURN_IF_ERROR(m->Commit(b, true));
   }
+  ATLAS_RETURN_IF_ERROR(m->EnsureCoverage());
   return std::unique_ptr<Manifest>(std::move(m));
 }
 
