@@ -80,6 +80,11 @@ constexpr std::size_t kContentFlushFiles = 65536;
 // Parity pass: commit (fdatasync + manifest) after this much parity written.
 constexpr std::uint64_t kCommitParityBytes = 512ull << 20;
 constexpr std::int64_t kCommitIntervalNs = 10'000'000'000;
+// ... or after this many manifest updates: with small blocks, 512 MiB of
+// parity is 131072 positions at 4 KiB, whose updates (a block record and a
+// dirty entry per block) would otherwise sit in memory, about 100 MB at 4
+// data disks (docs/DESIGN.md "Scale").
+constexpr std::size_t kCommitUpdates = 65536;
 // Memory for one window of stripes (data + parity buffers).
 constexpr std::uint64_t kWindowBytes = 32ull << 20;
 
@@ -853,7 +858,8 @@ Status Syncer::WriteParity() {
     status = finish_window(windows[cur]);
     if (!status.ok()) break;
     std::int64_t mono = ctx_.clock->MonotonicNanos();
-    if (pending_bytes >= kCommitParityBytes || mono - last_commit >= kCommitIntervalNs || stop) {
+    if (pending_bytes >= kCommitParityBytes || mono - last_commit >= kCommitIntervalNs ||
+        batch->Count() >= kCommitUpdates || stop) {
       status = CommitParity(batch.get());
       if (!status.ok()) break;
       batch = m_->NewBatch();
