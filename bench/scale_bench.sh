@@ -18,7 +18,7 @@
 # /usr/bin/time -v:
 #   sync_first   the first sync (every file is new)
 #   sync_noop    a sync with nothing to do
-#   status       the default status (drift walk bounded to 0.5 s)
+#   status       the default status (drift walk bounded to 0.3 s)
 #   status_nodrift  status --no-drift (manifest only)
 #   status_full  status --full-drift (every file stat'ed)
 #   diff         diff of the unchanged array (every file stat'ed)

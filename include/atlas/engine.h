@@ -135,7 +135,7 @@ enum class DriftWalk : std::uint8_t {
 
 struct StatusOptions {
   DriftWalk drift = DriftWalk::kBounded;
-  std::int64_t drift_time_limit_ns = 500'000'000;  // 0.5 s
+  std::int64_t drift_time_limit_ns = 300'000'000;  // 0.3 s
 };
 
 // The one-glance view: stored findings, live guard checks, drift
@@ -143,7 +143,7 @@ struct StatusOptions {
 // manifest's coverage summary and disk records, so everything but the drift
 // walk costs O(disks + open findings + dirty positions), not O(files).
 Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusReport* report);
-// BuildStatus with the default StatusOptions (a drift walk bounded to 0.5 s).
+// BuildStatus with the default StatusOptions (a drift walk bounded to 0.3 s).
 Status BuildStatus(const RunContext& ctx, StatusReport* report);
 
 enum class ScrubPlan : std::uint8_t {

@@ -63,7 +63,7 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   CLI::App* cmd_status = app.add_subcommand("status", kCommands[3].help);
   StatusArgs status;
   auto* full_drift = cmd_status->add_flag(
-      "--full-drift", status.full_drift, "walk every disk for drift however long it takes (default: stop after 0.5 s)");
+      "--full-drift", status.full_drift, "walk every disk for drift however long it takes (default: stop after 0.3 s)");
   cmd_status->add_flag("--no-drift", status.no_drift, "no drift walk: answer from the manifest alone")
       ->excludes(full_drift);
   ScrubArgs scrub;
