@@ -582,7 +582,12 @@ Result<std::unique_ptr<Manifest>> OpenManifestWithEnv(const fs::path& path,
   opts.paranoid_checks = true;
   opts.compression = rocksdb::kLZ4Compression;
   opts.bottommost_compression = rocksdb::kZSTD;
-  opts.write_buffer_size = 32 << 20;
+  // Memtables: at most two of 8 MiB (one filling, one being flushed), so a
+  // run's memory does not grow with the records it writes: with 32 MiB ones,
+  // a first sync or full scrub of a million small files held 64 MiB more
+  // than one of 100 k files (docs/DESIGN.md "Scale").
+  opts.write_buffer_size = 8 << 20;
+  opts.max_write_buffer_number = 2;
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = options.read_only
