@@ -500,23 +500,30 @@ class RocksManifest final : public Manifest {
       keys.emplace_back(changes[i].key);
       last.push_back(i);
     }
-    std::vector<rocksdb::PinnableSlice> values(keys.size());
-    std::vector<rocksdb::Status> statuses(keys.size());
-    db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), keys.size(), keys.data(),
-                  values.data(), statuses.data(), /*sorted_input=*/true);
+    // In chunks: RocksDB's MultiGet keeps a few hundred bytes of context per
+    // key (heaptrack: 15 MB for one 65536-update sync batch).
+    constexpr std::size_t kChunk = 1024;
+    std::vector<rocksdb::PinnableSlice> values(std::min(kChunk, keys.size()));
+    std::vector<rocksdb::Status> statuses(values.size());
     std::map<std::int64_t, std::int64_t> delta;
-    for (std::size_t k = 0; k < keys.size(); ++k) {
-      if (statuses[k].ok()) {
-        BlockRecord old;
-        ATLAS_RETURN_IF_ERROR(records::DecodeBlock(std::string_view(keys[k].data(), keys[k].size()),
-                                                   std::string_view(values[k].data(), values[k].size()),
-                                                   &old));
-        if (old.state == BlockState::kSynced) delta[records::CoverageBucketOf(old.verified_ns)]--;
-      } else if (!statuses[k].IsNotFound()) {
-        return FromRocksDb(statuses[k], "manifest read");
+    for (std::size_t base = 0; base < keys.size(); base += kChunk) {
+      const std::size_t n = std::min(kChunk, keys.size() - base);
+      for (std::size_t k = 0; k < n; ++k) values[k].Reset();
+      db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), n, keys.data() + base,
+                    values.data(), statuses.data(), /*sorted_input=*/true);
+      for (std::size_t k = 0; k < n; ++k) {
+        if (statuses[k].ok()) {
+          BlockRecord old;
+          ATLAS_RETURN_IF_ERROR(
+              records::DecodeBlock(std::string_view(keys[base + k].data(), keys[base + k].size()),
+                                   std::string_view(values[k].data(), values[k].size()), &old));
+          if (old.state == BlockState::kSynced) delta[records::CoverageBucketOf(old.verified_ns)]--;
+        } else if (!statuses[k].IsNotFound()) {
+          return FromRocksDb(statuses[k], "manifest read");
+        }
+        const std::optional<std::int64_t>& now = changes[last[base + k]].bucket;
+        if (now) delta[*now]++;
       }
-      const std::optional<std::int64_t>& now = changes[last[k]].bucket;
-      if (now) delta[*now]++;
     }
     for (const auto& [bucket, d] : delta) {
       if (d == 0) continue;
