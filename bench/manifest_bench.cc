@@ -1,46 +1,36 @@
-// Manifest operations on the real RocksDB manifest (src/manifest/), in a temp
-// dir under /dev/shm when it exists, so the figures are the CPU cost of
-// RocksDB and our codecs, not of a disk.
+// The manifest's basic operations on a real RocksDB in a temp dir (under
+// /dev/shm when it exists): putting and getting file and block records,
+// scanning them with cursors, committing batches, and reading the coverage
+// summary that `status` uses instead of every block record.
 //
 //   build/release/bench/manifest_bench
-//   build/release/bench/manifest_bench --benchmark_filter=BM_GetBlock
+//   build/release/bench/manifest_bench --benchmark_filter=BM_Block
 //
-// BM_PutBlocks/batch:N      N block records (synced, with hash) put in one
-//                           batch and committed without fsync: what sync's
-//                           parity pass and scrub write per block.
-// BM_CommitDurable          a small batch committed durably (WAL fdatasync).
-// BM_GetBlock               point lookups of block records by (slot, pos), in
-//                           position order: what the stripe readers do.
-// BM_ScanBlocks             a cursor over one disk's block records: what
-//                           ForEachPosition (scrub selection, check) does.
-// BM_PutFiles/batch:N       file records with 4 extents each, in one batch.
-// BM_GetFileById            file lookups by id (the readers' file switch).
-//
-// The fixture holds 64 Ki blocks (16 GiB of data at 256 KiB) and 4 Ki files
-// on one slot.
-//
-// Measured with the release preset on the shared 2-vCPU VM (load average
-// 13-15, so the wall times are about 3x the CPU times), CPU time per item:
-//
-//   BM_PutBlocks  batch:1 6.5 us, batch:64 3.5 us, batch:4096 4.3 us
-//   BM_CommitDurable      13.6 us (tmpfs: the fdatasync is nearly free)
-//   BM_GetBlock            2.2 us
-//   BM_ScanBlocks          0.26 us per record (3.9 M records/s)
-//   BM_PutFiles   batch:1 13.7 us, batch:4096 13.2 us
-//   BM_GetFileById         5.5 us
-//
-// So a full scrub of 3 GB (11.7 k positions x 4 disks) spends about 0.1 s
-// of CPU on point lookups of block records and 0.05 s on recording them.
-#include <cstdint>
-#include <cstdlib>
-#include <filesystem>
-#include <memory>
-#include <string>
-
+// BM_PutBlocks/batch:N      commit N block records per batch (no fsync);
+//                           items/s counts records. Includes the coverage
+//                           summary upkeep (a MultiGet of the old records).
+// BM_PutBlocksDurable/N     the same with the WAL fsync'ed per commit
+// BM_PutFiles/batch:N       file records (3 keys each: f, i, n)
+// BM_GetBlock               random point reads of a 1 M-block manifest
+// BM_GetFile                random point reads of 100 k file records
+// BM_ScanBlocks             a cursor over 1 M block records
+// BM_ScanFiles              a cursor over 100 k file records
+// BM_Coverage               the coverage summary of the 1 M-block manifest
+// BM_RescrubBlocks/batch:N  rewriting existing synced blocks with a new
+//                           verified_ns (what scrub commits): the summary
+//                           upkeep finds every old record
 #include <unistd.h>
 
-#include <benchmark/benchmark.h>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
 
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include "atlas/hash.h"
 #include "atlas/manifest.h"
 
 namespace atlas {
@@ -48,150 +38,196 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::uint64_t kBlocks = 64 * 1024;
-constexpr std::uint64_t kFiles = 4 * 1024;
+constexpr std::uint64_t kBlocks = 1'000'000;
+constexpr std::uint64_t kFiles = 100'000;
 
-fs::path ScratchBase() {
-  std::error_code ec;
-  if (fs::is_directory("/dev/shm", ec)) return "/dev/shm";
-  const char* tmp = std::getenv("TMPDIR");
-  return tmp != nullptr && *tmp != '\0' ? fs::path(tmp) : fs::path("/tmp");
+fs::path TempDir(const std::string& tag) {
+  fs::path root = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
+  fs::path dir = root / fmt::format("atlas-manifest-bench-{}-{}", tag, ::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
 }
 
-BlockRecord MakeBlock(std::uint64_t pos) {
+std::unique_ptr<Manifest> Open(const fs::path& dir) {
+  ManifestOptions o;
+  o.create_if_missing = true;
+  Result<std::unique_ptr<Manifest>> m = OpenManifest(dir / "manifest", o);
+  if (!m.ok()) {
+    fmt::print(stderr, "open: {}\n", m.status().ToString());
+    std::abort();
+  }
+  return std::move(m).value();
+}
+
+void Check(const Status& s) {
+  if (!s.ok()) {
+    fmt::print(stderr, "{}\n", s.ToString());
+    std::abort();
+  }
+}
+
+BlockRecord Block(std::uint64_t pos, std::int64_t verified_ns) {
   BlockRecord b;
-  b.slot = 1;
-  b.pos = pos;
+  b.slot = static_cast<std::uint16_t>(pos % 4);
+  b.pos = pos / 4;
   b.state = BlockState::kSynced;
-  b.hash = Hash128{pos * 0x9e3779b97f4a7c15ULL, ~pos};
-  b.file_id = 1 + pos / 16;
-  b.file_block = pos % 16;
-  b.verified_ns = 1'700'000'000'000'000'000 + static_cast<std::int64_t>(pos);
+  b.hash = Hash128{pos * 0x9e3779b97f4a7c15ull, pos};
+  b.file_id = pos + 1;
+  b.file_block = 0;
+  b.verified_ns = verified_ns;
   return b;
 }
 
-FileRecord MakeFile(std::uint64_t id) {
+FileRecord File(std::uint64_t i) {
   FileRecord f;
-  f.slot = 1;
-  f.path = "Movies/Some Title (2011)/part " + std::to_string(id) + ".mkv";
-  f.file_id = id;
-  f.size = 16ull * 256 * 1024;
-  f.mtime_ns = 1'700'000'000'000'000'000 + static_cast<std::int64_t>(id);
-  f.inode = 1000 + id;
+  f.slot = static_cast<std::uint16_t>(i % 4);
+  f.path = fmt::format("d{:04d}/f{:07d}.bin", i / 4000, i);
+  f.file_id = i + 1;
+  f.size = 2048;
+  f.mtime_ns = 1717200000LL * 1'000'000'000;
+  f.inode = 1000 + i;
   f.mode = 0100644;
-  for (std::uint64_t e = 0; e < 4; ++e) f.extents.push_back({id * 16 + e * 4, 4});
+  f.extents.push_back({i / 4, 1});
+  f.content = Hash128{i, i};
   return f;
 }
 
-// A fresh manifest with kBlocks block records and kFiles file records.
-class Fixture {
- public:
-  Fixture() {
-    dir_ = ScratchBase() / ("atlas-manifest-bench-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    ManifestOptions o;
-    o.create_if_missing = true;
-    Result<std::unique_ptr<Manifest>> m = OpenManifest(dir_ / "manifest", o);
-    if (!m.ok()) std::abort();
-    m_ = std::move(m).value();
-    std::unique_ptr<ManifestBatch> batch = m_->NewBatch();
-    for (std::uint64_t p = 0; p < kBlocks; ++p) {
-      batch->PutBlock(MakeBlock(p));
-      if (batch->Count() >= 4096) Commit(batch);
+// A manifest of kBlocks synced blocks and kFiles files, verified over 60
+// days, built once per process.
+struct Filled {
+  fs::path dir = TempDir("filled");
+  std::unique_ptr<Manifest> m = Open(dir);
+  Filled() {
+    std::unique_ptr<ManifestBatch> b = m->NewBatch();
+    const std::int64_t day = 86'400'000'000'000;
+    for (std::uint64_t i = 0; i < kBlocks; ++i) {
+      b->PutBlock(Block(i, 1'700'000'000'000'000'000 + static_cast<std::int64_t>(i % 60) * day));
+      if (i < kFiles) b->PutFile(File(i));
+      if (b->Count() >= 50'000) {
+        Check(m->Commit(*b, false));
+        b = m->NewBatch();
+      }
     }
-    for (std::uint64_t id = 1; id <= kFiles; ++id) batch->PutFile(MakeFile(id));
-    Commit(batch);
+    Check(m->Commit(*b, true));
   }
-  ~Fixture() {
-    m_.reset();
-    fs::remove_all(dir_);
+  ~Filled() {
+    m.reset();
+    fs::remove_all(dir);
   }
-  Manifest* m() { return m_.get(); }
-
- private:
-  void Commit(std::unique_ptr<ManifestBatch>& batch) {
-    if (!m_->Commit(*batch, false).ok()) std::abort();
-    batch = m_->NewBatch();
-  }
-  fs::path dir_;
-  std::unique_ptr<Manifest> m_;
 };
 
-void BM_PutBlocks(benchmark::State& state) {
-  Fixture f;
-  const auto n = static_cast<std::uint64_t>(state.range(0));
-  std::uint64_t pos = 0;
+Filled& Shared() {
+  static Filled* f = new Filled();
+  return *f;
+}
+
+void BM_PutBlocks(benchmark::State& state, bool durable) {
+  fs::path dir = TempDir("put");
+  std::unique_ptr<Manifest> m = Open(dir);
+  const std::uint64_t n = static_cast<std::uint64_t>(state.range(0));
+  std::uint64_t next = 0;
   for (auto _ : state) {
-    std::unique_ptr<ManifestBatch> batch = f.m()->NewBatch();
-    for (std::uint64_t i = 0; i < n; ++i) batch->PutBlock(MakeBlock(pos++ % kBlocks));
-    if (!f.m()->Commit(*batch, false).ok()) state.SkipWithError("commit failed");
+    std::unique_ptr<ManifestBatch> b = m->NewBatch();
+    for (std::uint64_t i = 0; i < n; ++i) b->PutBlock(Block(next++, 1'700'000'000'000'000'000));
+    Check(m->Commit(*b, durable));
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+  m.reset();
+  fs::remove_all(dir);
+}
+void BM_PutBlocksNoSync(benchmark::State& state) { BM_PutBlocks(state, false); }
+void BM_PutBlocksDurable(benchmark::State& state) { BM_PutBlocks(state, true); }
+BENCHMARK(BM_PutBlocksNoSync)->ArgName("batch")->Arg(1)->Arg(64)->Arg(4096)->Arg(65536);
+BENCHMARK(BM_PutBlocksDurable)->ArgName("batch")->Arg(1)->Arg(4096);
+
+void BM_RescrubBlocks(benchmark::State& state) {
+  Filled& f = Shared();
+  const std::uint64_t n = static_cast<std::uint64_t>(state.range(0));
+  std::uint64_t next = 0;
+  std::int64_t t = 1'760'000'000'000'000'000;
+  for (auto _ : state) {
+    std::unique_ptr<ManifestBatch> b = f.m->NewBatch();
+    for (std::uint64_t i = 0; i < n; ++i) b->PutBlock(Block((next++) % kBlocks, t));
+    Check(f.m->Commit(*b, false));
+    t += 1'000'000'000;
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
-BENCHMARK(BM_PutBlocks)->ArgName("batch")->Arg(1)->Arg(64)->Arg(4096);
+BENCHMARK(BM_RescrubBlocks)->ArgName("batch")->Arg(64)->Arg(4096);
 
-void BM_CommitDurable(benchmark::State& state) {
-  Fixture f;
-  std::uint64_t pos = 0;
+void BM_PutFiles(benchmark::State& state) {
+  fs::path dir = TempDir("files");
+  std::unique_ptr<Manifest> m = Open(dir);
+  const std::uint64_t n = static_cast<std::uint64_t>(state.range(0));
+  std::uint64_t next = 0;
   for (auto _ : state) {
-    std::unique_ptr<ManifestBatch> batch = f.m()->NewBatch();
-    batch->PutBlock(MakeBlock(pos++ % kBlocks));
-    batch->PutMeta("bench", std::to_string(pos));
-    if (!f.m()->Commit(*batch, true).ok()) state.SkipWithError("commit failed");
+    std::unique_ptr<ManifestBatch> b = m->NewBatch();
+    for (std::uint64_t i = 0; i < n; ++i) b->PutFile(File(next++));
+    Check(m->Commit(*b, false));
   }
-  state.SetItemsProcessed(state.iterations());
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+  m.reset();
+  fs::remove_all(dir);
 }
-BENCHMARK(BM_CommitDurable);
+BENCHMARK(BM_PutFiles)->ArgName("batch")->Arg(1)->Arg(4096);
 
 void BM_GetBlock(benchmark::State& state) {
-  Fixture f;
-  std::uint64_t pos = 0;
+  Filled& f = Shared();
+  std::mt19937_64 rng(1);
   for (auto _ : state) {
-    Result<std::optional<BlockRecord>> b = f.m()->GetBlock(1, pos++ % kBlocks);
-    if (!b.ok() || !*b) state.SkipWithError("lookup failed");
+    std::uint64_t i = rng() % kBlocks;
+    Result<std::optional<BlockRecord>> b = f.m->GetBlock(static_cast<std::uint16_t>(i % 4), i / 4);
     benchmark::DoNotOptimize(b);
   }
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_GetBlock);
 
-void BM_ScanBlocks(benchmark::State& state) {
-  Fixture f;
+void BM_GetFile(benchmark::State& state) {
+  Filled& f = Shared();
+  std::mt19937_64 rng(2);
   for (auto _ : state) {
-    std::uint64_t n = 0;
-    std::unique_ptr<Cursor<BlockRecord>> c = f.m()->Blocks(1, 0);
-    for (; c->Valid(); c->Next()) n += c->value().pos;
-    benchmark::DoNotOptimize(n);
-    if (!c->status().ok()) state.SkipWithError("scan failed");
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBlocks));
-}
-BENCHMARK(BM_ScanBlocks)->Unit(benchmark::kMillisecond);
-
-void BM_PutFiles(benchmark::State& state) {
-  Fixture f;
-  const auto n = static_cast<std::uint64_t>(state.range(0));
-  std::uint64_t id = 1;
-  for (auto _ : state) {
-    std::unique_ptr<ManifestBatch> batch = f.m()->NewBatch();
-    for (std::uint64_t i = 0; i < n; ++i) batch->PutFile(MakeFile(1 + id++ % kFiles));
-    if (!f.m()->Commit(*batch, false).ok()) state.SkipWithError("commit failed");
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
-}
-BENCHMARK(BM_PutFiles)->ArgName("batch")->Arg(1)->Arg(4096);
-
-void BM_GetFileById(benchmark::State& state) {
-  Fixture f;
-  std::uint64_t id = 0;
-  for (auto _ : state) {
-    Result<std::optional<FileRecord>> r = f.m()->GetFileById(1 + id++ % kFiles);
-    if (!r.ok() || !*r) state.SkipWithError("lookup failed");
+    FileRecord want = File(rng() % kFiles);
+    Result<std::optional<FileRecord>> r = f.m->GetFile(want.slot, want.path);
     benchmark::DoNotOptimize(r);
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_GetFileById);
+BENCHMARK(BM_GetFile);
+
+void BM_ScanBlocks(benchmark::State& state) {
+  Filled& f = Shared();
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    for (std::uint16_t slot = 0; slot < 4; ++slot) {
+      for (std::unique_ptr<Cursor<BlockRecord>> c = f.m->Blocks(slot); c->Valid(); c->Next()) ++n;
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(n));
+}
+BENCHMARK(BM_ScanBlocks)->Unit(benchmark::kMillisecond);
+
+void BM_ScanFiles(benchmark::State& state) {
+  Filled& f = Shared();
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    for (std::uint16_t slot = 0; slot < 4; ++slot) {
+      for (std::unique_ptr<Cursor<FileRecord>> c = f.m->Files(slot); c->Valid(); c->Next()) ++n;
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(n));
+}
+BENCHMARK(BM_ScanFiles)->Unit(benchmark::kMillisecond);
+
+void BM_Coverage(benchmark::State& state) {
+  Filled& f = Shared();
+  for (auto _ : state) {
+    Result<std::optional<std::vector<CoverageBucket>>> c = f.m->Coverage();
+    benchmark::DoNotOptimize(c);
+  }
+}
+BENCHMARK(BM_Coverage)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace atlas

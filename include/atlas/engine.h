@@ -119,12 +119,32 @@ struct StatusReport {
   std::int64_t oldest_unverified_days = 0;
   bool synced_ever = false;
   DriftCounts drift;
+  // How much of the drift walk ran: "full" (every disk walked to the end),
+  // "partial" (stopped at the time limit: the counts are what it saw, and
+  // deletions are not counted), or "skipped".
+  std::string drift_walk = "full";
+  std::uint64_t drift_files_walked = 0;
   std::vector<DiskStatus> disks;
   std::vector<Finding> findings;      // open findings that need attention, then info
 };
 
+enum class DriftWalk : std::uint8_t {
+  kBounded,  // walk until StatusOptions::drift_time_limit_ns, then report what was seen
+  kFull,     // walk every disk to the end, however long it takes
+  kNone,     // no walk: drift from the manifest alone (unsynced positions)
+};
+
+struct StatusOptions {
+  DriftWalk drift = DriftWalk::kBounded;
+  std::int64_t drift_time_limit_ns = 300'000'000;  // 0.3 s
+};
+
 // The one-glance view: stored findings, live guard checks, drift
-// (metadata only), scrub coverage. Writes nothing.
+// (metadata only), scrub coverage. Writes nothing. Coverage comes from the
+// manifest's coverage summary and disk records, so everything but the drift
+// walk costs O(disks + open findings + dirty positions), not O(files).
+Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusReport* report);
+// BuildStatus with the default StatusOptions (a drift walk bounded to 0.3 s).
 Status BuildStatus(const RunContext& ctx, StatusReport* report);
 
 // One configured data disk or parity level and what holds it.

@@ -159,6 +159,17 @@ struct DirtyEntry {
   std::uint16_t slot = 0;
 };
 
+// Synced blocks whose verified_ns falls in one minute [start_ns, start_ns +
+// 60 s): one entry of the coverage summary (docs/FORMAT.md), which every
+// commit keeps equal to what the block records say, so `status` reads a few
+// hundred of these instead of every block record.
+struct CoverageBucket {
+  std::int64_t start_ns = 0;
+  std::uint64_t blocks = 0;
+  friend bool operator==(const CoverageBucket&, const CoverageBucket&) = default;
+};
+inline constexpr std::int64_t kCoverageBucketNs = 60'000'000'000;
+
 class ManifestBatch {
  public:
   virtual ~ManifestBatch() = default;
@@ -225,6 +236,14 @@ class Manifest {
   virtual Result<std::vector<RunRecord>> RecentRuns(std::size_t max) = 0;
   virtual Result<std::vector<StoredFinding>> ListFindings() = 0;
   virtual Result<std::vector<AlertStateRecord>> ListAlertStates() = 0;
+
+  // --- summaries ---
+  // The coverage summary in time order, or nullopt when this manifest has
+  // none yet (made before summaries existed, and not opened for writing
+  // since: a read-write open builds it). Cost: O(buckets), not O(blocks).
+  virtual Result<std::optional<std::vector<CoverageBucket>>> Coverage() {
+    return std::optional<std::vector<CoverageBucket>>();
+  }
 
   // --- writing ---
   virtual std::unique_ptr<ManifestBatch> NewBatch() = 0;

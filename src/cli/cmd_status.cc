@@ -61,6 +61,8 @@ nlohmann::json StatusJson(const StatusReport& r, const std::string& program) {
           {"last_scrub", time_or_null(r.last_scrub_ns)},
           {"scrub", {{"verified_pct_30d", r.verified_pct_30d}, {"oldest_unverified_days", r.oldest_unverified_days}}},
           {"drift", DriftJson(r.drift)},
+          {"drift_walk", r.drift_walk},
+          {"drift_files_walked", r.drift_files_walked},
           {"positions_unsynced", r.positions_unsynced},
           {"disks", disks},
           {"findings", findings}};
@@ -143,7 +145,13 @@ void PrintStatusText(const GlobalOptions& g, const StatusReport& r, std::int64_t
   fmt::print("coverage:   {:.1f}% verified in the last 30 days, oldest block verified {} days ago\n",
              r.verified_pct_30d, r.oldest_unverified_days);
   const DriftCounts& d = r.drift;
-  if (!r.synced_ever) {
+  if (r.drift_walk == "skipped") {
+    fmt::print("drift:      not walked (--no-drift); {} unsynced positions\n", r.positions_unsynced);
+  } else if (r.drift_walk == "partial") {
+    fmt::print("drift:      partial: {} files walked in the time limit: {} added, {} modified, {} moved, "
+               "{} unsynced positions; `{} diff` or `{} status --full-drift` walks everything\n",
+               r.drift_files_walked, d.added, d.modified, d.moved, r.positions_unsynced, program, program);
+  } else if (!r.synced_ever) {
     fmt::print("drift:      never synced: {} files not protected; run `{} sync`\n", d.added, program);
   } else if (d.Changes() + r.positions_unsynced == 0) {
     fmt::print("drift:      none, parity is up to date\n");
@@ -162,13 +170,16 @@ void PrintStatusText(const GlobalOptions& g, const StatusReport& r, std::int64_t
 
 }  // namespace
 
-int CmdStatus(const CommandEnv& env) {
+int CmdStatus(const CommandEnv& env, const StatusArgs& args) {
   Result<Config> config = LoadConfigFor(env.global);
   if (!config.ok()) return ReportError(env.global, "status", config.status());
   std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
   RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
+  StatusOptions options;
+  if (args.full_drift) options.drift = DriftWalk::kFull;
+  if (args.no_drift) options.drift = DriftWalk::kNone;
   StatusReport r;
-  Status s = BuildStatus(ctx, &r);
+  Status s = BuildStatus(ctx, options, &r);
   if (!s.ok()) return ReportError(env.global, "status", s);
   int code = ExitCodeForFindings(r.findings);
   if (env.global.json) {

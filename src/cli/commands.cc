@@ -72,6 +72,11 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
 
   CLI::App* cmd_diff = app.add_subcommand("diff", kCommands[2].help);
   CLI::App* cmd_status = app.add_subcommand("status", kCommands[3].help);
+  StatusArgs status;
+  auto* full_drift = cmd_status->add_flag(
+      "--full-drift", status.full_drift, "walk every disk for drift however long it takes (default: stop after 0.3 s)");
+  cmd_status->add_flag("--no-drift", status.no_drift, "no drift walk: answer from the manifest alone")
+      ->excludes(full_drift);
   ScrubArgs scrub;
   CLI::App* cmd_scrub = app.add_subcommand("scrub", kCommands[4].help);
   cmd_scrub->add_option("--plan", scrub.plan, "new | bad | full (default: oldest share, see [scrub])")
@@ -150,7 +155,7 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   if (cmd_init->parsed()) return CmdInit(env, init);
   if (cmd_sync->parsed()) return CmdSync(env, sync);
   if (cmd_diff->parsed()) return CmdDiff(env);
-  if (cmd_status->parsed()) return CmdStatus(env);
+  if (cmd_status->parsed()) return CmdStatus(env, status);
   if (cmd_disks->parsed()) return CmdDisks(env);
   if (cmd_scrub->parsed()) return CmdScrub(env, scrub);
   if (cmd_check->parsed()) return CmdCheck(env, check);

@@ -18,6 +18,10 @@ struct SyncArgs {
   bool force_empty = false;
   bool force_delete = false;
 };
+struct StatusArgs {
+  bool full_drift = false;  // walk every disk to the end
+  bool no_drift = false;    // no walk at all
+};
 struct ScrubArgs {
   std::string plan;             // "", "new", "bad", "full"
   double percent = -1;          // < 0: from the config
@@ -50,8 +54,8 @@ struct OutsideArgs {
 int CmdInit(const CommandEnv& env, const InitArgs& args);
 int CmdSync(const CommandEnv& env, const SyncArgs& args);
 int CmdDiff(const CommandEnv& env);
-int CmdStatus(const CommandEnv& env);
 int CmdDisks(const CommandEnv& env);
+int CmdStatus(const CommandEnv& env, const StatusArgs& args);
 int CmdScrub(const CommandEnv& env, const ScrubArgs& args);
 int CmdCheck(const CommandEnv& env, const CheckArgs& args);
 int CmdFix(const CommandEnv& env, const FixArgs& args);

@@ -103,6 +103,19 @@ std::string FindingKey(const Finding& f) {
 std::string AlertStateKey(std::string_view fingerprint) {
   return Prefixed(kAlertState).append(fingerprint);
 }
+std::int64_t CoverageBucketOf(std::int64_t verified_ns) {
+  std::int64_t q = verified_ns / kCoverageBucketNs;
+  if (verified_ns % kCoverageBucketNs < 0) --q;
+  return q;
+}
+std::string CoverageKey(std::int64_t bucket) {
+  std::string k = Prefixed(kCoverage);
+  PutFixed64BE(&k, static_cast<std::uint64_t>(bucket) ^ (1ull << 63));
+  return k;
+}
+std::int64_t DecodeCoverageKey(std::string_view key) {
+  return static_cast<std::int64_t>(coding::DecodeFixed64BE(key.data() + 1) ^ (1ull << 63));
+}
 
 std::string EncodeDisk(const DiskRecord& d) {
   std::string v(1, kValueVersion);

@@ -22,6 +22,13 @@ inline constexpr char kDeletedContent = 'y';
 inline constexpr char kRun = 'r';
 inline constexpr char kFinding = 'g';
 inline constexpr char kAlertState = 'a';
+inline constexpr char kCoverage = 'c';
+
+// The coverage summary counts synced blocks by the minute of their
+// verified_ns (kCoverageBucketNs, docs/FORMAT.md "Coverage summary"). This
+// is the bucket of a verification time (floor division, so negative times
+// too).
+std::int64_t CoverageBucketOf(std::int64_t verified_ns);
 
 // Values of the file, file-id, block, disk, free-extent, run and finding
 // tables start with this version byte; meta values are decimal text, and the
@@ -45,6 +52,10 @@ std::string DeletedContentKey(const Hash128& content);
 std::string RunKey(std::int64_t start_ns, std::string_view command);
 std::string FindingKey(const Finding& f);
 std::string AlertStateKey(std::string_view fingerprint);
+// 'c' then the bucket number with its sign bit flipped, big-endian, so that
+// key order is numeric order for negative buckets too.
+std::string CoverageKey(std::int64_t bucket);
+std::int64_t DecodeCoverageKey(std::string_view key);
 
 std::string EncodeDisk(const DiskRecord& d);
 Status DecodeDisk(std::string_view name, std::string_view value, DiskRecord* d);

@@ -25,6 +25,8 @@
 #include <cerrno>
 #include <cstdarg>
 #include <ctime>
+#include <map>
+#include <mutex>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -151,10 +153,16 @@ class RocksBatch final : public ManifestBatch {
     Delete(records::InodeKey(f.slot, f.inode, f.path));
   }
   void PutBlock(const BlockRecord& b) override {
-    Put(records::BlockKey(b.slot, b.pos), records::EncodeBlock(b));
+    std::string key = records::BlockKey(b.slot, b.pos);
+    Put(key, records::EncodeBlock(b));
+    blocks_.push_back({std::move(key), b.state == BlockState::kSynced
+                                           ? std::optional(records::CoverageBucketOf(b.verified_ns))
+                                           : std::nullopt});
   }
   void DeleteBlock(std::uint16_t slot, std::uint64_t pos) override {
-    Delete(records::BlockKey(slot, pos));
+    std::string key = records::BlockKey(slot, pos);
+    Delete(key);
+    blocks_.push_back({std::move(key), std::nullopt});
   }
   void MarkDirty(std::uint64_t pos, std::uint16_t slot) override {
     Put(records::DirtyKey(pos, slot), "");
@@ -194,6 +202,20 @@ class RocksBatch final : public ManifestBatch {
 
   rocksdb::WriteBatch* wb() { return &wb_; }
 
+  // A block key this batch writes, and the coverage bucket of the synced
+  // block it leaves there (nullopt: no synced block), in call order.
+  struct BlockChange {
+    std::string key;
+    std::optional<std::int64_t> bucket;
+  };
+  std::vector<BlockChange>& block_changes() { return blocks_; }
+  void PutCoverage(std::int64_t bucket, std::uint64_t blocks) {
+    std::string v(1, records::kValueVersion);
+    coding::PutVarint(&v, blocks);
+    Put(records::CoverageKey(bucket), v);
+  }
+  void DeleteCoverage(std::int64_t bucket) { Delete(records::CoverageKey(bucket)); }
+
  private:
   void Put(const std::string& k, std::string_view v) {
     // WriteBatch::Put only fails past its size limit (none is set).
@@ -201,7 +223,16 @@ class RocksBatch final : public ManifestBatch {
   }
   void Delete(const std::string& k) { wb_.Delete(k).PermitUncheckedError(); }
   rocksdb::WriteBatch wb_;
+  std::vector<BlockChange> blocks_;
 };
+
+Status DecodeCoverageValue(std::string_view v, std::uint64_t* blocks) {
+  coding::Reader r(v.substr(std::min<std::size_t>(1, v.size())));
+  if (v.empty() || v[0] != records::kValueVersion || !r.GetVarint(blocks)) {
+    return Status::Corruption("manifest coverage record is malformed");
+  }
+  return Status::Ok();
+}
 
 class RocksManifest final : public Manifest {
  public:
@@ -365,13 +396,77 @@ class RocksManifest final : public Manifest {
     return out;
   }
 
+  Result<std::optional<std::vector<CoverageBucket>>> Coverage() override {
+    ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> marker, GetMeta(kCoverageMeta));
+    if (!marker || *marker != "1") return std::optional<std::vector<CoverageBucket>>();
+    std::vector<CoverageBucket> out;
+    std::string prefix(1, records::kCoverage);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->key().size() != 9) return Status::Corruption("manifest coverage record is malformed");
+      CoverageBucket b;
+      b.start_ns = records::DecodeCoverageKey(std::string_view(it->key().data(), it->key().size())) *
+                   kCoverageBucketNs;
+      ATLAS_RETURN_IF_ERROR(
+          DecodeCoverageValue(std::string_view(it->value().data(), it->value().size()), &b.blocks));
+      out.push_back(b);
+    }
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
+    return std::optional<std::vector<CoverageBucket>>(std::move(out));
+  }
+
   std::unique_ptr<ManifestBatch> NewBatch() override { return std::make_unique<RocksBatch>(); }
 
   Status Commit(ManifestBatch& batch, bool durable) override {
     if (read_only_) return Status::FailedPrecondition("manifest is open read-only");
+    RocksBatch& rb = static_cast<RocksBatch&>(batch);
+    // One commit at a time: the summary update reads what the previous
+    // commit left (the manifest has one writer process; see manifest.h).
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    if (coverage_ready_ && !rb.block_changes().empty()) {
+      ATLAS_RETURN_IF_ERROR(AddCoverageChanges(&rb));
+    }
     rocksdb::WriteOptions wo;
     wo.sync = durable;
-    return FromRocksDb(db_->Write(wo, static_cast<RocksBatch&>(batch).wb()), "manifest write");
+    return FromRocksDb(db_->Write(wo, rb.wb()), "manifest write");
+  }
+
+  // Builds the coverage summary from every block record when the manifest
+  // has none (made before summaries existed), in one batch with its marker.
+  // O(blocks), once per manifest.
+  Status EnsureCoverage() {
+    ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> marker, GetMeta(kCoverageMeta));
+    if (marker && *marker == "1") {
+      coverage_ready_ = true;
+      return Status::Ok();
+    }
+    if (read_only_) return Status::Ok();
+    std::map<std::int64_t, std::uint64_t> counts;
+    std::string prefix(1, records::kBlock);
+    std::string upper(1, records::kBlock + 1);
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      BlockRecord b;
+      ATLAS_RETURN_IF_ERROR(records::DecodeBlock(std::string_view(it->key().data(), it->key().size()),
+                                                 std::string_view(it->value().data(), it->value().size()),
+                                                 &b));
+      if (b.state == BlockState::kSynced) counts[records::CoverageBucketOf(b.verified_ns)]++;
+    }
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
+    RocksBatch batch;
+    std::string cprefix(1, records::kCoverage);
+    std::string cupper(1, records::kCoverage + 1);
+    batch.wb()->DeleteRange(cprefix, cupper).PermitUncheckedError();
+    for (const auto& [bucket, n] : counts) batch.PutCoverage(bucket, n);
+    batch.PutMeta(kCoverageMeta, "1");
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(db_->Write(wo, batch.wb()), "manifest write"));
+    coverage_ready_ = true;
+    return Status::Ok();
   }
 
   Status CopyTo(const std::vector<fs::path>& dirs) override {
@@ -408,8 +503,76 @@ class RocksManifest final : public Manifest {
     return FromRocksDb(engine->PurgeOldBackups(kCopiesKept), "prune manifest copies in " + dir.string());
   }
 
+  // Adds to `rb` the coverage summary updates that its block changes make:
+  // for each block key (its last change in the batch wins), minus the
+  // bucket of the synced block stored there now, plus the bucket of the one
+  // the batch leaves. Same batch, so the summary and the blocks commit
+  // together or not at all.
+  Status AddCoverageChanges(RocksBatch* rb) {
+    std::vector<RocksBatch::BlockChange>& changes = rb->block_changes();
+    std::stable_sort(changes.begin(), changes.end(),
+                     [](const RocksBatch::BlockChange& a, const RocksBatch::BlockChange& b) {
+                       return a.key < b.key;
+                     });
+    std::vector<rocksdb::Slice> keys;
+    std::vector<std::size_t> last;  // index of the last change of each distinct key
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      if (i + 1 < changes.size() && changes[i + 1].key == changes[i].key) continue;
+      keys.emplace_back(changes[i].key);
+      last.push_back(i);
+    }
+    // In chunks: RocksDB's MultiGet keeps a few hundred bytes of context per
+    // key (heaptrack: 15 MB for one 65536-update sync batch).
+    constexpr std::size_t kChunk = 1024;
+    std::vector<rocksdb::PinnableSlice> values(std::min(kChunk, keys.size()));
+    std::vector<rocksdb::Status> statuses(values.size());
+    std::map<std::int64_t, std::int64_t> delta;
+    for (std::size_t base = 0; base < keys.size(); base += kChunk) {
+      const std::size_t n = std::min(kChunk, keys.size() - base);
+      for (std::size_t k = 0; k < n; ++k) values[k].Reset();
+      db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), n, keys.data() + base,
+                    values.data(), statuses.data(), /*sorted_input=*/true);
+      for (std::size_t k = 0; k < n; ++k) {
+        if (statuses[k].ok()) {
+          BlockRecord old;
+          ATLAS_RETURN_IF_ERROR(
+              records::DecodeBlock(std::string_view(keys[base + k].data(), keys[base + k].size()),
+                                   std::string_view(values[k].data(), values[k].size()), &old));
+          if (old.state == BlockState::kSynced) delta[records::CoverageBucketOf(old.verified_ns)]--;
+        } else if (!statuses[k].IsNotFound()) {
+          return FromRocksDb(statuses[k], "manifest read");
+        }
+        const std::optional<std::int64_t>& now = changes[last[base + k]].bucket;
+        if (now) delta[*now]++;
+      }
+    }
+    for (const auto& [bucket, d] : delta) {
+      if (d == 0) continue;
+      ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(records::CoverageKey(bucket)));
+      std::uint64_t count = 0;
+      if (v) ATLAS_RETURN_IF_ERROR(DecodeCoverageValue(*v, &count));
+      const std::int64_t next = static_cast<std::int64_t>(count) + d;
+      if (next < 0) {
+        return Status::Corruption(
+            "manifest coverage summary disagrees with the block records; restore the manifest with "
+            "`atlas-scrub restore-manifest`");
+      }
+      if (next == 0) {
+        rb->DeleteCoverage(bucket);
+      } else {
+        rb->PutCoverage(bucket, static_cast<std::uint64_t>(next));
+      }
+    }
+    changes.clear();
+    return Status::Ok();
+  }
+
+  static constexpr std::string_view kCoverageMeta = "coverage_summary";
+
   std::unique_ptr<rocksdb::DB> db_;
   bool read_only_;
+  bool coverage_ready_ = false;
+  std::mutex commit_mu_;
 };
 
 bool HasDatabase(const fs::path& path) {
@@ -447,11 +610,17 @@ Result<std::unique_ptr<Manifest>> OpenManifestWithEnv(const fs::path& path,
   opts.paranoid_checks = true;
   opts.compression = rocksdb::kLZ4Compression;
   opts.bottommost_compression = rocksdb::kZSTD;
-  opts.write_buffer_size = 32 << 20;
+  // Memtables: at most two of 8 MiB (one filling, one being flushed), so a
+  // run's memory does not grow with the records it writes: with 32 MiB ones,
+  // a first sync or full scrub of a million small files held 64 MiB more
+  // than one of 100 k files (docs/DESIGN.md "Scale").
+  opts.write_buffer_size = 8 << 20;
+  opts.max_write_buffer_number = 2;
   // No WAL preallocation: RocksDB would fallocate about 1.1 x the write
-  // buffer (35 MiB) at every read-write open and truncate it at close, which
-  // on tmpfs zeroes and frees those pages each time (about 5 % of a scrub's
-  // CPU in profiles). Commits stay as durable: fdatasync covers the size.
+  // buffer at every read-write open and truncate it at close, which on tmpfs
+  // zeroes and frees those pages each time (about 5 % of a scrub's CPU in
+  // profiles with 32 MiB buffers). Commits stay as durable: fdatasync covers
+  // the size.
   opts.allow_fallocate = false;
 
   rocksdb::DB* raw = nullptr;
@@ -495,6 +664,7 @@ Result<std::unique_ptr<Manifest>> OpenManifestWithEnv(const fs::path& path,
     b.PutMeta("schema", std::to_string(kManifestSchema));
     ATLAS_RETURN_IF_ERROR(m->Commit(b, true));
   }
+  ATLAS_RETURN_IF_ERROR(m->EnsureCoverage());
   return std::unique_ptr<Manifest>(std::move(m));
 }
 

@@ -3,9 +3,21 @@
 // Everything here is read-only and live: stored findings (corruption, read
 // errors found by earlier runs), the disk guards as they stand now (a disk
 // unmounted since the last sync shows at once, not at the next sync), drift
-// from a metadata-only walk, and scrub coverage from the block records.
+// from a metadata-only walk, and scrub coverage.
+//
+// Cost (docs/DESIGN.md "Scale"): coverage comes from the manifest's coverage
+// summary (a few hundred per-minute counters kept exact by every commit) and
+// file counts from the disk records, so status reads O(disks + open findings
+// + dirty positions) records, whatever the size of the array. The drift
+// walk is the one O(files) part (a stat per file): by default it stops after
+// StatusOptions::drift_time_limit_ns and reports what it saw as "partial".
 #include <algorithm>
+#include <chrono>
 #include <climits>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -38,6 +50,10 @@ void SetDrive(const FsIdentity& fs, DiskStatus* ds) {
 }  // namespace
 
 Status BuildStatus(const RunContext& ctx, StatusReport* report) {
+  return BuildStatus(ctx, StatusOptions(), report);
+}
+
+Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusReport* report) {
   *report = StatusReport();
   const Config& config = *ctx.config;
   const std::int64_t now = ctx.clock->NowUnixNanos();
@@ -89,9 +105,41 @@ Status BuildStatus(const RunContext& ctx, StatusReport* report) {
   }
 
   std::vector<DiskDrift> drift;
-  ATLAS_RETURN_IF_ERROR(ScanAllDisks(ctx, m.get(), array, /*collect=*/false, &drift).WithContext("status"));
+  if (options.drift == DriftWalk::kNone) {
+    report->drift_walk = "skipped";
+  } else {
+    // The walk stops at the caller's stop request, and in bounded mode at
+    // the time limit: a timer thread requests a stop that ScanDisk checks
+    // every 1024 files.
+    std::stop_source walk_stop;
+    std::stop_callback forward(ctx.stop, [&] { walk_stop.request_stop(); });
+    std::jthread timer;
+    if (options.drift == DriftWalk::kBounded) {
+      timer = std::jthread([&walk_stop, limit = options.drift_time_limit_ns](std::stop_token done) {
+        std::mutex mu;
+        std::condition_variable_any cv;
+        std::unique_lock<std::mutex> lock(mu);
+        if (!cv.wait_for(lock, done, std::chrono::nanoseconds(limit), [] { return false; }) &&
+            !done.stop_requested()) {
+          walk_stop.request_stop();
+        }
+      });
+    }
+    RunContext walk_ctx = ctx;
+    walk_ctx.stop = walk_stop.get_token();
+    Status walked = ScanAllDisks(walk_ctx, m.get(), array, /*collect=*/false, &drift);
+    if (timer.joinable()) {
+      timer.request_stop();
+      timer.join();
+    }
+    if (!walked.ok()) {
+      if (walked.code() != Code::kCancelled || ctx.stop.stop_requested()) return walked.WithContext("status");
+      report->drift_walk = "partial";
+    }
+  }
   std::int64_t oldest_change = INT64_MAX;
   for (const DiskDrift& d : drift) {
+    report->drift_files_walked += d.totals.files;
     report->drift.unchanged += d.drift.unchanged;
     report->drift.added += d.drift.added;
     report->drift.modified += d.drift.modified;
@@ -101,27 +149,42 @@ Status BuildStatus(const RunContext& ctx, StatusReport* report) {
     report->drift.deleted_bytes += d.drift.deleted_bytes;
     oldest_change = std::min(oldest_change, d.oldest_change_mtime_ns);
   }
-  for (Finding& f : CheckScanGuards(config, array, drift, false, false)) findings.push_back(std::move(f));
+  if (!drift.empty()) {
+    for (Finding& f : CheckScanGuards(config, array, drift, false, false)) findings.push_back(std::move(f));
+  }
 
   if (m) {
     ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m->ListFindings());
     for (StoredFinding& sf : stored) findings.push_back(std::move(sf.finding));
     ATLAS_ASSIGN_OR_RETURN(report->positions_unsynced, CountDirtyPositions(m.get()));
 
-    // Scrub coverage over every block in use.
+    // Scrub coverage: from the coverage summary (synced blocks per minute of
+    // their last verification), or, for a manifest that has none yet, from
+    // every block record. A bucket counts as verified within 30 days when its
+    // last nanosecond is, and the oldest verification is its bucket's start:
+    // ages are exact to the minute, rounded up.
     std::uint64_t recent = 0;
     std::int64_t oldest_verified = INT64_MAX;
-    for (const ArrayDataDisk& d : array.data) {
-      if (!d.record) continue;
-      std::unique_ptr<Cursor<BlockRecord>> b = m->Blocks(d.slot, 0);
-      for (; b->Valid(); b->Next()) {
-        const BlockRecord& r = b->value();
-        if (r.state != BlockState::kSynced) continue;
-        report->blocks++;
-        if (now - r.verified_ns <= 30 * kNsPerDay) recent++;
-        oldest_verified = std::min(oldest_verified, r.verified_ns);
+    ATLAS_ASSIGN_OR_RETURN(std::optional<std::vector<CoverageBucket>> coverage, m->Coverage());
+    if (coverage) {
+      for (const CoverageBucket& c : *coverage) {
+        report->blocks += c.blocks;
+        if (now - (c.start_ns + kCoverageBucketNs - 1) <= 30 * kNsPerDay) recent += c.blocks;
+        if (c.blocks > 0) oldest_verified = std::min(oldest_verified, c.start_ns);
       }
-      ATLAS_RETURN_IF_ERROR(b->status());
+    } else {
+      for (const ArrayDataDisk& d : array.data) {
+        if (!d.record) continue;
+        std::unique_ptr<Cursor<BlockRecord>> b = m->Blocks(d.slot, 0);
+        for (; b->Valid(); b->Next()) {
+          const BlockRecord& r = b->value();
+          if (r.state != BlockState::kSynced) continue;
+          report->blocks++;
+          if (now - r.verified_ns <= 30 * kNsPerDay) recent++;
+          oldest_verified = std::min(oldest_verified, r.verified_ns);
+        }
+        ATLAS_RETURN_IF_ERROR(b->status());
+      }
     }
     if (report->blocks > 0) {
       report->verified_pct_30d = 100.0 * static_cast<double>(recent) / static_cast<double>(report->blocks);

@@ -76,9 +76,16 @@ namespace {
 constexpr std::uint16_t kParityOnlySlot = 0xffff;
 // Apply-pass batches: files per commit.
 constexpr std::size_t kApplyBatchFiles = 4096;
+// Parity pass: files whose content identity waits for the next commit.
+constexpr std::size_t kContentFlushFiles = 65536;
 // Parity pass: commit (fdatasync + manifest) after this much parity written.
 constexpr std::uint64_t kCommitParityBytes = 512ull << 20;
 constexpr std::int64_t kCommitIntervalNs = 10'000'000'000;
+// ... or after this many manifest updates: with small blocks, 512 MiB of
+// parity is 131072 positions at 4 KiB, whose updates (a block record and a
+// dirty entry per block) would otherwise sit in memory, about 100 MB at 4
+// data disks (docs/DESIGN.md "Scale").
+constexpr std::size_t kCommitUpdates = 65536;
 // Memory for both windows of stripes (data + parity buffers). 16 MiB keeps
 // a window of a 4+2 array at 256 KiB blocks at 5 positions; 32 MiB measured
 // no faster and doubled the RSS of the commands (docs/DESIGN.md, Performance).
@@ -158,6 +165,7 @@ class Syncer {
   Status CommitApply(ManifestBatch* batch, std::size_t di, bool final_batch, const ScanTotals* totals);
   Status CommitParity(ManifestBatch* batch);
   Status CopyManifest();
+  Status StoreContents(const std::set<std::uint64_t>& ids);
 
   const RunContext& ctx_;
   const Config& config_;
@@ -172,8 +180,12 @@ class Syncer {
   std::mutex findings_mu_;
   std::vector<Finding> problems_;         // REQUIRES: findings_mu_ held
   DriftList drift_list_;
-  std::vector<std::vector<std::uint64_t>> added_ids_;  // by data index
-  std::vector<std::uint64_t> touched_ids_;             // files whose blocks were synced
+  // Files added by this run have ids from here to next_file_id_ (moves
+  // across disks are looked for among them, by content, in Finish).
+  std::uint64_t first_new_file_id_ = 1;
+  // Files whose blocks were synced since the last StoreContents; bounded by
+  // kContentFlushFiles (docs/DESIGN.md "Scale").
+  std::set<std::uint64_t> touched_ids_;
   std::vector<std::unique_ptr<WritableFile>> parity_files_;
   std::vector<std::unique_ptr<RandomAccessFile>> parity_readers_;
   // The stored parity_written_from (see WriteParity), as this run keeps it.
@@ -303,6 +315,7 @@ Status Syncer::Apply() {
   bool first_sync = !array_.synced_ever;
   ATLAS_ASSIGN_OR_RETURN(array_, LoadArray(ctx_, m_.get()));
   next_file_id_ = array_.next_file_id;
+  first_new_file_id_ = array_.next_file_id;
   ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m_->ListFindings());
   for (const StoredFinding& sf : stored) {
     const Finding& f = sf.finding;
@@ -312,7 +325,6 @@ Status Syncer::Apply() {
   }
 
   free_maps_.resize(array_.data.size());
-  added_ids_.resize(array_.data.size());
   std::uint64_t max_next = 0;
   for (std::size_t i = 0; i < array_.data.size(); ++i) {
     const ArrayDataDisk& d = array_.data[i];
@@ -497,7 +509,6 @@ Status Syncer::ApplyDisk(std::size_t di) {
         if (rec.size == 0) rec.content = Hasher128().Digest();
         put_dirty_blocks(rec, [](std::uint64_t) { return true; });  // all freshly allocated
         batch->PutFile(rec);
-        added_ids_[di].push_back(rec.file_id);
         counts.added++;
         counts.added_bytes += rec.size;
         drift(FindingKind::kAdded, rec.path, fmt::format("added ({} bytes)", rec.size));
@@ -664,7 +675,7 @@ Status Syncer::WriteParity() {
   std::unique_ptr<ManifestBatch> batch = m_->NewBatch();
   std::uint64_t pending_bytes = 0;
   std::int64_t last_commit = ctx_.clock->MonotonicNanos();
-  std::set<std::uint64_t> touched;
+  std::set<std::uint64_t>& touched = touched_ids_;
 
   // Parity writes run on the parity files' workers, so that writing one
   // window's parity overlaps computing the next (on tmpfs, page allocation
@@ -891,7 +902,8 @@ Status Syncer::WriteParity() {
     if (status.ok()) status = write_status();
     if (!status.ok()) break;
     std::int64_t mono = ctx_.clock->MonotonicNanos();
-    if (pending_bytes >= kCommitParityBytes || mono - last_commit >= kCommitIntervalNs || stop) {
+    if (pending_bytes >= kCommitParityBytes || mono - last_commit >= kCommitIntervalNs ||
+        batch->Count() >= kCommitUpdates || stop) {
       // Invariant: every parity write queued so far has completed before
       // CommitParity fdatasyncs the files and commits the manifest.
       status = wait_writes();
@@ -901,6 +913,15 @@ Status Syncer::WriteParity() {
       batch = m_->NewBatch();
       pending_bytes = 0;
       last_commit = mono;
+      // Every block of `touched` is committed now, so a file complete now is
+      // complete in the manifest; one still incomplete is touched again when
+      // its remaining blocks sync. Storing contents here keeps the set
+      // bounded however many files one sync adds.
+      if (touched.size() >= kContentFlushFiles) {
+        status = StoreContents(touched);
+        if (!status.ok()) break;
+        touched.clear();
+      }
     }
     if (stop) {
       status = Status::Cancelled("sync interrupted; the next sync resumes where this one stopped");
@@ -912,17 +933,16 @@ Status Syncer::WriteParity() {
   if (status.ok()) status = wait_writes();
   if (status.ok() && !more.ok()) status = more.status();
   if (status.ok()) status = CommitParity(batch.get());
-  touched_ids_.assign(touched.begin(), touched.end());
   ctx_.progress->EndPhase();
   return status;
 }
 
-Status Syncer::Finish() {
-  if (!m_) return Status::Ok();
+// The content identity of every file of `ids` whose blocks are all synced
+// and committed, in its own batches (no fsync: Finish's durable commit comes
+// later, and a lost identity only costs move detection for that file).
+Status Syncer::StoreContents(const std::set<std::uint64_t>& ids) {
   std::unique_ptr<ManifestBatch> batch = m_->NewBatch();
-  std::map<std::uint64_t, Hash128> contents;
-  // Content identity of every file whose last blocks were synced now.
-  for (std::uint64_t id : touched_ids_) {
+  for (std::uint64_t id : ids) {
     ATLAS_ASSIGN_OR_RETURN(std::optional<FileRecord> rec, m_->GetFileById(id));
     if (!rec || rec->content) continue;
     Hasher128 h;
@@ -939,23 +959,38 @@ Status Syncer::Finish() {
     }
     if (!complete) continue;
     rec->content = h.Digest();
-    contents[id] = *rec->content;
     batch->PutFile(*rec);
     if (batch->Count() >= 3 * kApplyBatchFiles) {
       ATLAS_RETURN_IF_ERROR(m_->Commit(*batch, false));
       batch = m_->NewBatch();
     }
   }
+  return m_->Commit(*batch, false);
+}
 
-  // A deleted file whose content reappeared on another disk was moved.
-  for (std::size_t di = 0; di < added_ids_.size(); ++di) {
-    for (std::uint64_t id : added_ids_[di]) {
-      auto it = contents.find(id);
-      if (it == contents.end()) continue;
-      ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> from, m_->GetDeletedContent(it->second));
+Status Syncer::Finish() {
+  if (!m_) return Status::Ok();
+  // Content identity of every file whose last blocks were synced now.
+  ATLAS_RETURN_IF_ERROR(StoreContents(touched_ids_));
+  touched_ids_.clear();
+  std::unique_ptr<ManifestBatch> batch = m_->NewBatch();
+
+  // A deleted file whose content reappeared on another disk was moved. The
+  // candidates are the files this run added (ids from first_new_file_id_ on)
+  // whose content is known now; there are none to look at without deletions.
+  ATLAS_ASSIGN_OR_RETURN(std::vector<Hash128> deleted_contents, m_->ListDeletedContent());
+  const std::uint64_t end_id = deleted_contents.empty() ? first_new_file_id_ : next_file_id_.load();
+  for (std::uint64_t id = first_new_file_id_; id < end_id; ++id) {
+    ATLAS_ASSIGN_OR_RETURN(std::optional<FileRecord> rec, m_->GetFileById(id));
+    if (!rec || !rec->content || rec->size == 0) continue;
+    auto disk = std::find_if(array_.data.begin(), array_.data.end(),
+                             [&](const ArrayDataDisk& d) { return d.slot == rec->slot; });
+    if (disk == array_.data.end()) continue;
+    const std::size_t di = static_cast<std::size_t>(disk - array_.data.begin());
+    {
+      const Hash128 content = *rec->content;
+      ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> from, m_->GetDeletedContent(content));
       if (!from) continue;
-      ATLAS_ASSIGN_OR_RETURN(std::optional<FileRecord> rec, m_->GetFileById(id));
-      if (!rec) continue;
       std::size_t colon = from->find(':');
       std::string from_disk = from->substr(0, colon);
       std::string from_path = colon == std::string::npos ? "" : from->substr(colon + 1);
@@ -965,7 +1000,7 @@ Status Syncer::Finish() {
                               fmt::format("moved from {}:{}", from_disk, DisplayPath(from_path)));
       f.from = *from;
       drift_list_.Add(std::move(f));
-      batch->DeleteDeletedContent(it->second);
+      batch->DeleteDeletedContent(content);
       report_->drift.added--;
       report_->drift.deleted--;
       report_->drift.moved++;

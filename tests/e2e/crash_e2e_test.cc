@@ -29,6 +29,8 @@ TEST_CASE("sync: killed at each crash point, the next sync completes and parity 
   //    parity byte), with no dirty positions left.
   // 3. Then an incremental change (modify, delete, add), a sync killed at the
   //    same point, and again a completing sync that verifies.
+  // 4. After every kill and every completed sync, the coverage summary equals
+  //    a recount of the block records.
   for (const char* point : kSyncCrashPoints) {
     DYNAMIC_SECTION("crash at " << point) {
       TempArray a(3, 2, 64 * 1024, "[guards]\nmax_deletes_pct = 50\n");
@@ -36,6 +38,9 @@ TEST_CASE("sync: killed at each crash point, the next sync completes and parity 
       CliResult crashed = a.Run({"sync"}, true, {{"ATLAS_SCRUB_CRASH_AT", point}});
       INFO(crashed.err);
       REQUIRE(crashed.exit_code == 137);
+      // The coverage summary commits with the blocks it counts: exact even
+      // in a manifest left by a killed run.
+      CHECK(CheckCoverage(a) == "");
       CliResult resumed = a.Run({"sync"});
       INFO(resumed.out << resumed.err);
       REQUIRE(resumed.exit_code == 0);
@@ -45,12 +50,14 @@ TEST_CASE("sync: killed at each crash point, the next sync completes and parity 
       CHECK(c1.bad_blocks == 0);
       CHECK(c1.bad_parity_bytes == 0);
       CHECK(c1.dirty_positions == 0);
+      CHECK(c1.coverage_mismatches == 0);
 
       a.Write(1, "Movies/a.mkv", 500000, 99);
       fs::remove(a.File(3, "Music/d.flac"));
       a.Write(2, "Movies/e.mkv", 123457, 98);
       crashed = a.Run({"sync"}, true, {{"ATLAS_SCRUB_CRASH_AT", point}});
       REQUIRE(crashed.exit_code == 137);
+      CHECK(CheckCoverage(a) == "");
       resumed = a.Run({"sync"});
       INFO(resumed.out << resumed.err);
       REQUIRE(resumed.exit_code == 0);
@@ -60,6 +67,7 @@ TEST_CASE("sync: killed at each crash point, the next sync completes and parity 
       CHECK(c2.bad_blocks == 0);
       CHECK(c2.bad_parity_bytes == 0);
       CHECK(c2.dirty_positions == 0);
+      CHECK(c2.coverage_mismatches == 0);
     }
   }
 }

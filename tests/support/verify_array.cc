@@ -11,6 +11,49 @@
 
 namespace atlas::testing {
 
+std::string CheckCoverage(Manifest* m) {
+  Result<std::vector<DiskRecord>> disks = m->ListDisks();
+  REQUIRE_OK(disks.status());
+  std::map<std::int64_t, std::uint64_t> expect;  // bucket start -> synced blocks
+  for (const DiskRecord& d : *disks) {
+    if (d.role != DiskRole::kData) continue;
+    std::unique_ptr<Cursor<BlockRecord>> b = m->Blocks(d.index);
+    for (; b->Valid(); b->Next()) {
+      if (b->value().state != BlockState::kSynced) continue;
+      std::int64_t v = b->value().verified_ns;
+      std::int64_t bucket = v / kCoverageBucketNs - (v % kCoverageBucketNs < 0 ? 1 : 0);
+      expect[bucket * kCoverageBucketNs]++;
+    }
+    REQUIRE_OK(b->status());
+  }
+  Result<std::optional<std::vector<CoverageBucket>>> got = m->Coverage();
+  REQUIRE_OK(got.status());
+  if (!got->has_value()) return "the manifest has no coverage summary";
+  std::map<std::int64_t, std::uint64_t> have;
+  for (const CoverageBucket& c : **got) {
+    if (c.blocks == 0) return "a coverage bucket holds 0 blocks";
+    have[c.start_ns] = c.blocks;
+  }
+  for (const auto& [start, n] : expect) {
+    if (have[start] != n) {
+      return "coverage bucket " + std::to_string(start) + ": summary " + std::to_string(have[start]) +
+             ", block records " + std::to_string(n);
+    }
+  }
+  for (const auto& [start, n] : have) {
+    if (expect.count(start) == 0) return "coverage bucket " + std::to_string(start) + " has no synced block";
+  }
+  return "";
+}
+
+std::string CheckCoverage(const TempArray& array) {
+  ManifestOptions ro;
+  ro.read_only = true;
+  Result<std::unique_ptr<Manifest>> m = OpenManifest(array.Manifest(), ro);
+  REQUIRE_OK(m.status());
+  return CheckCoverage(m->get());
+}
+
 ArrayCheck VerifyArray(const TempArray& array) {
   ArrayCheck check;
   ManifestOptions ro;
@@ -57,6 +100,10 @@ ArrayCheck VerifyArray(const TempArray& array) {
       }
     }
     REQUIRE_OK(files->status());
+  }
+  if (std::string problem = CheckCoverage(m->get()); !problem.empty()) {
+    check.coverage_mismatches++;
+    if (check.first_problem.empty()) check.first_problem = problem;
   }
   std::unique_ptr<Cursor<DirtyEntry>> dirty = (*m)->Dirty(0);
   std::uint64_t last = ~0ull;

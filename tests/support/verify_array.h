@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "atlas/manifest.h"
 #include "support/temp_array.h"
 
 namespace atlas::testing {
@@ -16,10 +17,19 @@ struct ArrayCheck {
   std::uint64_t dirty_positions = 0;
   std::uint64_t bad_blocks = 0;        // hash differs from the file's data
   std::uint64_t bad_parity_bytes = 0;  // parity differs from the recomputation
+  // Buckets where the manifest's coverage summary differs from a count of
+  // the synced block records (1 if the summary is missing).
+  std::uint64_t coverage_mismatches = 0;
   std::string first_problem;
 };
 
 // Reads the manifest read-only (the caller must not run atlas-scrub meanwhile).
 ArrayCheck VerifyArray(const TempArray& array);
+
+// Compares `m`'s coverage summary with a recount of every synced block
+// record: "" when they agree, else the first difference.
+std::string CheckCoverage(Manifest* m);
+// The same on the array's manifest, opened read-only.
+std::string CheckCoverage(const TempArray& array);
 
 }  // namespace atlas::testing
