@@ -10,6 +10,7 @@
 //   disks    name, slot or parity level, recorded identity (UUID, device, ...)
 //   meta     schema version, block size, parity levels, last sync, ...
 //   runs     history of commands; findings: open findings
+//   smart    per disk, the judged SMART readings (history for trends)
 //
 // Callers read through the typed getters and cursors, and change the manifest
 // only through a ManifestBatch committed atomically: a crash loses at most
@@ -31,6 +32,7 @@
 
 #include "atlas/finding.h"
 #include "atlas/hash.h"
+#include "atlas/smart.h"
 #include "atlas/status.h"
 
 namespace atlas {
@@ -166,6 +168,9 @@ class ManifestBatch {
   virtual void PutRun(const RunRecord& run) = 0;
   virtual void PutFinding(const StoredFinding& finding) = 0;
   virtual void DeleteFinding(const Finding& finding) = 0;
+  // SMART readings, keyed by (disk, time_ns).
+  virtual void PutSmartRecord(const SmartRecord& record) = 0;
+  virtual void DeleteSmartRecord(std::string_view disk, std::int64_t time_ns) = 0;
   // Number of updates queued.
   virtual std::size_t Count() const = 0;
   // Approximate bytes queued.
@@ -206,6 +211,12 @@ class Manifest {
   // --- history and findings ---
   virtual Result<std::vector<RunRecord>> RecentRuns(std::size_t max) = 0;
   virtual Result<std::vector<StoredFinding>> ListFindings() = 0;
+
+  // --- SMART readings ---
+  // The stored readings of `disk`, oldest first.
+  virtual Result<std::vector<SmartRecord>> SmartRecords(std::string_view disk) = 0;
+  // The newest stored reading of `disk`, if any.
+  virtual Result<std::optional<SmartRecord>> LatestSmartRecord(std::string_view disk) = 0;
 
   // --- writing ---
   virtual std::unique_ptr<ManifestBatch> NewBatch() = 0;

@@ -21,6 +21,7 @@ inline constexpr char kFree = 'z';
 inline constexpr char kDeletedContent = 'y';
 inline constexpr char kRun = 'r';
 inline constexpr char kFinding = 'g';
+inline constexpr char kSmart = 's';
 
 // Values of the file, file-id, block, disk, free-extent, run and finding
 // tables start with this version byte; meta values are decimal text, and the
@@ -43,6 +44,9 @@ std::string FreePrefix(std::uint16_t slot);
 std::string DeletedContentKey(const Hash128& content);
 std::string RunKey(std::int64_t start_ns, std::string_view command);
 std::string FindingKey(const Finding& f);
+// 's' disk 0x00 fixed64(time_ns); SmartPrefix is 's' disk 0x00.
+std::string SmartKey(std::string_view disk, std::int64_t time_ns);
+std::string SmartPrefix(std::string_view disk);
 
 std::string EncodeDisk(const DiskRecord& d);
 Status DecodeDisk(std::string_view name, std::string_view value, DiskRecord* d);
@@ -57,5 +61,8 @@ std::string EncodeFinding(const StoredFinding& f);
 Status DecodeFinding(std::string_view value, StoredFinding* f);
 std::string EncodeRun(const RunRecord& r);
 Status DecodeRun(std::string_view value, RunRecord* r);
+// The key carries disk and time; the value the rest.
+std::string EncodeSmart(const SmartRecord& s);
+Status DecodeSmart(std::string_view key, std::string_view value, SmartRecord* s);
 
 }  // namespace atlas::records
