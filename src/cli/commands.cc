@@ -23,6 +23,7 @@ constexpr Command kCommands[] = {
     {"check", "verify everything (or --disk/--filter) without recording a scrub"},
     {"fix", "repair from parity: corruption, read errors, deleted files, replaced disks, parity"},
     {"restore-manifest", "restore the manifest from the newest copy in manifest_copies"},
+    {"smart", "SMART health and trend of each disk; --input FILE... reads saved smartctl --json or skdump files"},
 };
 
 std::string CommandList() {
@@ -87,6 +88,13 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   CLI::App* cmd_restore = app.add_subcommand("restore-manifest", kCommands[7].help);
   cmd_restore->add_option("--from", restore.from, "restore from this manifest_copies directory");
 
+  SmartArgs smart;
+  CLI::App* cmd_smart = app.add_subcommand("smart", kCommands[8].help);
+  cmd_smart->add_option("--input", smart.inputs,
+                        "judge a saved `smartctl --json` output or libatasmart blob instead of devices; "
+                        "NAME=FILE stores it as disk NAME's reading (repeat)")
+      ->expected(1, -1);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -128,6 +136,7 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   if (cmd_check->parsed()) return CmdCheck(env, check);
   if (cmd_fix->parsed()) return CmdFix(env, fix);
   if (cmd_restore->parsed()) return CmdRestoreManifest(env, restore);
+  if (cmd_smart->parsed()) return CmdSmart(env, smart);
   fmt::print(stderr, "atlas-scrub: error: a command is required: {}\n", CommandList());
   return kExitUsage;
 }

@@ -35,6 +35,9 @@ struct FixArgs {
 struct RestoreArgs {
   std::string from;
 };
+struct SmartArgs {
+  std::vector<std::string> inputs;  // FILE or NAME=FILE
+};
 
 int CmdInit(const CommandEnv& env, const InitArgs& args);
 int CmdSync(const CommandEnv& env, const SyncArgs& args);
@@ -44,5 +47,6 @@ int CmdScrub(const CommandEnv& env, const ScrubArgs& args);
 int CmdCheck(const CommandEnv& env, const CheckArgs& args);
 int CmdFix(const CommandEnv& env, const FixArgs& args);
 int CmdRestoreManifest(const CommandEnv& env, const RestoreArgs& args);
+int CmdSmart(const CommandEnv& env, const SmartArgs& args);
 
 }  // namespace atlas::cli
