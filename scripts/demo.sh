@@ -86,6 +86,9 @@ run -c "$work/atlas-scrub.toml" init \
 # From here on the config comes from the environment instead of -c.
 export ATLAS_SCRUB_CONFIG="$work/atlas-scrub.toml"
 
+step "disks: what holds each disk (here one filesystem for all: noted as shared_filesystem)"
+run disks
+
 step "sync: hash every block, compute two parity levels, record the manifest"
 run sync
 

@@ -9,7 +9,7 @@ packages=(
   libisal-dev libxxhash-dev libudev-dev libblkid-dev libatasmart-dev
   librocksdb-dev libbenchmark-dev catch2 libcurl4-openssl-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev
-  smartmontools groff-base xxhash snapraid time python3 btrfs-progs
+  smartmontools groff-base xxhash snapraid time python3 btrfs-progs xfsprogs
 )
 
 missing=()

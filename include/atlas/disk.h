@@ -90,6 +90,9 @@ struct FsIdentity {
   // True when the path itself is that mount point. A disk path that is not
   // may be the empty directory an unmounted disk leaves behind.
   bool is_mount_point = false;
+  // The drive's serial number (DescribeBlockDevice of the device), empty
+  // when unknown: loop devices, tmpfs, drives that do not report one.
+  std::string serial;
 };
 
 // Identifies the file system holding `path` (not necessarily a mount point):
@@ -104,5 +107,46 @@ struct FsIdentity {
 // Returns kNotFound when the path does not exist or no mount holds it, and
 // the errors of ReadMountInfo.
 Result<FsIdentity> ProbeFsIdentity(FileSystem* fs, const std::filesystem::path& path);
+
+// A block device and the drive behind it, as the kernel describes it in
+// sysfs. A partition ("sdb1") maps to its whole disk ("sdb"): SMART, model,
+// serial and WWN belong to the drive.
+//
+// Sources, best first: the udev database when the host has one (ID_SERIAL_SHORT,
+// ID_MODEL, ID_WWN: udev's ata_id/scsi_id read them from the drive), then
+// sysfs attributes of the whole disk: device/model, device/serial (NVMe),
+// serial (virtio), device/vpd_pg80 (the SCSI unit serial number page, which
+// libata fills with a SATA drive's serial), wwid / device/wwid. Many hosts
+// (containers, VMs) have no udev database; sysfs is always there.
+struct BlockDevice {
+  std::string name;       // kernel name: "sdb1", "nvme0n1p2", "loop3"
+  std::string node;       // "/dev/sdb1"
+  std::string disk_name;  // the whole disk: "sdb", "nvme0n1", "loop3"
+  std::string disk_node;  // "/dev/sdb"
+  std::uint32_t major = 0;
+  std::uint32_t minor = 0;
+  std::string model;      // trimmed; empty when the device reports none
+  std::string serial;
+  std::string wwn;        // "naa.5000c500a1b2c3d4", "eui.0025385b71b0a1b2", ...
+  std::uint64_t size_bytes = 0;    // of the whole disk
+  std::optional<bool> rotational;  // queue/rotational of the whole disk
+  // How the drive is attached, which decides how SMART is read:
+  // "ata" (SATA through libata), "nvme", "scsi" (SAS), "usb", "virtio",
+  // "loop", "md", "dm", or "" when unknown.
+  std::string transport;
+  std::string backing_file;  // loop devices: the image file
+};
+
+// Describes the block device `major`:`minor` from the sysfs tree at
+// `sys_root` ("/sys"; tests pass a recorded tree). The udev database is
+// consulted only when `sys_root` is "/sys".
+// Returns kNotFound when sysfs has no such device.
+Result<BlockDevice> DescribeBlockDevice(const std::filesystem::path& sys_root, std::uint32_t major,
+                                        std::uint32_t minor);
+
+// The same for a device node ("/dev/sdb1", symlinks followed), found by its
+// device number. Returns kNotFound when `node` does not exist and
+// kInvalidArgument when it is not a block device.
+Result<BlockDevice> DescribeBlockDeviceNode(const std::filesystem::path& sys_root, const std::string& node);
 
 }  // namespace atlas

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "atlas/config.h"
+#include "atlas/disk.h"
 #include "atlas/env.h"
 #include "atlas/finding.h"
 #include "atlas/progress.h"
@@ -125,6 +126,32 @@ struct StatusReport {
 // The one-glance view: stored findings, live guard checks, drift
 // (metadata only), scrub coverage. Writes nothing.
 Status BuildStatus(const RunContext& ctx, StatusReport* report);
+
+// One configured data disk or parity level and what holds it.
+struct DiskInfo {
+  std::string name;
+  std::string role;  // "data" | "parity"
+  std::string path;  // data: mount path; parity: the parity file
+  bool present = false;  // data: the directory exists; parity: the file's directory does
+  // Present and, where it was a mount point at the last sync, still one.
+  bool mounted = false;
+  std::optional<FsIdentity> fs;       // the filesystem holding the path; nullopt: not present
+  std::optional<BlockDevice> device;  // nullopt: no block device (tmpfs, network, FUSE)
+  std::optional<std::string> recorded_uuid;    // at the last sync; nullopt: never synced
+  std::optional<std::string> recorded_serial;
+  std::optional<std::string> recorded_device;
+};
+
+struct DisksReport {
+  std::vector<DiskInfo> disks;
+  // missing_disk for a disk that is absent, unmounted or another disk than
+  // recorded; shared_filesystem (info) for disks on one filesystem.
+  std::vector<Finding> findings;
+};
+
+// The block devices behind the array (`disks`): mountinfo, sysfs, libblkid
+// and the udev database where there is one. Writes nothing.
+Status ListArrayDisks(const RunContext& ctx, DisksReport* report);
 
 enum class ScrubPlan : std::uint8_t {
   kDefault,  // the oldest-verified share ([scrub] percent, older_than), plus bad positions

@@ -23,6 +23,7 @@ constexpr Command kCommands[] = {
     {"check", "verify everything (or --disk/--filter) without recording a scrub"},
     {"fix", "repair from parity: corruption, read errors, deleted files, replaced disks, parity"},
     {"restore-manifest", "restore the manifest from the newest copy in manifest_copies"},
+    {"disks", "the block devices behind the array: mount, device, model, serial, WWN, size, UUID"},
     {"smart", "SMART health and trend of each disk; --input FILE... reads saved smartctl --json or skdump files"},
 };
 
@@ -88,8 +89,10 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   CLI::App* cmd_restore = app.add_subcommand("restore-manifest", kCommands[7].help);
   cmd_restore->add_option("--from", restore.from, "restore from this manifest_copies directory");
 
+  CLI::App* cmd_disks = app.add_subcommand("disks", kCommands[8].help);
+
   SmartArgs smart;
-  CLI::App* cmd_smart = app.add_subcommand("smart", kCommands[8].help);
+  CLI::App* cmd_smart = app.add_subcommand("smart", kCommands[9].help);
   cmd_smart->add_option("--input", smart.inputs,
                         "judge a saved `smartctl --json` output or libatasmart blob instead of devices; "
                         "NAME=FILE stores it as disk NAME's reading (repeat)")
@@ -132,6 +135,7 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   if (cmd_sync->parsed()) return CmdSync(env, sync);
   if (cmd_diff->parsed()) return CmdDiff(env);
   if (cmd_status->parsed()) return CmdStatus(env);
+  if (cmd_disks->parsed()) return CmdDisks(env);
   if (cmd_scrub->parsed()) return CmdScrub(env, scrub);
   if (cmd_check->parsed()) return CmdCheck(env, check);
   if (cmd_fix->parsed()) return CmdFix(env, fix);

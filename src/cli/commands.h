@@ -43,6 +43,7 @@ int CmdInit(const CommandEnv& env, const InitArgs& args);
 int CmdSync(const CommandEnv& env, const SyncArgs& args);
 int CmdDiff(const CommandEnv& env);
 int CmdStatus(const CommandEnv& env);
+int CmdDisks(const CommandEnv& env);
 int CmdScrub(const CommandEnv& env, const ScrubArgs& args);
 int CmdCheck(const CommandEnv& env, const CheckArgs& args);
 int CmdFix(const CommandEnv& env, const FixArgs& args);

@@ -256,6 +256,9 @@ Result<FsIdentity> ProbeFsIdentity(FileSystem* fs, const stdfs::path& path) {
         id.uuid = sb->uuid;
         id.label = sb->label;
       }
+      Result<BlockDevice> dev = DescribeBlockDeviceNode("/sys", id.device);
+      if (dev.ok())
+        id.serial = dev->serial;
     }
   }
   return id;

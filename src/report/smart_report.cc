@@ -13,7 +13,6 @@
 #include "atlas/smart_report.h"
 
 #include <algorithm>
-#include <fstream>
 #include <set>
 #include <system_error>
 
@@ -28,50 +27,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string ReadSysfs(const fs::path& p) {
-  std::ifstream in(p);
-  std::string s;
-  std::getline(in, s);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n')) s.pop_back();
-  return s;
-}
-
-// The transport of whole disk `name` (e.g. "sdb") from sysfs.
-std::string TransportOf(const std::string& name) {
-  if (name.starts_with("loop")) return "loop";
-  if (name.starts_with("nvme")) return "nvme";
-  if (name.starts_with("vd") || name.starts_with("xvd")) return "virtio";
-  if (name.starts_with("zram") || name.starts_with("ram") || name.starts_with("md") ||
-      name.starts_with("dm-") || name.starts_with("nbd") || name.starts_with("rbd")) {
-    return "virtual";
-  }
-  std::error_code ec;
-  fs::path real = fs::canonical(fs::path("/sys/block") / name, ec);
-  if (!ec && real.string().find("/usb") != std::string::npos) return "usb";
-  std::string vendor = ReadSysfs(fs::path("/sys/block") / name / "device" / "vendor");
-  if (vendor == "ATA") return "ata";
-  if (!vendor.empty()) return "scsi";
-  return "";
-}
-
-// "/dev/sdb1" -> "sdb" (the whole disk holding a partition), via sysfs.
-std::string WholeDiskOf(const std::string& node) {
-  std::error_code ec;
-  fs::path dev = fs::canonical(node, ec);
-  std::string name = (ec ? fs::path(node) : dev).filename().string();
-  fs::path sys = fs::path("/sys/class/block") / name;
-  if (fs::exists(sys / "partition", ec)) {
-    fs::path real = fs::canonical(sys, ec);
-    if (!ec) return real.parent_path().filename().string();
-  }
-  return name;
-}
-
+// The whole disk behind device node `node` (a partition maps to its disk)
+// and how it is attached, from sysfs (and udev's database where there is one).
 SmartDevice DeviceForNode(const std::string& node) {
   SmartDevice d;
-  std::string disk = WholeDiskOf(node);
-  d.node = "/dev/" + disk;
-  d.transport = TransportOf(disk);
+  Result<BlockDevice> bd = DescribeBlockDeviceNode("/sys", node);
+  if (!bd.ok()) {
+    d.note = fmt::format("cannot describe {}: {}", node, bd.status().message());
+    return d;
+  }
+  d.node = bd->disk_node.empty() ? node : bd->disk_node;
+  d.transport = bd->transport;
   return d;
 }
 
@@ -142,8 +108,11 @@ Status RunSmart(const RunContext& ctx, const SmartRunOptions& options, SmartRepo
         if (it == config->smart.devices.end()) {
           item.dev.note = "not listed in [smart] devices";
         } else {
+          // The node as configured (a /dev/disk/by-id link stays readable
+          // in the output); sysfs tells the transport.
           item.dev = DeviceForNode(it->second);
           item.dev.node = it->second;
+          item.dev.note.clear();
         }
       } else {
         item.dev = options.resolve ? options.resolve(path) : ResolveSmartDevice(ctx.fs, path);

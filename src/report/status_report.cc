@@ -27,6 +27,15 @@ std::string Age(std::int64_t ns) {
   return fmt::format("{} minutes", std::max<std::int64_t>(0, s / 60));
 }
 
+// Model and serial of the drive holding a disk, when sysfs knows them.
+void SetDrive(const FsIdentity& fs, DiskStatus* ds) {
+  if (fs.device.empty()) return;
+  Result<BlockDevice> dev = DescribeBlockDeviceNode("/sys", fs.device);
+  if (!dev.ok()) return;
+  ds->model = dev->model;
+  ds->serial = dev->serial;
+}
+
 }  // namespace
 
 Status BuildStatus(const RunContext& ctx, StatusReport* report) {
@@ -53,6 +62,7 @@ Status BuildStatus(const RunContext& ctx, StatusReport* report) {
     if (d.identity) {
       ds.device = d.identity->device;
       ds.fs_uuid = d.identity->uuid;
+      SetDrive(*d.identity, &ds);
     }
     ds.mounted = d.present && !(d.record && d.record->identity.is_mount_point && d.identity &&
                                 !d.identity->is_mount_point);
@@ -72,6 +82,7 @@ Status BuildStatus(const RunContext& ctx, StatusReport* report) {
     if (p.identity) {
       ds.device = p.identity->device;
       ds.fs_uuid = p.identity->uuid;
+      SetDrive(*p.identity, &ds);
     }
     ds.mounted = p.file_size.has_value() || !p.record || p.record->parity_size == 0;
     ds.bytes = p.file_size.value_or(0);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -45,6 +46,7 @@ DiskIdentityRecord ToRecord(const FsIdentity& id) {
   r.device = id.device;
   r.fs_type = id.fs_type;
   r.uuid = id.uuid;
+  r.serial = id.serial;
   r.is_mount_point = id.is_mount_point;
   return r;
 }
@@ -133,6 +135,31 @@ Result<ArrayView> LoadArray(const RunContext& ctx, Manifest* manifest) {
   return view;
 }
 
+namespace {
+
+// What makes the disk now at a path a different one than recorded, if
+// anything: another filesystem UUID, another drive serial, or, when neither
+// identifies the disk (tmpfs, a device that reports no serial), another
+// device. A device name alone may change at any reboot (sdb becomes sdc) and
+// is not a change while the UUID or serial still match.
+std::optional<std::string> IdentityChange(const DiskIdentityRecord& was, const FsIdentity& now) {
+  if (!was.uuid.empty() && !now.uuid.empty() && was.uuid != now.uuid) {
+    return fmt::format("filesystem UUID {} at the last sync, now {} ({})", was.uuid, now.uuid,
+                       now.device.empty() ? "no device" : now.device);
+  }
+  if (!was.serial.empty() && !now.serial.empty() && was.serial != now.serial) {
+    return fmt::format("drive serial {} at the last sync, now {} ({})", was.serial, now.serial,
+                       now.device.empty() ? "no device" : now.device);
+  }
+  const bool identified = (!was.uuid.empty() && !now.uuid.empty()) || (!was.serial.empty() && !now.serial.empty());
+  if (!identified && !was.device.empty() && !now.device.empty() && was.device != now.device) {
+    return fmt::format("device {} at the last sync, now {}", was.device, now.device);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::vector<Finding> CheckDiskGuards(const ArrayView& array) {
   std::vector<Finding> out;
   auto missing = [&](const std::string& disk, std::string msg) {
@@ -150,11 +177,9 @@ std::vector<Finding> CheckDiskGuards(const ArrayView& array) {
       missing(d.name, fmt::format("data disk {} is not mounted: {} was a mount point at the last "
                                   "sync and is now a plain directory on {}",
                                   d.name, d.root.string(), d.identity->mount_point));
-    } else if (!was.uuid.empty() && !d.identity->uuid.empty() && was.uuid != d.identity->uuid) {
-      missing(d.name, fmt::format("data disk {} is a different filesystem: {} had UUID {} at the "
-                                  "last sync and now has UUID {} ({})",
-                                  d.name, d.root.string(), was.uuid, d.identity->uuid,
-                                  d.identity->device));
+    } else if (std::optional<std::string> change = IdentityChange(was, *d.identity)) {
+      missing(d.name, fmt::format("data disk {} at {} is not the disk of the last sync: {}", d.name,
+                                  d.root.string(), *change));
     }
   }
   for (const ArrayParity& p : array.parity) {
@@ -172,11 +197,10 @@ std::vector<Finding> CheckDiskGuards(const ArrayView& array) {
       // The parity file's directory was a mount point and no longer is.
       missing(p.name, fmt::format("parity disk {} is not mounted at {}", p.name,
                                   p.path.parent_path().string()));
-    } else if (p.identity && !p.record->identity.uuid.empty() && !p.identity->uuid.empty() &&
-               p.record->identity.uuid != p.identity->uuid) {
-      missing(p.name, fmt::format("parity disk {} is a different filesystem: UUID {} at the last "
-                                  "sync, now {}",
-                                  p.name, p.record->identity.uuid, p.identity->uuid));
+    } else if (std::optional<std::string> change =
+                   p.identity ? IdentityChange(p.record->identity, *p.identity) : std::nullopt) {
+      missing(p.name, fmt::format("parity disk {} holding {} is not the disk of the last sync: {}",
+                                  p.name, p.path.string(), *change));
     }
   }
   return out;

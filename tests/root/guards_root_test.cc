@@ -5,9 +5,12 @@
 // change for real, so the not-a-mount-point and filesystem-UUID guards of
 // scrub/array.cc are exercised as a user would trip them.
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "root/loop_disk.h"
 #include "support/run_cli.h"
@@ -275,6 +278,98 @@ TEST_CASE("sync: disks on one filesystem are noted as shared_filesystem (info) a
   REQUIRE(noted != nullptr);
   CHECK((*noted)["severity"] == "info");
   CHECK(CountKind(status.json, "missing_disk") == 0);
+}
+
+TEST_CASE("disks: ext4, xfs and btrfs loop disks show their device, filesystem and the UUID blkid reads",
+          "[disks][root]") {
+  // STRATEGY:
+  // 1. d1 ext4, d2 xfs, d3 btrfs, each on its own loop device, mounted where
+  //    the config points; parity on the temp dir's filesystem.
+  // 2. disks --json before any sync: exit 0, every data disk mounted on its
+  //    own mount point, the loop device as device and disk, transport loop,
+  //    the image as backing file, its size, the type and the UUID of blkid(8),
+  //    nothing recorded yet.
+  // 3. sync, then disks --json shows the recorded UUID equal to the live one.
+  // 4. Unmount d2: disks exits 1 with missing_disk for d2 and d2 not mounted.
+  if (::access("/usr/sbin/mkfs.xfs", X_OK) != 0 && ::access("/sbin/mkfs.xfs", X_OK) != 0) {
+    WARN("SKIPPED: mkfs.xfs is missing: install xfsprogs (scripts/install-deps.sh)");
+    return;
+  }
+  TempDir dir;
+  const fs::path mnt = dir / "mnt";
+  struct Spec {
+    std::string fs_type;
+    std::uint64_t size;
+  };
+  const Spec specs[] = {{"ext4", kImageSize}, {"xfs", 320ull << 20}, {"btrfs", 128ull << 20}};
+  std::vector<std::unique_ptr<LoopDisk>> disks;
+  std::vector<std::unique_ptr<Mount>> mounts;
+  std::vector<DataDir> data;
+  for (int i = 0; i < 3; ++i) {
+    const std::string n = std::to_string(i + 1);
+    disks.push_back(std::make_unique<LoopDisk>(dir / ("img/disk" + n + ".img"), specs[i].size, "atlas-d" + n,
+                                               specs[i].fs_type));
+    mounts.push_back(std::make_unique<Mount>(disks.back()->device(), mnt / ("disk" + n), specs[i].fs_type));
+    data.push_back({"d" + n, mnt / ("disk" + n)});
+    Populate(mnt / ("disk" + n), 7 * (i + 1));
+  }
+  Array a(dir, data);
+
+  CliResult before = a.Run("disks");
+  INFO(before.out << before.err);
+  REQUIRE(before.exit_code == 0);
+  REQUIRE(before.json["disks"].size() == 4);
+  for (int i = 0; i < 3; ++i) {
+    const nlohmann::json* d = FindDisk(before.json, "d" + std::to_string(i + 1));
+    REQUIRE(d != nullptr);
+    INFO(d->dump());
+    CHECK((*d)["role"] == "data");
+    CHECK((*d)["mounted"] == true);
+    CHECK((*d)["is_mount_point"] == true);
+    CHECK((*d)["device"] == disks[i]->device());
+    CHECK((*d)["disk"] == disks[i]->device());
+    CHECK((*d)["transport"] == "loop");
+    CHECK((*d)["backing_file"] == (dir / ("img/disk" + std::to_string(i + 1) + ".img")).string());
+    CHECK((*d)["size_bytes"] == specs[i].size);
+    CHECK((*d)["fs_type"] == specs[i].fs_type);
+    CHECK((*d)["fs_uuid"] == disks[i]->Uuid());
+    CHECK((*d)["fs_label"] == "atlas-d" + std::to_string(i + 1));
+    CHECK((*d)["recorded"].is_null());
+  }
+  const nlohmann::json* parity = FindDisk(before.json, "parity1");
+  REQUIRE(parity != nullptr);
+  CHECK((*parity)["role"] == "parity");
+  CHECK(CountKind(before.json, "missing_disk") == 0);
+
+  CliResult sync = a.Run("sync");
+  INFO(sync.out << sync.err);
+  REQUIRE(sync.exit_code == 0);
+  CliResult after = a.Run("disks");
+  REQUIRE(after.exit_code == 0);
+  const nlohmann::json* d3 = FindDisk(after.json, "d3");
+  REQUIRE(d3 != nullptr);
+  CHECK((*d3)["recorded"]["fs_uuid"] == disks[2]->Uuid());
+  CHECK((*d3)["recorded"]["device"] == disks[2]->device());
+
+  mounts[1]->Unmount();
+  CliResult gone = a.Run("disks");
+  INFO(gone.out << gone.err);
+  CHECK(gone.exit_code == 1);
+  const nlohmann::json* d2 = FindDisk(gone.json, "d2");
+  REQUIRE(d2 != nullptr);
+  CHECK((*d2)["mounted"] == false);
+  CHECK((*d2)["is_mount_point"] == false);
+  const nlohmann::json* missing = FindFinding(gone.json, "missing_disk", "d2");
+  REQUIRE(missing != nullptr);
+  CHECK(Mentions(missing, "not mounted"));
+  CHECK(CountKind(gone.json, "missing_disk") == 1);
+
+  // The text table names every disk and says MOUNTED NO for d2.
+  CliResult text = RunCli({"-c", (dir / "atlas-scrub.toml").string(), "disks"});
+  CHECK(text.exit_code == 1);
+  CHECK(text.out.find("NAME") != std::string::npos);
+  CHECK(text.out.find(disks[0]->device()) != std::string::npos);
+  CHECK(text.out.find("missing_disk") != std::string::npos);
 }
 
 }  // namespace

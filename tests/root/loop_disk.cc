@@ -38,7 +38,7 @@ std::string ShellQuote(const std::string& s) {
 }
 
 LoopDisk::LoopDisk(const std::filesystem::path& image, std::uint64_t size,
-                   const std::string& label) {
+                   const std::string& label, const std::string& fs_type) {
   std::filesystem::create_directories(image.parent_path());
   const int fd = ::open(image.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   REQUIRE(fd >= 0);
@@ -46,7 +46,9 @@ LoopDisk::LoopDisk(const std::filesystem::path& image, std::uint64_t size,
   ::close(fd);
   REQUIRE(rc == 0);
   const std::string label_arg = label.empty() ? "" : " -L " + ShellQuote(label);
-  const std::string mkfs = "mkfs.ext4 -q -F" + label_arg + " " + ShellQuote(image.native());
+  // ext4 forces with -F, xfs and btrfs with -f.
+  const std::string force = fs_type == "ext4" ? " -F" : " -f";
+  const std::string mkfs = "mkfs." + fs_type + " -q" + force + label_arg + " " + ShellQuote(image.native());
   INFO(mkfs);
   REQUIRE(Shell(mkfs + " >/dev/null 2>&1").exit_code == 0);
   const ShellOutput loop = Shell("losetup --find --show " + ShellQuote(image.native()));

@@ -27,13 +27,15 @@ ShellOutput Shell(const std::string& cmd);
 // `s` in single quotes for the shell (embedded quotes escaped).
 std::string ShellQuote(const std::string& s);
 
-// A sparse image of `size` bytes at `image`, formatted ext4 (labelled
-// `label` when not empty) and attached to a free loop device. Fails the test
+// A sparse image of `size` bytes at `image`, formatted `fs_type` ("ext4", "xfs"
+// from 300 MB, "btrfs" from 114 MB; labelled `label` when not empty)
+// and attached to a free loop device. Fails the test
 // (REQUIRE) if any step fails; nothing is left attached then. The destructor
 // detaches the device; the image file stays for its TempDir to remove.
 class LoopDisk {
  public:
-  LoopDisk(const std::filesystem::path& image, std::uint64_t size, const std::string& label = "");
+  LoopDisk(const std::filesystem::path& image, std::uint64_t size, const std::string& label = "",
+           const std::string& fs_type = "ext4");
   ~LoopDisk();
   LoopDisk(const LoopDisk&) = delete;
   LoopDisk& operator=(const LoopDisk&) = delete;
