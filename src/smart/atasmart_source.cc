@@ -13,6 +13,7 @@
 #include <stddef.h>  // atasmart.h uses size_t without including it
 #include <atasmart.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -74,6 +75,17 @@ Status Extract(SkDisk* d, SmartReading* r) {
   if (sk_disk_smart_get_power_on(d, &ms) == 0) r->power_on_hours = ms / 3'600'000;
   if (sk_disk_smart_parse_attributes(d, OnAttribute, r) != 0) {
     return Status::FromErrno(errno, "libatasmart could not parse the SMART attributes");
+  }
+  // Temperature from 194 (or 190), low byte, over libatasmart's guess:
+  // libatasmart also reads 231 as a temperature, which on many SSDs (Kingston
+  // SA400: 93) is the life left.
+  for (int temp_id : {194, 190}) {
+    auto it = std::find_if(r->attributes.begin(), r->attributes.end(),
+                           [temp_id](const SmartAttribute& a) { return a.id == temp_id; });
+    if (it != r->attributes.end() && it->count > 0) {
+      r->temperature_c = static_cast<std::int64_t>(it->count);
+      break;
+    }
   }
   if (r->attributes.empty() && !r->overall_passed) {
     return Status::InvalidArgument("no SMART attributes and no SMART status");

@@ -120,6 +120,12 @@ TEST_CASE("smart: packed raw values decode to their counts", "[smart][unit]") {
     CHECK(Attr(*r, "188")->count == 54);
     CHECK(r->temperature_c == 30);
   }
+  SECTION("an SSD's attribute 231 (life left) is not its temperature") {
+    Result<SmartReading> r = ReadSmartFile(kData / "KINGSTON_SA400S37240G_SBFK71B1.bin");
+    REQUIRE_OK(r.status());
+    CHECK(Attr(*r, "194")->raw == 231929151514ull);
+    CHECK(r->temperature_c == 26);  // 194's low byte, 0x1A
+  }
   SECTION("smartctl's decoded temperature and hours win over packed raws") {
     Result<SmartReading> r =
         ReadSmartFile(kData / "sat-Seagate_Enterprise_Capacity_3.5_HDD-ST10000NM0016-1TT101-sda.json");
