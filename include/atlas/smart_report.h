@@ -37,6 +37,8 @@ struct SmartRunOptions {
   // Maps a configured disk to its device for `devices = "auto"`; null: the
   // default (ResolveSmartDevice).
   std::function<SmartDevice(const std::filesystem::path& disk_path)> resolve;
+  // Stored readings kept per disk; older ones are deleted.
+  std::size_t history_kept = kSmartHistoryKept;
 };
 
 struct SmartDiskReport {

@@ -178,9 +178,10 @@ Status RunSmart(const RunContext& ctx, const SmartRunOptions& options, SmartRepo
       if (d.previous && t <= d.previous->time_ns) t = d.previous->time_ns + 1;
       batch->PutSmartRecord(MakeSmartRecord(item.disk, t, d.reading, d.verdict));
       ATLAS_ASSIGN_OR_RETURN(std::vector<SmartRecord> history, m->SmartRecords(item.disk));
-      // history + the new one; keep the newest kSmartHistoryKept.
-      if (history.size() + 1 > kSmartHistoryKept) {
-        std::size_t drop = history.size() + 1 - kSmartHistoryKept;
+      // history + the new one; keep the newest options.history_kept.
+      const std::size_t keep = std::max<std::size_t>(1, options.history_kept);
+      if (history.size() + 1 > keep) {
+        std::size_t drop = history.size() + 1 - keep;
         for (std::size_t i = 0; i < drop; ++i) batch->DeleteSmartRecord(item.disk, history[i].time_ns);
       }
       d.stored = true;

@@ -9,6 +9,7 @@
 #include "atlas/manifest.h"
 #include "atlas/smart.h"
 #include "atlas/smart_report.h"
+#include "support/fake_clock.h"
 #include "support/test_util.h"
 
 namespace atlas {
@@ -315,6 +316,63 @@ TEST_CASE("smart: readings round-trip through the manifest, newest last", "[smar
   Result<std::optional<SmartRecord>> none = (*m)->LatestSmartRecord("d2");
   REQUIRE_OK(none.status());
   CHECK_FALSE(none->has_value());
+}
+
+
+// A source that must not be asked: every disk below is given by file.
+class NoDevices final : public SmartSource {
+ public:
+  SmartReading Read(const std::string& device, const std::string&) override {
+    FAIL("a device was read: " << device);
+    return {};
+  }
+};
+
+TEST_CASE("smart: each disk keeps its newest readings (400 by default), and a run before the first sync stores none",
+          "[smart][unit]") {
+  TempDir dir;
+  Config config;
+  config.manifest = dir / "manifest";
+  config.data = {{"d1", dir / "d1"}};
+  config.parity = {{"parity1", dir / "p" / "atlas.parity"}};
+  testing::FakeClock clock(1'700'000'000'000'000'000);
+  NoDevices none;
+  SmartRunOptions options;
+  options.source = &none;
+  options.inputs = {{"d1", kData / "Hitachi_HDS721010CLA632.bin"}};
+  RunContext ctx{&config, FileSystem::Default(), &clock, NullProgress(), {}};
+  CHECK(options.history_kept == 400);
+  options.history_kept = 5;
+
+  SmartReport report;
+  REQUIRE_OK(RunSmart(ctx, options, &report));
+  CHECK(report.store_note.find("never been synced") != std::string::npos);
+  REQUIRE(report.disks.size() == 1);
+  CHECK_FALSE(report.disks[0].stored);
+  CHECK(report.disks[0].verdict.state == SmartState::kWarning);
+
+  {
+    ManifestOptions mo;
+    mo.create_if_missing = true;
+    REQUIRE_OK(OpenManifest(config.manifest, mo).status());
+  }
+  for (int i = 0; i < 7; ++i) {
+    clock.AdvanceDays(1);
+    REQUIRE_OK(RunSmart(ctx, options, &report));
+    REQUIRE(report.disks[0].stored);
+  }
+  CHECK(report.store_note.empty());
+  REQUIRE(report.disks[0].previous.has_value());
+  CHECK(report.disks[0].previous->time_ns == 1'700'000'000'000'000'000 + 6 * 86'400'000'000'000);
+  ManifestOptions ro;
+  ro.read_only = true;
+  Result<std::unique_ptr<Manifest>> m = OpenManifest(config.manifest, ro);
+  REQUIRE_OK(m.status());
+  Result<std::vector<SmartRecord>> hist = (*m)->SmartRecords("d1");
+  REQUIRE_OK(hist.status());
+  REQUIRE(hist->size() == 5);
+  CHECK(hist->front().time_ns == 1'700'000'000'000'000'000 + 3 * 86'400'000'000'000);
+  CHECK(hist->back().time_ns == 1'700'000'000'000'000'000 + 7 * 86'400'000'000'000);
 }
 
 }  // namespace
