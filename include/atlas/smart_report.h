@@ -47,6 +47,7 @@ struct SmartDiskReport {
   SmartReading reading;
   SmartVerdict verdict;
   std::optional<SmartRecord> previous;  // the last stored reading before this run
+  std::int64_t time_ns = 0;             // when this reading was taken (or loaded)
   bool stored = false;
 };
 

@@ -70,6 +70,7 @@ nlohmann::json DiskJson(const SmartDiskReport& d) {
 }
 
 void PrintDiskText(const SmartDiskReport& d) {
+  auto date = [](std::int64_t ns) { return Rfc3339(ns).substr(0, 10); };
   const SmartReading& r = d.reading;
   const SmartState state = d.verdict.state;
   std::string head = d.name;
@@ -100,7 +101,7 @@ void PrintDiskText(const SmartDiskReport& d) {
       normalized = fmt::format("  (value {}, worst {}, threshold {})", *a.value, a.worst ? *a.worst : 0,
                                a.threshold ? *a.threshold : 0);
     }
-    std::string trend = j.previous ? fmt::format("{} -> {} ({} -> now)", *j.previous, a.count, Rfc3339(j.previous_time_ns))
+    std::string trend = j.previous ? fmt::format("{} -> {} ({} -> {})", *j.previous, a.count, date(j.previous_time_ns), date(d.time_ns))
                                    : fmt::format("{}", a.count);
     std::string mark = j.ignored ? "  [ignored]" : (j.flagged ? "  <-" : "");
     fmt::print("  {:<28} {}{}{}\n", label, trend, normalized, mark);

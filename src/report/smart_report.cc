@@ -155,6 +155,7 @@ Status RunSmart(const RunContext& ctx, const SmartRunOptions& options, SmartRepo
   std::int64_t seq = 0;
   for (Item& item : items) {
     SmartDiskReport d;
+    d.time_ns = now;
     d.name = item.name;
     d.device = item.device;
     if (item.reading) {

@@ -9,7 +9,8 @@
 // Growth: every judged count is compared with the previous stored reading of
 // the same disk; a count that grew says so in its finding ("grew from 8 on
 // <date>"). Counts that went down (a pending sector remapped) are shown as a
-// trend only. SCSI grown defects and uncorrected errors raise a warning only
+// trend only. A previous reading of a drive with another serial number (the
+// disk was replaced) is not compared with. SCSI grown defects and uncorrected errors raise a warning only
 // when they grew: old SAS drives carry factory-era counts for life.
 #include <algorithm>
 #include <ctime>
@@ -59,7 +60,10 @@ SmartVerdict JudgeSmart(const std::string& disk, const SmartReading& reading,
     return v;
   }
   std::map<std::string, const SmartAttribute*> prev;
-  if (previous) {
+  // A reading of another drive (the disk was replaced) is no baseline.
+  const bool same_drive = previous && (previous->reading.serial.empty() || reading.serial.empty() ||
+                                       previous->reading.serial == reading.serial);
+  if (same_drive) {
     for (const SmartAttribute& a : previous->reading.attributes) prev[a.key] = &a;
   }
   const std::string who = reading.model.empty() ? "" : fmt::format(" ({} {})", reading.model, reading.serial);

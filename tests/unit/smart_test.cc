@@ -194,6 +194,13 @@ TEST_CASE("smart: a count that grew since the last reading says so; ignore silen
     }
   }
 
+  // Another drive in d2's place (a new serial) starts a new baseline.
+  SmartReading replaced = AtaWithCounts(12, 0);
+  replaced.serial = "NEW-DRIVE-1";
+  SmartVerdict fresh = JudgeSmart("d2", replaced, prev, {});
+  REQUIRE(fresh.findings.size() == 1);
+  CHECK(fresh.findings[0].message == "5 Reallocated_Sector_Ct raw count 12");
+
   SmartVerdict ignored = JudgeSmart("d2", now, prev, {"d2:5", "d1:197"});
   CHECK(ignored.findings.empty());
   CHECK(ignored.state == SmartState::kOk);
