@@ -11,6 +11,7 @@
 //   meta     schema version, block size, parity levels, last sync, ...
 //   runs     history of commands; findings: open findings
 //   alerts   what was sent for each alerted finding (repeat_after, resolved)
+//   smart    per disk, the judged SMART readings (history for trends)
 //
 // Callers read through the typed getters and cursors, and change the manifest
 // only through a ManifestBatch committed atomically: a crash loses at most
@@ -32,6 +33,7 @@
 
 #include "atlas/finding.h"
 #include "atlas/hash.h"
+#include "atlas/smart.h"
 #include "atlas/status.h"
 
 namespace atlas {
@@ -195,6 +197,9 @@ class ManifestBatch {
   virtual void DeleteFinding(const Finding& finding) = 0;
   virtual void PutAlertState(const AlertStateRecord& state) = 0;
   virtual void DeleteAlertState(std::string_view fingerprint) = 0;
+  // SMART readings, keyed by (disk, time_ns).
+  virtual void PutSmartRecord(const SmartRecord& record) = 0;
+  virtual void DeleteSmartRecord(std::string_view disk, std::int64_t time_ns) = 0;
   // Number of updates queued.
   virtual std::size_t Count() const = 0;
   // Approximate bytes queued.
@@ -244,6 +249,12 @@ class Manifest {
   virtual Result<std::optional<std::vector<CoverageBucket>>> Coverage() {
     return std::optional<std::vector<CoverageBucket>>();
   }
+
+  // --- SMART readings ---
+  // The stored readings of `disk`, oldest first.
+  virtual Result<std::vector<SmartRecord>> SmartRecords(std::string_view disk) = 0;
+  // The newest stored reading of `disk`, if any.
+  virtual Result<std::optional<SmartRecord>> LatestSmartRecord(std::string_view disk) = 0;
 
   // --- writing ---
   virtual std::unique_ptr<ManifestBatch> NewBatch() = 0;

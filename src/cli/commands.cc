@@ -27,6 +27,7 @@ constexpr Command kCommands[] = {
     {"metrics", "Prometheus text exposition; --textfile DIR writes DIR/atlas_scrub.prom atomically"},
     {"alert", "alerts: `alert test` sends a test message through every configured channel"},
     {"outside", "find media under PATH... (on a compute host) that is not on Atlas or duplicates it"},
+    {"smart", "SMART health and trend of each disk; --input FILE... reads saved smartctl --json or skdump files"},
 };
 
 const char* CommandHelp(std::string_view name) {
@@ -119,6 +120,13 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   cmd_outside->add_flag("--all", outside.all, "consider every file, not only [outside] media_extensions");
   cmd_outside->add_option("paths", outside.paths, "directories or files to scan")->required()->expected(1, -1);
 
+  SmartArgs smart;
+  CLI::App* cmd_smart = app.add_subcommand("smart", kCommands[9].help);
+  cmd_smart->add_option("--input", smart.inputs,
+                        "judge a saved `smartctl --json` output or libatasmart blob instead of devices; "
+                        "NAME=FILE stores it as disk NAME's reading (repeat)")
+      ->expected(1, -1);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -164,6 +172,7 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   if (cmd_metrics->parsed()) return CmdMetrics(env, metrics);
   if (cmd_alert_test->parsed()) return CmdAlertTest(env);
   if (cmd_outside->parsed()) return CmdOutside(env, outside);
+  if (cmd_smart->parsed()) return CmdSmart(env, smart);
   fmt::print(stderr, "atlas-scrub: error: a command is required: {}\n", CommandList());
   return kExitUsage;
 }

@@ -51,6 +51,10 @@ struct OutsideArgs {
   std::vector<std::string> paths;  // PATH...
 };
 
+struct SmartArgs {
+  std::vector<std::string> inputs;  // FILE or NAME=FILE
+};
+
 int CmdInit(const CommandEnv& env, const InitArgs& args);
 int CmdSync(const CommandEnv& env, const SyncArgs& args);
 int CmdDiff(const CommandEnv& env);
@@ -63,5 +67,6 @@ int CmdRestoreManifest(const CommandEnv& env, const RestoreArgs& args);
 int CmdMetrics(const CommandEnv& env, const MetricsArgs& args);
 int CmdAlertTest(const CommandEnv& env);
 int CmdOutside(const CommandEnv& env, const OutsideArgs& args);
+int CmdSmart(const CommandEnv& env, const SmartArgs& args);
 
 }  // namespace atlas::cli

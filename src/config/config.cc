@@ -979,12 +979,17 @@ void ConfigParser::ParseSmart(const toml::table& root, Config* config) {
         for (char c : id) id_value = id_value * 10 + (c - '0');
         id_ok = id_value >= 1 && id_value <= 255;
       }
+      // NVMe and SCSI values have names instead of numbers (atlas/smart.h).
+      for (std::string_view named : {"critical_warning", "available_spare", "percentage_used",
+                                     "media_errors", "grown_defects", "uncorrected_errors"}) {
+        id_ok = id_ok || id == named;
+      }
       bool disk_ok = std::find(disks.begin(), disks.end(), disk) != disks.end();
       if (!id_ok || !disk_ok) {
         std::string_view problem = !id_ok ? "is not DISK:ID" : "names no configured disk";
         Fail(*ignore_nodes[i], "smart.ignore",
              fmt::format(R"({} {}, expected "DISK:ID" such as "d2:188" with DISK one of {} )"
-                         "and ID an attribute number from 1 to 255",
+                         "and ID an attribute number from 1 to 255 or an NVMe/SCSI value name such as media_errors",
                          QuoteString(entry), problem, DiskNames()));
         ok = false;
       }

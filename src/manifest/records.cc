@@ -99,6 +99,17 @@ std::string FindingKey(const Finding& f) {
   k.append(f.path);
   return k;
 }
+std::string SmartPrefix(std::string_view disk) {
+  std::string k = Prefixed(kSmart);
+  k.append(disk);
+  k.push_back('\0');
+  return k;
+}
+std::string SmartKey(std::string_view disk, std::int64_t time_ns) {
+  std::string k = SmartPrefix(disk);
+  PutFixed64BE(&k, static_cast<std::uint64_t>(time_ns));
+  return k;
+}
 
 std::string AlertStateKey(std::string_view fingerprint) {
   return Prefixed(kAlertState).append(fingerprint);
@@ -360,6 +371,134 @@ Status DecodeRun(std::string_view value, RunRecord* run) {
     return Bad("run");
   }
   run->exit_code = static_cast<int>(exit_code);
+  return Status::Ok();
+}
+
+namespace {
+
+void PutOptionalInt(std::string* v, const std::optional<int>& x) {
+  v->push_back(x ? 1 : 0);
+  if (x) PutSignedVarint(v, *x);
+}
+
+bool GetOptionalInt(coding::Reader* r, std::optional<int>* x) {
+  std::uint8_t has = 0;
+  if (!r->GetByte(&has) || has > 1) return false;
+  x->reset();
+  if (has) {
+    std::int64_t i = 0;
+    if (!r->GetSignedVarint(&i)) return false;
+    *x = static_cast<int>(i);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeSmart(const SmartRecord& s) {
+  const SmartReading& rd = s.reading;
+  std::string v(1, kValueVersion);
+  v.push_back(static_cast<char>(s.state));
+  v.push_back(static_cast<char>(rd.protocol));
+  PutLengthPrefixed(&v, rd.source);
+  PutLengthPrefixed(&v, rd.model);
+  PutLengthPrefixed(&v, rd.serial);
+  PutLengthPrefixed(&v, rd.firmware);
+  v.push_back(static_cast<char>(!rd.overall_passed ? 2 : (*rd.overall_passed ? 1 : 0)));
+  v.push_back(rd.temperature_c ? 1 : 0);
+  if (rd.temperature_c) PutSignedVarint(&v, *rd.temperature_c);
+  v.push_back(rd.power_on_hours ? 1 : 0);
+  if (rd.power_on_hours) PutVarint(&v, *rd.power_on_hours);
+  v.push_back(rd.nvme_spare_threshold ? 1 : 0);
+  if (rd.nvme_spare_threshold) PutVarint(&v, *rd.nvme_spare_threshold);
+  PutVarint(&v, rd.attributes.size());
+  for (const SmartAttribute& a : rd.attributes) {
+    PutLengthPrefixed(&v, a.key);
+    PutLengthPrefixed(&v, a.name);
+    PutVarint(&v, static_cast<std::uint64_t>(a.id));
+    PutOptionalInt(&v, a.value);
+    PutOptionalInt(&v, a.worst);
+    PutOptionalInt(&v, a.threshold);
+    v.push_back(a.prefail ? 1 : 0);
+    PutVarint(&v, a.raw);
+    PutVarint(&v, a.count);
+  }
+  PutVarint(&v, s.findings.size());
+  for (const Finding& f : s.findings) {
+    v.push_back(static_cast<char>(f.severity));
+    PutLengthPrefixed(&v, KindName(f.kind));
+    PutLengthPrefixed(&v, f.message);
+  }
+  return v;
+}
+
+Status DecodeSmart(std::string_view key, std::string_view value, SmartRecord* s) {
+  if (key.size() < 10 || key[0] != kSmart || key[key.size() - 9] != '\0' || !StripVersion(&value)) {
+    return Bad("smart reading");
+  }
+  *s = SmartRecord();
+  s->disk = std::string(key.substr(1, key.size() - 10));
+  s->time_ns = static_cast<std::int64_t>(coding::DecodeFixed64BE(key.data() + key.size() - 8));
+  SmartReading& rd = s->reading;
+  coding::Reader r(value);
+  std::uint8_t state = 0, protocol = 0, passed = 0, has = 0;
+  if (!r.GetByte(&state) || state > 4 || !r.GetByte(&protocol) || protocol > 2 ||
+      !r.GetLengthPrefixed(&rd.source) || !r.GetLengthPrefixed(&rd.model) || !r.GetLengthPrefixed(&rd.serial) ||
+      !r.GetLengthPrefixed(&rd.firmware) || !r.GetByte(&passed) || passed > 2) {
+    return Bad("smart reading");
+  }
+  s->state = static_cast<SmartState>(state);
+  rd.state = s->state;
+  rd.protocol = static_cast<SmartProtocol>(protocol);
+  if (passed != 2) rd.overall_passed = passed == 1;
+  if (!r.GetByte(&has)) return Bad("smart reading");
+  if (has) {
+    std::int64_t t = 0;
+    if (!r.GetSignedVarint(&t)) return Bad("smart reading");
+    rd.temperature_c = t;
+  }
+  if (!r.GetByte(&has)) return Bad("smart reading");
+  if (has) {
+    std::uint64_t h = 0;
+    if (!r.GetVarint(&h)) return Bad("smart reading");
+    rd.power_on_hours = h;
+  }
+  if (!r.GetByte(&has)) return Bad("smart reading");
+  if (has) {
+    std::uint64_t t = 0;
+    if (!r.GetVarint(&t)) return Bad("smart reading");
+    rd.nvme_spare_threshold = t;
+  }
+  std::uint64_t n = 0;
+  if (!r.GetVarint(&n) || n > 4096) return Bad("smart reading");
+  for (std::uint64_t i = 0; i < n; ++i) {
+    SmartAttribute a;
+    std::uint64_t id = 0;
+    std::uint8_t prefail = 0;
+    if (!r.GetLengthPrefixed(&a.key) || !r.GetLengthPrefixed(&a.name) || !r.GetVarint(&id) || id > 255 ||
+        !GetOptionalInt(&r, &a.value) || !GetOptionalInt(&r, &a.worst) || !GetOptionalInt(&r, &a.threshold) ||
+        !r.GetByte(&prefail) || !r.GetVarint(&a.raw) || !r.GetVarint(&a.count)) {
+      return Bad("smart reading");
+    }
+    a.id = static_cast<int>(id);
+    a.prefail = prefail != 0;
+    rd.attributes.push_back(std::move(a));
+  }
+  if (!r.GetVarint(&n) || n > 4096) return Bad("smart reading");
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::uint8_t sev = 0;
+    std::string kind;
+    Finding f;
+    if (!r.GetByte(&sev) || sev > 2 || !r.GetLengthPrefixed(&kind) || !r.GetLengthPrefixed(&f.message)) {
+      return Bad("smart reading");
+    }
+    std::optional<FindingKind> k = ParseKind(kind);
+    if (!k) return Bad("smart reading finding kind " + kind);
+    f.kind = *k;
+    f.severity = static_cast<Severity>(sev);
+    f.disk = s->disk;
+    s->findings.push_back(std::move(f));
+  }
   return Status::Ok();
 }
 

@@ -29,6 +29,7 @@ inline constexpr char kCoverage = 'c';
 // is the bucket of a verification time (floor division, so negative times
 // too).
 std::int64_t CoverageBucketOf(std::int64_t verified_ns);
+inline constexpr char kSmart = 's';
 
 // Values of the file, file-id, block, disk, free-extent, run and finding
 // tables start with this version byte; meta values are decimal text, and the
@@ -56,6 +57,9 @@ std::string AlertStateKey(std::string_view fingerprint);
 // key order is numeric order for negative buckets too.
 std::string CoverageKey(std::int64_t bucket);
 std::int64_t DecodeCoverageKey(std::string_view key);
+// 's' disk 0x00 fixed64(time_ns); SmartPrefix is 's' disk 0x00.
+std::string SmartKey(std::string_view disk, std::int64_t time_ns);
+std::string SmartPrefix(std::string_view disk);
 
 std::string EncodeDisk(const DiskRecord& d);
 Status DecodeDisk(std::string_view name, std::string_view value, DiskRecord* d);
@@ -73,5 +77,8 @@ std::string EncodeAlertState(const AlertStateRecord& a);
 Status DecodeAlertState(std::string_view key, std::string_view value, AlertStateRecord* a);
 std::string EncodeRun(const RunRecord& r);
 Status DecodeRun(std::string_view value, RunRecord* r);
+// The key carries disk and time; the value the rest.
+std::string EncodeSmart(const SmartRecord& s);
+Status DecodeSmart(std::string_view key, std::string_view value, SmartRecord* s);
 
 }  // namespace atlas::records

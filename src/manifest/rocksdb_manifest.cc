@@ -197,6 +197,12 @@ class RocksBatch final : public ManifestBatch {
   void DeleteAlertState(std::string_view fingerprint) override {
     Delete(records::AlertStateKey(fingerprint));
   }
+  void PutSmartRecord(const SmartRecord& r) override {
+    Put(records::SmartKey(r.disk, r.time_ns), records::EncodeSmart(r));
+  }
+  void DeleteSmartRecord(std::string_view disk, std::int64_t time_ns) override {
+    Delete(records::SmartKey(disk, time_ns));
+  }
   std::size_t Count() const override { return static_cast<std::size_t>(wb_.Count()); }
   std::size_t ByteSize() const override { return wb_.GetDataSize(); }
 
@@ -396,6 +402,20 @@ class RocksManifest final : public Manifest {
     return out;
   }
 
+  Result<std::vector<SmartRecord>> SmartRecords(std::string_view disk) override {
+    std::vector<SmartRecord> out;
+    std::string prefix = records::SmartPrefix(disk);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      SmartRecord r;
+      ATLAS_RETURN_IF_ERROR(records::DecodeSmart(std::string_view(it->key().data(), it->key().size()),
+                                                 std::string_view(it->value().data(), it->value().size()), &r));
+      out.push_back(std::move(r));
+    }
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
+    return out;
+  }
+
   Result<std::optional<std::vector<CoverageBucket>>> Coverage() override {
     ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> marker, GetMeta(kCoverageMeta));
     if (!marker || *marker != "1") return std::optional<std::vector<CoverageBucket>>();
@@ -413,6 +433,22 @@ class RocksManifest final : public Manifest {
     }
     ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
     return std::optional<std::vector<CoverageBucket>>(std::move(out));
+  }
+
+  Result<std::optional<SmartRecord>> LatestSmartRecord(std::string_view disk) override {
+    std::string prefix = records::SmartPrefix(disk);
+    std::string end = prefix;
+    end.back() = '\x01';  // just past every key of this disk
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    it->SeekForPrev(end);
+    if (it->Valid() && it->key().starts_with(prefix)) {
+      SmartRecord r;
+      ATLAS_RETURN_IF_ERROR(records::DecodeSmart(std::string_view(it->key().data(), it->key().size()),
+                                                 std::string_view(it->value().data(), it->value().size()), &r));
+      return std::optional<SmartRecord>(std::move(r));
+    }
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
+    return std::optional<SmartRecord>();
   }
 
   std::unique_ptr<ManifestBatch> NewBatch() override { return std::make_unique<RocksBatch>(); }

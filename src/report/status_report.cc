@@ -23,6 +23,7 @@
 
 #include "atlas/engine.h"
 #include "atlas/manifest.h"
+#include "atlas/smart_report.h"
 #include "scrub/array.h"
 #include "scrub/drift.h"
 
@@ -157,6 +158,18 @@ Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusRe
     ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m->ListFindings());
     for (StoredFinding& sf : stored) findings.push_back(std::move(sf.finding));
     ATLAS_ASSIGN_OR_RETURN(report->positions_unsynced, CountDirtyPositions(m.get()));
+
+    // SMART: each disk's state and findings from its last stored reading
+    // (`atlas-scrub smart` stores them; they are not in the findings table).
+    std::vector<std::string> names;
+    for (const DiskStatus& ds : report->disks) names.push_back(ds.name);
+    ATLAS_ASSIGN_OR_RETURN(auto smart, LastSmartStates(m.get(), names));
+    for (auto& [name, last] : smart) {
+      for (DiskStatus& ds : report->disks) {
+        if (ds.name == name) ds.smart = std::string(SmartStateName(last.state));
+      }
+      for (Finding& f : last.findings) findings.push_back(std::move(f));
+    }
 
     // Scrub coverage: from the coverage summary (synced blocks per minute of
     // their last verification), or, for a manifest that has none yet, from

@@ -427,7 +427,8 @@ TEST_CASE("config: smart devices and ignore entries must name configured disks",
         "\"/dev/disk/by-id/...\", got \"sdb\"");
   const std::string want_tail =
       ", expected \"DISK:ID\" such as \"d2:188\" with DISK one of d1, d2, parity1 and ID an "
-      "attribute number from 1 to 255";
+      "attribute number from 1 to 255 or an NVMe/SCSI value name such as media_errors";
+  CHECK(Parsed(Doc("", "[smart]\nignore = [\"d1:media_errors\", \"d2:188\"]\n")).smart.ignore.size() == 2);
   CHECK(ErrorOf(Doc("", "[smart]\nignore = [\"d2:188\", \"d9:5\"]\n")) ==
         "/etc/x.toml:10: smart.ignore: \"d9:5\" names no configured disk" + want_tail);
   CHECK(ErrorOf(Doc("", "[smart]\nignore = [\"d2:256\"]\n")) ==
