@@ -53,7 +53,7 @@ TEST_CASE("status: --no-drift answers from the manifest alone, --full-drift walk
   CHECK(none.json["scrub"] == def.json["scrub"]);
 
   CliResult text = a.Run({"status", "--no-drift"}, false);
-  CHECK(text.out.find("drift:     not walked (--no-drift)") != std::string::npos);
+  CHECK(text.out.find("drift:      not walked (--no-drift)") != std::string::npos);
 
   CliResult both = a.Run({"status", "--no-drift", "--full-drift"}, false);
   CHECK(both.exit_code == 2);
