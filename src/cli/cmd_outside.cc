@@ -6,6 +6,7 @@
 #include "atlas/outside.h"
 
 #include "cli/commands.h"
+#include "cli/run_notifier.h"
 
 namespace atlas::cli {
 namespace {
@@ -38,6 +39,13 @@ int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
   Result<std::optional<Config>> config = OptionalConfig(env.global);
   if (!config.ok())
     return ReportError(env.global, "outside", config.status());
+  // With a config (on Atlas, or a compute host given one), findings alert
+  // like any run's.
+  std::optional<RunNotifier> notifier;
+  if (*config) notifier.emplace(env, **config, "outside");
+  auto finish = [&](const std::vector<Finding>& findings, int code) {
+    return notifier ? notifier->Finish(findings, code) : code;
+  };
 
   std::filesystem::path index_path = args.index;
   Result<OutsideIndex> index = Status::Internal("no index");
@@ -54,7 +62,7 @@ int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
                                             kDefaultConfigPath));
   }
   if (!index.ok())
-    return ReportError(env.global, "outside", index.status());
+    return finish({}, ReportError(env.global, "outside", index.status()));
 
   OutsideOptions options;
   // Findings name absolute paths, so a finding is the same whatever the
@@ -73,7 +81,7 @@ int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
   OutsideReport report;
   Status s = RunOutside(ctx, *index, options, &report);
   if (!s.ok() && s.code() != Code::kCancelled)
-    return ReportError(env.global, "outside", s);
+    return finish(report.findings, ReportError(env.global, "outside", s));
 
   // The run's result, decided in one place: its findings and exit code (an
   // interrupted scan is exit 3 with what it decided so far).
@@ -119,7 +127,7 @@ int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
   }
   if (!s.ok() && !env.global.json)
     fmt::print(stderr, "atlas-scrub: {}\n", s.ToString());
-  return code;
+  return finish(findings, code);
 }
 
 }  // namespace atlas::cli

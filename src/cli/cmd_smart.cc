@@ -14,6 +14,7 @@
 
 #include "atlas/smart_report.h"
 #include "cli/commands.h"
+#include "cli/run_notifier.h"
 
 namespace atlas::cli {
 namespace {
@@ -133,11 +134,22 @@ int CmdSmart(const CommandEnv& env, const SmartArgs& args) {
   std::unique_ptr<SmartSource> source = MakeDeviceSmartSource(read);
   options.source = source.get();
 
+  // Alerts for readings of the array's disks; saved files judged alone
+  // (--input FILE without NAME=) alert nobody.
+  std::optional<RunNotifier> notifier;
+  if (config && needs_config) {
+    notifier.emplace(env, *config, "smart");
+    notifier->set_covers_scope(args.inputs.empty());
+  }
+  auto finish = [&](const std::vector<Finding>& findings, int code) {
+    return notifier ? notifier->Finish(findings, code) : code;
+  };
+
   std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
   RunContext ctx{config ? &*config : nullptr, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
   SmartReport report;
   Status s = RunSmart(ctx, options, &report);
-  if (!s.ok()) return ReportError(env.global, "smart", s);
+  if (!s.ok()) return finish(report.findings, ReportError(env.global, "smart", s));
 
   // The run's findings and exit code, in one place.
   const std::vector<Finding>& findings = report.findings;
@@ -154,16 +166,16 @@ int CmdSmart(const CommandEnv& env, const SmartArgs& args) {
                {"store_note", report.store_note},
                {"disks", disks},
                {"findings", FindingsJson(findings)}});
-    return code;
+    return finish(findings, code);
   }
-  if (env.global.quiet) return code;
+  if (env.global.quiet) return finish(findings, code);
   for (const SmartDiskReport& d : report.disks) PrintDiskText(d);
   if (!report.store_note.empty()) fmt::print("note: {}\n", report.store_note);
   if (!findings.empty()) {
     fmt::print("\n");
     PrintFindingsText(stdout, findings);
   }
-  return code;
+  return finish(findings, code);
 }
 
 }  // namespace atlas::cli
