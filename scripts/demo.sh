@@ -178,4 +178,19 @@ run sync
 step "status: healthy"
 run status
 
+step "outside: a compute host's media tree, checked against the index sync wrote (reads only)"
+host=$work/compute-host
+mkdir -p "$host/library"
+cp "$work/d1/Movies/Sintel (2010).mkv" "$host/library/sintel-transcode-source.mkv"
+head -c 2000000 /dev/urandom >"$host/library/only-on-this-host.mkv"
+idx=$(grep -o '"[^"]*\.atlas-scrub"' "$ATLAS_SCRUB_CONFIG" | head -n1 | tr -d '"')/outside.idx
+expect 1 outside --index "$idx" "$host"
+
+step "smart: a saved smartctl --json dump of a drive with reallocated sectors"
+expect 1 smart --input "$PWD/tests/data/smart/ST3500418AS_12.json"
+
+step "metrics: the Prometheus exposition (first lines)"
+"$bin" metrics >"$work/atlas_scrub.prom"
+head -n 12 "$work/atlas_scrub.prom"
+
 step "done; the throwaway array is removed on exit"
