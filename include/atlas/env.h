@@ -193,6 +193,9 @@ class Clock {
   virtual void SleepFor(std::chrono::nanoseconds d) = 0;
 };
 
+// A wall-clock time as RFC 3339 in UTC to the second: "2026-11-25T03:30:12Z".
+std::string Rfc3339(std::int64_t unix_ns);
+
 // Test hooks. With ATLAS_TEST_HOOKS compiled in, the process exits with status
 // 137 (as if SIGKILLed) when it reaches the crash point called `name`
 // (see ATLAS_CRASH_POINT in src/core/crash_point.h and docs/DESIGN.md for the

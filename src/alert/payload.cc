@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "atlas/alert.h"
+#include "atlas/env.h"
 
 namespace atlas {
 namespace {
@@ -42,15 +43,6 @@ std::string Cut(std::string_view s, std::size_t max) {
 std::string Ellipsize(std::string_view s, std::size_t max) {
   if (s.size() <= max) return std::string(s);
   return Cut(s, max - 3) + "\xE2\x80\xA6";
-}
-
-std::string Rfc3339(std::int64_t ns) {
-  std::time_t t = static_cast<std::time_t>(ns / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string Rfc5322Date(std::int64_t ns) {

@@ -13,6 +13,7 @@
 
 #include "atlas/config.h"
 #include "atlas/engine.h"
+#include "atlas/env.h"
 #include "atlas/finding.h"
 #include "atlas/progress.h"
 #include "atlas/status.h"
@@ -70,10 +71,9 @@ void PrintFindingsText(std::FILE* out, const std::vector<Finding>& findings);
 int ReportError(const GlobalOptions& g, std::string_view command, const Status& s,
                 const std::vector<Finding>& findings = {});
 
-// Human sizes and times: decimal units for data volumes and rates (as disk
+// Human sizes: decimal units for data volumes and rates (as disk
 // vendors and SnapRAID count), binary units for block sizes ("256 KiB").
 std::string HumanBytes(std::uint64_t bytes);
 std::string HumanBinary(std::uint64_t bytes);
-std::string Rfc3339(std::int64_t unix_ns);
 
 }  // namespace atlas::cli

@@ -112,13 +112,4 @@ std::string HumanBinary(std::uint64_t bytes) {
   return fmt::format("{} {}", bytes, units[u]);
 }
 
-std::string Rfc3339(std::int64_t unix_ns) {
-  std::time_t t = static_cast<std::time_t>(unix_ns / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace atlas::cli

@@ -30,6 +30,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <thread>
@@ -644,6 +645,15 @@ Status FileSystem::RenameNoReplace(const stdfs::path& from, const stdfs::path& t
   if (st.status().code() != Code::kNotFound)
     return st.status();
   return Rename(from, to);
+}
+
+std::string Rfc3339(std::int64_t unix_ns) {
+  std::time_t t = static_cast<std::time_t>(unix_ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 Clock* Clock::Default() {
