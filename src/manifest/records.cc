@@ -263,14 +263,39 @@ Status DecodeBlock(std::string_view key, std::string_view value, BlockRecord* b)
   return Status::Ok();
 }
 
+namespace {
+
+// The head that finding and alert state values share: byte(severity)
+// string(kind) string(disk) string(path) string(message).
+void PutFindingHead(std::string* v, const Finding& f) {
+  v->push_back(static_cast<char>(f.severity));
+  PutLengthPrefixed(v, KindName(f.kind));
+  PutLengthPrefixed(v, f.disk);
+  PutLengthPrefixed(v, f.path);
+  PutLengthPrefixed(v, f.message);
+}
+
+// Reads what PutFindingHead wrote; `what` names the record in errors.
+Status GetFindingHead(coding::Reader* r, std::string_view what, Finding* f) {
+  std::uint8_t sev = 0;
+  std::string kind;
+  if (!r->GetByte(&sev) || sev > 2 || !r->GetLengthPrefixed(&kind) || !r->GetLengthPrefixed(&f->disk) ||
+      !r->GetLengthPrefixed(&f->path) || !r->GetLengthPrefixed(&f->message)) {
+    return Bad(what);
+  }
+  std::optional<FindingKind> k = ParseKind(kind);
+  if (!k) return Bad(std::string(what) + " kind " + kind);
+  f->kind = *k;
+  f->severity = static_cast<Severity>(sev);
+  return Status::Ok();
+}
+
+}  // namespace
+
 std::string EncodeFinding(const StoredFinding& s) {
   const Finding& f = s.finding;
   std::string v(1, kValueVersion);
-  v.push_back(static_cast<char>(f.severity));
-  PutLengthPrefixed(&v, KindName(f.kind));
-  PutLengthPrefixed(&v, f.disk);
-  PutLengthPrefixed(&v, f.path);
-  PutLengthPrefixed(&v, f.message);
+  PutFindingHead(&v, f);
   PutLengthPrefixed(&v, f.from);
   v.push_back(f.offset ? 1 : 0);
   if (f.offset) PutVarint(&v, *f.offset);
@@ -283,17 +308,9 @@ Status DecodeFinding(std::string_view value, StoredFinding* s) {
   if (!StripVersion(&value)) return Bad("finding");
   coding::Reader r(value);
   Finding& f = s->finding;
-  std::uint8_t sev = 0, has_offset = 0;
-  std::string kind;
-  if (!r.GetByte(&sev) || sev > 2 || !r.GetLengthPrefixed(&kind) || !r.GetLengthPrefixed(&f.disk) ||
-      !r.GetLengthPrefixed(&f.path) || !r.GetLengthPrefixed(&f.message) ||
-      !r.GetLengthPrefixed(&f.from) || !r.GetByte(&has_offset)) {
-    return Bad("finding");
-  }
-  std::optional<FindingKind> k = ParseKind(kind);
-  if (!k) return Bad("finding kind " + kind);
-  f.kind = *k;
-  f.severity = static_cast<Severity>(sev);
+  std::uint8_t has_offset = 0;
+  ATLAS_RETURN_IF_ERROR(GetFindingHead(&r, "finding", &f));
+  if (!r.GetLengthPrefixed(&f.from) || !r.GetByte(&has_offset)) return Bad("finding");
   f.offset.reset();
   if (has_offset) {
     std::uint64_t off = 0;
@@ -307,13 +324,8 @@ Status DecodeFinding(std::string_view value, StoredFinding* s) {
 }
 
 std::string EncodeAlertState(const AlertStateRecord& a) {
-  const Finding& f = a.finding;
   std::string v(1, kValueVersion);
-  v.push_back(static_cast<char>(f.severity));
-  PutLengthPrefixed(&v, KindName(f.kind));
-  PutLengthPrefixed(&v, f.disk);
-  PutLengthPrefixed(&v, f.path);
-  PutLengthPrefixed(&v, f.message);
+  PutFindingHead(&v, a.finding);
   PutLengthPrefixed(&v, a.command);
   PutSignedVarint(&v, a.first_seen_ns);
   PutSignedVarint(&v, a.last_sent_ns);
@@ -327,21 +339,14 @@ Status DecodeAlertState(std::string_view key, std::string_view value, AlertState
   if (key.empty() || key[0] != kAlertState || !StripVersion(&value)) return Bad("alert state");
   a->fingerprint.assign(key.substr(1));
   coding::Reader r(value);
-  Finding& f = a->finding;
-  std::uint8_t sev = 0, flags = 0;
+  std::uint8_t flags = 0;
   std::uint64_t n = 0;
-  std::string kind;
-  if (!r.GetByte(&sev) || sev > 2 || !r.GetLengthPrefixed(&kind) || !r.GetLengthPrefixed(&f.disk) ||
-      !r.GetLengthPrefixed(&f.path) || !r.GetLengthPrefixed(&f.message) ||
-      !r.GetLengthPrefixed(&a->command) || !r.GetSignedVarint(&a->first_seen_ns) ||
+  ATLAS_RETURN_IF_ERROR(GetFindingHead(&r, "alert state", &a->finding));
+  if (!r.GetLengthPrefixed(&a->command) || !r.GetSignedVarint(&a->first_seen_ns) ||
       !r.GetSignedVarint(&a->last_sent_ns) || !r.GetByte(&flags) || flags > 3 || !r.GetVarint(&n) ||
       n > value.size()) {
     return Bad("alert state");
   }
-  std::optional<FindingKind> k = ParseKind(kind);
-  if (!k) return Bad("alert state kind " + kind);
-  f.kind = *k;
-  f.severity = static_cast<Severity>(sev);
   a->open = (flags & 1) != 0;
   a->recorded = (flags & 2) != 0;
   a->pending.assign(n, "");
