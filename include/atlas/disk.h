@@ -90,8 +90,10 @@ struct FsIdentity {
   // True when the path itself is that mount point. A disk path that is not
   // may be the empty directory an unmounted disk leaves behind.
   bool is_mount_point = false;
-  // The drive's serial number (DescribeBlockDevice of the device), empty
-  // when unknown: loop devices, tmpfs, drives that do not report one.
+  // The drive's model and serial number (DescribeBlockDevice of the
+  // device), empty when unknown: loop devices, tmpfs, drives that do not
+  // report them.
+  std::string model;
   std::string serial;
 };
 

@@ -257,8 +257,10 @@ Result<FsIdentity> ProbeFsIdentity(FileSystem* fs, const stdfs::path& path) {
         id.label = sb->label;
       }
       Result<BlockDevice> dev = DescribeBlockDeviceNode("/sys", id.device);
-      if (dev.ok())
+      if (dev.ok()) {
+        id.model = dev->model;
         id.serial = dev->serial;
+      }
     }
   }
   return id;

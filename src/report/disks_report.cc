@@ -35,8 +35,7 @@ Status ListArrayDisks(const RunContext& ctx, DisksReport* report) {
     info.role = "data";
     info.path = d.root.string();
     info.present = d.present;
-    info.mounted = d.present && !(d.record && d.record->identity.is_mount_point && d.identity &&
-                                  !d.identity->is_mount_point);
+    info.mounted = DataDiskMounted(d);
     info.fs = d.identity;
     info.device = Describe(d.identity);
     SetRecorded(d.record, &info);
@@ -48,8 +47,7 @@ Status ListArrayDisks(const RunContext& ctx, DisksReport* report) {
     info.role = "parity";
     info.path = p.path.string();
     info.present = p.identity.has_value();
-    info.mounted = p.identity.has_value() &&
-                   (p.file_size.has_value() || !p.record || p.record->parity_size == 0);
+    info.mounted = p.identity.has_value() && ParityMounted(p);
     info.fs = p.identity;
     info.device = Describe(p.identity);
     SetRecorded(p.record, &info);

@@ -39,15 +39,6 @@ std::string Age(std::int64_t ns) {
   return fmt::format("{} minutes", std::max<std::int64_t>(0, s / 60));
 }
 
-// Model and serial of the drive holding a disk, when sysfs knows them.
-void SetDrive(const FsIdentity& fs, DiskStatus* ds) {
-  if (fs.device.empty()) return;
-  Result<BlockDevice> dev = DescribeBlockDeviceNode("/sys", fs.device);
-  if (!dev.ok()) return;
-  ds->model = dev->model;
-  ds->serial = dev->serial;
-}
-
 }  // namespace
 
 Status BuildStatus(const RunContext& ctx, StatusReport* report) {
@@ -78,10 +69,10 @@ Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusRe
     if (d.identity) {
       ds.device = d.identity->device;
       ds.fs_uuid = d.identity->uuid;
-      SetDrive(*d.identity, &ds);
+      ds.model = d.identity->model;
+      ds.serial = d.identity->serial;
     }
-    ds.mounted = d.present && !(d.record && d.record->identity.is_mount_point && d.identity &&
-                                !d.identity->is_mount_point);
+    ds.mounted = DataDiskMounted(d);
     if (d.record) {
       ds.files = d.record->files;
       ds.bytes = d.record->bytes;
@@ -98,9 +89,10 @@ Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusRe
     if (p.identity) {
       ds.device = p.identity->device;
       ds.fs_uuid = p.identity->uuid;
-      SetDrive(*p.identity, &ds);
+      ds.model = p.identity->model;
+      ds.serial = p.identity->serial;
     }
-    ds.mounted = p.file_size.has_value() || !p.record || p.record->parity_size == 0;
+    ds.mounted = ParityMounted(p);
     ds.bytes = p.file_size.value_or(0);
     report->disks.push_back(std::move(ds));
   }

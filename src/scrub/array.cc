@@ -41,6 +41,15 @@ Result<std::uint64_t> CountDirtyPositions(Manifest* m) {
   return n;
 }
 
+bool DataDiskMounted(const ArrayDataDisk& d) {
+  return d.present &&
+         !(d.record && d.record->identity.is_mount_point && d.identity && !d.identity->is_mount_point);
+}
+
+bool ParityMounted(const ArrayParity& p) {
+  return p.file_size.has_value() || !p.record || p.record->parity_size == 0;
+}
+
 DiskIdentityRecord ToRecord(const FsIdentity& id) {
   DiskIdentityRecord r;
   r.device = id.device;

@@ -57,6 +57,12 @@ std::vector<Finding> CheckDiskGuards(const ArrayView& array);
 // shared_filesystem (info) for configured disks that sit on one filesystem.
 std::vector<Finding> SharedFilesystemFindings(const ArrayView& array);
 
+// Whether a data disk is there as recorded: its directory exists and, where
+// it was a mount point at the last sync, it still is one.
+bool DataDiskMounted(const ArrayDataDisk& d);
+// Whether a parity file that held data at the last sync is still there.
+bool ParityMounted(const ArrayParity& p);
+
 // Identity as stored in the manifest.
 DiskIdentityRecord ToRecord(const FsIdentity& id);
 
