@@ -22,6 +22,7 @@
 // Size: about 20 bytes plus the path per file; 1 million files with 60-byte
 // paths make an 80 MB index, read and checked in well under a second.
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <optional>
 #include <tuple>
@@ -223,6 +224,12 @@ Result<OutsideIndex> ReadOutsideIndex(FileSystem* fs, const stdfs::path& path) {
       return Status::InvalidArgument(fmt::format(
           "{}: no such outside index; sync writes one as .atlas-scrub/outside.idx (each manifest "
           "copy directory) on Atlas",
+          path.string()));
+    }
+    if (bytes.status().sys_errno() == EISDIR) {
+      return Status::InvalidArgument(fmt::format(
+          "{} is a directory; pass the outside.idx file in it (sync writes one into each manifest "
+          "copy directory)",
           path.string()));
     }
     return bytes.status().WithContext("outside index");

@@ -144,6 +144,16 @@ TEST_CASE("outside: a missing --index file is a usage error naming it", "[outsid
   CHECK(r.status().ToString().find((dir / "nope.idx").string() + ": no such outside index") == 0);
 }
 
+TEST_CASE("outside: a directory given as --index is a usage error pointing at the file in it",
+          "[outside][unit]") {
+  testing::TempDir dir;
+  Result<OutsideIndex> r = ReadOutsideIndex(FileSystem::Default(), dir.path());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Code::kInvalidArgument);
+  CHECK(r.status().ToString().find(dir.path().string() + " is a directory; pass the outside.idx file") ==
+        0);
+}
+
 TEST_CASE("outside: the newest valid index of the manifest copies is used", "[outside][unit]") {
   testing::TempDir dir;
   fs::create_directories(dir / "c1");
