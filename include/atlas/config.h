@@ -91,6 +91,15 @@ struct AlertsConfig {
   std::vector<EmailConfig> emails;
 };
 
+// How sync, scrub, check and fix spread their block reads over threads
+// (toml(5) `read_layout`).
+enum class ReadLayout {
+  kAuto,          // whole stripes when every disk is solid-state or in RAM, else per disk
+  kPerDisk,       // one reader per disk: each disk read in order, all disks at once
+  kWholeStripes,  // one worker per core, each reading, hashing and checking whole stripes
+};
+std::string_view ReadLayoutName(ReadLayout layout);
+
 struct Config {
   std::filesystem::path source;  // the file this was read from
   std::filesystem::path manifest{std::string(kDefaultManifestPath)};
@@ -99,7 +108,8 @@ struct Config {
   std::vector<ParityConfig> parity;
   std::uint32_t block_size = kDefaultBlockSize;  // power of two, 4 KiB .. 16 MiB
   std::vector<std::string> exclude = {"*.unrecoverable", "/lost+found/", "*.tmp"};
-  int io_threads = 0;                 // 0 = one reader per disk
+  int io_threads = 0;                 // 0 = one reader per disk (per core for whole stripes)
+  ReadLayout read_layout = ReadLayout::kAuto;
   std::uint64_t bandwidth_limit = 0;  // bytes per second per disk; 0 = none
   GuardsConfig guards;
   ScrubConfig scrub;

@@ -95,6 +95,10 @@ struct FsIdentity {
   // report them.
   std::string model;
   std::string serial;
+  // Whether reads wait on a platter: the whole disk's queue/rotational for
+  // a block device, false for RAM file systems (tmpfs, ramfs), unknown
+  // otherwise (network and FUSE file systems, devices sysfs does not know).
+  std::optional<bool> rotational;
 };
 
 // Identifies the file system holding `path` (not necessarily a mount point):

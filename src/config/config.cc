@@ -57,6 +57,7 @@ constexpr std::string_view kKeys[] = {
     "block_size",
     "exclude",
     "io_threads",
+    "read_layout",
     "bandwidth_limit",
     "data.name",
     "data.path",
@@ -726,6 +727,21 @@ void ConfigParser::ParseTopLevel(const toml::table& root, Config* config) {
     config->io_threads = static_cast<int>(threads);
   }
 
+  std::string layout;
+  if (const toml::node* node = ReadString(root, "read_layout", &layout)) {
+    bool known = false;
+    for (ReadLayout l : {ReadLayout::kAuto, ReadLayout::kPerDisk, ReadLayout::kWholeStripes}) {
+      if (layout == ReadLayoutName(l)) {
+        config->read_layout = l;
+        known = true;
+      }
+    }
+    if (!known) {
+      Fail(*node, "read_layout",
+           fmt::format(R"(expected "auto", "per-disk" or "whole-stripes", got {})", QuoteString(layout)));
+    }
+  }
+
   // A rate string, or an integer number of bytes per second.
   if (const toml::node* node = root.get("bandwidth_limit")) {
     if (const auto* s = node->as_string()) {
@@ -1275,6 +1291,18 @@ bool UrlHoldsSecret(std::string_view url) {
 }
 
 }  // namespace
+
+std::string_view ReadLayoutName(ReadLayout layout) {
+  switch (layout) {
+    case ReadLayout::kAuto:
+      return "auto";
+    case ReadLayout::kPerDisk:
+      return "per-disk";
+    case ReadLayout::kWholeStripes:
+      return "whole-stripes";
+  }
+  return "auto";
+}
 
 const std::vector<std::string>& KnownConfigKeys() {
   static const std::vector<std::string> kList(std::begin(kKeys), std::end(kKeys));

@@ -115,6 +115,8 @@ Result<std::string> StarterConfig(const std::vector<fs::path>& data_paths,
                      TomlArray(defaults.exclude, [](const std::string& s) { return s; }));
   line("# Reader threads; 0 means one reader per disk.");
   out += fmt::format("#io_threads = {}\n", defaults.io_threads);
+  line("# \"per-disk\" (hard disks), \"whole-stripes\" (SSDs, RAM) or \"auto\".");
+  out += fmt::format("#read_layout = \"{}\"\n", ReadLayoutName(defaults.read_layout));
   line("# Read bandwidth limit per disk, such as \"150MB/s\"; \"\" means none.");
   line("#bandwidth_limit = \"\"");
   line("");

@@ -243,6 +243,7 @@ Result<FsIdentity> ProbeFsIdentity(FileSystem* fs, const stdfs::path& path) {
   id.fs_type = mount->fs_type;
   id.mount_point = mount->mount_point;
   id.is_mount_point = mount->mount_point == NormalizeAbsolute(canonical);
+  if (id.fs_type == "tmpfs" || id.fs_type == "ramfs") id.rotational = false;
   if (mount->source.starts_with("/dev/")) {
     id.device = mount->source;
     // Only block devices are probed: /dev/fuse-style sources and stale names
@@ -260,6 +261,7 @@ Result<FsIdentity> ProbeFsIdentity(FileSystem* fs, const stdfs::path& path) {
       if (dev.ok()) {
         id.model = dev->model;
         id.serial = dev->serial;
+        id.rotational = dev->rotational;
       }
     }
   }

@@ -63,6 +63,18 @@ bool DataDiskMounted(const ArrayDataDisk& d);
 // Whether a parity file that held data at the last sync is still there.
 bool ParityMounted(const ArrayParity& p);
 
+// Whether block reads go by whole stripes (ReadLayout::kWholeStripes) rather
+// than one reader per disk. `auto` picks whole stripes when no
+// bandwidth_limit is set and every data disk and parity file is known not
+// to be rotational (SSDs, RAM): there the reads cost CPU (the kernel's page
+// copies), not waits, and a worker per core that reads, hashes and checks a
+// whole stripe keeps every core busy and the stripe in cache. On hard disks
+// a reader per disk keeps each disk streaming in order, all disks at once.
+bool ReadsWholeStripes(const Config& config, const ArrayView& array);
+
+// Worker threads for whole-stripe reads: io_threads, or one per core.
+std::size_t WholeStripeWorkers(const Config& config);
+
 // Identity as stored in the manifest.
 DiskIdentityRecord ToRecord(const FsIdentity& id);
 

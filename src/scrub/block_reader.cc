@@ -7,8 +7,9 @@
 
 namespace atlas {
 
-BlockReader::BlockReader(const RunContext& ctx, Manifest* m, const ArrayDataDisk& disk, std::uint32_t bs)
-    : ctx_(ctx), m_(m), disk_(disk), bs_(bs), throttle_(ctx.config->bandwidth_limit, ctx.clock) {}
+BlockReader::BlockReader(const RunContext& ctx, Manifest* m, const ArrayDataDisk& disk, std::uint32_t bs,
+                         Throttle* throttle)
+    : ctx_(ctx), m_(m), disk_(disk), bs_(bs), throttle_(throttle) {}
 
 BlockCheck BlockReader::Read(const BlockRecord& rec, std::byte* buf) {
   BlockCheck c;
@@ -49,7 +50,7 @@ BlockCheck BlockReader::Read(const BlockRecord& rec, std::byte* buf) {
     if (*n == 0) break;
     got += *n;
   }
-  throttle_.Acquire(got);
+  throttle_->Acquire(got);
   // Re-stat after reading: a file that changed while read is drift. The
   // inode is not compared: a file restored by a backup tool or by fix keeps
   // size and mtime under a new inode, and its content is what the checksum

@@ -44,7 +44,9 @@ struct BlockCheck {
 // reader thread; not thread-safe.
 class BlockReader {
  public:
-  BlockReader(const RunContext& ctx, Manifest* m, const ArrayDataDisk& disk, std::uint32_t bs);
+  // `throttle` (not owned) paces the disk's reads; the readers of one disk
+  // share it.
+  BlockReader(const RunContext& ctx, Manifest* m, const ArrayDataDisk& disk, std::uint32_t bs, Throttle* throttle);
 
   // Reads `rec`'s block into buf (bs bytes; the tail past the file's end is
   // zeroed, as parity sees it) and judges it. A synced block's hash is
@@ -64,7 +66,7 @@ class BlockReader {
   std::optional<FileRecord> file_;
   std::unique_ptr<RandomAccessFile> handle_;
   Status open_error_;
-  Throttle throttle_;
+  Throttle* throttle_;
 };
 
 // The finding for a block that did not check out, worded for `activity`

@@ -102,6 +102,25 @@ class Fixer {
 
  private:
   bool InScope(std::size_t di, const std::string& path, bool changed) const;
+  // A stripe's blocks split into the known (synced and read clean) and the
+  // unknown (synced but lost, corrupt or unreadable; deleted; dirty in
+  // place), by data disk order. A new block over zeros is neither: parity
+  // sees zeros there.
+  struct StripeBlocks {
+    std::vector<int> known_slots, unknown_slots;
+    std::vector<const std::byte*> known_ptrs;
+    std::vector<std::size_t> unknown_disks;
+  };
+  StripeBlocks Classify(const ScannedStripe& s) const;
+  // after_read: solves the unknowns with the first parity levels read and
+  // keeps the solution in the stripe's scratch when it verifies against
+  // the checksums (on a reader thread with whole-stripe reads), so that
+  // OnStripeBlocks, on this thread, only writes it.
+  void Presolve(ScannedStripe& s) const;
+  // Rebuilds `u`'s unknowns at `s` into `out` with the parity levels `used`;
+  // true when every synced unknown matches its checksum.
+  bool SolveWith(const ScannedStripe& s, const StripeBlocks& u, const std::vector<int>& used,
+                 std::byte* const* out, Status* error) const;
   Status OnStripe(const ScannedStripe& s);
   Status OnStripeBlocks(const ScannedStripe& s);
   Target* TargetFor(std::size_t di, const BlockRecord& rec, const std::string& path, bool missing);
@@ -213,27 +232,75 @@ Status Fixer::OnStripe(const ScannedStripe& s) {
   return FinalizeUpTo(s.pos);
 }
 
-Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
-  const std::uint32_t bs = config_.block_size;
-  const std::size_t ndata = array_.data.size();
-  const std::size_t levels = array_.parity.size();
-  std::vector<int> known_slots, unknown_slots;
-  std::vector<const std::byte*> known_ptrs;
-  std::vector<std::size_t> unknown_disks;
-  // Lost blocks in scope: (disk index, target) to write after solving.
-  std::vector<std::pair<std::size_t, Target*>> lost;
-  for (std::size_t di = 0; di < ndata; ++di) {
+Fixer::StripeBlocks Fixer::Classify(const ScannedStripe& s) const {
+  StripeBlocks u;
+  for (std::size_t di = 0; di < array_.data.size(); ++di) {
     const std::optional<BlockRecord>& rec = s.recs[di];
     if (!rec) continue;
     const int slot = array_.data[di].slot;
     if (rec->state == BlockState::kDirty && rec->past_zero) continue;  // parity sees zeros
     if (rec->state == BlockState::kSynced && s.read[di] && s.checks[di].outcome == BlockCheck::Outcome::kOk) {
-      known_slots.push_back(slot);
-      known_ptrs.push_back(s.data[di]);
+      u.known_slots.push_back(slot);
+      u.known_ptrs.push_back(s.data[di]);
       continue;
     }
-    unknown_slots.push_back(slot);
-    unknown_disks.push_back(di);
+    u.unknown_slots.push_back(slot);
+    u.unknown_disks.push_back(di);
+  }
+  return u;
+}
+
+bool Fixer::SolveWith(const ScannedStripe& s, const StripeBlocks& u, const std::vector<int>& used,
+                      std::byte* const* out, Status* error) const {
+  std::vector<const std::byte*> parity_ptrs;
+  for (int l : used) parity_ptrs.push_back(s.parity[static_cast<std::size_t>(l)]);
+  *error = codec_->Reconstruct(u.known_slots, u.known_ptrs.data(), used, parity_ptrs.data(), u.unknown_slots, out,
+                               config_.block_size);
+  if (!error->ok()) return false;
+  bool verified = true, any_hash = false;
+  for (std::size_t k = 0; k < u.unknown_disks.size() && verified; ++k) {
+    const BlockRecord& rec = *s.recs[u.unknown_disks[k]];
+    if (!rec.hash) continue;
+    any_hash = true;
+    // A synced block's checksum covers the file bytes it holds (a tail
+    // block is short). Deleted blocks are solved for but not checked:
+    // their length is gone, and a wrong solution cannot pass the
+    // 128-bit checksums of the synced blocks solved with it.
+    if (rec.state != BlockState::kSynced) continue;
+    const std::uint64_t len = s.checks[u.unknown_disks[k]].bytes;
+    verified = HashBlock(std::span<const std::byte>(out[k], len)) == *rec.hash;
+  }
+  return verified && any_hash;
+}
+
+void Fixer::Presolve(ScannedStripe& s) const {
+  const StripeBlocks u = Classify(s);
+  const std::size_t r = u.unknown_slots.size();
+  if (r == 0) return;
+  std::vector<int> used;
+  for (std::size_t l = 0; l < array_.parity.size() && used.size() < r; ++l) {
+    if (s.parity_read[l] && s.parity_status[l].ok()) used.push_back(static_cast<int>(l));
+  }
+  if (used.size() < r) return;
+  std::vector<std::byte*> out(r);
+  for (std::size_t k = 0; k < r; ++k) out[k] = s.scratch + k * config_.block_size;
+  Status error;
+  s.presolved = SolveWith(s, u, used, out.data(), &error) ? 1 : 0;
+  ClearUpperVectorState();
+}
+
+Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
+  const std::uint32_t bs = config_.block_size;
+  const std::size_t levels = array_.parity.size();
+  const StripeBlocks u = Classify(s);
+  const std::vector<int>& known_slots = u.known_slots;
+  const std::vector<int>& unknown_slots = u.unknown_slots;
+  const std::vector<const std::byte*>& known_ptrs = u.known_ptrs;
+  const std::vector<std::size_t>& unknown_disks = u.unknown_disks;
+  // Lost blocks in scope: (disk index, target) to write after solving.
+  std::vector<std::pair<std::size_t, Target*>> lost;
+  for (std::size_t di : unknown_disks) {
+    const std::optional<BlockRecord>& rec = s.recs[di];
     if (rec->state != BlockState::kSynced) continue;  // deleted, or dirty in place: not ours to write
     const BlockCheck::Outcome o = s.checks[di].outcome;
     const bool missing = o == BlockCheck::Outcome::kMissing;
@@ -313,14 +380,20 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
   // Solve the unknowns with r parity levels; accept a solution only if
   // every unknown with a checksum matches it.
   const std::size_t r = unknown_slots.size();
-  if (solved_blocks_ < r) {
-    solved_ = std::make_unique<AlignedBuffer>(r * bs);
-    solved_blocks_ = r;
-  }
   std::vector<std::byte*> solved_ptrs(r);
-  for (std::size_t k = 0; k < r; ++k) solved_ptrs[k] = solved_->data + k * bs;
   bool ok = false;
   std::string why;
+  if (s.presolved) {
+    // Solved on the reader thread, with the first combination below.
+    for (std::size_t k = 0; k < r; ++k) solved_ptrs[k] = s.scratch + k * bs;
+    ok = true;
+  } else {
+    if (solved_blocks_ < r) {
+      solved_ = std::make_unique<AlignedBuffer>(r * bs);
+      solved_blocks_ = r;
+    }
+    for (std::size_t k = 0; k < r; ++k) solved_ptrs[k] = solved_->data + k * bs;
+  }
   // Round 0 uses the levels read with the stripe; if they are too few or no
   // combination verifies, round 1 reads every other level and tries again.
   for (int round = 0; round < 2 && !ok; ++round) {
@@ -339,32 +412,15 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
     std::fill(pick.begin(), pick.begin() + static_cast<std::ptrdiff_t>(r), true);
     do {
       std::vector<int> used;
-      std::vector<const std::byte*> parity_ptrs;
       for (std::size_t i = 0; i < usable.size(); ++i) {
-        if (!pick[i]) continue;
-        used.push_back(usable[i]);
-        parity_ptrs.push_back(s.parity[static_cast<std::size_t>(usable[i])]);
+        if (pick[i]) used.push_back(usable[i]);
       }
-      Status rs = codec_->Reconstruct(known_slots, known_ptrs.data(), used, parity_ptrs.data(), unknown_slots,
-                                      solved_ptrs.data(), bs);
-      if (!rs.ok()) return rs;
-      bool verified = true, any_hash = false;
-      for (std::size_t k = 0; k < r && verified; ++k) {
-        const BlockRecord& rec = *s.recs[unknown_disks[k]];
-        if (!rec.hash) continue;
-        any_hash = true;
-        // A synced block's checksum covers the file bytes it holds (a tail
-        // block is short). Deleted blocks are solved for but not checked:
-        // their length is gone, and a wrong solution cannot pass the
-        // 128-bit checksums of the synced blocks solved with it.
-        if (rec.state != BlockState::kSynced) continue;
-        const std::uint64_t len = s.checks[unknown_disks[k]].bytes;
-        verified = HashBlock(std::span<const std::byte>(solved_ptrs[k], len)) == *rec.hash;
-      }
-      if (verified && any_hash) {
+      Status rs;
+      if (SolveWith(s, u, used, solved_ptrs.data(), &rs)) {
         ok = true;
         break;
       }
+      if (!rs.ok()) return rs;
       why = fmt::format("the blocks rebuilt at position {} do not match their checksums with any "
                         "combination of parity levels (parity out of date or damaged)", s.pos);
     } while (std::prev_permutation(pick.begin(), pick.end()));
@@ -695,6 +751,8 @@ Status Fixer::Run() {
   // parity levels as disks named; more are read per stripe only where those
   // do not suffice (another block lost or corrupt there, a stale level).
   ScanOptions scan_options;
+  scan_options.after_read = [this](ScannedStripe& stripe) { Presolve(stripe); };
+  scan_options.scratch_bytes = array_.parity.size() * config_.block_size;
   parity_in_.resize(array_.parity.size());
   if (!all && !options_.disks.empty()) {
     scan_options.parity_levels.assign(array_.parity.size(), false);

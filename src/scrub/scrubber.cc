@@ -94,6 +94,9 @@ class Verifier {
   Status Run(const std::vector<std::uint64_t>& positions, const std::vector<StoredFinding>& stored);
 
  private:
+  // after_read: recomputes the parity from data that verified and compares
+  // it with each stored level (on a reader thread with whole-stripe reads).
+  void CheckParity(ScannedStripe& s) const;
   Status OnStripe(const ScannedStripe& s);
   Status Flush(bool durable);
 
@@ -103,7 +106,6 @@ class Verifier {
   bool record_;
   VerifyReport* report_;
   std::unique_ptr<ParityCodec> codec_;
-  std::vector<std::byte> expect_;
   std::unique_ptr<ManifestBatch> batch_;
   std::size_t pending_ = 0;
   std::int64_t now_ = 0;
@@ -123,7 +125,6 @@ class Verifier {
 Status Verifier::Run(const std::vector<std::uint64_t>& positions, const std::vector<StoredFinding>& stored) {
   const std::uint32_t bs = ctx_.config->block_size;
   ATLAS_ASSIGN_OR_RETURN(codec_, ParityCodec::Create(static_cast<int>(array_.parity.size())));
-  expect_.resize(array_.parity.size() * bs);
   mismatch_.assign(array_.parity.size(), Range());
   level_clean_seen_.assign(array_.parity.size(), false);
   now_ = ctx_.clock->NowUnixNanos();
@@ -139,7 +140,10 @@ Status Verifier::Run(const std::vector<std::uint64_t>& positions, const std::vec
   report_->positions_selected = positions.size();
   ctx_.progress->BeginPhase(record_ ? "scrub" : "check",
                             positions.size() * bs * std::max<std::size_t>(1, array_.data.size()));
-  StripeScanner scanner(ctx_, m_, array_, ScanOptions());
+  ScanOptions scan_options;
+  scan_options.after_read = [this](ScannedStripe& stripe) { CheckParity(stripe); };
+  scan_options.scratch_bytes = array_.parity.size() * bs;
+  StripeScanner scanner(ctx_, m_, array_, scan_options);
   Status s = scanner.Run(positions, [this](const ScannedStripe& stripe) { return OnStripe(stripe); });
   ctx_.progress->EndPhase();
   report_->bytes_read = scanner.bytes_read();
@@ -183,6 +187,25 @@ Status Verifier::Run(const std::vector<std::uint64_t>& positions, const std::vec
   return s;
 }
 
+void Verifier::CheckParity(ScannedStripe& s) const {
+  if (s.dirty) return;
+  const std::uint32_t bs = ctx_.config->block_size;
+  std::vector<int> slots;
+  std::vector<const std::byte*> ptrs;
+  for (std::size_t di = 0; di < array_.data.size(); ++di) {
+    if (!s.recs[di]) continue;
+    if (!s.read[di] || s.checks[di].outcome != BlockCheck::Outcome::kOk) return;  // data unverified
+    slots.push_back(array_.data[di].slot);
+    ptrs.push_back(s.data[di]);
+  }
+  std::vector<std::byte*> out(array_.parity.size());
+  for (std::size_t l = 0; l < out.size(); ++l) out[l] = s.scratch + l * bs;
+  codec_->Encode(slots, ptrs.data(), out.data(), bs);  // all zeros without slots
+  for (std::size_t l = 0; l < out.size(); ++l) {
+    s.parity_verified[l] = s.parity_status[l].ok() && std::memcmp(out[l], s.parity[l], bs) == 0;
+  }
+}
+
 Status Verifier::OnStripe(const ScannedStripe& s) {
   const std::uint32_t bs = ctx_.config->block_size;
   if (s.dirty) {
@@ -190,8 +213,6 @@ Status Verifier::OnStripe(const ScannedStripe& s) {
     return Status::Ok();
   }
   bool data_ok = true;
-  std::vector<int> slots;
-  std::vector<const std::byte*> ptrs;
   std::vector<Finding> found;
   for (std::size_t di = 0; di < array_.data.size(); ++di) {
     const std::optional<BlockRecord>& rec = s.recs[di];
@@ -225,8 +246,6 @@ Status Verifier::OnStripe(const ScannedStripe& s) {
       found.push_back(std::move(f));
       continue;
     }
-    slots.push_back(array_.data[di].slot);
-    ptrs.push_back(s.data[di]);
   }
   bool parity_ok = true;
   for (std::size_t l = 0; l < array_.parity.size(); ++l) {
@@ -241,16 +260,9 @@ Status Verifier::OnStripe(const ScannedStripe& s) {
     }
   }
   if (data_ok) {
-    std::vector<std::byte*> out(array_.parity.size());
-    for (std::size_t l = 0; l < out.size(); ++l) out[l] = expect_.data() + l * bs;
-    if (slots.empty()) {
-      std::fill(expect_.begin(), expect_.end(), std::byte{0});
-    } else {
-      codec_->Encode(slots, ptrs.data(), out.data(), bs);
-    }
-    for (std::size_t l = 0; l < out.size(); ++l) {
+    for (std::size_t l = 0; l < array_.parity.size(); ++l) {
       if (!s.parity_status[l].ok()) continue;
-      if (std::memcmp(out[l], s.parity[l], bs) != 0) {
+      if (!s.parity_verified[l]) {
         parity_ok = false;
         Range& r = mismatch_[l];
         if (r.count++ == 0) r.first = s.pos;

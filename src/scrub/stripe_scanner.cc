@@ -1,10 +1,21 @@
-// StripeScanner: see the header. Windows of positions are double-buffered:
-// while the caller's callback works through window N (parity math,
-// comparisons, manifest updates), the readers fill window N+1. Each data
-// disk and each parity file has exactly one reader thread, so every disk is
-// read sequentially in position order and all disks are read at once: the
-// rebuild and scrub speed is that of the slowest disk, not the sum of all
-// (SnapRAID's check and fix read one disk after another).
+// StripeScanner: see the header. Windows of positions go round a ring of
+// three: while the caller's callback works through window N (manifest
+// updates, repairs), the readers fill windows N+1 and N+2, so a reader that
+// is done with its share of N+1 goes on with N+2 instead of waiting for the
+// others (with two windows, the last stripe of each window left a core idle).
+//
+// Per-disk layout: each data disk and each parity file has exactly one
+// reader thread, so every disk is read sequentially in position order and
+// all disks are read at once: the rebuild and scrub speed is that of the
+// slowest disk, not the sum of all (SnapRAID's check and fix read one disk
+// after another).
+//
+// Whole-stripe layout: a worker per core takes the window's stripes one at a
+// time and reads, hashes and checks (after_read) all of a stripe's blocks.
+// From RAM or SSDs a read is the kernel copying pages, so this is CPU work:
+// the workers keep every core busy with no thread per disk competing for
+// them, and the stripe's 1.5 MiB (4+2 at 256 KiB) is checked while it is
+// still in cache (DESIGN.md, Performance).
 #include "scrub/stripe_scanner.h"
 
 #include <algorithm>
@@ -20,17 +31,24 @@
 namespace atlas {
 namespace {
 
-// Both windows together. 16 MiB: 5 positions a window for 4+2 at 256 KiB;
-// 32 MiB measured no faster and cost 24 MiB more RSS (DESIGN.md, Performance).
+// All windows together: 16 MiB, 3 positions a window for 4+2 at 256 KiB
+// (but at least one per whole-stripe worker); 32 MiB measured no faster and
+// cost more RSS (DESIGN.md, Performance).
 constexpr std::uint64_t kWindowBytes = 16ull << 20;
+constexpr std::size_t kWindows = 3;
 
 struct ScanWindow {
-  ScanWindow(std::size_t positions, std::size_t ndata, std::size_t levels, std::uint32_t bs)
-      : data(positions * ndata * bs), parity(positions * levels * bs), stripes(positions) {}
-  AlignedBuffer data;    // [stripe][disk] blocks
-  AlignedBuffer parity;  // [stripe][level] blocks
+  ScanWindow(std::size_t positions, std::size_t ndata, std::size_t levels, std::uint32_t bs, std::size_t scratch_bytes)
+      : data(positions * ndata * bs),
+        parity(positions * levels * bs),
+        scratch(positions * scratch_bytes),
+        stripes(positions) {}
+  AlignedBuffer data;     // [stripe][disk] blocks
+  AlignedBuffer parity;   // [stripe][level] blocks
+  AlignedBuffer scratch;  // [stripe] ScanOptions::scratch_bytes
   std::vector<ScannedStripe> stripes;
   std::size_t count = 0;
+  std::atomic<std::size_t> next_stripe{0};  // whole-stripe layout: the next stripe to take
   WaitGroup done;
 };
 
@@ -42,12 +60,13 @@ StripeScanner::StripeScanner(const RunContext& ctx, Manifest* m, const ArrayView
       m_(m),
       array_(array),
       options_(options),
-      errors_(array.data.size()),
-      bytes_(array.data.size() + array.parity.size()) {}
+      whole_stripes_(ReadsWholeStripes(*ctx.config, array)),
+      errors_(new std::atomic<std::uint64_t>[array.data.size()]()),
+      bytes_(new std::atomic<std::uint64_t>[array.data.size() + array.parity.size()]()) {}
 
 std::vector<std::string> StripeScanner::GivenUp() const {
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < errors_.size(); ++i) {
+  for (std::size_t i = 0; i < array_.data.size(); ++i) {
     if (errors_[i] >= options_.disk_error_limit) out.push_back(array_.data[i].name);
   }
   return out;
@@ -55,7 +74,7 @@ std::vector<std::string> StripeScanner::GivenUp() const {
 
 std::uint64_t StripeScanner::bytes_read() const {
   std::uint64_t n = 0;
-  for (std::uint64_t b : bytes_) n += b;
+  for (std::size_t i = 0; i < array_.data.size() + array_.parity.size(); ++i) n += bytes_[i];
   return n;
 }
 
@@ -64,20 +83,70 @@ Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
   const std::uint32_t bs = ctx_.config->block_size;
   const std::size_t ndata = array_.data.size();
   const std::size_t levels = options_.read_parity ? array_.parity.size() : 0;
-  const std::size_t per_window =
-      std::max<std::uint64_t>(1, kWindowBytes / 2 / (static_cast<std::uint64_t>(ndata + levels) * bs));
-  ScanWindow windows[2] = {ScanWindow(per_window, ndata, levels, bs), ScanWindow(per_window, ndata, levels, bs)};
+  const std::size_t stripe_bytes = (ndata + levels) * static_cast<std::uint64_t>(bs) + options_.scratch_bytes;
+  // Whole stripes: every worker needs a stripe of each window at least.
+  const std::size_t workers_wanted = whole_stripes_ ? WholeStripeWorkers(*ctx_.config) : 0;
+  const std::size_t per_window = std::max<std::size_t>(
+      std::max<std::size_t>(1, workers_wanted), kWindowBytes / kWindows / std::max<std::size_t>(1, stripe_bytes));
+  std::vector<std::unique_ptr<ScanWindow>> windows;
+  for (std::size_t i = 0; i < kWindows; ++i) {
+    windows.push_back(std::make_unique<ScanWindow>(per_window, ndata, levels, bs, options_.scratch_bytes));
+  }
 
   std::vector<std::unique_ptr<RandomAccessFile>> parity_files;
   for (std::size_t l = 0; l < levels; ++l) {
     Result<std::unique_ptr<RandomAccessFile>> f = ctx_.fs->OpenForRead(array_.parity[l].path);
     parity_files.push_back(f.ok() ? std::move(f).value() : nullptr);
   }
-  std::size_t threads = ctx_.config->io_threads > 0 ? std::min<std::size_t>(ctx_.config->io_threads, ndata) : ndata;
-  DiskWorkers workers(threads + levels);
-  std::vector<BlockReader> readers;
-  readers.reserve(ndata);
-  for (const ArrayDataDisk& d : array_.data) readers.emplace_back(ctx_, m_, d, bs);
+  // Per-disk: a thread per data disk (or io_threads of them, each serving
+  // disks in turn) and one per parity level. Whole stripes: the workers.
+  const std::size_t disk_threads =
+      ctx_.config->io_threads > 0 ? std::min<std::size_t>(ctx_.config->io_threads, ndata) : ndata;
+  const std::size_t workers_count = whole_stripes_ ? workers_wanted : disk_threads + levels;
+  DiskWorkers workers(workers_count);
+  std::vector<std::unique_ptr<Throttle>> throttles;  // one per data disk, shared by its readers
+  for (std::size_t di = 0; di < ndata; ++di) {
+    throttles.push_back(std::make_unique<Throttle>(ctx_.config->bandwidth_limit, ctx_.clock));
+  }
+  // A BlockReader keeps its open file: one per data disk, per worker when
+  // workers share the disks.
+  std::vector<std::vector<BlockReader>> readers(whole_stripes_ ? workers_count : 1);
+  for (std::vector<BlockReader>& set : readers) {
+    set.reserve(ndata);
+    for (std::size_t di = 0; di < ndata; ++di) set.emplace_back(ctx_, m_, array_.data[di], bs, throttles[di].get());
+  }
+
+  auto read_data = [&](ScannedStripe& s, std::size_t di, BlockReader& reader) {
+    const std::optional<BlockRecord>& rec = s.recs[di];
+    if (!rec || rec->state != BlockState::kSynced || errors_[di] >= options_.disk_error_limit) {
+      std::memset(s.data[di], 0, bs);
+      return;
+    }
+    s.checks[di] = reader.Read(*rec, s.data[di]);
+    s.read[di] = 1;
+    if (const FileRecord* f = reader.file()) s.paths[di] = f->path;
+    if (s.checks[di].outcome == BlockCheck::Outcome::kReadError) errors_[di]++;
+    bytes_[di] += s.checks[di].bytes;
+    ctx_.progress->Advance(bs);
+  };
+  auto parity_wanted = [&](std::size_t l) {
+    const std::vector<bool>& wanted = options_.parity_levels;
+    return wanted.empty() || (l < wanted.size() && wanted[l]);
+  };
+  auto read_parity = [&](ScannedStripe& s, std::size_t l) {
+    s.parity_read[l] = 1;
+    if (!parity_files[l]) {
+      s.parity_status[l] = Status::NotFound("parity file " + array_.parity[l].path.string() + " cannot be opened");
+      return;
+    }
+    Result<std::size_t> n = parity_files[l]->ReadAt(s.pos * bs, std::span(s.parity[l], bs));
+    if (!n.ok()) {
+      s.parity_status[l] = n.status();
+      return;
+    }
+    if (*n < bs) std::memset(s.parity[l] + *n, 0, bs - *n);
+    bytes_[ndata + l] += *n;
+  };
 
   // The dirty index, merged as positions go by (both are sorted).
   std::unique_ptr<Cursor<DirtyEntry>> dirty = m_->Dirty(0);
@@ -96,6 +165,9 @@ Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
       s.parity.resize(levels);
       s.parity_status.assign(levels, Status());
       s.parity_read.assign(levels, 0);
+      s.parity_verified.assign(levels, 0);
+      s.presolved = 0;
+      s.scratch = w.scratch.data + i * options_.scratch_bytes;
       while (dirty->Valid() && dirty->value().pos < s.pos) dirty->Next();
       s.dirty = dirty->Valid() && dirty->value().pos == s.pos;
       for (std::size_t di = 0; di < ndata; ++di) {
@@ -107,69 +179,67 @@ Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
     }
     ATLAS_RETURN_IF_ERROR(dirty->status());
     next += w.count;
+    if (whole_stripes_) {
+      w.next_stripe = 0;
+      w.done.Add(static_cast<int>(workers_count));
+      for (std::size_t t = 0; t < workers_count; ++t) {
+        workers.Submit(t, [&, t, wp = &w] {
+          for (std::size_t i = wp->next_stripe++; i < wp->count; i = wp->next_stripe++) {
+            ScannedStripe& s = wp->stripes[i];
+            for (std::size_t di = 0; di < ndata; ++di) read_data(s, di, readers[t][di]);
+            for (std::size_t l = 0; l < levels; ++l) {
+              if (parity_wanted(l)) read_parity(s, l);
+            }
+            if (options_.after_read) options_.after_read(s);
+          }
+          ClearUpperVectorState();
+          wp->done.Done();
+        });
+      }
+      return Status::Ok();
+    }
     w.done.Add(static_cast<int>(ndata + levels));
     for (std::size_t di = 0; di < ndata; ++di) {
-      workers.Submit(di % threads, [&, di, wp = &w] {
-        for (std::size_t i = 0; i < wp->count; ++i) {
-          ScannedStripe& s = wp->stripes[i];
-          const std::optional<BlockRecord>& rec = s.recs[di];
-          if (!rec || rec->state != BlockState::kSynced || errors_[di] >= options_.disk_error_limit) {
-            std::memset(s.data[di], 0, bs);
-            continue;
-          }
-          s.checks[di] = readers[di].Read(*rec, s.data[di]);
-          s.read[di] = 1;
-          if (const FileRecord* f = readers[di].file()) s.paths[di] = f->path;
-          if (s.checks[di].outcome == BlockCheck::Outcome::kReadError) errors_[di]++;
-          bytes_[di] += s.checks[di].bytes;
-          ctx_.progress->Advance(bs);
-        }
+      workers.Submit(di % disk_threads, [&, di, wp = &w] {
+        for (std::size_t i = 0; i < wp->count; ++i) read_data(wp->stripes[i], di, readers[0][di]);
         ClearUpperVectorState();
         wp->done.Done();
       });
     }
     for (std::size_t l = 0; l < levels; ++l) {
-      const std::vector<bool>& wanted = options_.parity_levels;
-      if (!wanted.empty() && (l >= wanted.size() || !wanted[l])) {
+      if (!parity_wanted(l)) {
         w.done.Done();
         continue;
       }
-      workers.Submit(threads + l, [&, l, wp = &w] {
-        for (std::size_t i = 0; i < wp->count; ++i) {
-          ScannedStripe& s = wp->stripes[i];
-          s.parity_read[l] = 1;
-          if (!parity_files[l]) {
-            s.parity_status[l] = Status::NotFound("parity file " + array_.parity[l].path.string() + " cannot be opened");
-            continue;
-          }
-          Result<std::size_t> n = parity_files[l]->ReadAt(s.pos * bs, std::span(s.parity[l], bs));
-          if (!n.ok()) {
-            s.parity_status[l] = n.status();
-            continue;
-          }
-          if (*n < bs) std::memset(s.parity[l] + *n, 0, bs - *n);
-          bytes_[ndata + l] += *n;
-        }
+      workers.Submit(disk_threads + l, [&, l, wp = &w] {
+        for (std::size_t i = 0; i < wp->count; ++i) read_parity(wp->stripes[i], l);
         wp->done.Done();
       });
     }
     return Status::Ok();
   };
 
+  // All windows but the one in the caller's hands are being read.
   Status status;
-  int cur = 0;
-  if (!positions.empty()) status = start(windows[cur]);
-  while (status.ok() && windows[cur].count > 0) {
-    windows[cur].done.Wait();
+  for (std::size_t i = 0; status.ok() && i + 1 < kWindows && next < positions.size(); ++i) {
+    status = start(*windows[i]);
+  }
+  std::size_t cur = 0;
+  while (status.ok() && windows[cur]->count > 0) {
+    ScanWindow& w = *windows[cur];
+    w.done.Wait();
     const bool stop = ctx_.stop.stop_requested();
-    ScanWindow& other = windows[1 - cur];
-    other.count = 0;
-    if (!stop && next < positions.size()) status = start(other);
-    for (std::size_t i = 0; status.ok() && i < windows[cur].count; ++i) status = fn(windows[cur].stripes[i]);
+    ScanWindow& free = *windows[(cur + kWindows - 1) % kWindows];
+    if (!stop && next < positions.size()) status = start(free);
+    for (std::size_t i = 0; status.ok() && i < w.count; ++i) {
+      ScannedStripe& s = w.stripes[i];
+      if (!whole_stripes_ && options_.after_read) options_.after_read(s);
+      status = fn(s);
+    }
     ClearUpperVectorState();
     if (status.ok() && stop) status = Status::Cancelled("interrupted");
-    windows[cur].count = 0;
-    cur = 1 - cur;
+    w.count = 0;
+    cur = (cur + 1) % kWindows;
   }
   workers.Wait();  // no reader may still write into a window
   return status;

@@ -1,11 +1,15 @@
 // Reading whole stripes fast: for a sorted list of positions, every data
-// disk's block and every parity level's block, one reader thread per disk
-// (all disks at once), hashing on the reader threads, two windows in flight
-// so reading overlaps the caller's work. Used by scrub, check and fix; sync
-// has its own variant because it decides per stripe what to read.
+// disk's block and every parity level's block, hashing on the reader
+// threads, two windows in flight so reading overlaps the caller's work.
+// Two layouts (ReadsWholeStripes): one reader thread per disk, all disks at
+// once (hard disks), or one worker per core, each reading, hashing and
+// checking whole stripes (SSDs, RAM). Used by scrub, check and fix; sync has
+// its own variant because it decides per stripe what to read.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <functional>
 #include <string>
 #include <vector>
@@ -40,6 +44,14 @@ struct ScannedStripe {
   // True when some block is dirty or deleted, or parity is pending: the
   // stored parity is not expected to match the data.
   bool dirty = false;
+  // ScanOptions::scratch_bytes of the stripe's own, for after_read.
+  std::byte* scratch = nullptr;
+  // Per parity level, for after_read to fill: 1 when the parity computed
+  // from the data equals the stored level.
+  std::vector<std::uint8_t> parity_verified;
+  // For after_read to fill: 1 when the stripe's unknown blocks were solved
+  // (into scratch) and verified.
+  std::uint8_t presolved = 0;
 };
 
 struct ScanOptions {
@@ -51,6 +63,12 @@ struct ScanOptions {
   // After this many read errors on one data disk, it is no longer read (its
   // blocks count as unverified) and the disk is named in GivenUp().
   std::uint64_t disk_error_limit = 100;
+  // Called once per stripe when all its blocks are read, before `fn` sees
+  // it: on a reader thread with whole-stripe reads (so the work runs on
+  // every core while the stripe is in cache), else on the caller's thread.
+  // Calls for different stripes may run at once.
+  std::function<void(ScannedStripe&)> after_read;
+  std::size_t scratch_bytes = 0;  // ScannedStripe::scratch per stripe
 };
 
 class StripeScanner {
@@ -72,8 +90,9 @@ class StripeScanner {
   Manifest* m_;
   const ArrayView& array_;
   ScanOptions options_;
-  std::vector<std::uint64_t> errors_;  // per data disk; each written by its reader only
-  std::vector<std::uint64_t> bytes_;   // per data disk and parity level
+  bool whole_stripes_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> errors_;  // per data disk
+  std::unique_ptr<std::atomic<std::uint64_t>[]> bytes_;   // per data disk and parity level
 };
 
 // Per-position facts gathered by merging every data disk's block records

@@ -41,6 +41,7 @@
 // Rejected: SnapRAID's content-file rewrite at every autosave (O(array) per
 // save), its 2 s settle sleep, and hashing on one thread.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -86,10 +87,14 @@ constexpr std::int64_t kCommitIntervalNs = 10'000'000'000;
 // dirty entry per block) would otherwise sit in memory, about 100 MB at 4
 // data disks (docs/DESIGN.md "Scale").
 constexpr std::size_t kCommitUpdates = 65536;
-// Memory for both windows of stripes (data + parity buffers). 16 MiB keeps
-// a window of a 4+2 array at 256 KiB blocks at 5 positions; 32 MiB measured
-// no faster and doubled the RSS of the commands (docs/DESIGN.md, Performance).
+// Memory for all windows of stripes (data + parity buffers). 16 MiB keeps
+// a window of a 4+2 array at 256 KiB blocks at 3 positions (at least one per
+// whole-stripe worker); 32 MiB measured no faster and doubled the RSS of the
+// commands (docs/DESIGN.md, Performance). Three windows: while this thread
+// records one, the readers work on the other two, so a reader done with its
+// share of one goes on with the next instead of waiting for the others.
 constexpr std::uint64_t kWindowBytes = 16ull << 20;
+constexpr std::size_t kWindows = 3;
 
 std::uint64_t BlocksFor(std::uint64_t size, std::uint32_t bs) { return (size + bs - 1) / bs; }
 
@@ -608,7 +613,10 @@ struct Window {
     std::vector<std::uint16_t> dirty_slots;
     // Update the stored parity with the new blocks alone (see WriteParity).
     bool delta = false;
-    // Parity computed: the writers write it (finish_window sets it).
+    // A block or a stored parity level could not be read: the position
+    // stays dirty (compute sets it).
+    bool failed = false;
+    // Parity computed: the writers write it (compute sets it).
     bool write = false;
   };
   Window(std::size_t positions, std::size_t ndata, std::size_t levels, std::uint32_t bs)
@@ -621,8 +629,10 @@ struct Window {
   AlignedBuffer parity;                     // [stripe * levels + level]
   std::vector<std::uint8_t> parity_failed;  // [stripe * levels + level], one writer each
   std::vector<BlockRead> reads;             // [stripe * ndata + disk]
-  WaitGroup done;    // reads of the window
-  WaitGroup writes;  // parity writes of the window (one task per level)
+  bool active = false;  // started and not yet recorded
+  std::atomic<std::size_t> next_stripe{0};  // whole-stripe layout: the next stripe to take
+  WaitGroup done;    // reads of the window (whole stripes: and its parity writes)
+  WaitGroup writes;  // per-disk layout: parity writes of the window (one task per level)
 };
 
 }  // namespace
@@ -658,18 +668,34 @@ Status Syncer::WriteParity() {
   ATLAS_ASSIGN_OR_RETURN(std::uint64_t dirty_positions, CountDirtyPositions(m_.get()));
   ctx_.progress->BeginPhase("hash+parity", dirty_positions * bs * std::max<std::size_t>(1, ndata));
 
-  // Two windows: the readers fill one while this thread computes and writes
-  // the parity of the other, so reading, hashing and parity math overlap.
-  const std::size_t positions =
-      std::max<std::uint64_t>(1, kWindowBytes / 2 / (static_cast<std::uint64_t>(ndata + levels) * bs));
-  Window windows[2] = {Window(positions, ndata, levels, bs), Window(positions, ndata, levels, bs)};
-  // One reader per data disk, then one per parity file (delta stripes read
-  // the stored parity).
-  std::size_t threads = config_.io_threads > 0 ? std::min<std::size_t>(config_.io_threads, ndata) : ndata;
-  DiskWorkers workers(threads + levels);
-  std::vector<BlockReader> readers;
-  readers.reserve(ndata);
-  for (const ArrayDataDisk& d : array_.data) readers.emplace_back(ctx_, m_.get(), d, bs);
+  // Two windows: the readers fill one while this thread records the other
+  // in the manifest, so reading, hashing, parity math and writing overlap.
+  //
+  // Per-disk layout (hard disks): one reader per data disk, then one thread
+  // per parity file that reads the stored parity for delta stripes and
+  // writes the computed parity; this thread computes the parity. Whole
+  // stripes (SSDs, RAM; ReadsWholeStripes): a worker per core takes the
+  // window's stripes one at a time and reads, hashes, computes and writes
+  // each, while the stripe is in cache (DESIGN.md, Performance).
+  const bool whole_stripes = ReadsWholeStripes(config_, array_);
+  const std::size_t stripe_workers = whole_stripes ? WholeStripeWorkers(config_) : 0;
+  const std::size_t positions = std::max<std::uint64_t>(
+      std::max<std::size_t>(1, stripe_workers), kWindowBytes / kWindows / (static_cast<std::uint64_t>(ndata + levels) * bs));
+  std::vector<std::unique_ptr<Window>> windows;
+  for (std::size_t i = 0; i < kWindows; ++i) windows.push_back(std::make_unique<Window>(positions, ndata, levels, bs));
+  const std::size_t threads = config_.io_threads > 0 ? std::min<std::size_t>(config_.io_threads, ndata) : ndata;
+  DiskWorkers workers(whole_stripes ? stripe_workers : threads + levels);
+  std::vector<std::unique_ptr<Throttle>> throttles;  // one per data disk, shared by its readers
+  for (std::size_t di = 0; di < ndata; ++di) {
+    throttles.push_back(std::make_unique<Throttle>(config_.bandwidth_limit, ctx_.clock));
+  }
+  // A BlockReader keeps its open file: one per data disk, per worker when
+  // workers share the disks.
+  std::vector<std::vector<BlockReader>> readers(whole_stripes ? stripe_workers : 1);
+  for (std::vector<BlockReader>& set : readers) {
+    set.reserve(ndata);
+    for (std::size_t di = 0; di < ndata; ++di) set.emplace_back(ctx_, m_.get(), array_.data[di], bs, throttles[di].get());
+  }
 
   std::unique_ptr<Cursor<DirtyEntry>> cursor = m_->Dirty(0);
   std::unique_ptr<ManifestBatch> batch = m_->NewBatch();
@@ -689,9 +715,98 @@ Status Syncer::WriteParity() {
     return write_error;
   };
   auto wait_writes = [&]() -> Status {
-    windows[0].writes.Wait();
-    windows[1].writes.Wait();
+    for (const std::unique_ptr<Window>& w : windows) w->writes.Wait();
     return write_status();
+  };
+
+  // Invariant: before parity at P is written, the manifest durably says that
+  // positions from parity_written_from <= P on may hold uncommitted parity;
+  // a later run then recomputes them in full rather than apply a delta
+  // twice. It is cleared only once no position is left dirty. Called before
+  // a window's work is queued.
+  auto mark_written_from = [&](std::uint64_t first) -> Status {
+    if (written_from_ && first >= *written_from_) return Status::Ok();
+    written_from_ = first;
+    std::unique_ptr<ManifestBatch> mark = m_->NewBatch();
+    mark->PutMeta("parity_written_from", std::to_string(first));
+    return m_->Commit(*mark, /*durable=*/true);
+  };
+
+  // The work on one stripe `i` of a window, run by whichever thread the
+  // layout gives it to.
+  auto read_parity = [&](Window& w, std::size_t i, std::size_t l) {
+    const std::uint64_t pos = w.stripes[i].pos;
+    std::byte* buf = w.parity.data + (i * levels + l) * bs;
+    Result<std::size_t> n = parity_readers_[l]->ReadAt(pos * bs, std::span(buf, bs));
+    if (!n.ok()) {
+      Finding f = MakeFinding(FindingKind::kReadError, array_.parity[l].name, "",
+                              fmt::format("read error in parity file {} at byte {}: {}",
+                                          array_.parity[l].path.string(), pos * bs, n.status().ToString()));
+      f.offset = pos * bs;
+      Problem(std::move(f));
+      w.parity_failed[i * levels + l] = 1;
+      return;
+    }
+    if (*n < bs) std::memset(buf + *n, 0, bs - *n);  // past the end: zeros
+  };
+  auto read_block = [&](Window& w, std::size_t i, std::size_t di, BlockReader& reader) {
+    BlockRead& r = w.reads[i * ndata + di];
+    if (!r.rec || r.rec->state == BlockState::kDeleted || r.skip) return;
+    BlockCheck c = reader.Read(*r.rec, w.data.data + (i * ndata + di) * bs);
+    if (c.outcome == BlockCheck::Outcome::kOk) {
+      r.outcome = BlockRead::Outcome::kOk;
+      r.hash = c.hash;
+      r.bytes = c.bytes;
+    } else {
+      r.outcome = BlockRead::Outcome::kFailed;
+      Problem(BlockFinding(reader, *r.rec, c, "sync"));
+    }
+    if (r.outcome == BlockRead::Outcome::kOk && !watched_.empty()) NoteCleanRead(di, r, *reader.file());
+    ctx_.progress->Advance(bs);
+  };
+  // Computes the parity of a stripe whose blocks all read clean.
+  auto compute = [&](Window& w, std::size_t i) {
+    Window::Stripe& stripe = w.stripes[i];
+    std::vector<int> slots;
+    std::vector<const std::byte*> ptrs;
+    std::array<std::byte*, kMaxParityLevels> out{};
+    for (std::size_t l = 0; l < levels; ++l) {
+      out[l] = w.parity.data + (i * levels + l) * bs;
+      stripe.failed = stripe.failed || w.parity_failed[i * levels + l] != 0;
+    }
+    for (std::size_t di = 0; di < ndata; ++di) {
+      const BlockRead& r = w.reads[i * ndata + di];
+      if (r.outcome == BlockRead::Outcome::kFailed) stripe.failed = true;
+      if (r.outcome == BlockRead::Outcome::kOk) {
+        slots.push_back(array_.data[di].slot);
+        ptrs.push_back(w.data.data + (i * ndata + di) * bs);
+      }
+    }
+    if (stripe.failed) return;
+    if (stripe.delta) {
+      // The stored parity is in `out`; add each new block (ec_encode_data_update).
+      for (std::size_t k = 0; k < slots.size(); ++k) codec->Accumulate(slots[k], ptrs[k], out.data(), bs);
+    } else {
+      codec->Encode(slots, ptrs.data(), out.data(), bs);  // zeros without slots
+    }
+    stripe.write = true;
+  };
+  // Writes one level of a computed stripe; false after a write error (kept
+  // in write_error).
+  auto write_parity = [&](Window& w, std::size_t i, std::size_t l) -> bool {
+    const Window::Stripe& stripe = w.stripes[i];
+    if (!stripe.write) return true;
+    const std::byte* block = w.parity.data + (i * levels + l) * bs;
+    Status ws = parity_files_[l]
+                    ->WriteAt(stripe.pos * bs, std::span<const std::byte>(block, bs))
+                    .WithContext(fmt::format("write parity {} at position {}", array_.parity[l].name, stripe.pos));
+    if (!ws.ok()) {
+      std::lock_guard<std::mutex> lock(write_mu);
+      if (write_error.ok()) write_error = ws;
+      return false;
+    }
+    ATLAS_CRASH_POINT("sync.parity.after_write");
+    return true;
   };
 
   // Gathers the next dirty positions into `w`, looks up every disk's block
@@ -746,26 +861,34 @@ Status Syncer::WriteParity() {
         }
       }
     }
+    ATLAS_RETURN_IF_ERROR(mark_written_from(w.stripes.front().pos));
+    if (whole_stripes) {
+      w.next_stripe = 0;
+      w.done.Add(static_cast<int>(stripe_workers));
+      for (std::size_t t = 0; t < stripe_workers; ++t) {
+        workers.Submit(t, [&, t, wp = &w] {
+          for (std::size_t i = wp->next_stripe++; i < wp->stripes.size(); i = wp->next_stripe++) {
+            if (wp->stripes[i].delta) {
+              for (std::size_t l = 0; l < levels; ++l) read_parity(*wp, i, l);
+            }
+            for (std::size_t di = 0; di < ndata; ++di) read_block(*wp, i, di, readers[t][di]);
+            compute(*wp, i);
+            for (std::size_t l = 0; l < levels; ++l) {
+              if (!write_parity(*wp, i, l)) break;
+            }
+          }
+          ClearUpperVectorState();
+          wp->done.Done();
+        });
+      }
+      return true;
+    }
     if (any_delta) {
       w.done.Add(static_cast<int>(levels));
       for (std::size_t l = 0; l < levels; ++l) {
         workers.Submit(threads + l, [&, l, wp = &w] {
           for (std::size_t i = 0; i < wp->stripes.size(); ++i) {
-            const Window::Stripe& stripe = wp->stripes[i];
-            if (!stripe.delta) continue;
-            std::byte* buf = wp->parity.data + (i * levels + l) * bs;
-            Result<std::size_t> n = parity_readers_[l]->ReadAt(stripe.pos * bs, std::span(buf, bs));
-            if (!n.ok()) {
-              Finding f = MakeFinding(FindingKind::kReadError, array_.parity[l].name, "",
-                                      fmt::format("read error in parity file {} at byte {}: {}",
-                                                  array_.parity[l].path.string(), stripe.pos * bs,
-                                                  n.status().ToString()));
-              f.offset = stripe.pos * bs;
-              Problem(std::move(f));
-              wp->parity_failed[i * levels + l] = 1;
-              continue;
-            }
-            if (*n < bs) std::memset(buf + *n, 0, bs - *n);  // past the end: zeros
+            if (wp->stripes[i].delta) read_parity(*wp, i, l);
           }
           wp->done.Done();
         });
@@ -774,23 +897,7 @@ Status Syncer::WriteParity() {
     w.done.Add(static_cast<int>(ndata));
     for (std::size_t di = 0; di < ndata; ++di) {
       workers.Submit(di % threads, [&, di, wp = &w] {
-        for (std::size_t i = 0; i < wp->stripes.size(); ++i) {
-          BlockRead& r = wp->reads[i * ndata + di];
-          if (!r.rec || r.rec->state == BlockState::kDeleted || r.skip) continue;
-          BlockCheck c = readers[di].Read(*r.rec, wp->data.data + (i * ndata + di) * bs);
-          if (c.outcome == BlockCheck::Outcome::kOk) {
-            r.outcome = BlockRead::Outcome::kOk;
-            r.hash = c.hash;
-            r.bytes = c.bytes;
-          } else {
-            r.outcome = BlockRead::Outcome::kFailed;
-            Problem(BlockFinding(readers[di], *r.rec, c, "sync"));
-          }
-          if (r.outcome == BlockRead::Outcome::kOk && !watched_.empty()) {
-            NoteCleanRead(di, r, *readers[di].file());
-          }
-          ctx_.progress->Advance(bs);
-        }
+        for (std::size_t i = 0; i < wp->stripes.size(); ++i) read_block(*wp, i, di, readers[0][di]);
         ClearUpperVectorState();
         wp->done.Done();
       });
@@ -798,52 +905,17 @@ Status Syncer::WriteParity() {
     return true;
   };
 
-  // Computes and writes the parity of every stripe of `w` whose blocks all
-  // read clean, and queues the manifest updates for them.
+  // Records in the manifest every stripe of `w` whose parity was computed
+  // (per-disk layout: computes it first, and queues the writes).
   auto finish_window = [&](Window& w) -> Status {
     now_ns_ = ctx_.clock->NowUnixNanos();
-    std::vector<int> slots;
-    std::vector<const std::byte*> ptrs;
-    std::vector<std::byte*> out(levels);
-    const std::uint64_t first = w.stripes.front().pos;
-    if (!written_from_ || first < *written_from_) {
-      // Invariant: before parity at P is written, the manifest durably says
-      // that positions from parity_written_from <= P on may hold uncommitted
-      // parity; a later run then recomputes them in full rather than apply a
-      // delta twice. It is cleared only once no position is left dirty.
-      written_from_ = first;
-      std::unique_ptr<ManifestBatch> mark = m_->NewBatch();
-      mark->PutMeta("parity_written_from", std::to_string(first));
-      ATLAS_RETURN_IF_ERROR(m_->Commit(*mark, /*durable=*/true));
-    }
     for (std::size_t i = 0; i < w.stripes.size(); ++i) {
       Window::Stripe& stripe = w.stripes[i];
-      for (std::size_t l = 0; l < levels; ++l) out[l] = w.parity.data + (i * levels + l) * bs;
-      bool failed = false;
-      for (std::size_t l = 0; l < levels; ++l) failed = failed || w.parity_failed[i * levels + l] != 0;
-      slots.clear();
-      ptrs.clear();
-      for (std::size_t di = 0; di < ndata; ++di) {
-        const BlockRead& r = w.reads[i * ndata + di];
-        if (r.outcome == BlockRead::Outcome::kFailed) failed = true;
-        if (r.outcome == BlockRead::Outcome::kOk) {
-          slots.push_back(array_.data[di].slot);
-          ptrs.push_back(w.data.data + (i * ndata + di) * bs);
-        }
-      }
-      if (failed) {
+      if (!whole_stripes) compute(w, i);
+      if (stripe.failed) {
         report_->positions_left++;
         continue;
       }
-      if (stripe.delta) {
-        // The stored parity is in `out`; add each new block (ec_encode_data_update).
-        for (std::size_t k = 0; k < slots.size(); ++k) codec->Accumulate(slots[k], ptrs[k], out.data(), bs);
-      } else if (slots.empty()) {
-        for (std::byte* p : out) std::memset(p, 0, bs);
-      } else {
-        codec->Encode(slots, ptrs.data(), out.data(), bs);
-      }
-      stripe.write = true;
       for (std::size_t di = 0; di < ndata; ++di) {
         const BlockRead& r = w.reads[i * ndata + di];
         if (!r.rec) continue;
@@ -865,24 +937,13 @@ Status Syncer::WriteParity() {
       pending_bytes += static_cast<std::uint64_t>(levels) * bs;
     }
     ClearUpperVectorState();
+    if (whole_stripes) return Status::Ok();  // the workers wrote the parity
     // Queue the writes: one task per level, stripes in position order.
     w.writes.Add(static_cast<int>(levels));
     for (std::size_t l = 0; l < levels; ++l) {
       workers.Submit(threads + l, [&, l, wp = &w] {
         for (std::size_t i = 0; i < wp->stripes.size(); ++i) {
-          const Window::Stripe& stripe = wp->stripes[i];
-          if (!stripe.write) continue;
-          const std::byte* block = wp->parity.data + (i * levels + l) * bs;
-          Status ws = parity_files_[l]
-                          ->WriteAt(stripe.pos * bs, std::span<const std::byte>(block, bs))
-                          .WithContext(fmt::format("write parity {} at position {}", array_.parity[l].name,
-                                                   stripe.pos));
-          if (!ws.ok()) {
-            std::lock_guard<std::mutex> lock(write_mu);
-            if (write_error.ok()) write_error = ws;
-            break;
-          }
-          ATLAS_CRASH_POINT("sync.parity.after_write");
+          if (!write_parity(*wp, i, l)) break;
         }
         wp->writes.Done();
       });
@@ -891,14 +952,24 @@ Status Syncer::WriteParity() {
   };
 
   Status status;
-  int cur = 0;
-  Result<bool> more = start_window(windows[cur]);
-  while (more.ok() && *more) {
-    windows[cur].done.Wait();
+  Result<bool> more = true;
+  for (std::size_t i = 0; i + 1 < kWindows && more.ok() && *more; ++i) {
+    more = start_window(*windows[i]);
+    windows[i]->active = more.ok() && *more;
+  }
+  std::size_t cur = 0;
+  while (more.ok() && windows[cur]->active) {
+    Window& w = *windows[cur];
+    w.done.Wait();
     const bool stop = ctx_.stop.stop_requested();
-    // Queue the next window's reads before working on this one.
-    more = stop ? Result<bool>(false) : start_window(windows[1 - cur]);
-    status = finish_window(windows[cur]);
+    // Queue the reads of the free window before working on this one.
+    if (*more) {
+      Window& free = *windows[(cur + kWindows - 1) % kWindows];
+      more = stop ? Result<bool>(false) : start_window(free);
+      free.active = more.ok() && *more;
+    }
+    status = finish_window(w);
+    w.active = false;
     if (status.ok()) status = write_status();
     if (!status.ok()) break;
     std::int64_t mono = ctx_.clock->MonotonicNanos();
@@ -927,7 +998,7 @@ Status Syncer::WriteParity() {
       status = Status::Cancelled("sync interrupted; the next sync resumes where this one stopped");
       break;
     }
-    cur = 1 - cur;
+    cur = (cur + 1) % kWindows;
   }
   workers.Wait();  // no read or write may still use a window buffer
   if (status.ok()) status = wait_writes();

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 
 #include "atlas/hash.h"
@@ -16,6 +17,12 @@ TempArray::TempArray(int data_disks, int parity_levels, std::uint32_t block_size
   toml += "manifest = \"" + Manifest().string() + "\"\n";
   toml += "manifest_copies = [\"" + Copy(1).string() + "\", \"" + Copy(2).string() + "\"]\n";
   toml += "block_size = " + std::to_string(block_size) + "\n";
+  // ATLAS_TEST_READ_LAYOUT runs a suite under another read_layout (see
+  // tests/CMakeLists.txt); a test that sets its own keeps it.
+  if (const char* layout = std::getenv("ATLAS_TEST_READ_LAYOUT");
+      layout != nullptr && extra.find("read_layout") == std::string::npos) {
+    toml += std::string("read_layout = \"") + layout + "\"\n";
+  }
   toml += extra + "\n";
   for (int i = 1; i <= data_disks; ++i) {
     fs::create_directories(Disk(i));

@@ -229,5 +229,63 @@ TEST_CASE("disk: a changed serial or UUID is missing_disk; a device renamed at b
   }
 }
 
+TEST_CASE("disk: auto reads whole stripes only when every disk is known to be solid-state or RAM",
+          "[disk][unit]") {
+  auto disk = [](std::optional<bool> rotational) {
+    FsIdentity id;
+    id.rotational = rotational;
+    return std::optional<FsIdentity>(id);
+  };
+  ArrayView view;
+  for (int i = 0; i < 3; ++i) {
+    ArrayDataDisk d;
+    d.identity = disk(false);
+    view.data.push_back(d);
+  }
+  ArrayParity p;
+  p.identity = disk(false);
+  view.parity.push_back(p);
+  Config config;
+  CHECK(config.read_layout == ReadLayout::kAuto);
+  CHECK(ReadsWholeStripes(config, view));
+
+  SECTION("one hard disk among SSDs: per disk") {
+    view.data[1].identity = disk(true);
+    CHECK_FALSE(ReadsWholeStripes(config, view));
+    config.read_layout = ReadLayout::kWholeStripes;  // the user's word goes
+    CHECK(ReadsWholeStripes(config, view));
+  }
+  SECTION("a parity disk of unknown kind (NFS, FUSE) or not probed (missing): per disk") {
+    view.parity[0].identity = disk(std::nullopt);
+    CHECK_FALSE(ReadsWholeStripes(config, view));
+    view.parity[0].identity = disk(false);
+    view.data[2].identity.reset();
+    CHECK_FALSE(ReadsWholeStripes(config, view));
+  }
+  SECTION("bandwidth_limit asks for politeness: per disk") {
+    config.bandwidth_limit = 50'000'000;
+    CHECK_FALSE(ReadsWholeStripes(config, view));
+  }
+  SECTION("per-disk set by hand") {
+    config.read_layout = ReadLayout::kPerDisk;
+    CHECK_FALSE(ReadsWholeStripes(config, view));
+  }
+  SECTION("workers: io_threads, else one per core") {
+    CHECK(WholeStripeWorkers(config) >= 1);
+    config.io_threads = 3;
+    CHECK(WholeStripeWorkers(config) == 3);
+  }
+}
+
+TEST_CASE("disk: ProbeFsIdentity says a tmpfs is not rotational", "[disk][unit]") {
+  Result<FsIdentity> shm = ProbeFsIdentity(FileSystem::Default(), "/dev/shm");
+  if (!shm.ok() || shm->fs_type != "tmpfs") {
+    WARN("skipped: no tmpfs at /dev/shm here");
+    return;
+  }
+  REQUIRE(shm->rotational.has_value());
+  CHECK_FALSE(*shm->rotational);
+}
+
 }  // namespace
 }  // namespace atlas

@@ -88,6 +88,7 @@ TEST_CASE("config: the minimal SPEC example parses with every default", "[config
   CHECK(c.block_size == 256 * 1024);
   CHECK(c.exclude == std::vector<std::string>{"*.unrecoverable", "/lost+found/", "*.tmp"});
   CHECK(c.io_threads == 0);
+  CHECK(c.read_layout == ReadLayout::kAuto);
   CHECK(c.bandwidth_limit == 0);
   CHECK(c.guards.max_deletes == 500);
   CHECK(c.guards.max_deletes_pct == 10.0);
@@ -158,12 +159,14 @@ to = ["root"]
   const std::string top = R"(block_size = "1MiB"
 exclude = ["*.part"]
 io_threads = 4
+read_layout = "per-disk"
 bandwidth_limit = "150MB/s"
 )";
   Config c = Parsed(top + text);
   CHECK(c.block_size == 1024 * 1024);
   CHECK(c.exclude == std::vector<std::string>{"*.part"});
   CHECK(c.io_threads == 4);
+  CHECK(c.read_layout == ReadLayout::kPerDisk);
   CHECK(c.bandwidth_limit == 150'000'000);
   CHECK(c.guards.max_deletes == 200);
   CHECK(c.guards.max_deletes_pct == 2.5);
@@ -208,7 +211,7 @@ TEST_CASE("config: a TOML syntax error names file, line and column", "[config][u
 TEST_CASE("config: an unknown key is an error naming the key and line", "[config][unit]") {
   CHECK(ErrorOf(Doc("blocksize = 4096\n")) ==
         "/etc/x.toml:1: blocksize: unknown key, expected one of manifest, manifest_copies, "
-        "block_size, exclude, io_threads, bandwidth_limit, data, parity, guards, scrub, smart, "
+        "block_size, exclude, io_threads, read_layout, bandwidth_limit, data, parity, guards, scrub, smart, "
         "outside, alerts (did you mean \"block_size\"?)");
   CHECK(ErrorOf(Doc("", "[guards]\nmax_delete = 5\n")) ==
         "/etc/x.toml:10: guards.max_delete: unknown key, expected one of max_deletes, "
@@ -246,6 +249,9 @@ TEST_CASE("config: a wrong type names the expected type", "[config][unit]") {
         "/etc/x.toml:10: guards.max_deletes_pct: expected a number from 0 to 100, got \"ten\"");
   CHECK(ErrorOf(Doc("io_threads = \"4\"\n")) ==
         "/etc/x.toml:1: io_threads: expected a whole number from 0 to 1024, got \"4\"");
+  CHECK(ErrorOf(Doc("read_layout = \"stripes\"\n")) ==
+        "/etc/x.toml:1: read_layout: expected \"auto\", \"per-disk\" or \"whole-stripes\", got \"stripes\"");
+  CHECK(ErrorOf(Doc("read_layout = 2\n")) == "/etc/x.toml:1: read_layout: expected a string, got 2");
   CHECK(ErrorOf(Doc("manifest = 5\n")) == "/etc/x.toml:1: manifest: expected a string, got 5");
   CHECK(ErrorOf(Doc("exclude = \"*.tmp\"\n")) ==
         "/etc/x.toml:1: exclude: expected an array of strings such as [\"a\", \"b\"], got "
@@ -785,7 +791,7 @@ TEST_CASE("config: every known key has an entry in atlas-scrub.toml(5)", "[confi
   REQUIRE(page.good());
   std::set<std::string> entries;
   for (std::string line; std::getline(page, line);) entries.insert(BoldKeyOf(line));
-  REQUIRE(KnownConfigKeys().size() == 35);  // + alerts.timeout, attempts, retry_delay
+  REQUIRE(KnownConfigKeys().size() == 36);  // + alerts.timeout, attempts, retry_delay, read_layout
   for (const std::string& key : KnownConfigKeys()) {
     INFO("no .B/.BI entry for " << key);
     CHECK(entries.count(key) == 1);
