@@ -728,25 +728,24 @@ Status Fixer::Run() {
   ATLAS_RETURN_IF_ERROR(RemoveStaleTemps());
 
   // Every position holding a block of a disk in scope (all positions when
-  // parity is in scope).
-  std::vector<std::uint64_t> positions;
+  // parity is in scope), streamed.
   const bool all = std::any_of(parity_selected_.begin(), parity_selected_.end(), [](bool b) { return b; });
-  ATLAS_RETURN_IF_ERROR(ForEachPosition(m_.get(), array_, [&](const PositionInfo& p) {
-    positions.push_back(p.pos);
-    return Status::Ok();
-  }));
+  std::vector<std::size_t> scope;  // data disks whose positions are walked; empty: all
   if (!all) {
-    std::set<std::uint64_t> picked;
     for (std::size_t di = 0; di < array_.data.size(); ++di) {
-      if (!disk_selected_[di] || !array_.data[di].record) continue;
-      std::unique_ptr<Cursor<BlockRecord>> b = m_->Blocks(array_.data[di].slot, 0);
-      for (; b->Valid(); b->Next()) picked.insert(b->value().pos);
-      ATLAS_RETURN_IF_ERROR(b->status());
+      if (disk_selected_[di] && array_.data[di].record) scope.push_back(di);
     }
-    positions.assign(picked.begin(), picked.end());
+  }
+  PickedPositions positions;
+  if (all || !scope.empty()) {
+    ATLAS_ASSIGN_OR_RETURN(positions, PickPositions(m_.get(), array_, scope, []() -> PositionPick {
+                             return [](const PositionInfo&) { return true; };
+                           }));
+  } else {
+    positions = PickedPositions{0, [](std::uint64_t*) -> Result<bool> { return false; }};
   }
 
-  ctx_.progress->BeginPhase("fix", positions.size() * config_.block_size * std::max<std::size_t>(1, array_.data.size()));
+  ctx_.progress->BeginPhase("fix", positions.count * config_.block_size * std::max<std::size_t>(1, array_.data.size()));
   // Rebuilding data disks alone (no parity level in scope) needs as many
   // parity levels as disks named; more are read per stripe only where those
   // do not suffice (another block lost or corrupt there, a stale level).
@@ -761,7 +760,7 @@ Status Fixer::Run() {
     }
   }
   StripeScanner scanner(ctx_, m_.get(), array_, scan_options);
-  Status s = scanner.Run(positions, [this](const ScannedStripe& stripe) { return OnStripe(stripe); });
+  Status s = scanner.Run(positions.source, [this](const ScannedStripe& stripe) { return OnStripe(stripe); });
   ctx_.progress->EndPhase();
   report_->bytes_read += scanner.bytes_read();
   if (!s.ok()) {

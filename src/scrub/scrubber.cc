@@ -91,7 +91,7 @@ class Verifier {
   Verifier(const RunContext& ctx, Manifest* m, const ArrayView& array, bool record, VerifyReport* report)
       : ctx_(ctx), m_(m), array_(array), record_(record), report_(report) {}
 
-  Status Run(const std::vector<std::uint64_t>& positions, const std::vector<StoredFinding>& stored);
+  Status Run(const PickedPositions& positions, const std::vector<StoredFinding>& stored);
 
  private:
   // after_read: recomputes the parity from data that verified and compares
@@ -122,7 +122,7 @@ class Verifier {
   std::vector<std::uint64_t> verified_clean_;  // positions verified clean, ascending
 };
 
-Status Verifier::Run(const std::vector<std::uint64_t>& positions, const std::vector<StoredFinding>& stored) {
+Status Verifier::Run(const PickedPositions& positions, const std::vector<StoredFinding>& stored) {
   const std::uint32_t bs = ctx_.config->block_size;
   ATLAS_ASSIGN_OR_RETURN(codec_, ParityCodec::Create(static_cast<int>(array_.parity.size())));
   mismatch_.assign(array_.parity.size(), Range());
@@ -137,14 +137,14 @@ Status Verifier::Run(const std::vector<std::uint64_t>& positions, const std::vec
       open_[{sf.finding.disk, sf.finding.path}].push_back(sf);
     }
   }
-  report_->positions_selected = positions.size();
+  report_->positions_selected = positions.count;
   ctx_.progress->BeginPhase(record_ ? "scrub" : "check",
-                            positions.size() * bs * std::max<std::size_t>(1, array_.data.size()));
+                            positions.count * bs * std::max<std::size_t>(1, array_.data.size()));
   ScanOptions scan_options;
   scan_options.after_read = [this](ScannedStripe& stripe) { CheckParity(stripe); };
   scan_options.scratch_bytes = array_.parity.size() * bs;
   StripeScanner scanner(ctx_, m_, array_, scan_options);
-  Status s = scanner.Run(positions, [this](const ScannedStripe& stripe) { return OnStripe(stripe); });
+  Status s = scanner.Run(positions.source, [this](const ScannedStripe& stripe) { return OnStripe(stripe); });
   ctx_.progress->EndPhase();
   report_->bytes_read = scanner.bytes_read();
   report_->disks_given_up = scanner.GivenUp();
@@ -327,20 +327,16 @@ Status Verifier::Flush(bool durable) {
   return Status::Ok();
 }
 
-// Positions for a scrub plan, sorted.
-Result<std::vector<std::uint64_t>> SelectPositions(const RunContext& ctx, Manifest* m, const ArrayView& array,
-                                                   const ScrubOptions& options,
-                                                   const std::set<std::uint64_t>& bad) {
+// The positions of a scrub plan, streamed in order.
+Result<PickedPositions> SelectPositions(const RunContext& ctx, Manifest* m, const ArrayView& array,
+                                        const ScrubOptions& options, const std::set<std::uint64_t>& bad) {
   const std::int64_t now = ctx.clock->NowUnixNanos();
-  std::vector<std::uint64_t> out;
-  if (options.plan == ScrubPlan::kBad) return std::vector<std::uint64_t>(bad.begin(), bad.end());
+  if (options.plan == ScrubPlan::kBad) return PickedPositions{bad.size(), PositionsOf(bad)};
   if (options.plan == ScrubPlan::kFull || options.plan == ScrubPlan::kNew) {
-    ATLAS_RETURN_IF_ERROR(ForEachPosition(m, array, [&](const PositionInfo& p) {
-      if (p.dirty || p.blocks == 0) return Status::Ok();
-      if (options.plan == ScrubPlan::kFull || !p.all_scrubbed) out.push_back(p.pos);
-      return Status::Ok();
-    }));
-    return out;
+    const bool full = options.plan == ScrubPlan::kFull;
+    return PickPositions(m, array, {}, [full]() -> PositionPick {
+      return [full](const PositionInfo& p) { return !p.dirty && p.blocks > 0 && (full || !p.all_scrubbed); };
+    });
   }
   // Default: the oldest-verified share, only positions older than the cut-off.
   const double percent = options.percent.value_or(ctx.config->scrub.percent);
@@ -364,23 +360,20 @@ Result<std::vector<std::uint64_t>> SelectPositions(const RunContext& ctx, Manife
     last_day_take = std::min(count, target - taken);
     taken += last_day_take;
   }
-  std::uint64_t taken_last = 0;
-  ATLAS_RETURN_IF_ERROR(ForEachPosition(m, array, [&](const PositionInfo& p) {
-    if (p.dirty || p.blocks == 0) return Status::Ok();
-    bool pick = bad.count(p.pos) != 0;
-    if (!pick && p.min_verified_ns <= cutoff) {
-      std::int64_t day = p.min_verified_ns / kNsPerDay;
-      if (day < last_day) {
-        pick = true;
-      } else if (day == last_day && taken_last < last_day_take) {
-        pick = true;
+  return PickPositions(m, array, {}, [&bad, cutoff, last_day, last_day_take]() -> PositionPick {
+    return [&bad, cutoff, last_day, last_day_take, taken_last = std::uint64_t{0}](const PositionInfo& p) mutable {
+      if (p.dirty || p.blocks == 0) return false;
+      if (bad.count(p.pos) != 0) return true;
+      if (p.min_verified_ns > cutoff) return false;
+      const std::int64_t day = p.min_verified_ns / kNsPerDay;
+      if (day < last_day) return true;
+      if (day == last_day && taken_last < last_day_take) {
         taken_last++;
+        return true;
       }
-    }
-    if (pick) out.push_back(p.pos);
-    return Status::Ok();
-  }));
-  return out;
+      return false;
+    };
+  });
 }
 
 Status Prepare(const RunContext& ctx, Manifest* m, ArrayView* array, VerifyReport* report) {
@@ -411,7 +404,7 @@ Status RunScrub(const RunContext& ctx, const ScrubOptions& options, VerifyReport
     if (!array.synced_ever) return Status::FailedPrecondition("the array has never been synced: run `atlas-scrub sync` first");
     ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m->ListFindings());
     ATLAS_ASSIGN_OR_RETURN(std::set<std::uint64_t> bad, BadPositions(m.get(), array, stored, ctx.config->block_size));
-    ATLAS_ASSIGN_OR_RETURN(std::vector<std::uint64_t> positions, SelectPositions(ctx, m.get(), array, options, bad));
+    ATLAS_ASSIGN_OR_RETURN(PickedPositions positions, SelectPositions(ctx, m.get(), array, options, bad));
     Verifier verifier(ctx, m.get(), array, /*record=*/true, report);
     Status v = verifier.Run(positions, stored);
     if (!v.ok() && v.code() != Code::kCancelled) return v;
@@ -457,14 +450,15 @@ Status RunCheck(const RunContext& ctx, const CheckOptions& options, VerifyReport
                                                    ctx.config->source.string()));
       }
     }
-    std::vector<std::uint64_t> positions;
+    // Every synced position, streamed; with --disk or a filter, the
+    // positions of the matching files (a set: as large as the selection).
+    PickedPositions positions;
+    std::set<std::uint64_t> picked;
     if (options.disks.empty() && options.filters.empty()) {
-      ATLAS_RETURN_IF_ERROR(ForEachPosition(m.get(), array, [&](const PositionInfo& p) {
-        if (!p.dirty && p.blocks > 0) positions.push_back(p.pos);
-        return Status::Ok();
-      }));
+      ATLAS_ASSIGN_OR_RETURN(positions, PickPositions(m.get(), array, {}, []() -> PositionPick {
+                               return [](const PositionInfo& p) { return !p.dirty && p.blocks > 0; };
+                             }));
     } else {
-      std::set<std::uint64_t> picked;
       for (const ArrayDataDisk& d : array.data) {
         if (!d.record) continue;
         bool disk_in = options.disks.empty() ||
@@ -482,7 +476,7 @@ Status RunCheck(const RunContext& ctx, const CheckOptions& options, VerifyReport
         }
         ATLAS_RETURN_IF_ERROR(files->status());
       }
-      positions.assign(picked.begin(), picked.end());
+      positions = PickedPositions{picked.size(), PositionsOf(picked)};
     }
     ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m->ListFindings());
     Verifier verifier(ctx, m.get(), array, /*record=*/false, report);

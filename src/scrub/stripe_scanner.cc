@@ -80,6 +80,18 @@ std::uint64_t StripeScanner::bytes_read() const {
 
 Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
                           const std::function<Status(const ScannedStripe&)>& fn) {
+  std::size_t i = 0;
+  return Run(
+      [&](std::uint64_t* pos) -> Result<bool> {
+        if (i == positions.size()) return false;
+        *pos = positions[i++];
+        return true;
+      },
+      fn);
+}
+
+Status StripeScanner::Run(const PositionSource& next_position,
+                          const std::function<Status(const ScannedStripe&)>& fn) {
   const std::uint32_t bs = ctx_.config->block_size;
   const std::size_t ndata = array_.data.size();
   const std::size_t levels = options_.read_parity ? array_.parity.size() : 0;
@@ -123,9 +135,16 @@ Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
       return;
     }
     s.checks[di] = reader.Read(*rec, s.data[di]);
+    if (s.checks[di].outcome == BlockCheck::Outcome::kReadError && ++errors_[di] > options_.disk_error_limit) {
+      // Another worker reached the limit while this read was under way: the
+      // block counts as not read, so exactly disk_error_limit errors are
+      // reported.
+      s.checks[di] = BlockCheck();
+      std::memset(s.data[di], 0, bs);
+      return;
+    }
     s.read[di] = 1;
     if (const FileRecord* f = reader.file()) s.paths[di] = f->path;
-    if (s.checks[di].outcome == BlockCheck::Outcome::kReadError) errors_[di]++;
     bytes_[di] += s.checks[di].bytes;
     ctx_.progress->Advance(bs);
   };
@@ -150,13 +169,20 @@ Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
 
   // The dirty index, merged as positions go by (both are sorted).
   std::unique_ptr<Cursor<DirtyEntry>> dirty = m_->Dirty(0);
-  std::size_t next = 0;
+  bool more = true;  // next_position has not said "end" yet
 
+  // Fills `w` with the next positions and queues their reads; w.count stays
+  // 0 at the end.
   auto start = [&](ScanWindow& w) -> Status {
-    w.count = std::min(per_window, positions.size() - next);
+    w.count = 0;
+    while (more && w.count < per_window) {
+      std::uint64_t pos = 0;
+      ATLAS_ASSIGN_OR_RETURN(more, next_position(&pos));
+      if (more) w.stripes[w.count++].pos = pos;
+    }
+    if (w.count == 0) return Status::Ok();
     for (std::size_t i = 0; i < w.count; ++i) {
       ScannedStripe& s = w.stripes[i];
-      s.pos = positions[next + i];
       s.recs.assign(ndata, std::nullopt);
       s.checks.assign(ndata, BlockCheck());
       s.read.assign(ndata, 0);
@@ -178,7 +204,6 @@ Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
       for (std::size_t l = 0; l < levels; ++l) s.parity[l] = w.parity.data + (i * levels + l) * bs;
     }
     ATLAS_RETURN_IF_ERROR(dirty->status());
-    next += w.count;
     if (whole_stripes_) {
       w.next_stripe = 0;
       w.done.Add(static_cast<int>(workers_count));
@@ -221,16 +246,14 @@ Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
 
   // All windows but the one in the caller's hands are being read.
   Status status;
-  for (std::size_t i = 0; status.ok() && i + 1 < kWindows && next < positions.size(); ++i) {
-    status = start(*windows[i]);
-  }
+  for (std::size_t i = 0; status.ok() && i + 1 < kWindows && more; ++i) status = start(*windows[i]);
   std::size_t cur = 0;
   while (status.ok() && windows[cur]->count > 0) {
     ScanWindow& w = *windows[cur];
     w.done.Wait();
     const bool stop = ctx_.stop.stop_requested();
     ScanWindow& free = *windows[(cur + kWindows - 1) % kWindows];
-    if (!stop && next < positions.size()) status = start(free);
+    if (!stop && more) status = start(free);
     for (std::size_t i = 0; status.ok() && i < w.count; ++i) {
       ScannedStripe& s = w.stripes[i];
       if (!whole_stripes_ && options_.after_read) options_.after_read(s);
@@ -245,47 +268,86 @@ Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
   return status;
 }
 
+PositionCursor::PositionCursor(Manifest* m, const ArrayView& array, const std::vector<std::size_t>& disks) {
+  for (std::size_t di = 0; di < array.data.size(); ++di) {
+    const ArrayDataDisk& d = array.data[di];
+    if (!d.record) continue;
+    if (!disks.empty() && std::find(disks.begin(), disks.end(), di) == disks.end()) continue;
+    cursors_.push_back(m->Blocks(d.slot, 0));
+    if (cursors_.back()->Valid()) heap_.push({cursors_.back()->value().pos, cursors_.size() - 1});
+    if (status_.ok()) status_ = cursors_.back()->status();
+  }
+  dirty_ = m->Dirty(0);
+}
+
+bool PositionCursor::Next(PositionInfo* out) {
+  if (!status_.ok() || heap_.empty()) return false;
+  PositionInfo info;
+  info.pos = heap_.top().pos;
+  info.min_verified_ns = INT64_MAX;
+  while (!heap_.empty() && heap_.top().pos == info.pos) {
+    std::size_t i = heap_.top().index;
+    heap_.pop();
+    const BlockRecord& b = cursors_[i]->value();
+    if (b.state == BlockState::kSynced) {
+      info.blocks++;
+      info.min_verified_ns = std::min(info.min_verified_ns, b.verified_ns);
+      info.all_scrubbed = info.all_scrubbed && b.scrubbed;
+    } else {
+      info.dirty = true;
+    }
+    cursors_[i]->Next();
+    if (cursors_[i]->Valid()) heap_.push({cursors_[i]->value().pos, i});
+    status_ = cursors_[i]->status();
+    if (!status_.ok()) return false;
+  }
+  while (dirty_->Valid() && dirty_->value().pos < info.pos) dirty_->Next();
+  status_ = dirty_->status();
+  if (!status_.ok()) return false;
+  if (dirty_->Valid() && dirty_->value().pos == info.pos) info.dirty = true;
+  if (info.blocks == 0) info.min_verified_ns = 0;
+  *out = info;
+  return true;
+}
+
 Status ForEachPosition(Manifest* m, const ArrayView& array,
                        const std::function<Status(const PositionInfo&)>& fn) {
-  struct Head {
-    std::uint64_t pos;
-    std::size_t index;
-    bool operator>(const Head& o) const { return pos > o.pos; }
-  };
-  std::vector<std::unique_ptr<Cursor<BlockRecord>>> cursors;
-  std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heap;
-  for (const ArrayDataDisk& d : array.data) {
-    if (!d.record) continue;
-    cursors.push_back(m->Blocks(d.slot, 0));
-    if (cursors.back()->Valid()) heap.push({cursors.back()->value().pos, cursors.size() - 1});
-    ATLAS_RETURN_IF_ERROR(cursors.back()->status());
-  }
-  std::unique_ptr<Cursor<DirtyEntry>> dirty = m->Dirty(0);
-  while (!heap.empty()) {
+  PositionCursor cursor(m, array);
+  PositionInfo info;
+  while (cursor.Next(&info)) ATLAS_RETURN_IF_ERROR(fn(info));
+  return cursor.status();
+}
+
+Result<PickedPositions> PickPositions(Manifest* m, const ArrayView& array, const std::vector<std::size_t>& disks,
+                                      const std::function<PositionPick()>& make_pick) {
+  PickedPositions out;
+  {
+    PositionCursor cursor(m, array, disks);
+    PositionPick pick = make_pick();
     PositionInfo info;
-    info.pos = heap.top().pos;
-    info.min_verified_ns = INT64_MAX;
-    while (!heap.empty() && heap.top().pos == info.pos) {
-      std::size_t i = heap.top().index;
-      heap.pop();
-      const BlockRecord& b = cursors[i]->value();
-      if (b.state == BlockState::kSynced) {
-        info.blocks++;
-        info.min_verified_ns = std::min(info.min_verified_ns, b.verified_ns);
-        info.all_scrubbed = info.all_scrubbed && b.scrubbed;
-      } else {
-        info.dirty = true;
-      }
-      cursors[i]->Next();
-      if (cursors[i]->Valid()) heap.push({cursors[i]->value().pos, i});
-      ATLAS_RETURN_IF_ERROR(cursors[i]->status());
-    }
-    while (dirty->Valid() && dirty->value().pos < info.pos) dirty->Next();
-    if (dirty->Valid() && dirty->value().pos == info.pos) info.dirty = true;
-    if (info.blocks == 0) info.min_verified_ns = 0;
-    ATLAS_RETURN_IF_ERROR(fn(info));
+    while (cursor.Next(&info)) out.count += pick(info) ? 1 : 0;
+    ATLAS_RETURN_IF_ERROR(cursor.status());
   }
-  return dirty->status();
+  auto cursor = std::make_shared<PositionCursor>(m, array, disks);
+  out.source = [cursor, pick = make_pick()](std::uint64_t* pos) -> Result<bool> {
+    PositionInfo info;
+    while (cursor->Next(&info)) {
+      if (!pick(info)) continue;
+      *pos = info.pos;
+      return true;
+    }
+    ATLAS_RETURN_IF_ERROR(cursor->status());
+    return false;
+  };
+  return out;
+}
+
+PositionSource PositionsOf(const std::set<std::uint64_t>& positions) {
+  return [it = positions.begin(), end = positions.end()](std::uint64_t* pos) mutable -> Result<bool> {
+    if (it == end) return false;
+    *pos = *it++;
+    return true;
+  };
 }
 
 }  // namespace atlas

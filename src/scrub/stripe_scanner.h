@@ -10,6 +10,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <queue>
+#include <set>
 #include <functional>
 #include <string>
 #include <vector>
@@ -71,6 +73,11 @@ struct ScanOptions {
   std::size_t scratch_bytes = 0;  // ScannedStripe::scratch per stripe
 };
 
+// The positions to read, in ascending order, one at a time: true and *pos
+// set, or false at the end. Streaming them keeps a scrub of any size from
+// holding a list of every position it will read.
+using PositionSource = std::function<Result<bool>(std::uint64_t* pos)>;
+
 class StripeScanner {
  public:
   StripeScanner(const RunContext& ctx, Manifest* m, const ArrayView& array, const ScanOptions& options);
@@ -80,6 +87,8 @@ class StripeScanner {
   // (kCancelled), after the stripe in hand.
   Status Run(const std::vector<std::uint64_t>& positions,
              const std::function<Status(const ScannedStripe&)>& fn);
+  // The same over positions from `next` (ascending, unique).
+  Status Run(const PositionSource& next, const std::function<Status(const ScannedStripe&)>& fn);
 
   // Data disks that hit the error limit, by name.
   std::vector<std::string> GivenUp() const;
@@ -104,7 +113,44 @@ struct PositionInfo {
   bool all_scrubbed = true;       // every synced block was scrubbed since it was hashed
   std::uint32_t blocks = 0;       // synced blocks
 };
+class PositionCursor {
+ public:
+  // Over the block records of the data disks `disks` (ArrayView::data
+  // indexes; all disks when empty), merged with the dirty index.
+  PositionCursor(Manifest* m, const ArrayView& array, const std::vector<std::size_t>& disks = {});
+  // The next position: true and *info set, false at the end or on an error
+  // (status()).
+  bool Next(PositionInfo* info);
+  const Status& status() const { return status_; }
+
+ private:
+  struct Head {
+    std::uint64_t pos;
+    std::size_t index;
+    bool operator>(const Head& o) const { return pos > o.pos; }
+  };
+  std::vector<std::unique_ptr<Cursor<BlockRecord>>> cursors_;
+  std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heap_;
+  std::unique_ptr<Cursor<DirtyEntry>> dirty_;
+  Status status_;
+};
 Status ForEachPosition(Manifest* m, const ArrayView& array,
                        const std::function<Status(const PositionInfo&)>& fn);
+
+// Which positions of a PositionCursor walk to read. A pick may keep state
+// (a quota), so each walk gets a fresh one from its factory.
+using PositionPick = std::function<bool(const PositionInfo&)>;
+
+// The positions a fresh pick accepts, from a fresh walk over `disks` (see
+// PositionCursor): how many (for progress and reports), then the stream.
+struct PickedPositions {
+  std::uint64_t count = 0;
+  PositionSource source;
+};
+Result<PickedPositions> PickPositions(Manifest* m, const ArrayView& array, const std::vector<std::size_t>& disks,
+                                      const std::function<PositionPick()>& make_pick);
+
+// A stream over a sorted set.
+PositionSource PositionsOf(const std::set<std::uint64_t>& positions);
 
 }  // namespace atlas

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "atlas/engine.h"
+#include "scrub/array.h"
 #include "support/fake_clock.h"
 #include "support/fault_fs.h"
 #include "support/temp_array.h"
@@ -107,7 +108,12 @@ TEST_CASE("scrub: past the per-disk error limit a disk is no longer read, and sc
   faulty.Inject({.path_substr = "a.mkv", .op = Op::kRead, .fault = Fault::Errno(EIO)});
   VerifyReport r = h.Scrub({.plan = ScrubPlan::kFull}, &faulty);
   CHECK(r.disks_given_up == std::vector<std::string>{"d1"});
-  CHECK(faulty.fired(Op::kRead) == 100);
+  // Per disk, the one reader stops at the limit. With whole stripes (set,
+  // or picked by auto where the test disk is solid-state), each other
+  // worker may have a read of the disk under way when it is reached.
+  const std::size_t extra = h.config.read_layout == ReadLayout::kPerDisk ? 0 : WholeStripeWorkers(h.config) - 1;
+  CHECK(faulty.fired(Op::kRead) >= 100);
+  CHECK(faulty.fired(Op::kRead) <= 100 + extra);
   CHECK(Count(r.findings, FindingKind::kReadError) == 101);  // 100 blocks + the give-up note
   CHECK(r.positions_verified == 0);
 }
