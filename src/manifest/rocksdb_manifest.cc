@@ -31,9 +31,7 @@
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
-#include <rocksdb/cache.h>
 #include <rocksdb/env.h>
-#include <rocksdb/table.h>
 #include <rocksdb/utilities/backup_engine.h>
 #include <rocksdb/write_batch.h>
 
@@ -660,17 +658,6 @@ Result<std::unique_ptr<Manifest>> OpenManifestWithEnv(const fs::path& path,
   // profiles with 32 MiB buffers). Commits stay as durable: fdatasync covers
   // the size.
   opts.allow_fallocate = false;
-  // Reads: one 8 MiB block cache that also holds the index blocks, so the
-  // memory a run keeps for reading the manifest is bounded however large it
-  // grows. With RocksDB's default (a 32 MiB cache, index blocks outside it),
-  // a scrub of a million small files held 32 MiB more than one of 100 k
-  // (docs/DESIGN.md "Scale"); the records are read nearly in key order, so
-  // a larger cache buys little.
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(8 << 20);
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
-  opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = options.read_only
