@@ -20,9 +20,9 @@
 // `bad` the ones with open findings, and by default the oldest-verified
 // share ([scrub] percent, only blocks not verified for [scrub] older_than),
 // plus the bad ones (SnapRAID's plan, reference/snapraid.md §1.8). Picking
-// the oldest share streams twice over the block records (a histogram of
-// verification days, then the selection), so memory does not grow with the
-// array beyond the selected positions.
+// the oldest share walks the block records for a histogram of verification
+// days; every plan then streams its positions into the scanner from a walk
+// (after one that counts them), so memory does not grow with the array.
 //
 // check verifies the same way but opens the manifest read-only and records
 // nothing.
