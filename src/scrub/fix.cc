@@ -752,6 +752,7 @@ Status Fixer::Run() {
   ScanOptions scan_options;
   scan_options.after_read = [this](ScannedStripe& stripe) { Presolve(stripe); };
   scan_options.scratch_bytes = array_.parity.size() * config_.block_size;
+  scan_options.busy_callback = true;  // it writes the rebuilt files
   parity_in_.resize(array_.parity.size());
   if (!all && !options_.disks.empty()) {
     scan_options.parity_levels.assign(array_.parity.size(), false);

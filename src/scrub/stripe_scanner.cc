@@ -97,7 +97,10 @@ Status StripeScanner::Run(const PositionSource& next_position,
   const std::size_t levels = options_.read_parity ? array_.parity.size() : 0;
   const std::size_t stripe_bytes = (ndata + levels) * static_cast<std::uint64_t>(bs) + options_.scratch_bytes;
   // Whole stripes: every worker needs a stripe of each window at least.
-  const std::size_t workers_wanted = whole_stripes_ ? WholeStripeWorkers(*ctx_.config) : 0;
+  std::size_t workers_wanted = whole_stripes_ ? WholeStripeWorkers(*ctx_.config) : 0;
+  if (whole_stripes_ && options_.busy_callback && ctx_.config->io_threads == 0 && workers_wanted > 1) {
+    workers_wanted--;
+  }
   const std::size_t per_window = std::max<std::size_t>(
       std::max<std::size_t>(1, workers_wanted), kWindowBytes / kWindows / std::max<std::size_t>(1, stripe_bytes));
   std::vector<std::unique_ptr<ScanWindow>> windows;

@@ -71,6 +71,11 @@ struct ScanOptions {
   // Calls for different stripes may run at once.
   std::function<void(ScannedStripe&)> after_read;
   std::size_t scratch_bytes = 0;  // ScannedStripe::scratch per stripe
+  // The caller's callback does real work per stripe (fix writes the rebuilt
+  // files): with whole stripes and io_threads unset, one core fewer gets a
+  // worker, so the callback does not wait for a share of a core (a 4+2
+  // rebuild on 2 cores: 1.20-1.28 s with one worker, 1.44 s with two).
+  bool busy_callback = false;
 };
 
 // The positions to read, in ascending order, one at a time: true and *pos
