@@ -31,6 +31,7 @@
 // files are not data). A file modified since the last sync is drift and is
 // left alone unless a --filter names it.
 #include <algorithm>
+#include <limits>
 #include <cstring>
 #include <map>
 #include <set>
@@ -753,6 +754,10 @@ Status Fixer::Run() {
   scan_options.after_read = [this](ScannedStripe& stripe) { Presolve(stripe); };
   scan_options.scratch_bytes = array_.parity.size() * config_.block_size;
   scan_options.busy_callback = true;  // it writes the rebuilt files
+  // A disk is never given up here: every block it cannot read is one to
+  // rebuild (a block not read would have no length to verify against, and
+  // its file would be unrecoverable).
+  scan_options.disk_error_limit = std::numeric_limits<std::uint64_t>::max();
   parity_in_.resize(array_.parity.size());
   if (!all && !options_.disks.empty()) {
     scan_options.parity_levels.assign(array_.parity.size(), false);

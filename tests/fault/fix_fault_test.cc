@@ -164,6 +164,30 @@ TEST_CASE("fix: a data block that returns EIO is rebuilt from parity and the fil
   h.ExpectClean();
 }
 
+TEST_CASE("fix: a dying disk with more unreadable blocks than scrub's error limit is still rebuilt",
+          "[fix][fault]") {
+  // scrub gives a disk up after 100 read errors; fix must not: every block
+  // it cannot read is one it can rebuild. 150 blocks of one file fail.
+  TempArray a(3, 1, 4096);
+  const std::vector<std::byte> want = a.Write(1, "Movies/worn.mkv", 150 * 4096 + 11, 7);
+  a.Write(2, "b.mkv", 160 * 4096, 8);
+  a.Write(3, "c.mkv", 40 * 4096, 9);
+  Harness h(a);
+  h.Sync();
+  const fs::path worn = a.File(1, "Movies/worn.mkv");
+  FaultFileSystem faulty;
+  faulty.Inject({.path_substr = "/worn.mkv", .op = Op::kRead, .fault = Fault::Errno(EIO)});
+  FixReport fix;
+  Status s = h.Fix(&faulty, &fix);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  CHECK(fix.files_unrecoverable == 0);
+  CHECK(fix.files_repaired == 1);
+  CHECK(fix.blocks_recovered == 151);
+  CHECK(Difference(ReadFileBytes(worn), want) == "");
+  h.ExpectClean();
+}
+
 TEST_CASE("fix: a parity block that returns EIO is rewritten from the data", "[fix][fault]") {
   // STRATEGY:
   // 1. Sync 3 disks with 2 parity levels.
