@@ -22,6 +22,7 @@
 
 #include "atlas/alert.h"
 #include "atlas/env.h"
+#include "core/finding_json.h"
 
 namespace atlas {
 namespace {
@@ -206,13 +207,7 @@ std::string AlertText(const AlertMessage& m, std::size_t max_findings) {
 std::string AlertJson(const AlertMessage& m) {
   nlohmann::json findings = nlohmann::json::array();
   for (const Finding& f : m.findings) {
-    nlohmann::json j = {{"severity", SeverityName(f.severity)},
-                        {"kind", KindName(f.kind)},
-                        {"disk", f.disk},
-                        {"path", DisplayPath(f.path)},
-                        {"message", DisplayPath(f.message)}};
-    if (!f.from.empty()) j["from"] = DisplayPath(f.from);
-    if (f.offset) j["offset"] = *f.offset;
+    nlohmann::json j = FindingJson(f);
     j["fingerprint"] = DisplayPath(AlertFingerprint(f));
     findings.push_back(std::move(j));
   }

@@ -17,6 +17,7 @@
 #include "atlas/finding.h"
 #include "atlas/progress.h"
 #include "atlas/status.h"
+#include "core/finding_json.h"
 
 namespace atlas::cli {
 
@@ -57,8 +58,7 @@ Result<Config> LoadConfigFor(const GlobalOptions& g);
 // otherwise (cron), with --no-progress or --quiet.
 std::unique_ptr<ProgressSink> MakeProgress(const GlobalOptions& g);
 
-// JSON of one finding, SPEC "Machine output".
-nlohmann::json FindingJson(const Finding& f);
+// JSON of findings (each FindingJson), SPEC "Machine output".
 nlohmann::json FindingsJson(const std::vector<Finding>& findings);
 nlohmann::json DriftJson(const DriftCounts& d);
 // Prints a JSON document on stdout (invalid UTF-8 cannot occur: paths pass

@@ -37,17 +37,6 @@ Result<Config> LoadConfigFor(const GlobalOptions& g) {
   return config;
 }
 
-nlohmann::json FindingJson(const Finding& f) {
-  nlohmann::json j = {{"severity", SeverityName(f.severity)},
-                      {"kind", KindName(f.kind)},
-                      {"disk", f.disk},
-                      {"path", DisplayPath(f.path)},
-                      {"message", DisplayPath(f.message)}};
-  if (!f.from.empty()) j["from"] = DisplayPath(f.from);
-  if (f.offset) j["offset"] = *f.offset;
-  return j;
-}
-
 nlohmann::json FindingsJson(const std::vector<Finding>& findings) {
   nlohmann::json arr = nlohmann::json::array();
   for (const Finding& f : findings) arr.push_back(FindingJson(f));
