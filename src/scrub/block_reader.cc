@@ -11,6 +11,19 @@ BlockReader::BlockReader(const RunContext& ctx, Manifest* m, const ArrayDataDisk
                          Throttle* throttle)
     : ctx_(ctx), m_(m), disk_(disk), bs_(bs), throttle_(throttle) {}
 
+DiskReaders::DiskReaders(const RunContext& ctx, Manifest* m, const ArrayView& array, std::size_t sets) {
+  for (std::size_t di = 0; di < array.data.size(); ++di) {
+    throttles_.push_back(std::make_unique<Throttle>(ctx.config->bandwidth_limit, ctx.clock));
+  }
+  sets_.resize(sets);
+  for (std::vector<BlockReader>& set : sets_) {
+    set.reserve(array.data.size());
+    for (std::size_t di = 0; di < array.data.size(); ++di) {
+      set.emplace_back(ctx, m, array.data[di], ctx.config->block_size, throttles_[di].get());
+    }
+  }
+}
+
 BlockCheck BlockReader::Read(const BlockRecord& rec, std::byte* buf) {
   BlockCheck c;
   c.offset = rec.file_block * bs_;

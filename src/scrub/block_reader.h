@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "atlas/engine.h"
 #include "atlas/hash.h"
@@ -67,6 +68,20 @@ class BlockReader {
   std::unique_ptr<RandomAccessFile> handle_;
   Status open_error_;
   Throttle* throttle_;
+};
+
+// The BlockReaders of a run: `sets` of one reader per data disk (one set
+// per worker when workers share the disks, as with whole-stripe reads), and
+// one Throttle per disk that all of that disk's readers share, so
+// bandwidth_limit holds per disk whatever the number of readers.
+class DiskReaders {
+ public:
+  DiskReaders(const RunContext& ctx, Manifest* m, const ArrayView& array, std::size_t sets);
+  BlockReader& at(std::size_t set, std::size_t disk) { return sets_[set][disk]; }
+
+ private:
+  std::vector<std::unique_ptr<Throttle>> throttles_;  // per data disk
+  std::vector<std::vector<BlockReader>> sets_;
 };
 
 // The finding for a block that did not check out, worded for `activity`

@@ -119,17 +119,7 @@ Status StripeScanner::Run(const PositionSource& next_position,
       ctx_.config->io_threads > 0 ? std::min<std::size_t>(ctx_.config->io_threads, ndata) : ndata;
   const std::size_t workers_count = whole_stripes_ ? workers_wanted : disk_threads + levels;
   DiskWorkers workers(workers_count);
-  std::vector<std::unique_ptr<Throttle>> throttles;  // one per data disk, shared by its readers
-  for (std::size_t di = 0; di < ndata; ++di) {
-    throttles.push_back(std::make_unique<Throttle>(ctx_.config->bandwidth_limit, ctx_.clock));
-  }
-  // A BlockReader keeps its open file: one per data disk, per worker when
-  // workers share the disks.
-  std::vector<std::vector<BlockReader>> readers(whole_stripes_ ? workers_count : 1);
-  for (std::vector<BlockReader>& set : readers) {
-    set.reserve(ndata);
-    for (std::size_t di = 0; di < ndata; ++di) set.emplace_back(ctx_, m_, array_.data[di], bs, throttles[di].get());
-  }
+  DiskReaders readers(ctx_, m_, array_, whole_stripes_ ? workers_count : 1);
 
   auto read_data = [&](ScannedStripe& s, std::size_t di, BlockReader& reader) {
     const std::optional<BlockRecord>& rec = s.recs[di];
@@ -214,7 +204,7 @@ Status StripeScanner::Run(const PositionSource& next_position,
         workers.Submit(t, [&, t, wp = &w] {
           for (std::size_t i = wp->next_stripe++; i < wp->count; i = wp->next_stripe++) {
             ScannedStripe& s = wp->stripes[i];
-            for (std::size_t di = 0; di < ndata; ++di) read_data(s, di, readers[t][di]);
+            for (std::size_t di = 0; di < ndata; ++di) read_data(s, di, readers.at(t, di));
             for (std::size_t l = 0; l < levels; ++l) {
               if (parity_wanted(l)) read_parity(s, l);
             }
@@ -229,7 +219,7 @@ Status StripeScanner::Run(const PositionSource& next_position,
     w.done.Add(static_cast<int>(ndata + levels));
     for (std::size_t di = 0; di < ndata; ++di) {
       workers.Submit(di % disk_threads, [&, di, wp = &w] {
-        for (std::size_t i = 0; i < wp->count; ++i) read_data(wp->stripes[i], di, readers[0][di]);
+        for (std::size_t i = 0; i < wp->count; ++i) read_data(wp->stripes[i], di, readers.at(0, di));
         ClearUpperVectorState();
         wp->done.Done();
       });

@@ -685,17 +685,7 @@ Status Syncer::WriteParity() {
   for (std::size_t i = 0; i < kWindows; ++i) windows.push_back(std::make_unique<Window>(positions, ndata, levels, bs));
   const std::size_t threads = config_.io_threads > 0 ? std::min<std::size_t>(config_.io_threads, ndata) : ndata;
   DiskWorkers workers(whole_stripes ? stripe_workers : threads + levels);
-  std::vector<std::unique_ptr<Throttle>> throttles;  // one per data disk, shared by its readers
-  for (std::size_t di = 0; di < ndata; ++di) {
-    throttles.push_back(std::make_unique<Throttle>(config_.bandwidth_limit, ctx_.clock));
-  }
-  // A BlockReader keeps its open file: one per data disk, per worker when
-  // workers share the disks.
-  std::vector<std::vector<BlockReader>> readers(whole_stripes ? stripe_workers : 1);
-  for (std::vector<BlockReader>& set : readers) {
-    set.reserve(ndata);
-    for (std::size_t di = 0; di < ndata; ++di) set.emplace_back(ctx_, m_.get(), array_.data[di], bs, throttles[di].get());
-  }
+  DiskReaders readers(ctx_, m_.get(), array_, whole_stripes ? stripe_workers : 1);
 
   std::unique_ptr<Cursor<DirtyEntry>> cursor = m_->Dirty(0);
   std::unique_ptr<ManifestBatch> batch = m_->NewBatch();
@@ -871,7 +861,7 @@ Status Syncer::WriteParity() {
             if (wp->stripes[i].delta) {
               for (std::size_t l = 0; l < levels; ++l) read_parity(*wp, i, l);
             }
-            for (std::size_t di = 0; di < ndata; ++di) read_block(*wp, i, di, readers[t][di]);
+            for (std::size_t di = 0; di < ndata; ++di) read_block(*wp, i, di, readers.at(t, di));
             compute(*wp, i);
             for (std::size_t l = 0; l < levels; ++l) {
               if (!write_parity(*wp, i, l)) break;
@@ -897,7 +887,7 @@ Status Syncer::WriteParity() {
     w.done.Add(static_cast<int>(ndata));
     for (std::size_t di = 0; di < ndata; ++di) {
       workers.Submit(di % threads, [&, di, wp = &w] {
-        for (std::size_t i = 0; i < wp->stripes.size(); ++i) read_block(*wp, i, di, readers[0][di]);
+        for (std::size_t i = 0; i < wp->stripes.size(); ++i) read_block(*wp, i, di, readers.at(0, di));
         ClearUpperVectorState();
         wp->done.Done();
       });
