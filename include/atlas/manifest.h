@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "atlas/finding.h"
@@ -161,6 +162,23 @@ struct DirtyEntry {
   std::uint16_t slot = 0;
 };
 
+// The checksums of the parity at one position, as the sync that computed it
+// from the whole stripe wrote it (docs/FORMAT.md, "Parity checksums"). Scrub
+// and check hash the stored parity and compare instead of recomputing it, but
+// only while `data_digest` still equals ParityDataDigest of the position's
+// synced blocks: a record left behind by any later change of the data (or
+// of the parity) no longer matches, and the parity is recomputed.
+struct ParityHashRecord {
+  std::uint64_t pos = 0;
+  std::vector<Hash128> levels;    // XXH3-128 of each level's block, level order
+  Hash128 data_digest;            // ParityDataDigest of the blocks the parity was computed from
+};
+
+// XXH3-128 over (fixed16 slot, hash128) of each synced block at a position,
+// in slot order: what the parity there was computed from. `blocks` is sorted
+// here.
+Hash128 ParityDataDigest(std::vector<std::pair<std::uint16_t, Hash128>> blocks);
+
 // Synced blocks whose verified_ns falls in one minute [start_ns, start_ns +
 // 60 s): one entry of the coverage summary (docs/FORMAT.md), which every
 // commit keeps equal to what the block records say, so `status` reads a few
@@ -186,6 +204,8 @@ class ManifestBatch {
   virtual void DeleteBlock(std::uint16_t slot, std::uint64_t pos) = 0;
   virtual void MarkDirty(std::uint64_t pos, std::uint16_t slot) = 0;
   virtual void ClearDirty(std::uint64_t pos, std::uint16_t slot) = 0;
+  virtual void PutParityHash(const ParityHashRecord& record) = 0;
+  virtual void DeleteParityHash(std::uint64_t pos) = 0;
   virtual void PutFreeExtent(std::uint16_t slot, const Extent& extent) = 0;
   virtual void DeleteFreeExtent(std::uint16_t slot, std::uint64_t start) = 0;
   // Remembers a deleted file's content identity until the sync ends, so a
@@ -231,6 +251,9 @@ class Manifest {
   virtual std::unique_ptr<Cursor<BlockRecord>> Blocks(std::uint16_t slot, std::uint64_t pos = 0) = 0;
   // Dirty positions in (pos, slot) order from `pos`.
   virtual std::unique_ptr<Cursor<DirtyEntry>> Dirty(std::uint64_t pos = 0) = 0;
+  // Parity checksums, by position and in position order from `pos`.
+  virtual Result<std::optional<ParityHashRecord>> GetParityHash(std::uint64_t pos) = 0;
+  virtual std::unique_ptr<Cursor<ParityHashRecord>> ParityHashes(std::uint64_t pos = 0) = 0;
   virtual Result<std::vector<Extent>> FreeExtents(std::uint16_t slot) = 0;
   // The old location ("disk:path") of a file deleted by the sync in
   // progress with this content identity.

@@ -1,6 +1,22 @@
 #include "atlas/manifest.h"
 
+#include <algorithm>
+
+#include "manifest/coding.h"
+
 namespace atlas {
+
+Hash128 ParityDataDigest(std::vector<std::pair<std::uint16_t, Hash128>> blocks) {
+  std::sort(blocks.begin(), blocks.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string bytes;
+  bytes.reserve(blocks.size() * 18);
+  for (const auto& [slot, hash] : blocks) {
+    coding::PutFixed16BE(&bytes, slot);
+    coding::PutHash(&bytes, hash);
+  }
+  return HashBlock(std::as_bytes(std::span(bytes.data(), bytes.size())));
+}
 
 std::uint64_t FileRecord::BlockCount() const {
   std::uint64_t n = 0;

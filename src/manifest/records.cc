@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "atlas/parity.h"
 #include "manifest/coding.h"
 
 namespace atlas::records {
@@ -68,6 +69,11 @@ std::string DirtyKey(std::uint64_t pos, std::uint16_t slot) {
   std::string k = Prefixed(kDirty);
   PutFixed64BE(&k, pos);
   PutFixed16BE(&k, slot);
+  return k;
+}
+std::string ParityHashKey(std::uint64_t pos) {
+  std::string k = Prefixed(kParityHash);
+  PutFixed64BE(&k, pos);
   return k;
 }
 std::string FreePrefix(std::uint16_t slot) {
@@ -260,6 +266,28 @@ Status DecodeBlock(std::string_view key, std::string_view value, BlockRecord* b)
   if (!r.GetByte(&flags) || flags > 3) return Bad("block");
   b->past_zero = (flags & 1) != 0;
   b->scrubbed = (flags & 2) != 0;
+  return Status::Ok();
+}
+
+std::string EncodeParityHash(const ParityHashRecord& p) {
+  std::string v(1, kValueVersion);
+  PutVarint(&v, p.levels.size());
+  for (const Hash128& h : p.levels) PutHash(&v, h);
+  PutHash(&v, p.data_digest);
+  return v;
+}
+
+Status DecodeParityHash(std::string_view key, std::string_view value, ParityHashRecord* p) {
+  if (key.size() != 9 || key[0] != kParityHash || !StripVersion(&value)) return Bad("parity checksum");
+  p->pos = coding::DecodeFixed64BE(key.data() + 1);
+  coding::Reader r(value);
+  std::uint64_t levels = 0;
+  if (!r.GetVarint(&levels) || levels > kMaxParityLevels) return Bad("parity checksum");
+  p->levels.resize(levels);
+  for (Hash128& h : p->levels) {
+    if (!r.GetHash(&h)) return Bad("parity checksum");
+  }
+  if (!r.GetHash(&p->data_digest)) return Bad("parity checksum");
   return Status::Ok();
 }
 

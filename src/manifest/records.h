@@ -30,6 +30,7 @@ inline constexpr char kCoverage = 'c';
 // too).
 std::int64_t CoverageBucketOf(std::int64_t verified_ns);
 inline constexpr char kSmart = 's';
+inline constexpr char kParityHash = 'p';
 
 // Values of the file, file-id, block, disk, free-extent, run and finding
 // tables start with this version byte; meta values are decimal text, and the
@@ -47,6 +48,7 @@ std::string InodePrefix(std::uint16_t slot, std::uint64_t inode);
 std::string BlockKey(std::uint16_t slot, std::uint64_t pos);
 std::string BlockPrefix(std::uint16_t slot);
 std::string DirtyKey(std::uint64_t pos, std::uint16_t slot);
+std::string ParityHashKey(std::uint64_t pos);
 std::string FreeKey(std::uint16_t slot, std::uint64_t start);
 std::string FreePrefix(std::uint16_t slot);
 std::string DeletedContentKey(const Hash128& content);
@@ -70,6 +72,8 @@ std::string EncodeFileId(std::uint16_t slot, std::string_view path);
 Status DecodeFileId(std::string_view value, std::uint16_t* slot, std::string* path);
 std::string EncodeBlock(const BlockRecord& b);
 Status DecodeBlock(std::string_view key, std::string_view value, BlockRecord* b);
+std::string EncodeParityHash(const ParityHashRecord& p);
+Status DecodeParityHash(std::string_view key, std::string_view value, ParityHashRecord* p);
 std::string EncodeFinding(const StoredFinding& f);
 Status DecodeFinding(std::string_view value, StoredFinding* f);
 std::string EncodeAlertState(const AlertStateRecord& a);

@@ -170,6 +170,10 @@ class RocksBatch final : public ManifestBatch {
   void ClearDirty(std::uint64_t pos, std::uint16_t slot) override {
     Delete(records::DirtyKey(pos, slot));
   }
+  void PutParityHash(const ParityHashRecord& p) override {
+    Put(records::ParityHashKey(p.pos), records::EncodeParityHash(p));
+  }
+  void DeleteParityHash(std::uint64_t pos) override { Delete(records::ParityHashKey(pos)); }
   void PutFreeExtent(std::uint16_t slot, const Extent& e) override {
     std::string v(1, records::kValueVersion);
     coding::PutVarint(&v, e.count);
@@ -323,6 +327,20 @@ class RocksManifest final : public Manifest {
     coding::PutFixed64BE(&start, pos);
     return std::make_unique<PrefixCursor<DirtyEntry>>(db_.get(), std::string(1, records::kDirty),
                                                       start, &DecodeDirty);
+  }
+
+  Result<std::optional<ParityHashRecord>> GetParityHash(std::uint64_t pos) override {
+    std::string key = records::ParityHashKey(pos);
+    ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(key));
+    if (!v) return std::optional<ParityHashRecord>();
+    ParityHashRecord p;
+    ATLAS_RETURN_IF_ERROR(records::DecodeParityHash(key, *v, &p));
+    return std::optional<ParityHashRecord>(std::move(p));
+  }
+
+  std::unique_ptr<Cursor<ParityHashRecord>> ParityHashes(std::uint64_t pos) override {
+    return std::make_unique<PrefixCursor<ParityHashRecord>>(
+        db_.get(), std::string(1, records::kParityHash), records::ParityHashKey(pos), &records::DecodeParityHash);
   }
 
   Result<std::vector<Extent>> FreeExtents(std::uint16_t slot) override {

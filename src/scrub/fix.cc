@@ -743,7 +743,7 @@ Status Fixer::Run() {
                              return [](const PositionInfo&) { return true; };
                            }));
   } else {
-    positions = PickedPositions{0, [](std::uint64_t*) -> Result<bool> { return false; }};
+    positions = PickedPositions{0, [](PositionInfo*) -> Result<bool> { return false; }};
   }
 
   ctx_.progress->BeginPhase("fix", positions.count * config_.block_size * std::max<std::size_t>(1, array_.data.size()));

@@ -42,10 +42,14 @@ struct ScanWindow {
       : data(positions * ndata * bs),
         parity(positions * levels * bs),
         scratch(positions * scratch_bytes),
+        recs_known(positions * ndata),
         stripes(positions) {}
   AlignedBuffer data;     // [stripe][disk] blocks
   AlignedBuffer parity;   // [stripe][level] blocks
   AlignedBuffer scratch;  // [stripe] ScanOptions::scratch_bytes
+  // [stripe][disk]: 1 where the position source gave the block record (else
+  // the scanner looks it up).
+  std::vector<std::uint8_t> recs_known;
   std::vector<ScannedStripe> stripes;
   std::size_t count = 0;
   std::atomic<std::size_t> next_stripe{0};  // whole-stripe layout: the next stripe to take
@@ -82,9 +86,11 @@ Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
                           const std::function<Status(const ScannedStripe&)>& fn) {
   std::size_t i = 0;
   return Run(
-      [&](std::uint64_t* pos) -> Result<bool> {
+      [&](PositionInfo* info) -> Result<bool> {
         if (i == positions.size()) return false;
-        *pos = positions[i++];
+        info->pos = positions[i++];
+        info->recs_known.clear();
+        info->parity_hash_known = false;
         return true;
       },
       fn);
@@ -163,20 +169,36 @@ Status StripeScanner::Run(const PositionSource& next_position,
   // The dirty index, merged as positions go by (both are sorted).
   std::unique_ptr<Cursor<DirtyEntry>> dirty = m_->Dirty(0);
   bool more = true;  // next_position has not said "end" yet
+  PositionInfo info;
 
   // Fills `w` with the next positions and queues their reads; w.count stays
   // 0 at the end.
   auto start = [&](ScanWindow& w) -> Status {
     w.count = 0;
     while (more && w.count < per_window) {
-      std::uint64_t pos = 0;
-      ATLAS_ASSIGN_OR_RETURN(more, next_position(&pos));
-      if (more) w.stripes[w.count++].pos = pos;
+      ATLAS_ASSIGN_OR_RETURN(more, next_position(&info));
+      if (!more) break;
+      ScannedStripe& s = w.stripes[w.count++];
+      s.pos = info.pos;
+      s.recs.assign(ndata, std::nullopt);
+      std::uint8_t* known = &w.recs_known[(w.count - 1) * ndata];
+      std::fill(known, known + ndata, 0);
+      for (std::size_t di = 0; di < ndata && di < info.recs_known.size(); ++di) {
+        if (!info.recs_known[di]) continue;
+        s.recs[di] = std::move(info.recs[di]);
+        known[di] = 1;
+      }
+      s.parity_hash.reset();
+      s.parity_hash_new.reset();
+      if (options_.parity_hashes && info.parity_hash_known) {
+        s.parity_hash = std::move(info.parity_hash);
+      } else if (options_.parity_hashes) {
+        ATLAS_ASSIGN_OR_RETURN(s.parity_hash, m_->GetParityHash(s.pos));
+      }
     }
     if (w.count == 0) return Status::Ok();
     for (std::size_t i = 0; i < w.count; ++i) {
       ScannedStripe& s = w.stripes[i];
-      s.recs.assign(ndata, std::nullopt);
       s.checks.assign(ndata, BlockCheck());
       s.read.assign(ndata, 0);
       s.paths.assign(ndata, std::string());
@@ -191,7 +213,9 @@ Status StripeScanner::Run(const PositionSource& next_position,
       s.dirty = dirty->Valid() && dirty->value().pos == s.pos;
       for (std::size_t di = 0; di < ndata; ++di) {
         s.data[di] = w.data.data + (i * ndata + di) * bs;
-        ATLAS_ASSIGN_OR_RETURN(s.recs[di], m_->GetBlock(array_.data[di].slot, s.pos));
+        if (!w.recs_known[i * ndata + di]) {
+          ATLAS_ASSIGN_OR_RETURN(s.recs[di], m_->GetBlock(array_.data[di].slot, s.pos));
+        }
         if (s.recs[di] && s.recs[di]->state != BlockState::kSynced) s.dirty = true;
       }
       for (std::size_t l = 0; l < levels; ++l) s.parity[l] = w.parity.data + (i * levels + l) * bs;
@@ -261,27 +285,38 @@ Status StripeScanner::Run(const PositionSource& next_position,
   return status;
 }
 
-PositionCursor::PositionCursor(Manifest* m, const ArrayView& array, const std::vector<std::size_t>& disks) {
+PositionCursor::PositionCursor(Manifest* m, const ArrayView& array, const std::vector<std::size_t>& disks)
+    : ndata_(array.data.size()) {
   for (std::size_t di = 0; di < array.data.size(); ++di) {
     const ArrayDataDisk& d = array.data[di];
     if (!d.record) continue;
     if (!disks.empty() && std::find(disks.begin(), disks.end(), di) == disks.end()) continue;
     cursors_.push_back(m->Blocks(d.slot, 0));
+    cursor_disk_.push_back(di);
     if (cursors_.back()->Valid()) heap_.push({cursors_.back()->value().pos, cursors_.size() - 1});
     if (status_.ok()) status_ = cursors_.back()->status();
   }
   dirty_ = m->Dirty(0);
+  parity_hashes_ = m->ParityHashes(0);
 }
 
 bool PositionCursor::Next(PositionInfo* out) {
   if (!status_.ok() || heap_.empty()) return false;
-  PositionInfo info;
+  // Filled in place, so that the record vectors keep their capacity.
+  PositionInfo& info = *out;
   info.pos = heap_.top().pos;
+  info.dirty = false;
   info.min_verified_ns = INT64_MAX;
+  info.all_scrubbed = true;
+  info.blocks = 0;
+  info.recs.assign(ndata_, std::nullopt);
+  info.recs_known.assign(ndata_, 0);
+  for (std::size_t di : cursor_disk_) info.recs_known[di] = 1;  // every walked disk, with a block here or not
   while (!heap_.empty() && heap_.top().pos == info.pos) {
     std::size_t i = heap_.top().index;
     heap_.pop();
     const BlockRecord& b = cursors_[i]->value();
+    info.recs[cursor_disk_[i]] = b;
     if (b.state == BlockState::kSynced) {
       info.blocks++;
       info.min_verified_ns = std::min(info.min_verified_ns, b.verified_ns);
@@ -298,8 +333,13 @@ bool PositionCursor::Next(PositionInfo* out) {
   status_ = dirty_->status();
   if (!status_.ok()) return false;
   if (dirty_->Valid() && dirty_->value().pos == info.pos) info.dirty = true;
+  while (parity_hashes_->Valid() && parity_hashes_->value().pos < info.pos) parity_hashes_->Next();
+  status_ = parity_hashes_->status();
+  if (!status_.ok()) return false;
+  info.parity_hash_known = true;
+  info.parity_hash.reset();
+  if (parity_hashes_->Valid() && parity_hashes_->value().pos == info.pos) info.parity_hash = parity_hashes_->value();
   if (info.blocks == 0) info.min_verified_ns = 0;
-  *out = info;
   return true;
 }
 
@@ -322,12 +362,9 @@ Result<PickedPositions> PickPositions(Manifest* m, const ArrayView& array, const
     ATLAS_RETURN_IF_ERROR(cursor.status());
   }
   auto cursor = std::make_shared<PositionCursor>(m, array, disks);
-  out.source = [cursor, pick = make_pick()](std::uint64_t* pos) -> Result<bool> {
-    PositionInfo info;
-    while (cursor->Next(&info)) {
-      if (!pick(info)) continue;
-      *pos = info.pos;
-      return true;
+  out.source = [cursor, pick = make_pick()](PositionInfo* info) -> Result<bool> {
+    while (cursor->Next(info)) {
+      if (pick(*info)) return true;
     }
     ATLAS_RETURN_IF_ERROR(cursor->status());
     return false;
@@ -336,9 +373,11 @@ Result<PickedPositions> PickPositions(Manifest* m, const ArrayView& array, const
 }
 
 PositionSource PositionsOf(const std::set<std::uint64_t>& positions) {
-  return [it = positions.begin(), end = positions.end()](std::uint64_t* pos) mutable -> Result<bool> {
+  return [it = positions.begin(), end = positions.end()](PositionInfo* info) mutable -> Result<bool> {
     if (it == end) return false;
-    *pos = *it++;
+    info->pos = *it++;
+    info->recs_known.clear();
+    info->parity_hash_known = false;
     return true;
   };
 }

@@ -623,11 +623,13 @@ struct Window {
       : data(positions * ndata * bs),
         parity(positions * levels * bs),
         parity_failed(positions * levels),
+        parity_hash(positions * levels),
         reads(positions * ndata) {}
   std::vector<Stripe> stripes;
   AlignedBuffer data;
   AlignedBuffer parity;                     // [stripe * levels + level]
   std::vector<std::uint8_t> parity_failed;  // [stripe * levels + level], one writer each
+  std::vector<Hash128> parity_hash;         // [stripe * levels + level]: of a full (not delta) compute
   std::vector<BlockRead> reads;             // [stripe * ndata + disk]
   bool active = false;  // started and not yet recorded
   std::atomic<std::size_t> next_stripe{0};  // whole-stripe layout: the next stripe to take
@@ -778,6 +780,11 @@ Status Syncer::WriteParity() {
       for (std::size_t k = 0; k < slots.size(); ++k) codec->Accumulate(slots[k], ptrs[k], out.data(), bs);
     } else {
       codec->Encode(slots, ptrs.data(), out.data(), bs);  // zeros without slots
+      // Computed from the whole stripe, so its checksums can stand for it
+      // (a delta builds on stored parity that nothing here verified).
+      for (std::size_t l = 0; l < levels; ++l) {
+        w.parity_hash[i * levels + l] = HashBlock(std::span<const std::byte>(out[l], bs));
+      }
     }
     stripe.write = true;
   };
@@ -906,8 +913,10 @@ Status Syncer::WriteParity() {
         report_->positions_left++;
         continue;
       }
+      std::vector<std::pair<std::uint16_t, Hash128>> included;  // what the parity was computed from
       for (std::size_t di = 0; di < ndata; ++di) {
         const BlockRead& r = w.reads[i * ndata + di];
+        if (r.outcome == BlockRead::Outcome::kOk) included.emplace_back(array_.data[di].slot, r.hash);
         if (!r.rec) continue;
         BlockRecord b = *r.rec;
         if (b.state == BlockState::kDeleted) {
@@ -923,6 +932,16 @@ Status Syncer::WriteParity() {
         }
       }
       for (std::uint16_t slot : stripe.dirty_slots) batch->ClearDirty(stripe.pos, slot);
+      if (stripe.delta) {
+        batch->DeleteParityHash(stripe.pos);
+      } else {
+        ParityHashRecord ph;
+        ph.pos = stripe.pos;
+        ph.levels.assign(w.parity_hash.begin() + static_cast<std::ptrdiff_t>(i * levels),
+                         w.parity_hash.begin() + static_cast<std::ptrdiff_t>((i + 1) * levels));
+        ph.data_digest = ParityDataDigest(std::move(included));
+        batch->PutParityHash(ph);
+      }
       report_->positions_synced++;
       pending_bytes += static_cast<std::uint64_t>(levels) * bs;
     }

@@ -49,6 +49,7 @@ TEST_CASE("sync: killed at each crash point, the next sync completes and parity 
       CHECK(c1.files == 4);
       CHECK(c1.bad_blocks == 0);
       CHECK(c1.bad_parity_bytes == 0);
+      CHECK(c1.false_parity_hashes == 0);
       CHECK(c1.dirty_positions == 0);
       CHECK(c1.coverage_mismatches == 0);
 
@@ -66,6 +67,7 @@ TEST_CASE("sync: killed at each crash point, the next sync completes and parity 
       CHECK(c2.files == 4);
       CHECK(c2.bad_blocks == 0);
       CHECK(c2.bad_parity_bytes == 0);
+      CHECK(c2.false_parity_hashes == 0);
       CHECK(c2.dirty_positions == 0);
       CHECK(c2.coverage_mismatches == 0);
     }

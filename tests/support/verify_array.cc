@@ -112,8 +112,49 @@ ArrayCheck VerifyArray(const TempArray& array) {
     last = dirty->value().pos;
   }
 
+  // What each position's parity is computed from: the synced blocks there.
+  std::map<std::uint64_t, std::vector<std::pair<std::uint16_t, Hash128>>> synced;
+  for (const DiskRecord& d : *disks) {
+    if (d.role != DiskRole::kData) continue;
+    std::unique_ptr<Cursor<BlockRecord>> blocks = (*m)->Blocks(static_cast<std::uint16_t>(d.index), 0);
+    for (; blocks->Valid(); blocks->Next()) {
+      const BlockRecord& b = blocks->value();
+      if (b.state == BlockState::kSynced && b.hash) synced[b.pos].emplace_back(b.slot, *b.hash);
+    }
+    REQUIRE_OK(blocks->status());
+  }
+  std::vector<std::vector<std::byte>> parity_bytes;
+  for (int level = 0; level < levels; ++level) parity_bytes.push_back(ReadFileBytes(parity_paths[level]));
+  std::unique_ptr<Cursor<ParityHashRecord>> sums = (*m)->ParityHashes(0);
+  for (; sums->Valid(); sums->Next()) {
+    const ParityHashRecord& r = sums->value();
+    check.parity_hash_records++;
+    if (r.levels.size() != static_cast<std::size_t>(levels) || r.data_digest != ParityDataDigest(synced[r.pos])) {
+      continue;
+    }
+    check.current_parity_hashes++;
+    for (int level = 0; level < levels; ++level) {
+      const std::vector<std::byte>& p = parity_bytes[static_cast<std::size_t>(level)];
+      std::vector<std::byte> block(bs);
+      if (p.size() > r.pos * bs) {
+        std::copy(p.begin() + static_cast<std::ptrdiff_t>(r.pos * bs),
+                  p.begin() + static_cast<std::ptrdiff_t>(std::min<std::uint64_t>(p.size(), (r.pos + 1) * bs)),
+                  block.begin());
+      }
+      if (HashBlock(std::span<const std::byte>(block)) != r.levels[static_cast<std::size_t>(level)]) {
+        check.false_parity_hashes++;
+        if (check.first_problem.empty()) {
+          check.first_problem = "parity checksum record of level " + std::to_string(level + 1) + " at position " +
+                                std::to_string(r.pos) + " does not match the parity file";
+        }
+        break;
+      }
+    }
+  }
+  REQUIRE_OK(sums->status());
+
   for (int level = 0; level < levels; ++level) {
-    std::vector<std::byte> parity = ReadFileBytes(parity_paths[level]);
+    const std::vector<std::byte>& parity = parity_bytes[static_cast<std::size_t>(level)];
     REQUIRE(parity.size() >= max_pos * bs);
     for (std::uint64_t pos = 0; pos < max_pos; ++pos) {
       std::vector<int> slots;

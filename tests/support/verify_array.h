@@ -20,6 +20,14 @@ struct ArrayCheck {
   // Buckets where the manifest's coverage summary differs from a count of
   // the synced block records (1 if the summary is missing).
   std::uint64_t coverage_mismatches = 0;
+  // Parity checksum records (`p` table): all of them; those whose data
+  // digest and level count match the synced blocks at their position (scrub
+  // trusts these instead of recomputing); and of those, the ones whose
+  // checksums differ from the parity file's bytes, which would make scrub
+  // miss a bad parity block. The last must always be 0.
+  std::uint64_t parity_hash_records = 0;
+  std::uint64_t current_parity_hashes = 0;
+  std::uint64_t false_parity_hashes = 0;
   std::string first_problem;
 };
 
