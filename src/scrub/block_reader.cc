@@ -24,7 +24,14 @@ DiskReaders::DiskReaders(const RunContext& ctx, Manifest* m, const ArrayView& ar
   }
 }
 
-BlockCheck BlockReader::Read(const BlockRecord& rec, std::byte* buf) {
+void SettleHash(const BlockRecord& rec, const std::byte* buf, BlockCheck* c) {
+  if (c->hashed || c->outcome != BlockCheck::Outcome::kOk) return;
+  c->hashed = true;
+  c->hash = HashBlock(std::span<const std::byte>(buf, c->bytes));
+  if (rec.state == BlockState::kSynced && rec.hash && *rec.hash != c->hash) c->outcome = BlockCheck::Outcome::kMismatch;
+}
+
+BlockCheck BlockReader::Read(const BlockRecord& rec, std::byte* buf, bool defer_hash) {
   BlockCheck c;
   c.offset = rec.file_block * bs_;
   if (rec.file_id != file_id_) {
@@ -75,6 +82,11 @@ BlockCheck BlockReader::Read(const BlockRecord& rec, std::byte* buf) {
   }
   // Parity treats a short last block as zero-padded to the block size.
   std::memset(buf + want, 0, bs_ - want);
+  if (defer_hash) {
+    c.outcome = BlockCheck::Outcome::kOk;
+    c.hashed = false;
+    return c;
+  }
   c.hash = HashBlock(std::span<const std::byte>(buf, want));
   c.outcome = rec.state == BlockState::kSynced && rec.hash && *rec.hash != c.hash
                   ? BlockCheck::Outcome::kMismatch

@@ -39,7 +39,14 @@ struct BlockCheck {
   std::uint64_t bytes = 0;    // bytes of file data in the block
   std::uint64_t offset = 0;   // byte offset of the block (or of the error) in the file
   Status error;               // kReadError: what the OS said
+  // False after Read with defer_hash: the block read clean (kOk) but is not
+  // hashed yet, so kOk only means "read"; SettleHash judges it.
+  bool hashed = true;
 };
+
+// Hashes a block read with defer_hash and judges it as Read would have:
+// kMismatch when a synced block's hash differs. No-op for any other check.
+void SettleHash(const BlockRecord& rec, const std::byte* buf, BlockCheck* c);
 
 // Reads blocks of one data disk, keeping the current file open. One per
 // reader thread; not thread-safe.
@@ -51,8 +58,9 @@ class BlockReader {
 
   // Reads `rec`'s block into buf (bs bytes; the tail past the file's end is
   // zeroed, as parity sees it) and judges it. A synced block's hash is
-  // compared with the recorded one; a dirty block is only hashed.
-  BlockCheck Read(const BlockRecord& rec, std::byte* buf);
+  // compared with the recorded one; a dirty block is only hashed. With
+  // `defer_hash` the hash is left to SettleHash (BlockCheck::hashed).
+  BlockCheck Read(const BlockRecord& rec, std::byte* buf, bool defer_hash = false);
 
   // The file the last Read() was about, if any.
   const FileRecord* file() const { return file_ ? &*file_ : nullptr; }

@@ -133,7 +133,7 @@ Status StripeScanner::Run(const PositionSource& next_position,
       std::memset(s.data[di], 0, bs);
       return;
     }
-    s.checks[di] = reader.Read(*rec, s.data[di]);
+    s.checks[di] = reader.Read(*rec, s.data[di], options_.defer_hash);
     if (s.checks[di].outcome == BlockCheck::Outcome::kReadError && ++errors_[di] > options_.disk_error_limit) {
       // Another worker reached the limit while this read was under way: the
       // block counts as not read, so exactly disk_error_limit errors are

@@ -80,6 +80,12 @@ struct ScanOptions {
   std::size_t scratch_bytes = 0;  // ScannedStripe::scratch per stripe
   // Fill ScannedStripe::parity_hash.
   bool parity_hashes = false;
+  // Read data blocks without hashing them (BlockCheck::hashed false); the
+  // after_read hook must SettleHash every block it does not prove otherwise
+  // before the callback relies on it. fix uses it: a rebuilt block that
+  // matches its checksum shows that the blocks it was solved from were
+  // right, so they are hashed only when it does not.
+  bool defer_hash = false;
   // The caller's callback does real work per stripe (fix writes the rebuilt
   // files): with whole stripes and io_threads unset, one core fewer gets a
   // worker, so the callback does not wait for a share of a core (a 4+2
