@@ -37,30 +37,16 @@ SEED=${SEED:-20240601}
 [[ $SEED =~ ^[0-9]+$ ]] || die "SEED must be a non-negative integer, got '$SEED'"
 awk -v s="$SCALE" 'BEGIN { exit !(s > 0 && s <= 4) }' || die "SCALE must be above 0 and at most 4"
 
-# Resolve paths given relative to the caller's directory before moving to the
-# repository root.
-invoked_from=$PWD
-repo=$(cd "$(dirname "$0")/.." && pwd)
-abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$invoked_from/$1" ;; esac; }
-
+# Paths given relative to the caller's directory are resolved before moving
+# to the repository root (bench/lib.sh).
+. "$(dirname "$0")/lib.sh"
 results=$(abspath "${1:-$repo/build/bench/compare_snapraid-$(date +%Y%m%d-%H%M%S)}")
 cd "$repo"
 
 for tool in snapraid xxh128sum python3 /usr/bin/time; do
   command -v "$tool" >/dev/null || die "$tool is missing (scripts/install-deps.sh installs it)"
 done
-
-if [[ -n ${ATLAS_BIN:-} ]]; then
-  atlas=$(abspath "$ATLAS_BIN")
-  [[ -x $atlas ]] || die "ATLAS_BIN=$ATLAS_BIN is not an executable file"
-else
-  atlas=$repo/build/release/atlas-scrub
-  if [[ ! -x $atlas ]]; then
-    say "building the release preset (build/release) ..."
-    { cmake --preset release >/dev/null && cmake --build --preset release -j"$(nproc)" >/dev/null; } ||
-      die "the release build failed"
-  fi
-fi
+atlas=$(atlas_binary build)
 
 mkdir -p "$results/logs"
 : >"$results/runs.tsv"
@@ -213,39 +199,12 @@ d2_files=$(files_of "$base/d2")
 # p1, p2 and c.
 
 atlas_cfg=$base/c/atlas-scrub.toml
-cat >"$atlas_cfg" <<EOF
-manifest = "$base/c/atlas/manifest"
-manifest_copies = ["$base/p1/.atlas-scrub", "$base/p2/.atlas-scrub"]
-block_size = "256KiB"
-
-[[data]]
-name = "d1"
-path = "$base/d1"
-
-[[data]]
-name = "d2"
-path = "$base/d2"
-
-[[data]]
-name = "d3"
-path = "$base/d3"
-
-[[data]]
-name = "d4"
-path = "$base/d4"
-
-[[parity]]
-name = "parity1"
-path = "$base/p1/atlas.parity"
-
-[[parity]]
-name = "parity2"
-path = "$base/p2/atlas.parity"
-
-[guards]
-# The rebuild step deletes a whole disk; nothing may trip on that.
-max_deletes_pct = 100
-EOF
+{
+  atlas_config "$base" "$base/c/atlas/manifest" 256KiB 4 2 \
+    "manifest_copies = [\"$base/p1/.atlas-scrub\", \"$base/p2/.atlas-scrub\"]"
+  # The rebuild step deletes a whole disk; nothing may trip on that.
+  printf '\n[guards]\nmax_deletes_pct = 100\n'
+} >"$atlas_cfg"
 
 snap_cfg=$base/c/snapraid.conf
 cat >"$snap_cfg" <<EOF

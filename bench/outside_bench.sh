@@ -34,26 +34,14 @@ JOBS=${JOBS:-2}
 [[ $SEED =~ ^[0-9]+$ ]] || die "SEED must be a non-negative integer, got '$SEED'"
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "JOBS must be a positive integer, got '$JOBS'"
 
-invoked_from=$PWD
-repo=$(cd "$(dirname "$0")/.." && pwd)
-abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$invoked_from/$1" ;; esac; }
+. "$(dirname "$0")/lib.sh"
 results=$(abspath "${1:-$repo/build/bench/outside-$(date +%Y%m%d-%H%M%S)}")
 cd "$repo"
 
 for tool in xxh128sum python3 /usr/bin/time; do
   command -v "$tool" >/dev/null || die "$tool is missing (scripts/install-deps.sh installs it)"
 done
-if [[ -n ${ATLAS_BIN:-} ]]; then
-  atlas=$(abspath "$ATLAS_BIN")
-  [[ -x $atlas ]] || die "ATLAS_BIN=$ATLAS_BIN is not an executable file"
-else
-  atlas=$repo/build/release/atlas-scrub
-  if [[ ! -x $atlas ]]; then
-    echo "building the release preset (build/release) ..."
-    { cmake --preset release >/dev/null && cmake --build --preset release -j"$(nproc)" --target atlas-scrub >/dev/null; } ||
-      die "the release build failed"
-  fi
-fi
+atlas=$(atlas_binary build)
 
 shm=/dev/shm
 [[ -d $shm && -w $shm ]] || shm=${TMPDIR:-/tmp}
@@ -98,18 +86,8 @@ with open(os.path.join(base, "expect"), "w") as f:
 EOF
 read -r files dups bytes <"$base/expect"
 
-cat >"$base/atlas.toml" <<EOF
-manifest = "$base/manifest"
-manifest_copies = ["$base/d1/.atlas-scrub", "$base/d2/.atlas-scrub"]
-[[data]]
-name = "d1"
-path = "$base/d1"
-[[data]]
-name = "d2"
-path = "$base/d2"
-[[parity]]
-path = "$base/p1/atlas.parity"
-EOF
+atlas_config "$base" "$base/manifest" 256KiB 2 1 \
+  "manifest_copies = [\"$base/d1/.atlas-scrub\", \"$base/d2/.atlas-scrub\"]" >"$base/atlas.toml"
 "$atlas" -c "$base/atlas.toml" -q sync || die "sync failed"
 index=$base/d1/.atlas-scrub/outside.idx
 [[ -f $index ]] || die "sync wrote no $index"

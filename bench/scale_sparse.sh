@@ -42,13 +42,11 @@ SCRUB_LIMIT=${SCRUB_LIMIT:-300}
 BLOCK=${BLOCK:-256KiB}
 [[ $(id -u) -eq 0 ]] || die "needs root (it mounts tmpfs)"
 
-invoked_from=$PWD
-repo=$(cd "$(dirname "$0")/.." && pwd)
-abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$invoked_from/$1" ;; esac; }
+. "$(dirname "$0")/lib.sh"
 results=$(abspath "${1:-$repo/build/bench/scale-sparse-$(date +%Y%m%d-%H%M%S)}")
-atlas=$(abspath "${ATLAS_BIN:-$repo/build/release/atlas-scrub}")
+atlas=$(atlas_binary)
 fill=$(abspath "${FILL_BIN:-$repo/build/release/bench/scale_fill}")
-[[ -x $atlas && -x $fill ]] || die "build the release preset first (atlas-scrub and scale_fill)"
+[[ -x $fill ]] || die "$fill is missing; build the release preset first"
 mkdir -p "$results"
 tsv=$results/runs.tsv
 printf 'files\tstep\trc\twall_s\tmaxrss_kib\n' >"$tsv"
@@ -92,30 +90,7 @@ one_size() {
     mount -t tmpfs -o "size=8G,mode=0755" "sparse-$d" "$base/$d"
     mounted+=("$base/$d")
   done
-  cat >"$base/c/atlas-scrub.toml" <<EOF
-manifest = "$base/c/manifest"
-block_size = "$BLOCK"
-
-[[data]]
-name = "d1"
-path = "$base/d1"
-
-[[data]]
-name = "d2"
-path = "$base/d2"
-
-[[data]]
-name = "d3"
-path = "$base/d3"
-
-[[data]]
-name = "d4"
-path = "$base/d4"
-
-[[parity]]
-name = "parity1"
-path = "$base/p1/atlas.parity"
-EOF
+  atlas_config "$base" "$base/c/manifest" "$BLOCK" 4 1 >"$base/c/atlas-scrub.toml"
   local log=$results/$files-fill rc=0
   /usr/bin/time -v -o "$log.time" "$fill" "$base/c/atlas-scrub.toml" "$per_disk" "$FILE_BYTES" \
     >"$log.out" 2>"$log.err" || rc=$?

@@ -36,23 +36,14 @@ LIMIT=${LIMIT:-25MB/s}
 limit_mb=${BASH_REMATCH[1]}
 command -v python3 >/dev/null || die "python3 is missing (scripts/install-deps.sh installs it)"
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-bin=${ATLAS_BIN:-$repo/build/release/atlas-scrub}
-if [[ ! -x $bin ]]; then
-  [[ -z ${ATLAS_BIN:-} ]] || die "ATLAS_BIN=$bin is not executable"
-  echo "throttle_bench: building the release preset" >&2
-  (cd "$repo" && cmake --preset release >/dev/null && cmake --build --preset release --target atlas-scrub >/dev/null)
-fi
+. "$(dirname "$0")/lib.sh"
+bin=$(atlas_binary build)
 
 base=$(mktemp -d "${BASE_DIR:-/dev/shm}/atlas-throttle.XXXXXX")
 trap 'rm -rf "$base"' EXIT
 config=$base/atlas-scrub.toml
 write_config() {
-  {
-    printf 'manifest = "%s/manifest"\nblock_size = "256KiB"\nbandwidth_limit = "%s"\n' "$base" "$1"
-    for ((i = 1; i <= DISKS; i++)); do printf '[[data]]\nname = "d%d"\npath = "%s/d%d"\n' "$i" "$base" "$i"; done
-    printf '[[parity]]\npath = "%s/p1/atlas.parity"\n' "$base"
-  } >"$config"
+  atlas_config "$base" "$base/manifest" 256KiB "$DISKS" 1 "${1:+bandwidth_limit = \"$1\"}" >"$config"
 }
 mkdir -p "$base/p1"
 for ((i = 1; i <= DISKS; i++)); do

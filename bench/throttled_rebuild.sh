@@ -51,17 +51,13 @@ MBPS=${MBPS:-120}
 [[ $MBPS =~ ^[1-9][0-9]*$ ]] || die "MBPS must be a positive integer, got '$MBPS'"
 [[ $(id -u) -eq 0 ]] || die "needs root (loop devices, mounts, cgroups)"
 
-invoked_from=$PWD
-repo=$(cd "$(dirname "$0")/.." && pwd)
-abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$invoked_from/$1" ;; esac; }
+. "$(dirname "$0")/lib.sh"
 results=$(abspath "${1:-$repo/build/bench/throttled_rebuild-$(date +%Y%m%d-%H%M%S)}")
 cd "$repo"
 for tool in snapraid xxh128sum python3 /usr/bin/time losetup mkfs.ext4; do
   command -v "$tool" >/dev/null || die "$tool is missing"
 done
-atlas=${ATLAS_BIN:+$(abspath "$ATLAS_BIN")}
-atlas=${atlas:-$repo/build/release/atlas-scrub}
-[[ -x $atlas ]] || die "$atlas is missing; build the release preset first"
+atlas=$(atlas_binary)
 
 mkdir -p "$results/logs"
 printf 'tool\trun\trc\twall_s\tmaxrss_kib\n' >"$results/runs.tsv"
@@ -174,30 +170,10 @@ PY
 d2_bytes=$(find "$base/d2" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }')
 d2_files=$(wc -l <"$results/d2.xxh128")
 
-cat >"$base/meta/atlas-scrub.toml" <<EOF
-manifest = "$base/meta/atlas/manifest"
-block_size = "256KiB"
-[[data]]
-name = "d1"
-path = "$base/d1"
-[[data]]
-name = "d2"
-path = "$base/d2"
-[[data]]
-name = "d3"
-path = "$base/d3"
-[[data]]
-name = "d4"
-path = "$base/d4"
-[[parity]]
-name = "parity1"
-path = "$base/p1/atlas.parity"
-[[parity]]
-name = "parity2"
-path = "$base/p2/atlas.parity"
-[guards]
-max_deletes_pct = 100
-EOF
+{
+  atlas_config "$base" "$base/meta/atlas/manifest" 256KiB 4 2
+  printf '\n[guards]\nmax_deletes_pct = 100\n'
+} >"$base/meta/atlas-scrub.toml"
 cat >"$base/meta/snapraid.conf" <<EOF
 parity $base/p1/snapraid.parity
 2-parity $base/p2/snapraid.2-parity
