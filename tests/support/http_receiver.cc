@@ -1,9 +1,6 @@
 #include "support/http_receiver.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,26 +9,6 @@
 
 namespace atlas::testing {
 namespace {
-
-// Listens on 127.0.0.1:*port, or an ephemeral port when *port is 0.
-int ListenLocal(int* port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket");
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<std::uint16_t>(*port));
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 16) != 0) {
-    close(fd);
-    throw std::runtime_error("bind/listen on 127.0.0.1");
-  }
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  *port = ntohs(addr.sin_port);
-  return fd;
-}
 
 // Reads until `buf` holds `want` or the peer stops (5 s without data).
 bool ReadMore(int fd, std::string* buf) {
@@ -60,29 +37,13 @@ std::string Lower(std::string s) {
 
 }  // namespace
 
-int UnusedPort() {
-  int port = 0;
-  int fd = ListenLocal(&port);
-  close(fd);
-  return port;
-}
+HttpReceiver::HttpReceiver(int status, int port)
+    : status_(status), server_(std::make_unique<LoopbackServer>(port, [this](int fd) { Handle(fd); })) {}
 
-HttpReceiver::HttpReceiver(int status, int port) : port_(port), status_(status) {
-  listen_fd_ = ListenLocal(&port_);
-  if (pipe(wake_) != 0) throw std::runtime_error("pipe");
-  thread_ = std::thread([this] { Serve(); });
-}
-
-HttpReceiver::~HttpReceiver() {
-  (void)!write(wake_[1], "x", 1);
-  thread_.join();
-  close(listen_fd_);
-  close(wake_[0]);
-  close(wake_[1]);
-}
+HttpReceiver::~HttpReceiver() = default;
 
 std::string HttpReceiver::Url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + path;
+  return "http://127.0.0.1:" + std::to_string(port()) + path;
 }
 
 void HttpReceiver::set_status(int status) {
@@ -106,18 +67,6 @@ std::vector<HttpRecord> HttpReceiver::RequestsTo(const std::string& prefix) cons
 void HttpReceiver::Clear() {
   std::lock_guard<std::mutex> lock(mu_);
   requests_.clear();
-}
-
-void HttpReceiver::Serve() {
-  for (;;) {
-    pollfd p[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-    if (poll(p, 2, -1) < 0) continue;
-    if (p[1].revents != 0) return;
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    Handle(fd);
-    close(fd);
-  }
 }
 
 void HttpReceiver::Handle(int fd) {

@@ -5,12 +5,13 @@
 // "100 Continue" to "Expect: 100-continue".
 #pragma once
 
-#include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "support/loopback_server.h"
 
 namespace atlas::testing {
 
@@ -34,7 +35,7 @@ class HttpReceiver {
   HttpReceiver(const HttpReceiver&) = delete;
   HttpReceiver& operator=(const HttpReceiver&) = delete;
 
-  int port() const { return port_; }
+  int port() const { return server_->port(); }
   // "http://127.0.0.1:PORT" + path.
   std::string Url(const std::string& path) const;
   void set_status(int status);
@@ -44,19 +45,12 @@ class HttpReceiver {
   void Clear();
 
  private:
-  void Serve();
   void Handle(int fd);
 
-  int listen_fd_ = -1;
-  int wake_[2] = {-1, -1};
-  int port_ = 0;
   mutable std::mutex mu_;
   int status_;
   std::vector<HttpRecord> requests_;
-  std::thread thread_;
+  std::unique_ptr<LoopbackServer> server_;  // last: its thread stops before the rest goes
 };
-
-// A TCP port on 127.0.0.1 where nothing listens (bound, then closed).
-int UnusedPort();
 
 }  // namespace atlas::testing

@@ -1,9 +1,6 @@
 #include "support/smtp_receiver.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -92,46 +89,14 @@ std::string SmtpRecord::Body() const {
   return e == std::string::npos ? "" : data.substr(e + 4);
 }
 
-SmtpReceiver::SmtpReceiver(bool offer_auth) : offer_auth_(offer_auth) {
-  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(listen_fd_, 16) != 0) {
-    throw std::runtime_error("bind/listen on 127.0.0.1");
-  }
-  socklen_t len = sizeof addr;
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-  if (pipe(wake_) != 0) throw std::runtime_error("pipe");
-  thread_ = std::thread([this] { Serve(); });
-}
+SmtpReceiver::SmtpReceiver(bool offer_auth)
+    : offer_auth_(offer_auth), server_(std::make_unique<LoopbackServer>(0, [this](int fd) { Handle(fd); })) {}
 
-SmtpReceiver::~SmtpReceiver() {
-  (void)!write(wake_[1], "x", 1);
-  thread_.join();
-  close(listen_fd_);
-  close(wake_[0]);
-  close(wake_[1]);
-}
+SmtpReceiver::~SmtpReceiver() = default;
 
 std::vector<SmtpRecord> SmtpReceiver::messages() const {
   std::lock_guard<std::mutex> lock(mu_);
   return messages_;
-}
-
-void SmtpReceiver::Serve() {
-  for (;;) {
-    pollfd p[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-    if (poll(p, 2, -1) < 0) continue;
-    if (p[1].revents != 0) return;
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    Handle(fd);
-    close(fd);
-  }
 }
 
 void SmtpReceiver::Handle(int fd) {

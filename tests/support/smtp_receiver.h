@@ -5,10 +5,12 @@
 // that tries it goes on in clear. One connection at a time.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "support/loopback_server.h"
 
 namespace atlas::testing {
 
@@ -31,21 +33,17 @@ class SmtpReceiver {
   SmtpReceiver(const SmtpReceiver&) = delete;
   SmtpReceiver& operator=(const SmtpReceiver&) = delete;
 
-  int port() const { return port_; }
-  std::string Url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+  int port() const { return server_->port(); }
+  std::string Url() const { return "smtp://127.0.0.1:" + std::to_string(port()); }
   std::vector<SmtpRecord> messages() const;
 
  private:
-  void Serve();
   void Handle(int fd);
 
   bool offer_auth_;
-  int listen_fd_ = -1;
-  int wake_[2] = {-1, -1};
-  int port_ = 0;
   mutable std::mutex mu_;
   std::vector<SmtpRecord> messages_;
-  std::thread thread_;
+  std::unique_ptr<LoopbackServer> server_;  // last: its thread stops before the rest goes
 };
 
 std::string Base64Decode(const std::string& in);
