@@ -38,12 +38,9 @@ BLOCK=${BLOCK:-4KiB}
 [[ $(id -u) -eq 0 ]] || die "needs root (it mounts tmpfs)"
 for tool in python3 /usr/bin/time; do command -v "$tool" >/dev/null || die "$tool is missing"; done
 
-invoked_from=$PWD
-repo=$(cd "$(dirname "$0")/.." && pwd)
-abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$invoked_from/$1" ;; esac; }
+. "$(dirname "$0")/lib.sh"
 results=$(abspath "${1:-$repo/build/bench/scale-$(date +%Y%m%d-%H%M%S)}")
-atlas=$(abspath "${ATLAS_BIN:-$repo/build/release/atlas-scrub}")
-[[ -x $atlas ]] || die "$atlas is missing: cmake --preset release && cmake --build --preset release --target atlas-scrub"
+atlas=$(atlas_binary)
 mkdir -p "$results"
 tsv=$results/runs.tsv
 printf 'files\tstep\trc\twall_s\tmaxrss_kib\n' >"$tsv"
@@ -97,30 +94,7 @@ one_size() {
     mount -t tmpfs -o "size=${cap}M,nr_inodes=0,mode=0755" "scale-$d" "$base/$d"
     mounted+=("$base/$d")
   done
-  cat >"$base/c/atlas-scrub.toml" <<EOF
-manifest = "$base/c/manifest"
-block_size = "$BLOCK"
-
-[[data]]
-name = "d1"
-path = "$base/d1"
-
-[[data]]
-name = "d2"
-path = "$base/d2"
-
-[[data]]
-name = "d3"
-path = "$base/d3"
-
-[[data]]
-name = "d4"
-path = "$base/d4"
-
-[[parity]]
-name = "parity1"
-path = "$base/p1/atlas.parity"
-EOF
+  atlas_config "$base" "$base/c/manifest" "$BLOCK" 4 1 >"$base/c/atlas-scrub.toml"
   printf 'generating %s files ...\n' "$files" >&2
   local t0=$SECONDS
   python3 "$repo/bench/scale_gen.py" "$files" "$base"/d1 "$base"/d2 "$base"/d3 "$base"/d4 >&2
