@@ -346,7 +346,7 @@ Status Verifier::OnStripe(const ScannedStripe& s) {
       BlockRecord b = *rec;
       b.verified_ns = now_;
       b.scrubbed = true;
-      batch_->PutBlock(b);
+      batch_->ReplaceBlock(*rec, b);  // *rec is as stored: the walk read it, and only this run writes
     }
     if (clean && s.parity_hash_new) batch_->PutParityHash(*s.parity_hash_new);
     if (++pending_ >= kCommitPositions) ATLAS_RETURN_IF_ERROR(Flush(false));

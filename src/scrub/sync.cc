@@ -926,7 +926,9 @@ Status Syncer::WriteParity() {
           b.state = BlockState::kSynced;
           b.hash = r.hash;
           b.verified_ns = now_ns_;
-          batch->PutBlock(b);
+          // r.rec is as stored: read when the window started, and no other
+          // window holds this position.
+          batch->ReplaceBlock(*r.rec, b);
           touched.insert(b.file_id);
           report_->bytes_hashed += r.bytes;
         }

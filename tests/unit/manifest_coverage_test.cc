@@ -93,10 +93,28 @@ TEST_CASE("manifest: the coverage summary counts synced blocks per minute of ver
   REQUIRE_OK(m->Commit(*b, false));
   CHECK(CoverageOf(m.get()) == std::vector<CoverageBucket>{{kT0, 1}, {kT0 + 2 * kMinute, 3}});
 
+  // ReplaceBlock names the record it replaces, so the commit reads none: a
+  // block verified again moves bucket, a dirty one synced adds one, and one
+  // replaced and then put again in the same batch counts once, where the
+  // last put leaves it.
+  b = m->NewBatch();
+  b->ReplaceBlock(Synced(0, 0, kT0 + 2 * kMinute), Synced(0, 0, kT0 + 3 * kMinute));
+  BlockRecord was_dirty = Synced(0, 7, 0);
+  was_dirty.state = BlockState::kDirty;
+  was_dirty.hash.reset();
+  b->ReplaceBlock(was_dirty, Synced(0, 7, kT0 + 3 * kMinute));
+  b->ReplaceBlock(Synced(0, 5, kT0 + 2 * kMinute), Synced(0, 5, kT0 + 3 * kMinute));
+  b->PutBlock(Synced(0, 5, kT0));
+  REQUIRE_OK(m->Commit(*b, false));
+  CHECK(CoverageOf(m.get()) ==
+        std::vector<CoverageBucket>{{kT0, 2}, {kT0 + 2 * kMinute, 1}, {kT0 + 3 * kMinute, 2}});
+  CHECK(CheckCoverage(m.get()) == "");
+
   // It survives a reopen, read-only too.
   m.reset();
   std::unique_ptr<Manifest> ro = Open(dir / "manifest", true);
-  CHECK(CoverageOf(ro.get()) == std::vector<CoverageBucket>{{kT0, 1}, {kT0 + 2 * kMinute, 3}});
+  CHECK(CoverageOf(ro.get()) ==
+        std::vector<CoverageBucket>{{kT0, 2}, {kT0 + 2 * kMinute, 1}, {kT0 + 3 * kMinute, 2}});
 }
 
 TEST_CASE("manifest: a manifest without a coverage summary gets one at its first read-write open",
