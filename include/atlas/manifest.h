@@ -202,10 +202,10 @@ class ManifestBatch {
   virtual void DeleteFile(const FileRecord& file) = 0;
   virtual void PutBlock(const BlockRecord& block) = 0;
   // PutBlock of `updated` over `old`, the record the manifest holds there
-  // now (read in this run, under the lock, and not changed since by another
-  // batch): the commit then needs no lookup of it to keep the coverage
-  // summary. REQUIRES: same slot and position.
-  virtual void ReplaceBlock(const BlockRecord& old, const BlockRecord& updated) = 0;
+  // now (nullopt: none), read in this run, under the lock, and not changed
+  // since by another batch: the commit then needs no lookup of it to keep
+  // the coverage summary. REQUIRES: same slot and position.
+  virtual void ReplaceBlock(const std::optional<BlockRecord>& old, const BlockRecord& updated) = 0;
   virtual void DeleteBlock(std::uint16_t slot, std::uint64_t pos) = 0;
   virtual void MarkDirty(std::uint64_t pos, std::uint16_t slot) = 0;
   virtual void ClearDirty(std::uint64_t pos, std::uint16_t slot) = 0;

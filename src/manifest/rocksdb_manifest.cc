@@ -160,12 +160,10 @@ class RocksBatch final : public ManifestBatch {
     if (b.state == BlockState::kSynced) c.bucket = records::CoverageBucketOf(b.verified_ns);
     blocks_.push_back(std::move(c));
   }
-  void ReplaceBlock(const BlockRecord& old, const BlockRecord& updated) override {
+  void ReplaceBlock(const std::optional<BlockRecord>& old, const BlockRecord& updated) override {
     PutBlock(updated);
     blocks_.back().old_known = true;
-    blocks_.back().old_bucket = old.state == BlockState::kSynced
-                                    ? std::optional(records::CoverageBucketOf(old.verified_ns))
-                                    : std::nullopt;
+    if (old && old->state == BlockState::kSynced) blocks_.back().old_bucket = records::CoverageBucketOf(old->verified_ns);
   }
   void DeleteBlock(std::uint16_t slot, std::uint64_t pos) override {
     std::string key = records::BlockKey(slot, pos);

@@ -411,14 +411,18 @@ Status Syncer::ApplyDisk(std::size_t di) {
     b.pos = pos;
     b.state = BlockState::kDeleted;
     if (old) b.hash = old->hash;
-    batch->PutBlock(b);
+    batch->ReplaceBlock(old, b);
     batch->MarkDirty(pos, disk.slot);
     return Status::Ok();
   };
   // Records every block of `rec` as dirty. `zero_before(pos)` tells whether
   // the parity still has zeros for this disk there (a freshly allocated
-  // position, or a kept one never synced since it was).
-  auto put_dirty_blocks = [&](const FileRecord& rec, const std::function<bool(std::uint64_t)>& zero_before) {
+  // position, or a kept one never synced since it was); `old_at(pos)` the
+  // record there now (none at a freshly allocated position: the free table
+  // and the block records never share a position).
+  using OldAt = std::function<std::optional<BlockRecord>(std::uint64_t)>;
+  auto put_dirty_blocks = [&](const FileRecord& rec, const std::function<bool(std::uint64_t)>& zero_before,
+                              const OldAt& old_at) {
     std::uint64_t index = 0;
     for (const Extent& e : rec.extents) {
       for (std::uint64_t i = 0; i < e.count; ++i, ++index) {
@@ -429,7 +433,7 @@ Status Syncer::ApplyDisk(std::size_t di) {
         b.file_id = rec.file_id;
         b.file_block = index;
         b.past_zero = zero_before(b.pos);
-        batch->PutBlock(b);
+        batch->ReplaceBlock(old_at(b.pos), b);
         batch->MarkDirty(b.pos, disk.slot);
       }
     }
@@ -470,6 +474,7 @@ Status Syncer::ApplyDisk(std::size_t di) {
         // free what it no longer needs, take more if it grew.
         std::vector<Extent> kept;
         std::set<std::uint64_t> zero_before;
+        std::map<std::uint64_t, BlockRecord> olds;  // the records at kept positions
         std::uint64_t index = 0;
         for (const Extent& e : rec.extents) {
           for (std::uint64_t i = 0; i < e.count; ++i, ++index) {
@@ -482,6 +487,7 @@ Status Syncer::ApplyDisk(std::size_t di) {
               }
               ATLAS_ASSIGN_OR_RETURN(std::optional<BlockRecord> old, m_->GetBlock(disk.slot, pos));
               if (old && old->state == BlockState::kDirty && old->past_zero) zero_before.insert(pos);
+              if (old) olds.emplace(pos, *old);
             } else {
               ATLAS_RETURN_IF_ERROR(mark_deleted(pos));
             }
@@ -498,7 +504,12 @@ Status Syncer::ApplyDisk(std::size_t di) {
         rec.extents = std::move(kept);
         rec.content.reset();
         if (new_n == 0) rec.content = Hasher128().Digest();
-        put_dirty_blocks(rec, [&](std::uint64_t pos) { return zero_before.count(pos) != 0; });
+        put_dirty_blocks(
+            rec, [&](std::uint64_t pos) { return zero_before.count(pos) != 0; },
+            [&](std::uint64_t pos) {
+              auto it = olds.find(pos);
+              return it == olds.end() ? std::optional<BlockRecord>() : std::optional<BlockRecord>(it->second);
+            });
         batch->PutFile(rec);
         counts.modified++;
         counts.added_bytes += rec.size;
@@ -512,7 +523,8 @@ Status Syncer::ApplyDisk(std::size_t di) {
         rec.file_id = next_file_id_.fetch_add(1);
         rec.extents = fm.Allocate(BlocksFor(rec.size, bs));
         if (rec.size == 0) rec.content = Hasher128().Digest();
-        put_dirty_blocks(rec, [](std::uint64_t) { return true; });  // all freshly allocated
+        put_dirty_blocks(  // all freshly allocated
+            rec, [](std::uint64_t) { return true; }, [](std::uint64_t) { return std::optional<BlockRecord>(); });
         batch->PutFile(rec);
         counts.added++;
         counts.added_bytes += rec.size;

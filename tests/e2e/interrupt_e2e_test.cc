@@ -80,6 +80,7 @@ TEST_CASE("sync: SIGTERM finishes the batch in hand, exits 3, and the next sync 
   CHECK(c.dirty_positions == 0);
   CHECK(c.bad_parity_bytes == 0);
   CHECK(c.false_parity_hashes == 0);
+  CHECK(c.coverage_mismatches == 0);
 }
 
 TEST_CASE("sync: bandwidth_limit paces the reads of each disk", "[sync][e2e]") {

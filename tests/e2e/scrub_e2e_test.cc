@@ -125,6 +125,7 @@ TEST_CASE("scrub: sync stores parity checksums, a delta update drops them, a ful
   INFO(first.first_problem);
   CHECK(first.current_parity_hashes == 8);
   CHECK(first.false_parity_hashes == 0);
+  CHECK(first.coverage_mismatches == 0);
 
   a.Write(1, "new.mkv", 5 * 65536, 2);  // d1 positions 1..5: one new block over zeros, a delta each
   REQUIRE(a.Run({"sync"}).exit_code == 0);
@@ -133,6 +134,7 @@ TEST_CASE("scrub: sync stores parity checksums, a delta update drops them, a ful
   CHECK(delta.bad_parity_bytes == 0);
   CHECK(delta.current_parity_hashes == 3);  // 0, 6 and 7
   CHECK(delta.false_parity_hashes == 0);
+  CHECK(delta.coverage_mismatches == 0);
 
   std::string before = TreeFingerprint(a.Manifest());
   CliResult check = a.Run({"check"});
@@ -147,6 +149,7 @@ TEST_CASE("scrub: sync stores parity checksums, a delta update drops them, a ful
   ArrayCheck after = VerifyArray(a);
   CHECK(after.current_parity_hashes == 8);
   CHECK(after.false_parity_hashes == 0);
+  CHECK(after.coverage_mismatches == 0);
 }
 
 TEST_CASE("scrub: parity checksums stand for the parity only with the data they were computed from",
@@ -191,6 +194,7 @@ TEST_CASE("scrub: parity checksums stand for the parity only with the data they 
   INFO(c.first_problem);
   CHECK(c.bad_parity_bytes == 0);
   CHECK(c.false_parity_hashes == 0);
+  CHECK(c.coverage_mismatches == 0);
 }
 
 TEST_CASE("scrub: refuses to run before the first sync and with a missing disk", "[scrub][e2e]") {

@@ -99,6 +99,7 @@ TEST_CASE("sync: a 4+2 array with every block boundary and unicode names is prot
   CHECK(check.bad_blocks == 0);
   CHECK(check.bad_parity_bytes == 0);
   CHECK(check.false_parity_hashes == 0);
+  CHECK(check.coverage_mismatches == 0);
   CHECK(check.blocks > 20);
 }
 
@@ -155,6 +156,7 @@ TEST_CASE("diff: each kind of drift is reported, then gone after the next sync",
   CHECK(check.bad_blocks == 0);
   CHECK(check.bad_parity_bytes == 0);
   CHECK(check.false_parity_hashes == 0);
+  CHECK(check.coverage_mismatches == 0);
   CHECK(check.dirty_positions == 0);
 
   CliResult clean = a.Run({"diff"});

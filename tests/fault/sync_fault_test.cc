@@ -32,6 +32,7 @@ struct Harness {
     CHECK(c.bad_blocks == 0);
     CHECK(c.bad_parity_bytes == 0);
     CHECK(c.false_parity_hashes == 0);
+    CHECK(c.coverage_mismatches == 0);
     CHECK(c.dirty_positions == 0);
   }
   TempArray& a;
