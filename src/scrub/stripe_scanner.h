@@ -1,6 +1,7 @@
-// Reading whole stripes fast: for a sorted list of positions, every data
+// Reading whole stripes fast: for a sorted stream of positions, every data
 // disk's block and every parity level's block, hashing on the reader
-// threads, two windows in flight so reading overlaps the caller's work.
+// threads, with the windows after the caller's in flight so reading
+// overlaps the caller's work.
 // Two layouts (ReadsWholeStripes): one reader thread per disk, all disks at
 // once (hard disks), or one worker per core, each reading, hashing and
 // checking whole stripes (SSDs, RAM). Used by scrub, check and fix; sync has
