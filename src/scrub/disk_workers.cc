@@ -1,6 +1,10 @@
 #include "scrub/disk_workers.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 
 namespace atlas {
 
@@ -43,6 +47,18 @@ void DiskWorkers::Run(std::size_t index) {
     lock.lock();
     if (--pending_ == 0) done_cv_.notify_all();
   }
+}
+
+int CurrentThreadNice() {
+  errno = 0;
+  const int nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  return errno == 0 ? nice : 0;  // -1 is a valid nice value: errno tells
+}
+
+int LowerPriorityThan(int nice) { return std::min(19, nice + 10); }
+
+void SetCurrentThreadNice(int nice) {
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice);
 }
 
 }  // namespace atlas

@@ -41,4 +41,15 @@ class DiskWorkers {
   std::vector<std::thread> threads_;
 };
 
+// CPU priority of the calling thread (on Linux a nice value belongs to a
+// thread, not the process). Lowering it needs no privilege; raising it back
+// does, so a thread given a lower priority keeps it: set it only on threads
+// that end with their DiskWorkers.
+int CurrentThreadNice();
+// A nice value 10 steps lower in priority than `nice` (at most 19): against
+// a thread at `nice`, one at this gets about a tenth of a shared core.
+int LowerPriorityThan(int nice);
+// Best effort: a failure leaves the priority as it was.
+void SetCurrentThreadNice(int nice);
+
 }  // namespace atlas

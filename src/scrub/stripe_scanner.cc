@@ -103,10 +103,12 @@ Status StripeScanner::Run(const PositionSource& next_position,
   const std::size_t levels = options_.read_parity ? array_.parity.size() : 0;
   const std::size_t stripe_bytes = (ndata + levels) * static_cast<std::uint64_t>(bs) + options_.scratch_bytes;
   // Whole stripes: every worker needs a stripe of each window at least.
-  std::size_t workers_wanted = whole_stripes_ ? WholeStripeWorkers(*ctx_.config) : 0;
-  if (whole_stripes_ && options_.busy_callback && ctx_.config->io_threads == 0 && workers_wanted > 1) {
-    workers_wanted--;
-  }
+  const std::size_t workers_wanted = whole_stripes_ ? WholeStripeWorkers(*ctx_.config) : 0;
+  // A busy callback's thread must get a core whenever it has work: the
+  // workers run at a lower CPU priority than it (ScanOptions::busy_callback).
+  const std::optional<int> worker_nice =
+      whole_stripes_ && options_.busy_callback ? std::optional<int>(LowerPriorityThan(CurrentThreadNice()))
+                                               : std::nullopt;
   const std::size_t per_window = std::max<std::size_t>(
       std::max<std::size_t>(1, workers_wanted), kWindowBytes / kWindows / std::max<std::size_t>(1, stripe_bytes));
   std::vector<std::unique_ptr<ScanWindow>> windows;
@@ -226,6 +228,7 @@ Status StripeScanner::Run(const PositionSource& next_position,
       w.done.Add(static_cast<int>(workers_count));
       for (std::size_t t = 0; t < workers_count; ++t) {
         workers.Submit(t, [&, t, wp = &w] {
+          if (worker_nice) SetCurrentThreadNice(*worker_nice);
           for (std::size_t i = wp->next_stripe++; i < wp->count; i = wp->next_stripe++) {
             ScannedStripe& s = wp->stripes[i];
             for (std::size_t di = 0; di < ndata; ++di) read_data(s, di, readers.at(t, di));

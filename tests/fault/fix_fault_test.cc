@@ -3,6 +3,8 @@
 // temporary file, EIO on the rename) leaves the original file exactly as it
 // was and the next fix completes; --dry-run writes nothing.
 #include <algorithm>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "atlas/engine.h"
+#include "scrub/disk_workers.h"
 
 #include "support/fake_clock.h"
 #include "support/fault_fs.h"
@@ -106,6 +109,47 @@ void Fill(TempArray& a) {
   a.Write(1, "Movies/film.mkv", 5 * kBlock + 100, 1);
   a.Write(2, "Movies/other.mkv", 4 * kBlock, 2);
   a.Write(3, "Music/track.flac", 2 * kBlock + 7, 3);
+}
+
+TEST_CASE("fix: with whole-stripe reads the workers run below the thread that writes the rebuilt files",
+          "[fix][fault]") {
+  // STRATEGY: fix's own thread writes the rebuilt files while the
+  // whole-stripe workers read and solve stripes; with a worker per core the
+  // writer would wait for a share of a core (ScanOptions::busy_callback).
+  // FaultFileSystem's observer notes the nice value of the thread behind
+  // every read of the surviving disks' files and every write of the rebuilt
+  // one: the reads run 10 steps below fix's thread, the writes at its own
+  // priority. The lost file comes back byte for byte.
+  TempArray a(3, 2, kBlock, "read_layout = \"whole-stripes\"\nio_threads = 2");
+  Fill(a);
+  Harness h(a);
+  h.Sync();
+  const fs::path other = a.File(2, "Movies/other.mkv");
+  const std::vector<std::byte> before = ReadFileBytes(other);
+  fs::remove(other);
+
+  std::mutex mu;
+  std::set<int> read_nice, write_nice;
+  FaultFileSystem watched;
+  watched.Observe([&](Op op, std::string_view path) {
+    const bool source = path.find("/film.mkv") != std::string_view::npos ||
+                        path.find("/track.flac") != std::string_view::npos;
+    const bool rebuilt = path.find(".other.mkv.atlas-fix-tmp") != std::string_view::npos;
+    if ((op == Op::kRead && source) || (op == Op::kWrite && rebuilt)) {
+      std::lock_guard<std::mutex> lock(mu);
+      (op == Op::kRead ? read_nice : write_nice).insert(CurrentThreadNice());
+    }
+  });
+  const int own = CurrentThreadNice();
+  FixOptions only_d2;
+  only_d2.disks = {"d2"};
+  FixReport fix;
+  REQUIRE_OK(h.Fix(&watched, &fix, only_d2));
+  CHECK(fix.files_repaired == 1);
+  CHECK(Difference(ReadFileBytes(other), before) == "");
+  CHECK(read_nice == std::set<int>{LowerPriorityThan(own)});
+  CHECK(write_nice == std::set<int>{own});
+  CHECK(CurrentThreadNice() == own);
 }
 
 TEST_CASE("fix: a data block that returns EIO is rebuilt from parity and the file rewritten",

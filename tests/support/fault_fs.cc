@@ -238,6 +238,7 @@ void FaultFileSystem::ResetCounters() {
 
 FaultFileSystem::Decision FaultFileSystem::Evaluate(Op op, std::string_view path, Range range,
                                                     std::string_view path2) {
+  if (observer_) observer_(op, path);
   std::lock_guard<std::mutex> lock(mu_);
   const auto slot = static_cast<std::size_t>(op);
   const auto any = static_cast<std::size_t>(Op::kAny);

@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -126,6 +127,11 @@ class FaultFileSystem final : public FileSystemWrapper {
   // Removes every rule (counters are kept).
   void ClearFaults();
 
+  // Calls `fn` on the calling thread at every operation, before any rule,
+  // with its kind and path. Set it before the code under test runs; `fn`
+  // must be thread-safe.
+  void Observe(std::function<void(Op, std::string_view path)> fn) { observer_ = std::move(fn); }
+
   // Operations of kind `op` that went through this wrapper (kAny: all of
   // them), whether or not a fault fired.
   std::uint64_t hits(Op op) const;
@@ -208,6 +214,7 @@ class FaultFileSystem final : public FileSystemWrapper {
 
   static std::string Key(const std::filesystem::path& p);
 
+  std::function<void(Op, std::string_view)> observer_;
   mutable std::mutex mu_;
   std::vector<RuleState> rules_;                             // REQUIRES: mu_ held
   int next_rule_id_ = 1;                                     // REQUIRES: mu_ held
