@@ -42,14 +42,10 @@ struct ScanWindow {
       : data(positions * ndata * bs),
         parity(positions * levels * bs),
         scratch(positions * scratch_bytes),
-        recs_known(positions * ndata),
         stripes(positions) {}
   AlignedBuffer data;     // [stripe][disk] blocks
   AlignedBuffer parity;   // [stripe][level] blocks
   AlignedBuffer scratch;  // [stripe] ScanOptions::scratch_bytes
-  // [stripe][disk]: 1 where the position source gave the block record (else
-  // the scanner looks it up).
-  std::vector<std::uint8_t> recs_known;
   std::vector<ScannedStripe> stripes;
   std::size_t count = 0;
   std::atomic<std::size_t> next_stripe{0};  // whole-stripe layout: the next stripe to take
@@ -80,20 +76,6 @@ std::uint64_t StripeScanner::bytes_read() const {
   std::uint64_t n = 0;
   for (std::size_t i = 0; i < array_.data.size() + array_.parity.size(); ++i) n += bytes_[i];
   return n;
-}
-
-Status StripeScanner::Run(const std::vector<std::uint64_t>& positions,
-                          const std::function<Status(const ScannedStripe&)>& fn) {
-  std::size_t i = 0;
-  return Run(
-      [&](PositionInfo* info) -> Result<bool> {
-        if (i == positions.size()) return false;
-        info->pos = positions[i++];
-        info->recs_known.clear();
-        info->parity_hash_known = false;
-        return true;
-      },
-      fn);
 }
 
 Status StripeScanner::Run(const PositionSource& next_position,
@@ -182,13 +164,15 @@ Status StripeScanner::Run(const PositionSource& next_position,
       if (!more) break;
       ScannedStripe& s = w.stripes[w.count++];
       s.pos = info.pos;
-      s.recs.assign(ndata, std::nullopt);
-      std::uint8_t* known = &w.recs_known[(w.count - 1) * ndata];
-      std::fill(known, known + ndata, 0);
-      for (std::size_t di = 0; di < ndata && di < info.recs_known.size(); ++di) {
-        if (!info.recs_known[di]) continue;
-        s.recs[di] = std::move(info.recs[di]);
-        known[di] = 1;
+      // Each disk's block record here: as the source's walk read it, or
+      // looked up.
+      s.recs.resize(ndata);
+      for (std::size_t di = 0; di < ndata; ++di) {
+        if (di < info.recs_known.size() && info.recs_known[di]) {
+          s.recs[di] = std::move(info.recs[di]);
+        } else {
+          ATLAS_ASSIGN_OR_RETURN(s.recs[di], m_->GetBlock(array_.data[di].slot, s.pos));
+        }
       }
       s.parity_hash.reset();
       s.parity_hash_new.reset();
@@ -215,9 +199,6 @@ Status StripeScanner::Run(const PositionSource& next_position,
       s.dirty = dirty->Valid() && dirty->value().pos == s.pos;
       for (std::size_t di = 0; di < ndata; ++di) {
         s.data[di] = w.data.data + (i * ndata + di) * bs;
-        if (!w.recs_known[i * ndata + di]) {
-          ATLAS_ASSIGN_OR_RETURN(s.recs[di], m_->GetBlock(array_.data[di].slot, s.pos));
-        }
         if (s.recs[di] && s.recs[di]->state != BlockState::kSynced) s.dirty = true;
       }
       for (std::size_t l = 0; l < levels; ++l) s.parity[l] = w.parity.data + (i * levels + l) * bs;

@@ -126,12 +126,9 @@ class StripeScanner {
  public:
   StripeScanner(const RunContext& ctx, Manifest* m, const ArrayView& array, const ScanOptions& options);
 
-  // Calls `fn` for each position of `positions` (sorted, unique) in order.
+  // Calls `fn` for each position from `next` (ascending, unique) in order.
   // Stops at the first non-OK status from `fn` or at a stop request
   // (kCancelled), after the stripe in hand.
-  Status Run(const std::vector<std::uint64_t>& positions,
-             const std::function<Status(const ScannedStripe&)>& fn);
-  // The same over positions from `next` (ascending, unique).
   Status Run(const PositionSource& next, const std::function<Status(const ScannedStripe&)>& fn);
 
   // Data disks that hit the error limit, by name.
