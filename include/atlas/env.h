@@ -75,6 +75,9 @@ class RandomAccessFile {
   virtual Result<std::size_t> ReadAt(std::uint64_t offset, std::span<std::byte> buf) const = 0;
   // The path this file was opened with.
   virtual const std::filesystem::path& path() const = 0;
+  // fstat(2) of the open descriptor: what was (and is being) read, whatever
+  // the path names by now.
+  virtual Result<FileStat> Stat() const = 0;
 };
 
 class WritableFile {
@@ -88,6 +91,10 @@ class WritableFile {
   virtual Status Sync() = 0;
   // Closes the descriptor; further calls fail. Reports close(2) errors.
   virtual Status Close() = 0;
+  // Sets owner, permission bits (07777) and mtime (ns) of the open file:
+  // fchown, fchmod, futimens on the descriptor, never through a name (fix
+  // restores them). Owner first: fchown clears set-user-ID bits.
+  virtual Status SetAttributes(const FileStat& attrs) = 0;
   virtual const std::filesystem::path& path() const = 0;
 };
 
@@ -104,6 +111,9 @@ class FileSystem {
   // The POSIX implementation. Never null; lives for the whole process.
   static FileSystem* Default();
 
+  // Opens a regular file for reading. A FIFO, socket, device node or
+  // directory is refused (kFailedPrecondition) without blocking: the open
+  // uses O_NONBLOCK and the descriptor is fstat'ed before it is returned.
   virtual Result<std::unique_ptr<RandomAccessFile>> OpenForRead(
       const std::filesystem::path& path) = 0;
   // Opens for writing with permission bits `mode` for a new file.
@@ -118,8 +128,12 @@ class FileSystem {
   // sorted key range. Symlinks are reported, not followed.
   virtual Status Walk(const std::filesystem::path& root, const WalkOptions& options,
                       const WalkFn& fn) = 0;
-  // Reads a whole small file (config, index). kNotFound when absent.
-  virtual Result<std::string> ReadFile(const std::filesystem::path& path) = 0;
+  // Reads a whole small file (config, index): a regular file only (a FIFO
+  // or device is refused without blocking), at most `max_bytes` (larger is
+  // kInvalidArgument naming the size). kNotFound when absent.
+  static constexpr std::uint64_t kDefaultReadFileMax = 64ull << 20;
+  virtual Result<std::string> ReadFile(const std::filesystem::path& path,
+                                       std::uint64_t max_bytes = kDefaultReadFileMax) = 0;
   // mkdir -p with mode 0755 for new directories.
   virtual Status CreateDirs(const std::filesystem::path& path) = 0;
   virtual Status Rename(const std::filesystem::path& from, const std::filesystem::path& to) = 0;
@@ -133,8 +147,42 @@ class FileSystem {
   virtual Status Remove(const std::filesystem::path& path) = 0;
   // fsync(2) on a directory, so a rename or create in it is durable.
   virtual Status SyncDir(const std::filesystem::path& path) = 0;
-  // Sets owner, permission bits and mtime (ns) of a path (fix restores them).
-  virtual Status SetAttributes(const std::filesystem::path& path, const FileStat& attrs) = 0;
+
+  // --- Paths on a data disk ------------------------------------------------
+  // Everything below a data disk's root belongs to the household: any user
+  // may rename, replace or link anything there while atlas runs as root.
+  // These calls take the disk root (the admin's config: trusted, resolved
+  // as usual) and a path relative to it (the users': untrusted), and
+  // resolve that path beneath the root with no symlink, no ".." and no
+  // mount crossing at any component: openat2(RESOLVE_BENEATH |
+  // RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV), or openat component by
+  // component with O_NOFOLLOW where openat2 is missing or the path is longer
+  // than PATH_MAX. A symlink, a file where a directory should be, or a
+  // mount point anywhere on the way is kFailedPrecondition, never followed.
+  // Engine code reaches data disks only through these
+  // (tests/unit/seam_discipline_test.cc holds it).
+  //
+  // A regular file for reading, as OpenForRead (O_NONBLOCK, fstat'ed:
+  // anything else is kFailedPrecondition). kNotFound when absent.
+  virtual Result<std::unique_ptr<RandomAccessFile>> OpenUnder(const std::filesystem::path& root,
+                                                              std::string_view rel);
+  // lstat(2) of `rel`'s last component.
+  virtual Result<FileStat> StatUnder(const std::filesystem::path& root, std::string_view rel);
+  // Creates a new file: O_CREAT | O_EXCL | O_NOFOLLOW in its directory, which
+  // must exist. Fails (EEXIST) when anything has that name, a symlink too.
+  virtual Result<std::unique_ptr<WritableFile>> CreateUnder(const std::filesystem::path& root,
+                                                            std::string_view rel,
+                                                            std::uint32_t mode);
+  // mkdir -p of the directory `rel_dir` ("" is the root): every component
+  // that exists must be a real directory; missing ones get mode 0755.
+  virtual Status CreateDirsUnder(const std::filesystem::path& root, std::string_view rel_dir);
+  // renameat(2) between two names beneath the same root.
+  virtual Status RenameUnder(const std::filesystem::path& root, std::string_view from,
+                             std::string_view to);
+  // unlinkat(2) of a file (never a directory). kNotFound when absent.
+  virtual Status RemoveUnder(const std::filesystem::path& root, std::string_view rel);
+  // fsync(2) of the directory `rel_dir` ("" is the root).
+  virtual Status SyncDirUnder(const std::filesystem::path& root, std::string_view rel_dir);
 };
 
 // Forwards every call to a target; subclass it and override what you change.
@@ -154,8 +202,9 @@ class FileSystemWrapper : public FileSystem {
   Status Walk(const std::filesystem::path& root, const WalkOptions& o, const WalkFn& fn) override {
     return target_->Walk(root, o, fn);
   }
-  Result<std::string> ReadFile(const std::filesystem::path& p) override {
-    return target_->ReadFile(p);
+  Result<std::string> ReadFile(const std::filesystem::path& p,
+                               std::uint64_t max_bytes = kDefaultReadFileMax) override {
+    return target_->ReadFile(p, max_bytes);
   }
   Status CreateDirs(const std::filesystem::path& p) override { return target_->CreateDirs(p); }
   Status Rename(const std::filesystem::path& a, const std::filesystem::path& b) override {
@@ -166,8 +215,30 @@ class FileSystemWrapper : public FileSystem {
   }
   Status Remove(const std::filesystem::path& p) override { return target_->Remove(p); }
   Status SyncDir(const std::filesystem::path& p) override { return target_->SyncDir(p); }
-  Status SetAttributes(const std::filesystem::path& p, const FileStat& a) override {
-    return target_->SetAttributes(p, a);
+  Result<std::unique_ptr<RandomAccessFile>> OpenUnder(const std::filesystem::path& root,
+                                                      std::string_view rel) override {
+    return target_->OpenUnder(root, rel);
+  }
+  Result<FileStat> StatUnder(const std::filesystem::path& root, std::string_view rel) override {
+    return target_->StatUnder(root, rel);
+  }
+  Result<std::unique_ptr<WritableFile>> CreateUnder(const std::filesystem::path& root,
+                                                    std::string_view rel,
+                                                    std::uint32_t mode) override {
+    return target_->CreateUnder(root, rel, mode);
+  }
+  Status CreateDirsUnder(const std::filesystem::path& root, std::string_view rel_dir) override {
+    return target_->CreateDirsUnder(root, rel_dir);
+  }
+  Status RenameUnder(const std::filesystem::path& root, std::string_view from,
+                     std::string_view to) override {
+    return target_->RenameUnder(root, from, to);
+  }
+  Status RemoveUnder(const std::filesystem::path& root, std::string_view rel) override {
+    return target_->RemoveUnder(root, rel);
+  }
+  Status SyncDirUnder(const std::filesystem::path& root, std::string_view rel_dir) override {
+    return target_->SyncDirUnder(root, rel_dir);
   }
 
  private:

@@ -27,7 +27,9 @@
 // Errors carry the syscall, the path and (for I/O) the offset, once:
 // "pread /mnt/disk1/x.mkv @ 30988713984: Input/output error".
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <climits>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -39,11 +41,15 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>  // struct open_how, RESOLVE_*
+#include <sys/syscall.h>
 #include <stdio.h>  // renameat2, RENAME_NOREPLACE
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <fmt/format.h>
 
 #include "atlas/env.h"
 #include "atlas/status.h"
@@ -110,6 +116,11 @@ class ScopedFd {
   ScopedFd(const ScopedFd&) = delete;
   ScopedFd& operator=(const ScopedFd&) = delete;
   int get() const { return fd_; }
+  void reset(int fd) {
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = fd;
+  }
 
  private:
   int fd_;
@@ -121,6 +132,194 @@ int OpenRetryingEintr(const char* path, int flags, mode_t mode = 0) {
     fd = ::open(path, flags, mode);
   } while (fd < 0 && errno == EINTR);
   return fd;
+}
+
+Result<FileStat> FstatOf(int fd, const stdfs::path& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0)
+    return ErrnoStatus(errno, "fstat", path);
+  return ToFileStat(st);
+}
+
+// Owner, then permission bits (fchown clears set-user-ID and set-group-ID
+// bits, which fchmod restores), then mtime, all on the descriptor: no name
+// is looked up, so nothing a user swaps in between is touched.
+Status SetAttributesOfFd(int fd, const stdfs::path& path, const FileStat& attrs) {
+  if (::fchown(fd, static_cast<uid_t>(attrs.uid), static_cast<gid_t>(attrs.gid)) != 0)
+    return ErrnoStatus(errno, "fchown", path);
+  if (::fchmod(fd, static_cast<mode_t>(attrs.mode & 07777)) != 0)
+    return ErrnoStatus(errno, "fchmod", path);
+  // Floor division, so that times before 1970 keep 0 <= tv_nsec < 1e9.
+  std::int64_t sec = attrs.mtime_ns / 1'000'000'000;
+  std::int64_t nsec = attrs.mtime_ns % 1'000'000'000;
+  if (nsec < 0) {
+    nsec += 1'000'000'000;
+    sec -= 1;
+  }
+  struct timespec times[2];
+  times[0].tv_sec = 0;
+  times[0].tv_nsec = UTIME_NOW;  // atime
+  times[1].tv_sec = static_cast<time_t>(sec);
+  times[1].tv_nsec = static_cast<long>(nsec);
+  if (::futimens(fd, times) != 0)
+    return ErrnoStatus(errno, "futimens", path);
+  return Status::Ok();
+}
+
+// A descriptor opened for reading is a regular file, or it is closed and
+// refused: a FIFO, socket, device node or directory is never read. The open
+// used O_NONBLOCK (a FIFO without a writer would block the open itself);
+// for a regular file the flag means nothing, and it is cleared anyway.
+Result<int> KeepRegular(int fd, const stdfs::path& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return ErrnoStatus(err, "fstat", path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    const char* what = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device node"
+                                                                    : "not a regular file";
+    return Status::FailedPrecondition(
+        Describe("open", path) + ": " + what + " where a regular file was expected; not read");
+  }
+  const int fl = ::fcntl(fd, F_GETFL);
+  if (fl >= 0)
+    ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  return fd;
+}
+
+constexpr int kReadFlags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+
+// ---------------------------------------------------------------------------
+// Beneath a data disk's root (the *Under calls of atlas/env.h)
+
+constexpr std::uint64_t kResolveBeneath =
+    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+
+// Set once openat2 answered ENOSYS (kernels before 5.6): every later call
+// takes the component walk.
+std::atomic<bool> g_no_openat2{false};
+
+std::string JoinUnder(const stdfs::path& root, std::string_view rel) {
+  std::string s = root.native();
+  if (rel.empty())
+    return s;
+  if (s.empty() || s.back() != '/')
+    s += '/';
+  s.append(rel);
+  return s;
+}
+
+// What a refused resolution means to the caller, or the plain errno status.
+Status UnderError(int err, std::string_view op, const stdfs::path& root, std::string_view rel) {
+  const std::string where = JoinUnder(root, rel);
+  if (err == ELOOP || err == EXDEV || err == ENOTDIR) {
+    return Status::FailedPrecondition(fmt::format(
+        "{} {}: a symlink, a non-directory or another file system lies on the path beneath {} "
+        "(users may have replaced a directory); not followed",
+        op, where, root.native()));
+  }
+  return Status::FromErrno(err, Describe(op, where));
+}
+
+// Opens `rel` beneath the directory `root_fd` with `flags` (O_NOFOLLOW and
+// O_CLOEXEC are added). "" opens the root itself. Returns -1 with errno set.
+int OpenBeneath(int root_fd, std::string_view rel, int flags, mode_t mode) {
+  flags |= O_NOFOLLOW | O_CLOEXEC;
+  const std::string path = rel.empty() ? std::string(".") : std::string(rel);
+  if (!g_no_openat2.load(std::memory_order_relaxed) && path.size() < PATH_MAX) {
+    struct open_how how {};
+    how.flags = static_cast<std::uint64_t>(flags);
+    how.mode = (flags & O_CREAT) != 0 ? mode : 0;
+    how.resolve = kResolveBeneath;
+    for (int attempt = 0;; ++attempt) {
+      const long fd = ::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how);
+      if (fd >= 0)
+        return static_cast<int>(fd);
+      // EAGAIN: a concurrent rename made the kernel unsure the resolution
+      // stayed beneath; it asks for a retry.
+      if (errno == EINTR || (errno == EAGAIN && attempt < 16))
+        continue;
+      if (errno != ENOSYS)
+        return -1;
+      g_no_openat2.store(true, std::memory_order_relaxed);
+      break;
+    }
+  }
+  // Component by component: each directory opened O_PATH | O_NOFOLLOW
+  // relative to the one before, so no symlink is followed and a path of
+  // any length resolves; a component on another device is refused, as
+  // RESOLVE_NO_XDEV would.
+  struct stat root_st {};
+  if (::fstat(root_fd, &root_st) != 0)
+    return -1;
+  if (rel.empty())
+    return ::openat(root_fd, ".", flags, mode);
+  int dir = root_fd;
+  ScopedFd held;
+  std::string_view rest = rel;
+  for (;;) {
+    const std::size_t slash = rest.find('/');
+    const std::string name(rest.substr(0, slash));
+    if (name.empty() || name == "." || name == "..") {
+      errno = EXDEV;  // never produced by a walk: refused as leaving the tree
+      return -1;
+    }
+    if (slash == std::string_view::npos) {
+      int fd;
+      do {
+        fd = ::openat(dir, name.c_str(), flags, mode);
+      } while (fd < 0 && errno == EINTR);
+      return fd;
+    }
+    const int next = ::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0)
+      return -1;
+    struct stat st {};
+    if (::fstat(next, &st) != 0 || st.st_dev != root_st.st_dev) {
+      ::close(next);
+      errno = EXDEV;
+      return -1;
+    }
+    held.reset(next);
+    dir = next;
+    rest = rest.substr(slash + 1);
+  }
+}
+
+// The parent directory of `rel` beneath root, open, and rel's last name.
+struct ParentAndName {
+  ScopedFd parent;
+  std::string name;
+};
+
+Status OpenRoot(const stdfs::path& root, ScopedFd* out) {
+  const int fd = OpenRetryingEintr(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return ErrnoStatus(errno, "open", root);
+  out->reset(fd);
+  return Status::Ok();
+}
+
+Status OpenParentUnder(const stdfs::path& root, std::string_view rel, std::string_view op,
+                       ParentAndName* out) {
+  const std::size_t slash = rel.rfind('/');
+  const std::string_view dir = slash == std::string_view::npos ? std::string_view() : rel.substr(0, slash);
+  out->name = std::string(slash == std::string_view::npos ? rel : rel.substr(slash + 1));
+  if (out->name.empty() || out->name == "." || out->name == "..")
+    return UnderError(EXDEV, op, root, rel);
+  ScopedFd root_fd;
+  ATLAS_RETURN_IF_ERROR(OpenRoot(root, &root_fd));
+  const int fd = OpenBeneath(root_fd.get(), dir, O_PATH | O_DIRECTORY, 0);
+  if (fd < 0)
+    return UnderError(errno, op, root, rel);
+  out->parent.reset(fd);
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------------------
@@ -149,6 +348,8 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   }
 
   const stdfs::path& path() const override { return path_; }
+
+  Result<FileStat> Stat() const override { return FstatOf(fd_, path_); }
 
  private:
   int fd_;
@@ -218,6 +419,12 @@ class PosixWritableFile final : public WritableFile {
     if (::close(fd) != 0)
       return ErrnoStatus(errno, "close", path_);
     return Status::Ok();
+  }
+
+  Status SetAttributes(const FileStat& attrs) override {
+    if (fd_ < 0)
+      return ErrnoStatus(EBADF, "fchown", path_);
+    return SetAttributesOfFd(fd_, path_, attrs);
   }
 
   const stdfs::path& path() const override { return path_; }
@@ -428,11 +635,12 @@ class PosixFileSystem final : public FileSystem {
   Result<std::unique_ptr<RandomAccessFile>> OpenForRead(const stdfs::path& path) override {
     // O_NOATIME keeps a scrub from dirtying every inode it reads, but it is
     // only allowed on files we own (or with CAP_FOWNER): fall back on EPERM.
-    int fd = OpenRetryingEintr(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
+    int fd = OpenRetryingEintr(path.c_str(), kReadFlags | O_NOATIME);
     if (fd < 0 && errno == EPERM)
-      fd = OpenRetryingEintr(path.c_str(), O_RDONLY | O_CLOEXEC);
+      fd = OpenRetryingEintr(path.c_str(), kReadFlags);
     if (fd < 0)
       return ErrnoStatus(errno, "open", path);
+    ATLAS_ASSIGN_OR_RETURN(fd, KeepRegular(fd, path));
     return std::unique_ptr<RandomAccessFile>(std::make_unique<PosixRandomAccessFile>(fd, path));
   }
 
@@ -461,15 +669,25 @@ class PosixFileSystem final : public FileSystem {
     return walker.Run();
   }
 
-  Result<std::string> ReadFile(const stdfs::path& path) override {
-    const int fd = OpenRetryingEintr(path.c_str(), O_RDONLY | O_CLOEXEC);
+  Result<std::string> ReadFile(const stdfs::path& path, std::uint64_t max_bytes) override {
+    int fd = OpenRetryingEintr(path.c_str(), kReadFlags);
     if (fd < 0)
       return ErrnoStatus(errno, "open", path);
+    // /proc files are regular files of size 0; a FIFO or /dev/zero is
+    // refused here rather than read for ever.
+    ATLAS_ASSIGN_OR_RETURN(fd, KeepRegular(fd, path));
     ScopedFd closer(fd);
+    const auto too_large = [&](std::uint64_t size) {
+      return Status::InvalidArgument(fmt::format(
+          "{}: {} bytes, more than the {} this file may hold; not read", path.native(), size,
+          max_bytes));
+    };
     // st_size is only a hint: /proc and /sys files report 0.
     struct stat st {};
     std::size_t chunk = 64 * 1024;
     if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+      if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
+        return too_large(static_cast<std::uint64_t>(st.st_size));
       chunk = std::max(chunk, static_cast<std::size_t>(st.st_size) + 1);
     }
     std::string out;
@@ -486,6 +704,8 @@ class PosixFileSystem final : public FileSystem {
       out.resize(old + static_cast<std::size_t>(n));
       if (n == 0)
         break;
+      if (out.size() > max_bytes)
+        return too_large(out.size());
     }
     return out;
   }
@@ -545,37 +765,101 @@ class PosixFileSystem final : public FileSystem {
     return Status::Ok();
   }
 
-  Status SetAttributes(const stdfs::path& path, const FileStat& attrs) override {
+  Result<std::unique_ptr<RandomAccessFile>> OpenUnder(const stdfs::path& root,
+                                                      std::string_view rel) override {
+    ScopedFd root_fd;
+    ATLAS_RETURN_IF_ERROR(OpenRoot(root, &root_fd));
+    int fd = OpenBeneath(root_fd.get(), rel, kReadFlags | O_NOATIME, 0);
+    if (fd < 0 && errno == EPERM)
+      fd = OpenBeneath(root_fd.get(), rel, kReadFlags, 0);
+    if (fd < 0)
+      return UnderError(errno, "open", root, rel);
+    const stdfs::path path = JoinUnder(root, rel);
+    ATLAS_ASSIGN_OR_RETURN(fd, KeepRegular(fd, path));
+    return std::unique_ptr<RandomAccessFile>(std::make_unique<PosixRandomAccessFile>(fd, path));
+  }
+
+  Result<FileStat> StatUnder(const stdfs::path& root, std::string_view rel) override {
+    ParentAndName p;
+    ATLAS_RETURN_IF_ERROR(OpenParentUnder(root, rel, "lstat", &p));
     struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0)
-      return ErrnoStatus(errno, "lstat", path);
-    // Owner first: chown clears set-user-ID and set-group-ID bits, which the
-    // chmod below then restores.
-    if (::lchown(path.c_str(), static_cast<uid_t>(attrs.uid), static_cast<gid_t>(attrs.gid)) != 0) {
-      return ErrnoStatus(errno, "lchown", path);
+    if (::fstatat(p.parent.get(), p.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return UnderError(errno, "lstat", root, rel);
+    return ToFileStat(st);
+  }
+
+  Result<std::unique_ptr<WritableFile>> CreateUnder(const stdfs::path& root, std::string_view rel,
+                                                    std::uint32_t mode) override {
+    ParentAndName p;
+    ATLAS_RETURN_IF_ERROR(OpenParentUnder(root, rel, "create", &p));
+    int fd;
+    do {
+      fd = ::openat(p.parent.get(), p.name.c_str(),
+                    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode));
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+      return UnderError(errno, "create", root, rel);
+    return std::unique_ptr<WritableFile>(
+        std::make_unique<PosixWritableFile>(fd, JoinUnder(root, rel)));
+  }
+
+  Status CreateDirsUnder(const stdfs::path& root, std::string_view rel_dir) override {
+    ScopedFd dir;
+    ATLAS_RETURN_IF_ERROR(OpenRoot(root, &dir));
+    std::string_view rest = rel_dir;
+    std::size_t done = 0;
+    while (!rest.empty()) {
+      const std::size_t slash = rest.find('/');
+      const std::string name(rest.substr(0, slash));
+      done += name.size() + (slash == std::string_view::npos ? 0 : 1);
+      rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+      if (name.empty())
+        continue;
+      if (name == "." || name == "..")
+        return UnderError(EXDEV, "mkdir", root, rel_dir);
+      if (::mkdirat(dir.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
+        return UnderError(errno, "mkdir", root, rel_dir.substr(0, done));
+      // Whatever holds the name now (made by us or found), it is entered
+      // only if it is a real directory on the same file system.
+      const int next = OpenBeneath(dir.get(), name, O_PATH | O_DIRECTORY, 0);
+      if (next < 0)
+        return UnderError(errno, "mkdir", root, rel_dir.substr(0, done));
+      dir.reset(next);
     }
-    // Linux has no permission bits on symlinks (fchmodat with
-    // AT_SYMLINK_NOFOLLOW fails), so they are left alone. The path was lstat'ed
-    // just above; a swap to a symlink in between is not defended against.
-    if (!S_ISLNK(st.st_mode) &&
-        ::chmod(path.c_str(), static_cast<mode_t>(attrs.mode & 07777)) != 0) {
-      return ErrnoStatus(errno, "chmod", path);
+    return Status::Ok();
+  }
+
+  Status RenameUnder(const stdfs::path& root, std::string_view from, std::string_view to) override {
+    ParentAndName a, b;
+    ATLAS_RETURN_IF_ERROR(OpenParentUnder(root, from, "rename", &a));
+    ATLAS_RETURN_IF_ERROR(OpenParentUnder(root, to, "rename", &b));
+    if (::renameat(a.parent.get(), a.name.c_str(), b.parent.get(), b.name.c_str()) != 0) {
+      return Status::FromErrno(errno, "rename " + JoinUnder(root, from) + " -> " + JoinUnder(root, to));
     }
-    // Floor division, so that times before 1970 keep 0 <= tv_nsec < 1e9.
-    std::int64_t sec = attrs.mtime_ns / 1'000'000'000;
-    std::int64_t nsec = attrs.mtime_ns % 1'000'000'000;
-    if (nsec < 0) {
-      nsec += 1'000'000'000;
-      sec -= 1;
-    }
-    struct timespec times[2];
-    times[0].tv_sec = 0;
-    times[0].tv_nsec = UTIME_NOW;  // atime
-    times[1].tv_sec = static_cast<time_t>(sec);
-    times[1].tv_nsec = static_cast<long>(nsec);
-    if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
-      return ErrnoStatus(errno, "utimensat", path);
-    }
+    return Status::Ok();
+  }
+
+  Status RemoveUnder(const stdfs::path& root, std::string_view rel) override {
+    ParentAndName p;
+    ATLAS_RETURN_IF_ERROR(OpenParentUnder(root, rel, "unlink", &p));
+    if (::unlinkat(p.parent.get(), p.name.c_str(), 0) != 0)
+      return UnderError(errno, "unlink", root, rel);
+    return Status::Ok();
+  }
+
+  Status SyncDirUnder(const stdfs::path& root, std::string_view rel_dir) override {
+    ScopedFd root_fd;
+    ATLAS_RETURN_IF_ERROR(OpenRoot(root, &root_fd));
+    const int fd = OpenBeneath(root_fd.get(), rel_dir, O_RDONLY | O_DIRECTORY, 0);
+    if (fd < 0)
+      return UnderError(errno, "open", root, rel_dir);
+    ScopedFd closer(fd);
+    int rc;
+    do {
+      rc = ::fsync(fd);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0)
+      return ErrnoStatus(errno, "fsync", JoinUnder(root, rel_dir));
     return Status::Ok();
   }
 
@@ -646,6 +930,29 @@ Status FileSystem::RenameNoReplace(const stdfs::path& from, const stdfs::path& t
     return st.status();
   return Rename(from, to);
 }
+
+// The *Under calls have no safe meaning without real descriptors: a
+// FileSystem that does not implement them (a test fake over a map) refuses.
+namespace {
+Status NoUnder(std::string_view op) {
+  return Status::Internal(std::string(op) + ": this FileSystem has no beneath-root resolution");
+}
+}  // namespace
+
+Result<std::unique_ptr<RandomAccessFile>> FileSystem::OpenUnder(const stdfs::path&, std::string_view) {
+  return NoUnder("OpenUnder");
+}
+Result<FileStat> FileSystem::StatUnder(const stdfs::path&, std::string_view) { return NoUnder("StatUnder"); }
+Result<std::unique_ptr<WritableFile>> FileSystem::CreateUnder(const stdfs::path&, std::string_view,
+                                                              std::uint32_t) {
+  return NoUnder("CreateUnder");
+}
+Status FileSystem::CreateDirsUnder(const stdfs::path&, std::string_view) { return NoUnder("CreateDirsUnder"); }
+Status FileSystem::RenameUnder(const stdfs::path&, std::string_view, std::string_view) {
+  return NoUnder("RenameUnder");
+}
+Status FileSystem::RemoveUnder(const stdfs::path&, std::string_view) { return NoUnder("RemoveUnder"); }
+Status FileSystem::SyncDirUnder(const stdfs::path&, std::string_view) { return NoUnder("SyncDirUnder"); }
 
 std::string Rfc3339(std::int64_t unix_ns) {
   std::time_t t = static_cast<std::time_t>(unix_ns / 1'000'000'000);

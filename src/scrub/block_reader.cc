@@ -31,6 +31,11 @@ void SettleHash(const BlockRecord& rec, const std::byte* buf, BlockCheck* c) {
   if (rec.state == BlockState::kSynced && rec.hash && *rec.hash != c->hash) c->outcome = BlockCheck::Outcome::kMismatch;
 }
 
+bool BlockReader::SameFile(const FileStat& st) const {
+  return st.type == FileType::kRegular && st.size == file_->size && st.mtime_ns == file_->mtime_ns &&
+         st.inode == file_->inode;
+}
+
 BlockCheck BlockReader::Read(const BlockRecord& rec, std::byte* buf, bool defer_hash) {
   BlockCheck c;
   c.offset = rec.file_block * bs_;
@@ -41,21 +46,49 @@ BlockCheck BlockReader::Read(const BlockRecord& rec, std::byte* buf, bool defer_
     Result<std::optional<FileRecord>> f = m_->GetFileById(rec.file_id);
     if (!f.ok() || !*f) return c;  // kNoFile
     file_ = std::move(**f);
-    Result<std::unique_ptr<RandomAccessFile>> h = ctx_.fs->OpenForRead(disk_.root / file_->path);
+    // Beneath the disk root with no symlink on the way, a regular file
+    // only (a FIFO planted in its place never blocks the run), and the very
+    // inode that was recorded with this size and mtime: anything else at
+    // that name is another file, drift, and not one byte of it is read.
+    Result<std::unique_ptr<RandomAccessFile>> h = ctx_.fs->OpenUnder(disk_.root, file_->path);
     if (h.ok()) {
-      handle_ = std::move(h).value();
-      open_error_ = Status::Ok();
+      Result<FileStat> st = (*h)->Stat();
+      if (!st.ok()) {
+        open_error_ = st.status();
+      } else if (!SameFile(*st)) {
+        open_error_ = Status::FailedPrecondition("another file than the one recorded");
+      } else {
+        handle_ = std::move(h).value();
+        open_error_ = Status::Ok();
+      }
     } else {
       open_error_ = h.status();
+      // Refused on the way to the file (a directory replaced by a symlink or
+      // a file) rather than at the file itself: the file is gone from the
+      // disk as far as anything beneath the root can tell, so it is missing
+      // (fix restores it, or reports why it cannot), not changed.
+      if (open_error_.code() == Code::kFailedPrecondition &&
+          ctx_.fs->StatUnder(disk_.root, file_->path).status().code() == Code::kFailedPrecondition) {
+        open_error_ = Status::NotFound(open_error_.ToString());
+      }
     }
   }
   if (!file_) return c;
   const std::uint64_t want = c.offset < file_->size ? std::min<std::uint64_t>(bs_, file_->size - c.offset) : 0;
   c.bytes = want;  // what the block holds when intact, whatever happens below
   if (!handle_) {
-    c.outcome = open_error_.code() == Code::kNotFound ? BlockCheck::Outcome::kMissing
-                                                      : BlockCheck::Outcome::kReadError;
-    c.error = open_error_;
+    switch (open_error_.code()) {
+      case Code::kNotFound:
+        c.outcome = BlockCheck::Outcome::kMissing;
+        break;
+      case Code::kFailedPrecondition:  // another file, a FIFO, a symlinked directory
+        c.outcome = BlockCheck::Outcome::kChanged;
+        break;
+      default:
+        c.outcome = BlockCheck::Outcome::kReadError;
+        c.error = open_error_;
+        break;
+    }
     return c;
   }
   std::uint64_t got = 0;
@@ -71,12 +104,17 @@ BlockCheck BlockReader::Read(const BlockRecord& rec, std::byte* buf, bool defer_
     got += *n;
   }
   throttle_->Acquire(got);
-  // Re-stat after reading: a file that changed while read is drift. The
-  // inode is not compared: a file restored by a backup tool or by fix keeps
-  // size and mtime under a new inode, and its content is what the checksum
-  // judges (SnapRAID's scrub does the same).
-  Result<FileStat> st = ctx_.fs->Stat(disk_.root / file_->path);
-  if (!st.ok() || st->size != file_->size || st->mtime_ns != file_->mtime_ns || got < want) {
+  // Re-check after reading: the descriptor's file must still have the
+  // recorded size and mtime, and the name must still lead to it. A file
+  // written to, or renamed over, while it was read is drift, never
+  // corruption, and its bytes are not recorded as the old file's.
+  Result<FileStat> now = handle_->Stat();
+  if (!now.ok() || !SameFile(*now) || got < want) {
+    c.outcome = BlockCheck::Outcome::kChanged;
+    return c;
+  }
+  Result<FileStat> named = ctx_.fs->StatUnder(disk_.root, file_->path);
+  if (!named.ok() || named->inode != now->inode || named->dev != now->dev) {
     c.outcome = BlockCheck::Outcome::kChanged;
     return c;
   }

@@ -1,12 +1,16 @@
 // Reading one data block back and judging it: the shared core of sync,
 // scrub, check and fix.
 //
-// A block is read, the file re-stat'ed, and the bytes hashed. The verdict
-// follows SnapRAID's rule (reference/snapraid.md §1.6): a checksum mismatch
-// is silent corruption only while the file's size and mtime (ns) are what
-// the manifest recorded; if the file changed, it is drift, never corruption.
-// The inode is not compared: a file restored by a backup tool or by fix has
-// a new one and the same content.
+// A block is read, the file re-checked, and the bytes hashed. The verdict
+// follows SnapRAID's rule (reference/snapraid.md §1.6), made stricter: a
+// checksum mismatch is silent corruption only while the open file is the
+// recorded one (same inode, size and mtime in ns, before and after the
+// read) and its name still leads to it; otherwise it is drift, never
+// corruption. The inode counts because users rename files over each other
+// on a shared disk: a same-size, same-mtime file swapped in must never be
+// judged against (or repaired to) another file's checksums. fix records the
+// new inode of every file it writes, and sync rehashes a file whose inode
+// changed (scrub/scan.h).
 #pragma once
 
 #include <cstddef>
@@ -67,6 +71,9 @@ class BlockReader {
   const ArrayDataDisk& disk() const { return disk_; }
 
  private:
+  // `st` (of the open descriptor) is the recorded file, unchanged.
+  bool SameFile(const FileStat& st) const;
+
   const RunContext& ctx_;
   Manifest* m_;
   const ArrayDataDisk& disk_;

@@ -21,9 +21,29 @@ std::optional<std::string> RelativeInside(const std::filesystem::path& root,
   return rel;
 }
 
+constexpr std::string_view kFixTempPrefix = ".atlas-fix-";
+
 }  // namespace
 
-ExcludeMatcher::ExcludeMatcher(const Config& config, const std::filesystem::path& root) {
+std::string FixTempName(std::string_view tag, std::uint64_t file_id) {
+  return std::string(kFixTempPrefix) + std::string(tag) + "-" + std::to_string(file_id);
+}
+
+bool IsFixTempName(std::string_view name, std::string_view tag) {
+  const std::size_t head = kFixTempPrefix.size() + tag.size() + 1;
+  if (tag.empty() || name.size() <= head || name.substr(0, kFixTempPrefix.size()) != kFixTempPrefix ||
+      name.substr(kFixTempPrefix.size(), tag.size()) != tag || name[head - 1] != '-') {
+    return false;
+  }
+  for (char c : name.substr(head)) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+ExcludeMatcher::ExcludeMatcher(const Config& config, const std::filesystem::path& root,
+                               std::string fix_temp_tag)
+    : fix_temp_tag_(std::move(fix_temp_tag)) {
   for (const std::string& raw : config.exclude) {
     Pattern p;
     p.glob = raw;
@@ -49,13 +69,9 @@ ExcludeMatcher::ExcludeMatcher(const Config& config, const std::filesystem::path
 }
 
 bool ExcludeMatcher::Excluded(std::string_view rel_path, bool is_dir) const {
-  // fix's temporary files (".NAME.atlas-fix-tmp") are never data: a crash
-  // may leave one, and the next fix removes it.
-  {
-    constexpr std::string_view kFixTemp = ".atlas-fix-tmp";
-    std::string_view base = rel_path.substr(rel_path.rfind('/') == std::string_view::npos ? 0 : rel_path.rfind('/') + 1);
-    if (!is_dir && base.size() > kFixTemp.size() + 1 && base.front() == '.' &&
-        base.substr(base.size() - kFixTemp.size()) == kFixTemp) {
+  if (!is_dir && !fix_temp_tag_.empty()) {
+    const std::size_t slash = rel_path.rfind('/');
+    if (IsFixTempName(slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1), fix_temp_tag_)) {
       return true;
     }
   }

@@ -8,6 +8,7 @@
 //   trailing '/'    matches directories only
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -17,10 +18,20 @@
 
 namespace atlas {
 
+// The name fix gives a temporary file (".atlas-fix-<tag>-<file id>", see
+// scrub/fix.cc), and whether `name` (a base name) is one under `tag`. An
+// empty tag (no fix ever ran) matches nothing.
+std::string FixTempName(std::string_view tag, std::uint64_t file_id);
+bool IsFixTempName(std::string_view name, std::string_view tag);
+
 class ExcludeMatcher {
  public:
-  // Builds the matcher for the data disk rooted at `root`.
-  ExcludeMatcher(const Config& config, const std::filesystem::path& root);
+  // Builds the matcher for the data disk rooted at `root`. `fix_temp_tag`
+  // is the manifest's meta fix_temp_tag: fix's own temporary files (a crash
+  // may leave one, and the next fix removes it) are never data. A user's
+  // file merely named like one is.
+  ExcludeMatcher(const Config& config, const std::filesystem::path& root,
+                 std::string fix_temp_tag = {});
   // True if `rel_path` (relative to the disk root) is not part of the array.
   bool Excluded(std::string_view rel_path, bool is_dir) const;
 
@@ -32,6 +43,7 @@ class ExcludeMatcher {
   };
   std::vector<Pattern> patterns_;
   std::vector<std::string> exact_;  // relative paths excluded outright
+  std::string fix_temp_tag_;
 };
 
 }  // namespace atlas

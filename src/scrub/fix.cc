@@ -37,6 +37,8 @@
 #include <set>
 
 #include <fnmatch.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -45,19 +47,38 @@
 #include "atlas/parity.h"
 #include "core/crash_point.h"
 #include "scrub/array.h"
+#include "scrub/exclude.h"
 #include "scrub/parallel.h"
 #include "scrub/stripe_scanner.h"
 
 namespace atlas {
 namespace {
 
-constexpr std::string_view kTempSuffix = ".atlas-fix-tmp";
+// Temporary files: ".atlas-fix-<tag>-<file id>" beside the file they
+// replace, created O_EXCL | O_NOFOLLOW. The tag is 16 random hex digits
+// drawn once per array and kept in the manifest (meta fix_temp_tag), which
+// only root can read, so a user cannot name a file that fix would take for
+// its own; a leftover is removed only when it also is a regular file with
+// one link owned by the user fix runs as (see RemoveStaleTemps).
+std::string ParentOf(const std::string& rel) {
+  const std::size_t slash = rel.rfind('/');
+  return slash == std::string::npos ? std::string() : rel.substr(0, slash);
+}
 
-std::filesystem::path TempPathFor(const std::filesystem::path& path) {
-  return path.parent_path() / ("." + path.filename().string() + std::string(kTempSuffix));
+std::string BaseOf(const std::string& rel) {
+  const std::size_t slash = rel.rfind('/');
+  return slash == std::string::npos ? rel : rel.substr(slash + 1);
+}
+
+std::string TempRelFor(const std::string& rel, std::string_view tag, std::uint64_t file_id) {
+  const std::string dir = ParentOf(rel);
+  const std::string name = FixTempName(tag, file_id);
+  return dir.empty() ? name : dir + "/" + name;
 }
 
 // A path from the manifest must stay inside its disk: relative, no "..".
+// (The resolution beneath the disk root refuses such a path too; this
+// keeps a forged record from even being tried.)
 bool SafeRelative(const std::string& rel) {
   if (rel.empty() || rel.front() == '/') return false;
   std::size_t start = 0;
@@ -71,15 +92,28 @@ bool SafeRelative(const std::string& rel) {
   return true;
 }
 
-// Symlinked directories must not lead a restored file outside the disk.
-bool StaysInside(const std::filesystem::path& root, const std::string& rel) {
-  std::error_code ec;
-  std::filesystem::path base = std::filesystem::weakly_canonical(root, ec);
-  if (ec) return false;
-  std::filesystem::path full = std::filesystem::weakly_canonical(root / rel, ec);
-  if (ec) return false;
-  std::string b = base.string(), f = full.string();
-  return f.size() > b.size() && f.compare(0, b.size(), b) == 0 && f[b.size()] == '/';
+// A failure to reach a file's place on a data disk that belongs to that
+// file alone: a symlink or a file where a directory was, a name taken by
+// something else. The file is reported unrecoverable and fix goes on.
+bool PathProblem(const Status& s) {
+  return s.code() == Code::kFailedPrecondition || s.sys_errno() == EEXIST || s.sys_errno() == ENOTDIR ||
+         s.sys_errno() == ELOOP;
+}
+
+Result<std::string> RandomTag() {
+  unsigned char raw[8];
+  std::size_t got = 0;
+  while (got < sizeof raw) {
+    const ssize_t n = ::getrandom(raw + got, sizeof raw - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(errno, "getrandom");
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  std::string tag;
+  for (unsigned char c : raw) tag += fmt::format("{:02x}", c);
+  return tag;
 }
 
 // One file being rebuilt.
@@ -92,7 +126,9 @@ struct Target {
   std::set<std::uint64_t> failed;    // could not be rebuilt
   std::string why;                   // the first reason a block could not be rebuilt
   std::unique_ptr<WritableFile> temp;
+  std::string temp_rel;              // the temporary file, relative to the disk root
   bool refused = false;              // path would leave the disk
+  std::string blocked;               // why its place on the disk cannot be written
 };
 
 class Fixer {
@@ -129,6 +165,7 @@ class Fixer {
   Status Finalize(Target& t);
   Status RestoreEmptyFiles();
   Status RemoveStaleTemps();
+  Status LoadTempTag();
   Status RecordDisks();
   void Unrecoverable(const Target& t, std::string why);
 
@@ -143,6 +180,7 @@ class Fixer {
   std::vector<bool> parity_selected_;  // parity levels in scope
   std::unique_ptr<ParityCodec> codec_;
   std::map<std::uint64_t, Target> targets_;  // by file id, until finalized
+  std::string temp_tag_;                     // see the file top and FixTempName
   // Targets by the last position they occupy: once the scan is past it, the
   // file has all the blocks it will get and is finalized at once, so a whole
   // disk's rebuild holds only the files in flight (memory, descriptors).
@@ -181,7 +219,7 @@ Target* Fixer::TargetFor(std::size_t di, const BlockRecord& rec, const std::stri
   t.rec = std::move(**f);
   t.disk = di;
   t.missing = missing;
-  t.refused = !SafeRelative(t.rec.path) || t.rec.path != path || !StaysInside(array_.data[di].root, t.rec.path);
+  t.refused = !SafeRelative(t.rec.path) || t.rec.path != path;
   std::uint64_t last = 0;
   for (const Extent& e : t.rec.extents) last = std::max(last, e.start + e.count - 1);
   by_last_pos_.emplace(last, rec.file_id);
@@ -195,12 +233,22 @@ Status Fixer::WriteBlock(Target& t, std::uint64_t index, const std::byte* data) 
   report_->blocks_recovered++;
   report_->bytes_recovered += len;
   t.written.insert(index);
-  if (options_.dry_run || t.refused) return Status::Ok();
-  const std::filesystem::path path = array_.data[t.disk].root / t.rec.path;
+  if (options_.dry_run || t.refused || !t.blocked.empty()) return Status::Ok();
+  const std::filesystem::path& root = array_.data[t.disk].root;
   if (!t.temp) {
-    ATLAS_RETURN_IF_ERROR(ctx_.fs->CreateDirs(path.parent_path()));
-    ATLAS_ASSIGN_OR_RETURN(t.temp, ctx_.fs->OpenForWrite(TempPathFor(path), OpenMode::kCreate, 0600));
-    ATLAS_RETURN_IF_ERROR(t.temp->Truncate(0));
+    // The directories are resolved beneath the disk root, and the file is
+    // created in them exclusively: a directory a user replaced by a symlink
+    // (or by a file) stops this file, never leads a write elsewhere.
+    Status s = t.missing ? ctx_.fs->CreateDirsUnder(root, ParentOf(t.rec.path)) : Status::Ok();
+    t.temp_rel = TempRelFor(t.rec.path, temp_tag_, t.rec.file_id);
+    Result<std::unique_ptr<WritableFile>> f =
+        s.ok() ? ctx_.fs->CreateUnder(root, t.temp_rel, 0600) : Result<std::unique_ptr<WritableFile>>(s);
+    if (!f.ok()) {
+      if (!PathProblem(f.status())) return f.status();
+      t.blocked = f.status().ToString();
+      return Status::Ok();
+    }
+    t.temp = std::move(f).value();
     ATLAS_RETURN_IF_ERROR(t.temp->Truncate(t.rec.size));
   }
   ATLAS_RETURN_IF_ERROR(t.temp->WriteAt(offset, std::span<const std::byte>(data, len)));
@@ -470,19 +518,22 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
 Status Fixer::Finalize(Target& t) {
   const std::uint32_t bs = config_.block_size;
   const ArrayDataDisk& disk = array_.data[t.disk];
-  const std::filesystem::path path = disk.root / t.rec.path;
-  const std::filesystem::path temp = TempPathFor(path);
+  const std::filesystem::path& root = disk.root;
   auto give_up = [&](std::string why) -> Status {
     if (t.temp) {
       t.temp->Close().IgnoreError();
       t.temp.reset();
-      ctx_.fs->Remove(temp).IgnoreError();
+      ctx_.fs->RemoveUnder(root, t.temp_rel).IgnoreError();
     }
     Unrecoverable(t, std::move(why));
     return Status::Ok();
   };
   if (t.refused) {
     return give_up(fmt::format("refused: the recorded path would leave the disk root {}", disk.root.string()));
+  }
+  if (!t.blocked.empty()) {
+    return give_up(fmt::format("its place on the disk cannot be written safely: {}; nothing was written there",
+                               t.blocked));
   }
   if (!t.failed.empty()) {
     std::vector<std::uint64_t> blocks(t.failed.begin(), t.failed.end());
@@ -504,10 +555,21 @@ Status Fixer::Finalize(Target& t) {
   // Every block of the new file is checked against the manifest's checksum
   // right before it is written: the rebuilt ones when they were solved
   // (OnStripe), the good ones copied from the original here. Nothing
-  // unverified reaches the file that replaces the original.
+  // unverified reaches the file that replaces the original. The original
+  // must still be the recorded file (inode, size, mtime): a user's newer
+  // version, or another file renamed over it, is left alone.
   if (!t.missing) {
     std::vector<std::byte> buf(bs);
-    ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> orig, ctx_.fs->OpenForRead(path));
+    Result<std::unique_ptr<RandomAccessFile>> opened = ctx_.fs->OpenUnder(root, t.rec.path);
+    if (!opened.ok()) {
+      if (!PathProblem(opened.status()) && opened.status().code() != Code::kNotFound) return opened.status();
+      return give_up(fmt::format("the original could no longer be opened: {}", opened.status().ToString()));
+    }
+    std::unique_ptr<RandomAccessFile> orig = std::move(opened).value();
+    ATLAS_ASSIGN_OR_RETURN(FileStat ost, orig->Stat());
+    if (ost.inode != t.rec.inode || ost.size != t.rec.size || ost.mtime_ns != t.rec.mtime_ns) {
+      return give_up("the file changed while it was being repaired; it was left as it is now");
+    }
     for (std::uint64_t i = 0; i < t.rec.BlockCount(); ++i) {
       if (t.written.count(i) != 0) continue;
       const std::uint64_t off = i * bs;
@@ -523,29 +585,34 @@ Status Fixer::Finalize(Target& t) {
     ClearUpperVectorState();
   }
   ATLAS_CRASH_POINT("fix.after_temp_write");
-  ATLAS_RETURN_IF_ERROR(t.temp->Sync());
-  ATLAS_RETURN_IF_ERROR(t.temp->Close());
-  t.temp.reset();
+  // Owner, mode and mtime on the descriptor, after the last write (a write
+  // would move the mtime again), before the data is made durable.
   FileStat attrs;
   attrs.mode = t.rec.mode;
   attrs.uid = t.rec.uid;
   attrs.gid = t.rec.gid;
   attrs.mtime_ns = t.rec.mtime_ns;
-  ATLAS_RETURN_IF_ERROR(ctx_.fs->SetAttributes(temp, attrs));
+  ATLAS_RETURN_IF_ERROR(t.temp->SetAttributes(attrs));
+  ATLAS_RETURN_IF_ERROR(t.temp->Sync());
+  ATLAS_RETURN_IF_ERROR(t.temp->Close());
+  t.temp.reset();
   ATLAS_CRASH_POINT("fix.after_fsync_before_rename");
   // Invariant: the new file is complete, verified and durable before it
   // replaces the original; a crash before this rename leaves the original
   // untouched and only a temporary file, which the next fix removes.
-  ATLAS_RETURN_IF_ERROR(ctx_.fs->Rename(temp, path));
+  if (Status s = ctx_.fs->RenameUnder(root, t.temp_rel, t.rec.path); !s.ok()) {
+    if (!PathProblem(s)) return s;
+    return give_up(fmt::format("the rebuilt file could not be put in place: {}", s.ToString()));
+  }
   // The rename, and for a restored file every directory fix may have created
   // on the way to it, made durable.
-  for (std::filesystem::path dir = path.parent_path();; dir = dir.parent_path()) {
-    ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDir(dir));
-    if (!t.missing || dir == disk.root || dir == dir.parent_path()) break;
+  for (std::string dir = ParentOf(t.rec.path);; dir = ParentOf(dir)) {
+    ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDirUnder(root, dir));
+    if (!t.missing || dir.empty()) break;
   }
   ATLAS_CRASH_POINT("fix.after_rename");
   report_->files_repaired++;
-  Result<FileStat> now = ctx_.fs->Stat(path);
+  Result<FileStat> now = ctx_.fs->StatUnder(root, t.rec.path);
   FileRecord updated = t.rec;
   if (now.ok()) updated.inode = now->inode;
   batch_->DeleteFile(t.rec);
@@ -575,23 +642,42 @@ Status Fixer::RestoreEmptyFiles() {
     for (; files->Valid(); files->Next()) {
       const FileRecord& f = files->value();
       if (f.size != 0 || !InScope(di, f.path, false) || !SafeRelative(f.path)) continue;
-      const std::filesystem::path path = array_.data[di].root / f.path;
-      Result<FileStat> st = ctx_.fs->Stat(path);
-      if (st.ok() || st.status().code() != Code::kNotFound) continue;
+      const std::filesystem::path& root = array_.data[di].root;
+      // Missing, or cut off by a directory on the way that is no longer a
+      // directory (then the restore below reports why it cannot).
+      Result<FileStat> st = ctx_.fs->StatUnder(root, f.path);
+      if (st.ok() || (st.status().code() != Code::kNotFound && st.status().code() != Code::kFailedPrecondition)) {
+        continue;
+      }
       report_->actions.push_back(fmt::format("restore {}:{} (empty file)", array_.data[di].name, DisplayPath(f.path)));
-      report_->files_repaired++;
-      if (options_.dry_run) continue;
-      ATLAS_RETURN_IF_ERROR(ctx_.fs->CreateDirs(path.parent_path()));
-      ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out,
-                             ctx_.fs->OpenForWrite(path, OpenMode::kCreateExclusive, 0600));
-      ATLAS_RETURN_IF_ERROR(out->Close());
+      if (options_.dry_run) {
+        report_->files_repaired++;
+        continue;
+      }
+      // Created where it was, exclusively and beneath the disk root: a
+      // directory on the way that a user replaced by a symlink stops this
+      // file alone; owner, mode and mtime are set on the descriptor.
+      Status made = ctx_.fs->CreateDirsUnder(root, ParentOf(f.path));
+      Result<std::unique_ptr<WritableFile>> out =
+          made.ok() ? ctx_.fs->CreateUnder(root, f.path, 0600) : Result<std::unique_ptr<WritableFile>>(made);
+      if (!out.ok()) {
+        if (!PathProblem(out.status())) return out.status();
+        Target t;
+        t.rec = f;
+        t.disk = di;
+        Unrecoverable(t, fmt::format("its place on the disk cannot be written safely: {}; nothing was written there",
+                                     out.status().ToString()));
+        continue;
+      }
       FileStat attrs;
       attrs.mode = f.mode;
       attrs.uid = f.uid;
       attrs.gid = f.gid;
       attrs.mtime_ns = f.mtime_ns;
-      ATLAS_RETURN_IF_ERROR(ctx_.fs->SetAttributes(path, attrs));
-      ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDir(path.parent_path()));
+      ATLAS_RETURN_IF_ERROR((*out)->SetAttributes(attrs));
+      ATLAS_RETURN_IF_ERROR((*out)->Close());
+      ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDirUnder(root, ParentOf(f.path)));
+      report_->files_repaired++;
       report_->findings.push_back(MakeFinding(FindingKind::kRepaired, array_.data[di].name, f.path,
                                               "restored (empty file)"));
     }
@@ -639,15 +725,24 @@ Status Fixer::RecordDisks() {
   return Status::Ok();
 }
 
+// Leftovers of an interrupted fix. A name is taken for fix's own only with
+// this array's tag in it, and the file only when it is what fix creates: a
+// regular file with one link, owned by the user fix runs as. Users cannot
+// learn the tag (the manifest is root's), create a file owned by root, or
+// add a link to one without it showing in the link count, so nothing of
+// theirs is removed; an old ".NAME.atlas-fix-tmp" of an earlier version is
+// left alone for the same reason.
 Status Fixer::RemoveStaleTemps() {
+  if (temp_tag_.empty()) return Status::Ok();
+  const std::uint32_t euid = static_cast<std::uint32_t>(::geteuid());
   for (std::size_t di = 0; di < array_.data.size(); ++di) {
     if (!disk_selected_[di]) continue;
     WalkOptions o;
     o.on_error = [](std::string_view, const Status&) { return Status::Ok(); };
     std::vector<std::string> stale;
     Status s = ctx_.fs->Walk(array_.data[di].root, o, [&](const WalkEntry& e) {
-      std::string_view name = e.rel_path;
-      if (name.size() > kTempSuffix.size() && name.substr(name.size() - kTempSuffix.size()) == kTempSuffix) {
+      if (IsFixTempName(BaseOf(e.rel_path), temp_tag_) && e.stat.type == FileType::kRegular && e.stat.nlink == 1 &&
+          e.stat.uid == euid) {
         stale.push_back(e.rel_path);
       }
       return Status::Ok();
@@ -656,10 +751,27 @@ Status Fixer::RemoveStaleTemps() {
     for (const std::string& rel : stale) {
       report_->actions.push_back(fmt::format("remove the temporary file {}:{} left by an interrupted fix",
                                              array_.data[di].name, DisplayPath(rel)));
-      if (!options_.dry_run) ATLAS_RETURN_IF_ERROR(ctx_.fs->Remove(array_.data[di].root / rel));
+      if (options_.dry_run) continue;
+      Status r = ctx_.fs->RemoveUnder(array_.data[di].root, rel);
+      if (!r.ok() && r.code() != Code::kNotFound && !PathProblem(r)) return r;
     }
   }
   return Status::Ok();
+}
+
+// The array's temporary-file tag: read, or drawn and recorded durably
+// before the first temporary file can exist.
+Status Fixer::LoadTempTag() {
+  ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> tag, m_->GetMeta("fix_temp_tag"));
+  if (tag) {
+    temp_tag_ = *tag;
+    return Status::Ok();
+  }
+  if (options_.dry_run) return Status::Ok();
+  ATLAS_ASSIGN_OR_RETURN(temp_tag_, RandomTag());
+  std::unique_ptr<ManifestBatch> b = m_->NewBatch();
+  b->PutMeta("fix_temp_tag", temp_tag_);
+  return m_->Commit(*b, /*durable=*/true);
 }
 
 Status Fixer::Run() {
@@ -737,6 +849,7 @@ Status Fixer::Run() {
       parity_out_.push_back(std::move(f));
     }
   }
+  ATLAS_RETURN_IF_ERROR(LoadTempTag());
   ATLAS_RETURN_IF_ERROR(RemoveStaleTemps());
 
   // Every position holding a block of a disk in scope (all positions when

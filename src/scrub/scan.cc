@@ -13,7 +13,12 @@ namespace atlas {
 Status ScanDisk(const Config& config, FileSystem* fs, Manifest* manifest,
                 const ArrayDataDisk& disk, std::stop_token stop, const ScanVisitor& visit,
                 ScanTotals* totals) {
-  ExcludeMatcher exclude(config, disk.root);
+  std::string fix_temp_tag;
+  if (manifest != nullptr) {
+    ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> tag, manifest->GetMeta("fix_temp_tag"));
+    fix_temp_tag = tag.value_or("");
+  }
+  ExcludeMatcher exclude(config, disk.root, std::move(fix_temp_tag));
   std::unique_ptr<Cursor<FileRecord>> cursor;
   if (manifest != nullptr && disk.record) cursor = manifest->Files(disk.slot);
 
@@ -33,9 +38,14 @@ Status ScanDisk(const Config& config, FileSystem* fs, Manifest* manifest,
       ATLAS_ASSIGN_OR_RETURN(std::optional<FileRecord> rec, manifest->GetFile(disk.slot, old_path));
       if (!rec || rec->size != entry.stat.size || rec->mtime_ns != entry.stat.mtime_ns) continue;
       // The old path must be gone (or now hold another file).
-      Result<FileStat> now = fs->Stat(disk.root / old_path);
+      Result<FileStat> now = fs->StatUnder(disk.root, old_path);
       if (now.ok() && now->inode == entry.stat.inode) continue;  // a hard link, both present
-      if (!now.ok() && now.status().code() != Code::kNotFound) return now.status();
+      // A path that no longer resolves beneath the root (a directory on it
+      // replaced by a symlink) is as gone as a missing one.
+      if (!now.ok() && now.status().code() != Code::kNotFound &&
+          now.status().code() != Code::kFailedPrecondition) {
+        return now.status();
+      }
       return rec;
     }
     return std::optional<FileRecord>();
@@ -61,7 +71,12 @@ Status ScanDisk(const Config& config, FileSystem* fs, Manifest* manifest,
       ScanEvent ev;
       ev.entry = &entry;
       ev.record = &rec;
-      ev.change = (rec.size == entry.stat.size && rec.mtime_ns == entry.stat.mtime_ns)
+      // Another inode under the same name is another file, even with the
+      // same size and mtime: something renamed over it (a user, an editor's
+      // save, a restore from backup). Its bytes are not the recorded ones
+      // until they are hashed again.
+      ev.change = (rec.size == entry.stat.size && rec.mtime_ns == entry.stat.mtime_ns &&
+                   rec.inode == entry.stat.inode)
                       ? ScanChange::kUnchanged
                       : ScanChange::kModified;
       ATLAS_RETURN_IF_ERROR(visit(ev));

@@ -7,9 +7,10 @@
 // array flat in memory (SnapRAID holds every file and block in RAM).
 //
 // Classification (SnapRAID's, with the inode as the same-disk move key):
-//   unchanged  same path, size and mtime (ns); a new inode with the same
-//              size and mtime is a restore from backup and still unchanged
-//   modified   same path, other size or mtime
+//   unchanged  same path, size, mtime (ns) and inode
+//   modified   same path, other size, mtime or inode (a file renamed over
+//              the recorded one keeps its bytes unknown until hashed: a
+//              restore from backup is rehashed, never trusted)
 //   moved      a new path whose inode, size and mtime belong to a recorded
 //              file whose old path is gone
 //   added / deleted  the rest (deleted ones are reported after the walk,

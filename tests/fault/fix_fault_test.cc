@@ -99,7 +99,7 @@ std::int64_t MtimeNs(const fs::path& p) {
 std::vector<std::string> FixTemps(const fs::path& root) {
   std::vector<std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(root)) {
-    if (e.path().filename().string().ends_with(".atlas-fix-tmp"))
+    if (e.path().filename().string().starts_with(".atlas-fix-"))
       out.push_back(e.path().string());
   }
   return out;
@@ -134,7 +134,7 @@ TEST_CASE("fix: with whole-stripe reads the workers run below the thread that wr
   watched.Observe([&](Op op, std::string_view path) {
     const bool source = path.find("/film.mkv") != std::string_view::npos ||
                         path.find("/track.flac") != std::string_view::npos;
-    const bool rebuilt = path.find(".other.mkv.atlas-fix-tmp") != std::string_view::npos;
+    const bool rebuilt = path.find("/.atlas-fix-") != std::string_view::npos;
     if ((op == Op::kRead && source) || (op == Op::kWrite && rebuilt)) {
       std::lock_guard<std::mutex> lock(mu);
       (op == Op::kRead ? read_nice : write_nice).insert(CurrentThreadNice());
@@ -157,7 +157,7 @@ TEST_CASE("fix: a data block that returns EIO is rebuilt from parity and the fil
   // STRATEGY:
   // 1. Sync 3 disks with 2 parity levels; keep a copy of d1's film.
   // 2. EIO on reads of block 2 of the film. The rule's substring "/film.mkv"
-  //    matches the file but not fix's temporary ".film.mkv.atlas-fix-tmp".
+  //    matches the file but not fix's temporary ".atlas-fix-TAG-ID".
   // 3. scrub --plan full through the faulty FS: one read_error, d1, the path,
   //    the block's byte offset.
   // 4. fix through the same faulty FS rebuilds block 2 from parity and
@@ -334,7 +334,7 @@ TEST_CASE(
   const std::vector<std::byte> corrupt = ReadFileBytes(film);
 
   FaultFileSystem faulty;
-  faulty.Inject({.path_substr = ".atlas-fix-tmp", .op = Op::kWrite, .fault = Fault::Errno(ENOSPC)});
+  faulty.Inject({.path_substr = "/.atlas-fix-", .op = Op::kWrite, .fault = Fault::Errno(ENOSPC)});
   FixReport failed;
   Status s = h.Fix(&faulty, &failed);
   INFO(s.ToString());
@@ -378,7 +378,7 @@ TEST_CASE("fix: EIO on the rename leaves the original in place and the next fix 
   REQUIRE(Count(h.Scrub().findings, FindingKind::kSilentCorruption) == 1);
 
   FaultFileSystem faulty;
-  faulty.Inject({.path_substr = ".atlas-fix-tmp", .op = Op::kRename, .fault = Fault::Errno(EIO)});
+  faulty.Inject({.path_substr = "/.atlas-fix-", .op = Op::kRename, .fault = Fault::Errno(EIO)});
   FixReport failed;
   Status s = h.Fix(&faulty, &failed);
   INFO(s.ToString());

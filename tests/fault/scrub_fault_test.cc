@@ -304,14 +304,42 @@ TEST_CASE("scrub: --plan new does not close a parity_mismatch it did not recheck
   CHECK(Count(h.GetStatus().findings, FindingKind::kParityMismatch) == 0);
 }
 
-TEST_CASE("sync: a temporary file left by an interrupted fix is not array data", "[sync][fault]") {
+TEST_CASE("sync: a temporary file left by an interrupted fix is not array data; a user's look-alike is",
+          "[sync][fault][issue-14]") {
+  // STRATEGY:
+  // 1. Sync one file; a fix (nothing to repair) draws the array's
+  //    temporary-file tag, read back from the manifest.
+  // 2. Plant a file named as fix names its temporary files with that tag,
+  //    and a user's file named as earlier versions named them.
+  // 3. sync adds the user's file (it is data, and protected) and skips
+  //    fix's own; diff then sees nothing.
   TempArray a(1, 1);
   a.Write(1, "a.mkv", 65536, 1);
-  a.Write(1, "dir/.a.mkv.atlas-fix-tmp", 65536, 2);
   Harness h(a);
+  h.Sync();
+  FixReport fr;
+  REQUIRE_OK(RunFix(h.Ctx(FileSystem::Default()), FixOptions(), &fr));
+  std::string tag;
+  {
+    ManifestOptions mo;
+    mo.read_only = true;
+    Result<std::unique_ptr<Manifest>> m = OpenManifest(h.config.manifest, mo);
+    REQUIRE_OK(m.status());
+    Result<std::optional<std::string>> t = (*m)->GetMeta("fix_temp_tag");
+    REQUIRE_OK(t.status());
+    REQUIRE(t->has_value());
+    tag = **t;
+  }
+  CHECK(tag.size() == 16);
+  a.Write(1, "dir/.atlas-fix-" + tag + "-7", 65536, 2);
+  a.Write(1, "dir/.a.mkv.atlas-fix-tmp", 65536, 3);
   SyncReport r;
   REQUIRE_OK(RunSync(h.Ctx(FileSystem::Default()), SyncOptions(), &r));
   CHECK(r.drift.added == 1);
+  CliResult diff = a.Run({"diff"});
+  INFO(diff.out);
+  CHECK(diff.exit_code == 0);
+  for (const auto& f : diff.json["findings"]) CHECK(f["kind"] != "added");
 }
 
 }  // namespace

@@ -132,6 +132,14 @@ class FaultRandomAccessFile final : public RandomAccessFile {
 
   const stdfs::path& path() const override { return base_->path(); }
 
+  Result<FileStat> Stat() const override {
+    const FaultFileSystem::Decision d = fs_->Evaluate(Op::kStat, path().native(), {});
+    FaultFileSystem::Sleep(d);
+    if (d.err != 0)
+      return Status::FromErrno(d.err, On("fstat", path()));
+    return base_->Stat();
+  }
+
  private:
   FaultFileSystem* fs_;
   std::unique_ptr<RandomAccessFile> base_;
@@ -178,6 +186,14 @@ class FaultWritableFile final : public WritableFile {
   }
 
   Status Close() override { return base_->Close(); }
+
+  Status SetAttributes(const FileStat& attrs) override {
+    const FaultFileSystem::Decision d = fs_->Evaluate(Op::kWrite, path().native(), {});
+    FaultFileSystem::Sleep(d);
+    if (d.err != 0)
+      return Status::FromErrno(d.err, On("fchown", path()));
+    return base_->SetAttributes(attrs);
+  }
 
   const stdfs::path& path() const override { return base_->path(); }
 
@@ -416,14 +432,20 @@ Result<std::unique_ptr<WritableFile>> FaultFileSystem::OpenForWrite(const stdfs:
     return Status::FromErrno(d.err, On("open", p));
   const Result<FileStat> before = target()->Stat(p);
   ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> base, target()->OpenForWrite(p, om, mode));
+  return Track(Key(p), before.ok(), before.ok() ? before->size : 0, std::move(base));
+}
+
+std::unique_ptr<WritableFile> FaultFileSystem::Track(const std::string& full, bool existed,
+                                                     std::uint64_t size,
+                                                     std::unique_ptr<WritableFile> base) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::shared_ptr<FileState>& state = files_[Key(p)];
+  std::shared_ptr<FileState>& state = files_[full];
   if (!state) {
     state = std::make_shared<FileState>();
-    state->path = Key(p);
+    state->path = full;
     // A file that existed before is taken as durable as it was found.
-    state->unsynced_name = !before.ok();
-    state->synced_size = before.ok() ? before->size : 0;
+    state->unsynced_name = !existed;
+    state->synced_size = size;
   }
   return std::unique_ptr<WritableFile>(
       std::make_unique<FaultWritableFile>(this, std::move(base), state));
@@ -479,9 +501,12 @@ Status FaultFileSystem::Walk(const stdfs::path& root, const WalkOptions& o, cons
   return s;
 }
 
-Result<std::string> FaultFileSystem::ReadFile(const stdfs::path& p) {
+Result<std::string> FaultFileSystem::ReadFile(const stdfs::path& p, std::uint64_t max_bytes) {
   // Through our own wrappers, so open and read faults apply.
   ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, OpenForRead(p));
+  ATLAS_ASSIGN_OR_RETURN(FileStat st, file->Stat());
+  if (st.size > max_bytes)
+    return Status::InvalidArgument(p.native() + ": larger than the cap; not read");
   std::string out;
   std::vector<std::byte> buf(64 * 1024);
   for (;;) {
@@ -500,10 +525,14 @@ Status FaultFileSystem::Rename(const stdfs::path& a, const stdfs::path& b) {
     return Status::FromErrno(d.err, "rename " + a.native() + " -> " + b.native());
   const bool replaces = target()->Stat(b).ok();
   ATLAS_RETURN_IF_ERROR(target()->Rename(a, b));
+  NoteRename(Key(a), Key(b), replaces);
+  return Status::Ok();
+}
+
+void FaultFileSystem::NoteRename(const std::string& from, const std::string& to, bool replaces) {
   std::lock_guard<std::mutex> lock(mu_);
-  const std::string to = Key(b);
   files_.erase(to);
-  auto it = files_.find(Key(a));
+  auto it = files_.find(from);
   if (it != files_.end()) {
     std::shared_ptr<FileState> st = std::move(it->second);
     files_.erase(it);
@@ -514,7 +543,6 @@ Status FaultFileSystem::Rename(const stdfs::path& a, const stdfs::path& b) {
       st->unsynced_name = false;
     files_[to] = std::move(st);
   }
-  return Status::Ok();
 }
 
 Status FaultFileSystem::RenameNoReplace(const stdfs::path& a, const stdfs::path& b) {
@@ -540,9 +568,13 @@ Status FaultFileSystem::Remove(const stdfs::path& p) {
   if (d.err != 0)
     return Status::FromErrno(d.err, On("unlink", p));
   ATLAS_RETURN_IF_ERROR(target()->Remove(p));
-  std::lock_guard<std::mutex> lock(mu_);
-  files_.erase(Key(p));
+  NoteRemove(Key(p));
   return Status::Ok();
+}
+
+void FaultFileSystem::NoteRemove(const std::string& full) {
+  std::lock_guard<std::mutex> lock(mu_);
+  files_.erase(full);
 }
 
 Status FaultFileSystem::SyncDir(const stdfs::path& p) {
@@ -551,12 +583,86 @@ Status FaultFileSystem::SyncDir(const stdfs::path& p) {
   if (d.err != 0)
     return Status::FromErrno(d.err, On("fsync", p));
   ATLAS_RETURN_IF_ERROR(target()->SyncDir(p));
+  NoteSyncDir(Key(p));
+  return Status::Ok();
+}
+
+void FaultFileSystem::NoteSyncDir(const std::string& dir) {
   std::lock_guard<std::mutex> lock(mu_);
-  const std::string dir = Key(p);
   for (auto& [key, st] : files_) {
     if (ParentOf(key) == dir)
       st->unsynced_name = false;
   }
+}
+
+// ---------------------------------------------------------------------------
+// Beneath a data disk's root: the rules see root/rel
+
+Result<std::unique_ptr<RandomAccessFile>> FaultFileSystem::OpenUnder(const stdfs::path& root,
+                                                                     std::string_view rel) {
+  const std::string full = Join(root, rel);
+  const Decision d = Evaluate(Op::kOpen, full, {});
+  Sleep(d);
+  if (d.err != 0)
+    return Status::FromErrno(d.err, On("open", full));
+  ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> base, target()->OpenUnder(root, rel));
+  return std::unique_ptr<RandomAccessFile>(
+      std::make_unique<FaultRandomAccessFile>(this, std::move(base)));
+}
+
+Result<FileStat> FaultFileSystem::StatUnder(const stdfs::path& root, std::string_view rel) {
+  const std::string full = Join(root, rel);
+  const Decision d = Evaluate(Op::kStat, full, {});
+  Sleep(d);
+  if (d.err != 0)
+    return Status::FromErrno(d.err, On("lstat", full));
+  return target()->StatUnder(root, rel);
+}
+
+Result<std::unique_ptr<WritableFile>> FaultFileSystem::CreateUnder(const stdfs::path& root,
+                                                                   std::string_view rel,
+                                                                   std::uint32_t mode) {
+  const std::string full = Join(root, rel);
+  const Decision d = Evaluate(Op::kOpen, full, {});
+  Sleep(d);
+  if (d.err != 0)
+    return Status::FromErrno(d.err, On("open", full));
+  ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> base, target()->CreateUnder(root, rel, mode));
+  return Track(Key(full), false, 0, std::move(base));
+}
+
+Status FaultFileSystem::RenameUnder(const stdfs::path& root, std::string_view from,
+                                    std::string_view to) {
+  const std::string a = Join(root, from), b = Join(root, to);
+  const Decision d = Evaluate(Op::kRename, a, {}, b);
+  Sleep(d);
+  if (d.err != 0)
+    return Status::FromErrno(d.err, "rename " + a + " -> " + b);
+  const bool replaces = target()->StatUnder(root, to).ok();
+  ATLAS_RETURN_IF_ERROR(target()->RenameUnder(root, from, to));
+  NoteRename(Key(a), Key(b), replaces);
+  return Status::Ok();
+}
+
+Status FaultFileSystem::RemoveUnder(const stdfs::path& root, std::string_view rel) {
+  const std::string full = Join(root, rel);
+  const Decision d = Evaluate(Op::kRemove, full, {});
+  Sleep(d);
+  if (d.err != 0)
+    return Status::FromErrno(d.err, On("unlink", full));
+  ATLAS_RETURN_IF_ERROR(target()->RemoveUnder(root, rel));
+  NoteRemove(Key(full));
+  return Status::Ok();
+}
+
+Status FaultFileSystem::SyncDirUnder(const stdfs::path& root, std::string_view rel_dir) {
+  const std::string full = Join(root, rel_dir);
+  const Decision d = Evaluate(Op::kSync, full, {});
+  Sleep(d);
+  if (d.err != 0)
+    return Status::FromErrno(d.err, On("fsync", full));
+  ATLAS_RETURN_IF_ERROR(target()->SyncDirUnder(root, rel_dir));
+  NoteSyncDir(Key(full));
   return Status::Ok();
 }
 

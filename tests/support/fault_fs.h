@@ -40,15 +40,15 @@ namespace atlas::testing {
 
 // The operations a rule can target.
 enum class Op : std::uint8_t {
-  kOpen,      // OpenForRead, OpenForWrite (and the open inside ReadFile)
+  kOpen,      // OpenForRead, OpenForWrite, OpenUnder, CreateUnder (and ReadFile's open)
   kRead,      // RandomAccessFile::ReadAt (and the reads inside ReadFile)
-  kWrite,     // WritableFile::WriteAt
-  kSync,      // WritableFile::Sync and FileSystem::SyncDir
-  kRename,    // Rename, RenameNoReplace
-  kStat,      // Stat
+  kWrite,     // WritableFile::WriteAt and WritableFile::SetAttributes
+  kSync,      // WritableFile::Sync, FileSystem::SyncDir and SyncDirUnder
+  kRename,    // Rename, RenameNoReplace, RenameUnder
+  kStat,      // Stat, StatUnder, RandomAccessFile::Stat
   kWalk,      // each directory a Walk visits, the root included
   kTruncate,  // WritableFile::Truncate
-  kRemove,    // Remove
+  kRemove,    // Remove, RemoveUnder
   kAny,       // a rule with kAny matches all of the above
 };
 inline constexpr std::size_t kOpCount = static_cast<std::size_t>(Op::kAny) + 1;
@@ -165,11 +165,24 @@ class FaultFileSystem final : public FileSystemWrapper {
                                                      std::uint32_t mode) override;
   Result<FileStat> Stat(const std::filesystem::path& p) override;
   Status Walk(const std::filesystem::path& root, const WalkOptions& o, const WalkFn& fn) override;
-  Result<std::string> ReadFile(const std::filesystem::path& p) override;
+  Result<std::string> ReadFile(const std::filesystem::path& p,
+                               std::uint64_t max_bytes = kDefaultReadFileMax) override;
   Status Rename(const std::filesystem::path& a, const std::filesystem::path& b) override;
   Status RenameNoReplace(const std::filesystem::path& a, const std::filesystem::path& b) override;
   Status Remove(const std::filesystem::path& p) override;
   Status SyncDir(const std::filesystem::path& p) override;
+  // The *Under calls: rules match the joined path root/rel; the real
+  // resolution beneath the root is the target's.
+  Result<std::unique_ptr<RandomAccessFile>> OpenUnder(const std::filesystem::path& root,
+                                                      std::string_view rel) override;
+  Result<FileStat> StatUnder(const std::filesystem::path& root, std::string_view rel) override;
+  Result<std::unique_ptr<WritableFile>> CreateUnder(const std::filesystem::path& root,
+                                                    std::string_view rel,
+                                                    std::uint32_t mode) override;
+  Status RenameUnder(const std::filesystem::path& root, std::string_view from,
+                     std::string_view to) override;
+  Status RemoveUnder(const std::filesystem::path& root, std::string_view rel) override;
+  Status SyncDirUnder(const std::filesystem::path& root, std::string_view rel_dir) override;
 
  private:
   friend class FaultRandomAccessFile;
@@ -213,6 +226,13 @@ class FaultFileSystem final : public FileSystemWrapper {
   void MarkSynced(FileState* st);  // REQUIRES: mu_ held
 
   static std::string Key(const std::filesystem::path& p);
+
+  // Power-loss bookkeeping shared by the path and the beneath-root calls.
+  std::unique_ptr<WritableFile> Track(const std::string& full, bool existed, std::uint64_t size,
+                                      std::unique_ptr<WritableFile> base);
+  void NoteRename(const std::string& from, const std::string& to, bool replaces);
+  void NoteRemove(const std::string& full);
+  void NoteSyncDir(const std::string& dir);
 
   std::function<void(Op, std::string_view)> observer_;
   mutable std::mutex mu_;

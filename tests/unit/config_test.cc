@@ -665,7 +665,7 @@ class MapFileSystem : public FileSystem {
   std::map<std::string, std::string> files;
   std::set<std::string> unreadable;
 
-  Result<std::string> ReadFile(const fs::path& path) override {
+  Result<std::string> ReadFile(const fs::path& path, std::uint64_t = kDefaultReadFileMax) override {
     if (unreadable.count(path.string()) != 0) {
       return Status::IOError("open " + path.string() + ": Permission denied", 13);
     }
@@ -689,9 +689,6 @@ class MapFileSystem : public FileSystem {
   Status Rename(const fs::path&, const fs::path&) override { return Status::Internal("unused"); }
   Status Remove(const fs::path&) override { return Status::Internal("unused"); }
   Status SyncDir(const fs::path&) override { return Status::Internal("unused"); }
-  Status SetAttributes(const fs::path&, const FileStat&) override {
-    return Status::Internal("unused");
-  }
 };
 
 TEST_CASE("config: LoadConfig reads through the FileSystem and names a missing file",

@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <climits>
+#include <span>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -107,16 +109,13 @@ TEST_CASE("posix_fs: ReadAt fills the buffer and comes back short only at end of
 TEST_CASE("posix_fs: read errors name the syscall, path and offset and keep the errno",
           "[posix_fs][unit]") {
   TempDir dir;
-  // pread on a directory descriptor fails with EISDIR: a real error path.
+  // A directory is refused at open, naming what it is (pread on it would
+  // fail with EISDIR; nothing but a regular file is ever read).
   Result<std::unique_ptr<RandomAccessFile>> file = FileSystem::Default()->OpenForRead(dir.path());
-  REQUIRE_OK(file);
-  std::vector<std::byte> buf(16);
-  Result<std::size_t> n = (*file)->ReadAt(4096, buf);
-  REQUIRE_FALSE(n.ok());
-  CHECK(n.status().code() == Code::kIOError);
-  CHECK(n.status().sys_errno() == EISDIR);
-  CHECK(n.status().ToString() ==
-        "pread " + dir.path().native() + " @ 4096: " + std::strerror(EISDIR));
+  REQUIRE_FALSE(file.ok());
+  CHECK(file.status().code() == Code::kFailedPrecondition);
+  CHECK(file.status().ToString() ==
+        "open " + dir.path().native() + ": a directory where a regular file was expected; not read");
 
   Result<std::unique_ptr<RandomAccessFile>> missing =
       FileSystem::Default()->OpenForRead(dir / "nope");
@@ -377,12 +376,13 @@ TEST_CASE("posix_fs: SetAttributes restores mode, owner and mtime to the nanosec
           "[posix_fs][unit]") {
   TempDir dir;
   FileSystem* fs = FileSystem::Default();
-  WriteFile(dir / "f", "data");
-  REQUIRE(::symlink("f", (dir / "sym").c_str()) == 0);
+  Result<std::unique_ptr<WritableFile>> f = fs->CreateUnder(dir.path(), "f", 0600);
+  REQUIRE_OK(f.status());
+  REQUIRE_OK((*f)->WriteAt(0, Bytes("data")));
   FileStat want = *fs->Stat(dir / "f");
   want.mode = (want.mode & ~07777u) | 0640;
   want.mtime_ns = 1'234'567'890'987'654'321LL;
-  REQUIRE_OK(fs->SetAttributes(dir / "f", want));
+  REQUIRE_OK((*f)->SetAttributes(want));
   FileStat got = *fs->Stat(dir / "f");
   CHECK((got.mode & 07777) == 0640);
   CHECK(got.mtime_ns == want.mtime_ns);
@@ -391,17 +391,122 @@ TEST_CASE("posix_fs: SetAttributes restores mode, owner and mtime to the nanosec
 
   // Before 1970: negative nanoseconds must not wrap.
   want.mtime_ns = -1'500'000'000LL;
-  REQUIRE_OK(fs->SetAttributes(dir / "f", want));
+  REQUIRE_OK((*f)->SetAttributes(want));
   CHECK(fs->Stat(dir / "f")->mtime_ns == -1'500'000'000LL);
 
-  // On a symlink: the link's own mtime changes, the target's mode does not.
-  FileStat link = *fs->Stat(dir / "sym");
-  link.mtime_ns = 1'000'000'000'000'000'001LL;
-  link.mode = (link.mode & ~07777u) | 0600;
-  REQUIRE_OK(fs->SetAttributes(dir / "sym", link));
-  CHECK(fs->Stat(dir / "sym")->mtime_ns == link.mtime_ns);
-  CHECK((fs->Stat(dir / "f")->mode & 07777) == 0640);
-  CHECK(fs->SetAttributes(dir / "nope", want).code() == Code::kNotFound);
+  // On the descriptor: renamed away and replaced by a symlink, the name is
+  // not what changes.
+  WriteFile(dir / "victim", "v");
+  ::chmod((dir / "victim").c_str(), 0600);
+  REQUIRE(::rename((dir / "f").c_str(), (dir / "g").c_str()) == 0);
+  REQUIRE(::symlink("victim", (dir / "f").c_str()) == 0);
+  want.mode = (want.mode & ~07777u) | 0604;
+  REQUIRE_OK((*f)->SetAttributes(want));
+  CHECK((fs->Stat(dir / "g")->mode & 07777) == 0604);
+  CHECK((fs->Stat(dir / "victim")->mode & 07777) == 0600);
+  REQUIRE_OK((*f)->Close());
+}
+
+TEST_CASE("posix_fs: the Under calls never follow a symlink at any component",
+          "[posix_fs][unit][security][issue-14]") {
+  TempDir dir, elsewhere;
+  FileSystem* fs = FileSystem::Default();
+  const stdfs::path root = dir / "disk";
+  ::mkdir(root.c_str(), 0755);
+  ::mkdir((root / "Movies").c_str(), 0755);
+  WriteFile(root / "Movies" / "a.mkv", "film");
+  WriteFile(elsewhere / "secret", "root only");
+  REQUIRE(::symlink(elsewhere.path().c_str(), (root / "Shows").c_str()) == 0);
+  REQUIRE(::symlink((elsewhere / "secret").c_str(), (root / "Movies" / "link.mkv").c_str()) == 0);
+
+  // Reads: a plain file opens; a symlink as the last or a middle component
+  // is refused as such, never followed.
+  Result<std::unique_ptr<RandomAccessFile>> ok = fs->OpenUnder(root, "Movies/a.mkv");
+  REQUIRE_OK(ok.status());
+  CHECK((*ok)->Stat()->size == 4);
+  CHECK(fs->OpenUnder(root, "Movies/link.mkv").status().code() == Code::kFailedPrecondition);
+  CHECK(fs->OpenUnder(root, "Shows/secret").status().code() == Code::kFailedPrecondition);
+  CHECK(fs->OpenUnder(root, "Movies/../../x").status().code() == Code::kFailedPrecondition);
+  CHECK(fs->OpenUnder(root, "Movies/nope").status().code() == Code::kNotFound);
+  CHECK(fs->StatUnder(root, "Shows/secret").status().code() == Code::kFailedPrecondition);
+  CHECK(fs->StatUnder(root, "Movies/link.mkv")->type == FileType::kSymlink);
+
+  // Writes: nothing is created, renamed or removed through the symlink.
+  CHECK(fs->CreateDirsUnder(root, "Shows/new").code() == Code::kFailedPrecondition);
+  CHECK(fs->CreateUnder(root, "Shows/planted", 0600).status().code() == Code::kFailedPrecondition);
+  CHECK(fs->CreateUnder(root, "Movies/link.mkv", 0600).status().sys_errno() == EEXIST);
+  CHECK(fs->RemoveUnder(root, "Shows/secret").code() == Code::kFailedPrecondition);
+  CHECK(fs->RenameUnder(root, "Movies/a.mkv", "Shows/a.mkv").code() == Code::kFailedPrecondition);
+  CHECK(fs->SyncDirUnder(root, "Shows").code() == Code::kFailedPrecondition);
+  CHECK(*fs->ReadFile(elsewhere / "secret") == "root only");
+  std::vector<std::string> there = WalkAll(elsewhere.path());
+  CHECK(there == std::vector<std::string>{"secret"});
+
+  // The same calls do their work on real directories.
+  REQUIRE_OK(fs->CreateDirsUnder(root, "TV/s01"));
+  Result<std::unique_ptr<WritableFile>> w = fs->CreateUnder(root, "TV/s01/.t", 0600);
+  REQUIRE_OK(w.status());
+  REQUIRE_OK((*w)->WriteAt(0, Bytes("ep")));
+  REQUIRE_OK((*w)->Close());
+  REQUIRE_OK(fs->RenameUnder(root, "TV/s01/.t", "TV/s01/e1.mkv"));
+  REQUIRE_OK(fs->SyncDirUnder(root, "TV/s01"));
+  REQUIRE_OK(fs->SyncDirUnder(root, ""));
+  CHECK(*fs->ReadFile(root / "TV" / "s01" / "e1.mkv") == "ep");
+  REQUIRE_OK(fs->RemoveUnder(root, "TV/s01/e1.mkv"));
+  CHECK(fs->StatUnder(root, "TV/s01/e1.mkv").status().code() == Code::kNotFound);
+}
+
+TEST_CASE("posix_fs: a FIFO, a directory or a device is refused for reading without blocking",
+          "[posix_fs][unit][security][issue-14]") {
+  TempDir dir;
+  FileSystem* fs = FileSystem::Default();
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0666) == 0);
+  ::mkdir((dir / "d").c_str(), 0755);
+  // No writer holds the FIFO open: a blocking open would never return.
+  CHECK(fs->OpenUnder(dir.path(), "fifo").status().code() == Code::kFailedPrecondition);
+  CHECK(fs->OpenForRead(dir / "fifo").status().code() == Code::kFailedPrecondition);
+  CHECK(fs->ReadFile(dir / "fifo").status().code() == Code::kFailedPrecondition);
+  CHECK(fs->OpenUnder(dir.path(), "d").status().code() == Code::kFailedPrecondition);
+  CHECK(fs->OpenForRead("/dev/null").status().code() == Code::kFailedPrecondition);
+  CHECK(fs->ReadFile("/dev/zero").status().code() == Code::kFailedPrecondition);
+  // A regular file over the cap is refused before it is read.
+  WriteFile(dir / "big", std::string(5000, 'b'));
+  Result<std::string> capped = fs->ReadFile(dir / "big", 4096);
+  CHECK(capped.status().code() == Code::kInvalidArgument);
+  CHECK(capped.status().ToString().find("5000 bytes") != std::string::npos);
+  CHECK(fs->ReadFile(dir / "big", 5000)->size() == 5000);
+}
+
+TEST_CASE("posix_fs: the Under calls reach paths longer than PATH_MAX", "[posix_fs][unit][issue-14]") {
+  TempDir dir;
+  FileSystem* fs = FileSystem::Default();
+  std::string rel;
+  for (int i = 0; i < 22; ++i) {
+    if (!rel.empty()) rel += '/';
+    rel += std::string(250, static_cast<char>('a' + i));
+  }
+  REQUIRE(rel.size() > PATH_MAX);
+  REQUIRE_OK(fs->CreateDirsUnder(dir.path(), rel));
+  const std::string file = rel + "/f";
+  Result<std::unique_ptr<WritableFile>> w = fs->CreateUnder(dir.path(), file, 0644);
+  REQUIRE_OK(w.status());
+  REQUIRE_OK((*w)->WriteAt(0, Bytes("deep")));
+  REQUIRE_OK((*w)->Close());
+  Result<std::unique_ptr<RandomAccessFile>> r = fs->OpenUnder(dir.path(), file);
+  REQUIRE_OK(r.status());
+  std::string buf(4, '\0');
+  CHECK(*(*r)->ReadAt(0, std::as_writable_bytes(std::span(buf))) == 4);
+  CHECK(buf == "deep");
+  CHECK(fs->StatUnder(dir.path(), file)->size == 4);
+  REQUIRE_OK(fs->RenameUnder(dir.path(), file, rel + "/g"));
+  REQUIRE_OK(fs->RemoveUnder(dir.path(), rel + "/g"));
+  // The walk reaches it too (through descriptors), as sync's scan does.
+  bool seen = false;
+  REQUIRE_OK(fs->Walk(dir.path(), {}, [&](const WalkEntry&) {
+    seen = true;
+    return Status::Ok();
+  }));
+  CHECK(!seen);
 }
 
 TEST_CASE("posix_fs: CreateDirs, Remove, SyncDir and ReadFile", "[posix_fs][unit]") {
