@@ -555,10 +555,11 @@ Status Fixer::Finalize(Target& t) {
   // Every block of the new file is checked against the manifest's checksum
   // right before it is written: the rebuilt ones when they were solved
   // (OnStripe), the good ones copied from the original here. Nothing
-  // unverified reaches the file that replaces the original. The original
-  // must still be the recorded file (inode, size, mtime): a user's newer
-  // version, or another file renamed over it, is left alone.
-  if (!t.missing) {
+  // unverified reaches the file that replaces the original. Blocks are
+  // copied only from the recorded file (inode, size, mtime): when another
+  // file stands at the name by now, the repair is given up. (A file that an
+  // explicit --filter reverts had every block rebuilt: nothing is copied.)
+  if (!t.missing && t.written.size() < t.rec.BlockCount()) {
     std::vector<std::byte> buf(bs);
     Result<std::unique_ptr<RandomAccessFile>> opened = ctx_.fs->OpenUnder(root, t.rec.path);
     if (!opened.ok()) {
@@ -677,6 +678,13 @@ Status Fixer::RestoreEmptyFiles() {
       ATLAS_RETURN_IF_ERROR((*out)->SetAttributes(attrs));
       ATLAS_RETURN_IF_ERROR((*out)->Close());
       ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDirUnder(root, ParentOf(f.path)));
+      // The new file's inode, or the next scan would take it for another file.
+      if (Result<FileStat> now = ctx_.fs->StatUnder(root, f.path); now.ok() && batch_) {
+        FileRecord updated = f;
+        updated.inode = now->inode;
+        batch_->DeleteFile(f);
+        batch_->PutFile(updated);
+      }
       report_->files_repaired++;
       report_->findings.push_back(MakeFinding(FindingKind::kRepaired, array_.data[di].name, f.path,
                                               "restored (empty file)"));

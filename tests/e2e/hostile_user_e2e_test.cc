@@ -204,6 +204,58 @@ TEST_CASE("fix: a directory swapped with a symlink in a loop never leads a write
   CHECK(!fs::is_symlink(dir));
 }
 
+TEST_CASE("sync: files swapped for symlinks and FIFOs while it reads never put another file's bytes in parity",
+          "[sync][e2e][security][issue-14]") {
+  // The user swaps each file for a symlink to a root-only file of the same
+  // size (or for a FIFO) and back, as fast as it can, while sync runs; the
+  // walk sees regular files, the reads may not. Afterwards every file is
+  // back: no block may have been recorded with the secret's bytes (check
+  // would call it corrupt, and fix would hand the secret to the user), and
+  // no run may block on a FIFO.
+  TempArray a(2, 1);
+  constexpr int kFiles = 24;
+  constexpr std::size_t kSize = 300000;
+  for (int i = 0; i < kFiles; ++i) a.Write(1, "Race/f" + std::to_string(i) + ".mkv", kSize, 40 + i);
+  a.Write(2, "Movies/b.mkv", 100000, 2);
+  Outside out(a);  // its secret has the films' size
+  REQUIRE(fs::file_size(out.secret) == kSize);
+  std::atomic<bool> stop{false};
+  std::atomic<int> swaps{0};
+  std::thread swapper([&] {
+    for (int round = 0; !stop; ++round) {
+      for (int i = 0; i < kFiles && !stop; ++i) {
+        const fs::path f = a.File(1, "Race/f" + std::to_string(i) + ".mkv");
+        const fs::path aside = a.File(1, "Race/.f" + std::to_string(i));
+        if (rename(f.c_str(), aside.c_str()) != 0) continue;
+        if (round % 2 == 0) {
+          symlink(out.secret.c_str(), f.c_str());
+        } else {
+          mkfifo(f.c_str(), 0666);
+        }
+        std::this_thread::yield();
+        unlink(f.c_str());
+        rename(aside.c_str(), f.c_str());
+        ++swaps;
+      }
+    }
+  });
+  std::vector<int> codes;
+  for (int run = 0; run < 3; ++run) codes.push_back(RunBounded(a, {"sync"}).exit_code);
+  stop = true;
+  swapper.join();
+  CHECK(swaps > 0);
+  for (int code : codes) CHECK(code != 137);
+  // Every file is back as it was; a quiet sync settles what was left dirty.
+  CliResult sync = RunBounded(a, {"sync"});
+  INFO(sync.out << sync.err);
+  CHECK(sync.exit_code == 0);
+  CliResult check = RunBounded(a, {"check"});
+  INFO(check.out << check.err);
+  CHECK(CountKind(check.json, "silent_corruption") == 0);
+  CHECK(check.exit_code == 0);
+  CHECK(out.Untouched());
+}
+
 TEST_CASE("check, scrub and fix never block on a FIFO planted where a synced file was",
           "[scrub][fix][e2e][security][issue-14]") {
   TempArray a(2, 1);
