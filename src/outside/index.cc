@@ -226,7 +226,7 @@ Result<OutsideIndex> ReadOutsideIndex(FileSystem* fs, const stdfs::path& path) {
           "copy directory) on Atlas",
           path.string()));
     }
-    if (bytes.status().sys_errno() == EISDIR) {
+    if (Result<FileStat> st = fs->Stat(path); st.ok() && st->type == FileType::kDirectory) {
       return Status::InvalidArgument(fmt::format(
           "{} is a directory; pass the outside.idx file in it (sync writes one into each manifest "
           "copy directory)",
