@@ -5,8 +5,7 @@
 // follows SnapRAID's rule (reference/snapraid.md §1.6), made stricter: a
 // checksum mismatch is silent corruption only while the open file is the
 // recorded one (same inode, size and mtime in ns, before and after the
-// read) and its name still leads to it; otherwise it is drift, never
-// corruption. The inode counts because users rename files over each other
+// read); otherwise it is drift, never corruption. The inode counts because users rename files over each other
 // on a shared disk: a same-size, same-mtime file swapped in must never be
 // judged against (or repaired to) another file's checksums. fix records the
 // new inode of every file it writes, and sync rehashes a file whose inode

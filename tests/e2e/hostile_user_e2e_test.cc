@@ -232,15 +232,25 @@ TEST_CASE("sync: files swapped for symlinks and FIFOs while it reads never put a
         } else {
           mkfifo(f.c_str(), 0666);
         }
-        std::this_thread::yield();
+        // About as long as reading a block takes: a read that opened the
+        // swapped-in file may see the real one back when it re-checks.
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
         unlink(f.c_str());
         rename(aside.c_str(), f.c_str());
         ++swaps;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
       }
     }
   });
   std::vector<int> codes;
-  for (int run = 0; run < 3; ++run) codes.push_back(RunBounded(a, {"sync"}).exit_code);
+  for (int run = 0; run < 3; ++run) {
+    codes.push_back(RunBounded(a, {"sync"}).exit_code);
+    // Touch every film so that the next sync reads them all again.
+    for (int i = 0; i < kFiles; ++i) {
+      timespec times[2] = {{0, UTIME_OMIT}, {1'600'000'000 + run, 0}};
+      utimensat(AT_FDCWD, a.File(1, "Race/f" + std::to_string(i) + ".mkv").c_str(), times, AT_SYMLINK_NOFOLLOW);
+    }
+  }
   stop = true;
   swapper.join();
   CHECK(swaps > 0);
