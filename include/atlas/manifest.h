@@ -39,7 +39,8 @@
 
 namespace atlas {
 
-inline constexpr std::uint32_t kManifestSchema = 1;
+// 2: meta fix_temp_tag (docs/FORMAT.md "Version rules" has the history).
+inline constexpr std::uint32_t kManifestSchema = 2;
 
 enum class DiskRole : std::uint8_t { kData = 0, kParity = 1 };
 

@@ -18,6 +18,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -65,6 +66,40 @@ class NullLogger final : public rocksdb::Logger {
 };
 
 fs::path BackupDir(const fs::path& copy_dir) { return copy_dir / "manifest"; }
+
+// 16 random hex digits (64 bits from getrandom(2)).
+Result<std::string> RandomHexTag() {
+  unsigned char raw[8];
+  std::size_t got = 0;
+  while (got < sizeof raw) {
+    const ssize_t n = ::getrandom(raw + got, sizeof raw - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(errno, "getrandom");
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  std::string tag;
+  for (unsigned char c : raw) tag += fmt::format("{:02x}", c);
+  return tag;
+}
+
+// What a schema adds, written into `b` for a manifest of schema `from`
+// (0: a new manifest). The new `schema` value goes into the same batch,
+// last, so an upgrade is all or nothing.
+Status UpgradeSchema(Manifest* m, std::uint64_t from, ManifestBatch* b) {
+  if (from < 2) {
+    // Schema 2: fix's temporary-file tag (docs/FORMAT.md "Temporary files
+    // of fix"), drawn once for the array.
+    ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> tag, m->GetMeta("fix_temp_tag"));
+    if (!tag) {
+      ATLAS_ASSIGN_OR_RETURN(std::string fresh, RandomHexTag());
+      b->PutMeta("fix_temp_tag", fresh);
+    }
+  }
+  b->PutMeta("schema", std::to_string(kManifestSchema));
+  return Status::Ok();
+}
 
 std::string RestoreHint(const std::vector<fs::path>& copy_dirs) {
   Result<std::vector<ManifestCopyInfo>> copies = ListManifestCopies(copy_dirs);
@@ -722,8 +757,8 @@ Result<std::unique_ptr<Manifest>> OpenManifestWithEnv(const fs::path& path,
 
   auto m = std::make_unique<RocksManifest>(std::move(db), options.read_only);
   ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> schema, m->GetMeta("schema"));
+  std::uint64_t v = 0;
   if (schema) {
-    std::uint64_t v = 0;
     auto [end, ec] = std::from_chars(schema->data(), schema->data() + schema->size(), v);
     if (ec != std::errc() || end != schema->data() + schema->size()) {
       return Status::Corruption(fmt::format("manifest {} has an unreadable schema record; {}",
@@ -734,9 +769,13 @@ Result<std::unique_ptr<Manifest>> OpenManifestWithEnv(const fs::path& path,
           "manifest {} has schema {}, newer than this atlas-scrub understands ({}); upgrade atlas-scrub",
           path.string(), v, kManifestSchema));
     }
-  } else if (!options.read_only) {
+  }
+  // A new manifest gets the current schema; an older one is upgraded in
+  // place by the first program that opens it for writing. Read-only opens
+  // read every older schema as it is.
+  if (!options.read_only && (!schema || v < kManifestSchema)) {
     RocksBatch b;
-    b.PutMeta("schema", std::to_string(kManifestSchema));
+    ATLAS_RETURN_IF_ERROR(UpgradeSchema(m.get(), v, &b));
     ATLAS_RETURN_IF_ERROR(m->Commit(b, true));
   }
   ATLAS_RETURN_IF_ERROR(m->EnsureCoverage());

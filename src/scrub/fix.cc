@@ -37,7 +37,6 @@
 #include <set>
 
 #include <fnmatch.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -98,22 +97,6 @@ bool SafeRelative(const std::string& rel) {
 bool PathProblem(const Status& s) {
   return s.code() == Code::kFailedPrecondition || s.sys_errno() == EEXIST || s.sys_errno() == ENOTDIR ||
          s.sys_errno() == ELOOP;
-}
-
-Result<std::string> RandomTag() {
-  unsigned char raw[8];
-  std::size_t got = 0;
-  while (got < sizeof raw) {
-    const ssize_t n = ::getrandom(raw + got, sizeof raw - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(errno, "getrandom");
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  std::string tag;
-  for (unsigned char c : raw) tag += fmt::format("{:02x}", c);
-  return tag;
 }
 
 // One file being rebuilt.
@@ -767,19 +750,14 @@ Status Fixer::RemoveStaleTemps() {
   return Status::Ok();
 }
 
-// The array's temporary-file tag: read, or drawn and recorded durably
-// before the first temporary file can exist.
+// The array's temporary-file tag, drawn when the manifest was created or
+// upgraded to schema 2 (a dry run of an older manifest has none: it then
+// has no temporary files of this version to find either).
 Status Fixer::LoadTempTag() {
   ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> tag, m_->GetMeta("fix_temp_tag"));
-  if (tag) {
-    temp_tag_ = *tag;
-    return Status::Ok();
-  }
-  if (options_.dry_run) return Status::Ok();
-  ATLAS_ASSIGN_OR_RETURN(temp_tag_, RandomTag());
-  std::unique_ptr<ManifestBatch> b = m_->NewBatch();
-  b->PutMeta("fix_temp_tag", temp_tag_);
-  return m_->Commit(*b, /*durable=*/true);
+  if (!tag && !options_.dry_run) return Status::Internal("the manifest has no fix_temp_tag (schema 2)");
+  temp_tag_ = tag.value_or("");
+  return Status::Ok();
 }
 
 Status Fixer::Run() {
