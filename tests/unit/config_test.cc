@@ -786,6 +786,20 @@ TEST_CASE("config: the examples in atlas-scrub.toml(5) parse", "[config][unit]")
   CHECK(KeysHoldingSecrets(c).empty());
 }
 
+TEST_CASE("config: manifest_copies at or above a data disk's root is an error naming the disk",
+          "[config][unit][issue-14]") {
+  CHECK(ErrorOf(Doc("manifest_copies = [\"/mnt/disk3/.atlas-scrub\", \"/mnt/disk2\"]\n")) ==
+        "/etc/x.toml:1: manifest_copies: \"/mnt/disk2\" is the root of data disk d2 "
+        "(\"/mnt/disk2\", line 7); manifest_copies must be a directory of its own such as "
+        "\"/mnt/disk2/.atlas-scrub\", not the data disk root");
+  CHECK(ErrorOf(Doc("manifest_copies = [\"/mnt\"]\n")) ==
+        "/etc/x.toml:1: manifest_copies: \"/mnt\" is above data disk d1 (\"/mnt/disk1\", line 4); "
+        "manifest_copies must be a directory of its own such as \"/mnt/disk1/.atlas-scrub\", not "
+        "the data disk root");
+  Config c = Parsed(Doc("manifest_copies = [\"/mnt/disk1/.atlas-scrub\", \"/mnt/disk10\"]\n"));
+  CHECK(c.manifest_copies.size() == 2);
+}
+
 TEST_CASE("config: every known key has an entry in atlas-scrub.toml(5)", "[config][unit][docs]") {
   std::ifstream page(ATLAS_SOURCE_DIR "/man/atlas-scrub.toml.5");
   REQUIRE(page.good());
