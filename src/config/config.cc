@@ -73,6 +73,7 @@ constexpr std::string_view kKeys[] = {
     "smart.skip_standby",
     "smart.ignore",
     "outside.media_extensions",
+    "outside.trusted_key",
     "alerts.min_severity",
     "alerts.repeat_after",
     "alerts.healthcheck_url",
@@ -1045,6 +1046,24 @@ void ConfigParser::ParseOutside(const toml::table& root, Config* config) {
   if (t == nullptr)
     return;
   CheckKeys(*t, "outside");
+  // The form only (prefix, length, alphabet); outside decodes it. Empty:
+  // no key.
+  std::string key;
+  if (const toml::node* node = ReadString(*t, "outside.trusted_key", &key)) {
+    const std::string_view b64 = std::string_view(key).substr(std::min<std::size_t>(key.size(), 8));
+    const bool valid = key.starts_with("ed25519:") && b64.size() == 44 && b64.ends_with("=") &&
+                       std::all_of(b64.begin(), b64.end() - 1, [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+                       });
+    if (valid || key.empty()) {
+      config->outside.trusted_key = key;
+    } else {
+      Fail(*node, "outside.trusted_key",
+           fmt::format(R"(expected "ed25519:" and 44 base64 characters, as `atlas-scrub outside )"
+                       R"(--print-key` prints it on Atlas, got {})",
+                       QuoteString(key)));
+    }
+  }
   std::vector<std::string> raw;
   std::vector<const toml::node*> nodes;
   if (ReadStrings(*t, "outside.media_extensions", &raw, &nodes) == nullptr)
