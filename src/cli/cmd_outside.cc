@@ -60,7 +60,8 @@ int PrintKey(const CommandEnv& env) {
   }
   const std::string text = FormatOutsideKey((*key)->public_key);
   if (env.global.json) {
-    PrintJson({{"schema", 1}, {"command", "outside"}, {"ok", true}, {"exit_code", 0}, {"key", text}});
+    PrintJson(
+        {{"schema", 1}, {"command", "outside"}, {"ok", true}, {"exit_code", 0}, {"key", text}});
   } else {
     fmt::print("{}\n", text);
   }
@@ -140,7 +141,8 @@ int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
                 "Atlas ({}); pass --key with the key `atlas-scrub outside --print-key` prints "
                 "on Atlas",
                 DisplayPath(index_path.native()),
-                signer.empty() ? "it is an unsigned version 1 index" : "it says it is signed by " + signer);
+                signer.empty() ? "it is an unsigned version 1 index"
+                               : "it says it is signed by " + signer);
   if (!unverified.empty())
     fmt::print(stderr, "atlas-scrub: warning: {}\n", unverified);
 

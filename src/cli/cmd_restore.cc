@@ -20,9 +20,14 @@ int CmdRestoreManifest(const CommandEnv& env, const RestoreArgs& args) {
   std::string when = Rfc3339(used->timestamp_s * 1'000'000'000);
   const int code = ExitCodeForFindings(skipped);
   if (env.global.json) {
-    PrintJson({{"schema", 1}, {"command", "restore-manifest"}, {"ok", true}, {"exit_code", code},
-               {"from", used->dir.string()}, {"copy_time", when},
-               {"manifest", config->manifest.string()}, {"findings", FindingsJson(skipped)}});
+    PrintJson({{"schema", 1},
+               {"command", "restore-manifest"},
+               {"ok", true},
+               {"exit_code", code},
+               {"from", used->dir.string()},
+               {"copy_time", when},
+               {"manifest", config->manifest.string()},
+               {"findings", FindingsJson(skipped)}});
   } else if (!env.global.quiet) {
     for (const Finding& f : skipped) {
       fmt::print("skipped the copy in {}: {}\n", DisplayPath(f.path), DisplayPath(f.message));

@@ -583,8 +583,8 @@ class RocksManifest final : public Manifest {
     // Pruning deletes only what the backup engine lists as its own files,
     // below a directory that only the euid can write (CopyDir::Open checked
     // every entry): it cannot reach a user's file.
-    ATLAS_RETURN_IF_ERROR(
-        FromRocksDb(engine->PurgeOldBackups(kCopiesKept), "prune manifest copies in " + dir.string()));
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(engine->PurgeOldBackups(kCopiesKept),
+                                      "prune manifest copies in " + dir.string()));
     return cd->TightenBackupFiles();
   }
 
@@ -807,13 +807,14 @@ Result<std::optional<CopyDir>> OpenCopyForRead(const fs::path& dir, std::vector<
   if (!cd.ok()) {
     if (cd.status().code() == Code::kFailedPrecondition) {
       if (skipped != nullptr) {
-        AddCopyDirFinding(skipped, MakeFinding(FindingKind::kUnsafeCopyDir, "", dir.string(),
-                                               std::string(cd.status().message()) +
-                                                   "; its copy was not used"));
+        AddCopyDirFinding(
+            skipped, MakeFinding(FindingKind::kUnsafeCopyDir, "", dir.string(),
+                                 std::string(cd.status().message()) + "; its copy was not used"));
       }
       return std::optional<CopyDir>();
     }
-    if (cd.status().code() == Code::kNotFound) return std::optional<CopyDir>();
+    if (cd.status().code() == Code::kNotFound)
+      return std::optional<CopyDir>();
     return cd.status();
   }
   return std::optional<CopyDir>(std::move(*cd));
@@ -826,7 +827,8 @@ Result<std::vector<ManifestCopyInfo>> ListManifestCopies(const std::vector<fs::p
   std::vector<ManifestCopyInfo> out;
   for (const fs::path& dir : dirs) {
     Result<std::optional<CopyDir>> cd = OpenCopyForRead(dir, skipped);
-    if (!cd.ok() || !*cd) continue;
+    if (!cd.ok() || !*cd)
+      continue;
     rocksdb::BackupEngineReadOnly* raw = nullptr;
     rocksdb::BackupEngineOptions opts((*cd)->BackupPath());
     if (!rocksdb::BackupEngineReadOnly::Open(opts, rocksdb::Env::Default(), &raw).ok()) continue;
@@ -850,8 +852,10 @@ Result<ManifestCopyInfo> RestoreManifest(const fs::path& path, const std::vector
                                          const fs::path& from, std::vector<Finding>* skipped) {
   std::vector<fs::path> candidates = from.empty() ? dirs : std::vector<fs::path>{from};
   std::vector<Finding> refused;
-  ATLAS_ASSIGN_OR_RETURN(std::vector<ManifestCopyInfo> copies, ListManifestCopies(candidates, &refused));
-  if (skipped != nullptr) skipped->insert(skipped->end(), refused.begin(), refused.end());
+  ATLAS_ASSIGN_OR_RETURN(std::vector<ManifestCopyInfo> copies,
+                         ListManifestCopies(candidates, &refused));
+  if (skipped != nullptr)
+    skipped->insert(skipped->end(), refused.begin(), refused.end());
   if (copies.empty()) {
     std::string why;
     for (const Finding& f : refused) why += "; " + f.message;
@@ -868,15 +872,17 @@ Result<ManifestCopyInfo> RestoreManifest(const fs::path& path, const std::vector
   // place: the manifest lists every path of the array, including names in
   // users' private folders.
   fs::create_directories(tmp.parent_path(), ec);
-  if (::mkdir(tmp.c_str(), 0700) != 0) return Status::FromErrno(errno, "create " + tmp.string());
+  if (::mkdir(tmp.c_str(), 0700) != 0)
+    return Status::FromErrno(errno, "create " + tmp.string());
   {
     // Judged again (the listing closed its descriptors): what is read is
     // what passed.
     Result<std::optional<CopyDir>> cd = OpenCopyForRead(best.dir, nullptr);
-    if (!cd.ok()) return cd.status();
+    if (!cd.ok())
+      return cd.status();
     if (!*cd) {
-      return Status::FailedPrecondition(
-          fmt::format("manifest copy {} changed while it was being restored; run it again", best.dir.string()));
+      return Status::FailedPrecondition(fmt::format(
+          "manifest copy {} changed while it was being restored; run it again", best.dir.string()));
     }
     rocksdb::BackupEngineReadOnly* raw = nullptr;
     rocksdb::BackupEngineOptions opts((*cd)->BackupPath());

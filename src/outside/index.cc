@@ -21,11 +21,6 @@
 //
 // Size: about 20 bytes plus the path per file; 1 million files with 60-byte
 // paths make an 80 MB index, read and checked in well under a second.
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -33,7 +28,11 @@
 #include <optional>
 #include <tuple>
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "atlas/outside.h"
 
@@ -99,7 +98,8 @@ Status WriteIndexAt(const CopyDir& dir, std::string_view bytes) {
     if (DIR* d = ::fdopendir(dup)) {
       std::vector<std::string> stale;
       while (dirent* e = ::readdir(d)) {
-        if (std::string_view(e->d_name).starts_with(prefix)) stale.emplace_back(e->d_name);
+        if (std::string_view(e->d_name).starts_with(prefix))
+          stale.emplace_back(e->d_name);
       }
       ::closedir(d);
       for (const std::string& name : stale) ::unlinkat(dir.fd(), name.c_str(), 0);
@@ -109,19 +109,27 @@ Status WriteIndexAt(const CopyDir& dir, std::string_view bytes) {
   }
   const std::string tmp = prefix + std::to_string(::getpid());
   const std::string where = (dir.dir() / tmp).string();
-  int fd = ::openat(dir.fd(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno(errno, "create " + where);
+  int fd =
+      ::openat(dir.fd(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return Status::FromErrno(errno, "create " + where);
   Status s;
   for (std::size_t done = 0; s.ok() && done < bytes.size();) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) s = Status::FromErrno(errno, "write " + where);
-    else done += static_cast<std::size_t>(n);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      s = Status::FromErrno(errno, "write " + where);
+    else
+      done += static_cast<std::size_t>(n);
   }
   // umask may have taken bits away; the index is meant to be world-readable.
-  if (s.ok() && ::fchmod(fd, 0644) != 0) s = Status::FromErrno(errno, "chmod " + where);
-  if (s.ok() && ::fdatasync(fd) != 0) s = Status::FromErrno(errno, "fdatasync " + where);
-  if (::close(fd) != 0 && s.ok()) s = Status::FromErrno(errno, "close " + where);
+  if (s.ok() && ::fchmod(fd, 0644) != 0)
+    s = Status::FromErrno(errno, "chmod " + where);
+  if (s.ok() && ::fdatasync(fd) != 0)
+    s = Status::FromErrno(errno, "fdatasync " + where);
+  if (::close(fd) != 0 && s.ok())
+    s = Status::FromErrno(errno, "close " + where);
   if (!s.ok()) {
     ::unlinkat(dir.fd(), tmp.c_str(), 0);
     return s;
@@ -136,7 +144,8 @@ Status WriteIndexAt(const CopyDir& dir, std::string_view bytes) {
     return s;
   }
   ATLAS_CRASH_POINT("outside.export_after_rename");
-  if (::fsync(dir.fd()) != 0) return Status::FromErrno(errno, "fsync " + dir.dir().string());
+  if (::fsync(dir.fd()) != 0)
+    return Status::FromErrno(errno, "fsync " + dir.dir().string());
   return Status::Ok();
 }
 
@@ -232,7 +241,8 @@ Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes, const stdfs::pat
   if (bytes.size() < header + tail)
     return Corrupt(source, fmt::format("{} bytes, shorter than a header", bytes.size()));
   const std::string_view body = bytes.substr(0, bytes.size() - tail);
-  const Hash128 want = Hash128::FromBytes(reinterpret_cast<const std::byte*>(body.data() + body.size()));
+  const Hash128 want =
+      Hash128::FromBytes(reinterpret_cast<const std::byte*>(body.data() + body.size()));
   const Hash128 got = HashBlock(std::as_bytes(std::span<const char>(body.data(), body.size())));
   if (want != got)
     return Corrupt(source, "checksum mismatch");
@@ -310,7 +320,8 @@ namespace {
 // FileSystem: the seam has no way to say "regular files only, this large
 // at most" yet.
 // With `prefix`, reads at most that many bytes (no size cap applies).
-Result<std::string> ReadIndexBytes(const stdfs::path& path, bool no_follow, std::size_t prefix = 0) {
+Result<std::string> ReadIndexBytes(const stdfs::path& path, bool no_follow,
+                                   std::size_t prefix = 0) {
   const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (no_follow ? O_NOFOLLOW : 0);
   int fd = ::open(path.c_str(), flags);
   if (fd < 0) {
@@ -342,9 +353,9 @@ Result<std::string> ReadIndexBytes(const stdfs::path& path, bool no_follow, std:
     s = Status::InvalidArgument(fmt::format(
         "{} is not a regular file (it is a {}); an outside index is the regular file sync writes",
         path.string(),
-        S_ISFIFO(st.st_mode)  ? "FIFO"
-        : S_ISCHR(st.st_mode) ? "character device"
-        : S_ISBLK(st.st_mode) ? "block device"
+        S_ISFIFO(st.st_mode)   ? "FIFO"
+        : S_ISCHR(st.st_mode)  ? "character device"
+        : S_ISBLK(st.st_mode)  ? "block device"
         : S_ISSOCK(st.st_mode) ? "socket"
                                : "special file"));
   } else if (prefix == 0 && static_cast<std::uint64_t>(st.st_size) > kOutsideIndexMaxBytes) {
@@ -357,7 +368,8 @@ Result<std::string> ReadIndexBytes(const stdfs::path& path, bool no_follow, std:
     std::size_t done = 0;
     while (s.ok() && done < bytes.size()) {
       ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EINTR)
+        continue;
       if (n < 0) {
         s = Status::FromErrno(errno, "read " + path.string());
       } else if (n == 0) {
@@ -369,7 +381,8 @@ Result<std::string> ReadIndexBytes(const stdfs::path& path, bool no_follow, std:
     }
   }
   ::close(fd);
-  if (!s.ok()) return s;
+  if (!s.ok())
+    return s;
   return bytes;
 }
 
@@ -504,11 +517,12 @@ Status ExportOutsideIndex(FileSystem* fs, Manifest* manifest,
                           std::vector<Finding>* refused) {
   if (copy_dirs.empty())
     return Status::Ok();
-  ATLAS_ASSIGN_OR_RETURN(std::optional<OutsideKeyPair> key, OutsideSigningKey(manifest, /*create=*/true));
+  ATLAS_ASSIGN_OR_RETURN(std::optional<OutsideKeyPair> key,
+                         OutsideSigningKey(manifest, /*create=*/true));
   ATLAS_ASSIGN_OR_RETURN(OutsideIndex index, BuildOutsideIndex(fs, manifest, now_ns));
   if (index.entries().size() > kOutsideIndexMaxBytes / kMinEntry) {
-    return Status::FailedPrecondition(
-        fmt::format("outside index: {} files are more than an index can hold", index.entries().size()));
+    return Status::FailedPrecondition(fmt::format(
+        "outside index: {} files are more than an index can hold", index.entries().size()));
   }
   const std::string bytes = EncodeOutsideIndex(index, *key);
   if (bytes.size() > kOutsideIndexMaxBytes) {
@@ -562,7 +576,8 @@ Status ExportOutsideIndexIfMissing(FileSystem* fs, const Config& config, std::in
     return Status::Ok();
   if (!m.ok())
     return m.status();
-  ATLAS_ASSIGN_OR_RETURN(std::optional<OutsideKeyPair> key, OutsideSigningKey(m->get(), /*create=*/false));
+  ATLAS_ASSIGN_OR_RETURN(std::optional<OutsideKeyPair> key,
+                         OutsideSigningKey(m->get(), /*create=*/false));
   if (!key) {
     // An array synced before indexes were signed: the key is made once, in
     // the manifest, under the caller's lock.

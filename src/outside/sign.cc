@@ -14,13 +14,12 @@
 // compute hosts configured with it keep working. Rejected: a key file
 // beside the manifest (lost with the system disk unless the admin backs it
 // up; one more thing to back up).
-#include <sodium.h>
+#include "outside/sign.h"
 
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include "atlas/outside.h"
-
-#include "outside/sign.h"
 
 namespace atlas {
 namespace {
@@ -67,14 +66,15 @@ std::string SignBytes(std::string_view message, std::string_view secret_key) {
   return sig;
 }
 
-bool VerifyBytes(std::string_view message, std::string_view signature, std::string_view public_key) {
+bool VerifyBytes(std::string_view message, std::string_view signature,
+                 std::string_view public_key) {
   InitSodium();
   if (signature.size() != crypto_sign_BYTES || public_key.size() != crypto_sign_PUBLICKEYBYTES)
     return false;
-  return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
-                                     reinterpret_cast<const unsigned char*>(message.data()),
-                                     message.size(),
-                                     reinterpret_cast<const unsigned char*>(public_key.data())) == 0;
+  return crypto_sign_verify_detached(
+             reinterpret_cast<const unsigned char*>(signature.data()),
+             reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+             reinterpret_cast<const unsigned char*>(public_key.data())) == 0;
 }
 
 OutsideKeyPair GenerateOutsideKeyPair() {
@@ -95,7 +95,8 @@ std::string FormatOutsideKey(std::string_view public_key) {
 Result<std::string> ParseOutsideKey(std::string_view text) {
   InitSodium();
   std::optional<std::string> raw;
-  if (text.starts_with(kKeyPrefix)) raw = Unbase64(text.substr(kKeyPrefix.size()), kOutsidePublicKeySize);
+  if (text.starts_with(kKeyPrefix))
+    raw = Unbase64(text.substr(kKeyPrefix.size()), kOutsidePublicKeySize);
   if (!raw) {
     return Status::InvalidArgument(fmt::format(
         "\"{}\" is not an outside index key; expected \"ed25519:\" and 44 base64 characters, as "
@@ -110,7 +111,8 @@ Result<std::optional<OutsideKeyPair>> OutsideSigningKey(Manifest* manifest, bool
   ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> stored, manifest->GetMeta(kSecretMeta));
   if (stored) {
     std::optional<std::string> secret = Unbase64(*stored, kOutsideSecretKeySize);
-    if (!secret) return Status::Corruption("manifest meta outside_signing_key is malformed");
+    if (!secret)
+      return Status::Corruption("manifest meta outside_signing_key is malformed");
     OutsideKeyPair k;
     k.secret_key = std::move(*secret);
     k.public_key.resize(crypto_sign_PUBLICKEYBYTES);
@@ -118,7 +120,8 @@ Result<std::optional<OutsideKeyPair>> OutsideSigningKey(Manifest* manifest, bool
                                  reinterpret_cast<const unsigned char*>(k.secret_key.data()));
     return std::optional<OutsideKeyPair>(std::move(k));
   }
-  if (!create) return std::optional<OutsideKeyPair>();
+  if (!create)
+    return std::optional<OutsideKeyPair>();
   OutsideKeyPair k = GenerateOutsideKeyPair();
   std::unique_ptr<ManifestBatch> batch = manifest->NewBatch();
   batch->PutMeta(kSecretMeta, Base64(k.secret_key));

@@ -226,7 +226,8 @@ Status Syncer::Run() {
     s = CopyManifest();
   } else if (s.ok() && nothing_to_do) {
     std::vector<Finding> refused;  // unsafe copy directories: findings, not errors
-    s = ExportOutsideIndexIfMissing(ctx_.fs, config_, ctx_.clock->NowUnixNanos(), &refused);  // writes nothing if all present
+    s = ExportOutsideIndexIfMissing(ctx_.fs, config_, ctx_.clock->NowUnixNanos(),
+                                    &refused);  // writes nothing if all present
     for (Finding& f : refused) Problem(std::move(f));
   }
   if (s.ok() && !nothing_to_do) {
@@ -1203,10 +1204,11 @@ Status Syncer::CopyManifest() {
     // The outside index signing key goes into the manifest before its
     // first copy, so every copy can restore it.
     ATLAS_RETURN_IF_ERROR(OutsideSigningKey(m_.get(), /*create=*/true).status());
-    ATLAS_RETURN_IF_ERROR(m_->CopyTo(config_.manifest_copies, &refused).WithContext("manifest copy"));
-    // The compute hosts' view of Atlas, refreshed with every copy (outside.h).
     ATLAS_RETURN_IF_ERROR(
-        ExportOutsideIndex(ctx_.fs, m_.get(), config_.manifest_copies, ctx_.clock->NowUnixNanos(), &refused));
+        m_->CopyTo(config_.manifest_copies, &refused).WithContext("manifest copy"));
+    // The compute hosts' view of Atlas, refreshed with every copy (outside.h).
+    ATLAS_RETURN_IF_ERROR(ExportOutsideIndex(ctx_.fs, m_.get(), config_.manifest_copies,
+                                             ctx_.clock->NowUnixNanos(), &refused));
     for (Finding& f : refused) Problem(std::move(f));
   }
   std::unique_ptr<ManifestBatch> done = m_->NewBatch();

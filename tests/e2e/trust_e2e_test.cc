@@ -16,12 +16,12 @@
 //    the manifest and its copies (0700 directories, 0600 files).
 // 3. The careless-admin case: manifest_copies at a data disk's root is a
 //    config error, and a user's file named like a backup file survives.
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "support/temp_array.h"
 
@@ -54,8 +54,8 @@ void AsNobody(const std::string& script) {
       quoted += c;
     }
   }
-  const std::string cmd = "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups /bin/sh -ec '" +
-                          quoted + "'";
+  const std::string cmd =
+      "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups /bin/sh -ec '" + quoted + "'";
   INFO(cmd);
   REQUIRE(std::system(cmd.c_str()) == 0);
 }
@@ -66,7 +66,9 @@ unsigned ModeOf(const fs::path& p) {
   return st.st_mode & 07777;
 }
 
-std::string Q(const fs::path& p) { return "\"" + p.string() + "\""; }
+std::string Q(const fs::path& p) {
+  return "\"" + p.string() + "\"";
+}
 
 // An array as on a NAS: disk roots every user may write, reachable by them.
 struct Share {
@@ -101,7 +103,8 @@ struct RootSecret {
 nlohmann::json FindingsOfKind(const nlohmann::json& findings, const std::string& kind) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& f : findings) {
-    if (f["kind"] == kind) out.push_back(f);
+    if (f["kind"] == kind)
+      out.push_back(f);
   }
   return out;
 }
@@ -119,9 +122,11 @@ void RequireRootOnly(const fs::path& dir) {
   }
 }
 
-TEST_CASE("sync: a manifest copy directory a user replaced by a symlink gets nothing, the others do",
-          "[sync][e2e][issue-14]") {
-  if (!CanPlay()) return;
+TEST_CASE(
+    "sync: a manifest copy directory a user replaced by a symlink gets nothing, the others do",
+    "[sync][e2e][issue-14]") {
+  if (!CanPlay())
+    return;
   Share s;
   s.Sync();
   // The user moves .atlas-scrub aside and points the name at a root-owned
@@ -150,6 +155,16 @@ TEST_CASE("sync: a manifest copy directory a user replaced by a symlink gets not
   CHECK(TreeFingerprint(victim.path()) == before);
   CHECK_FALSE(fs::exists(victim / "manifest"));
   CHECK_FALSE(fs::exists(victim / "outside.idx"));
+  // scrub and fix copy the manifest too, and refuse the same way.
+  for (const char* command : {"scrub", "fix"}) {
+    CliResult c = s.a.Run({command});
+    INFO(command << c.out << c.err);
+    CHECK(c.exit_code == 1);
+    nlohmann::json again = FindingsOfKind(c.json["findings"], "unsafe_copy_dir");
+    REQUIRE(again.size() == 1);
+    CHECK(again[0]["path"] == s.a.Copy(1).string());
+  }
+  CHECK(TreeFingerprint(victim.path()) == before);
   // The other copy directory has this sync's copy and index.
   CliResult copies = s.a.Run({"outside", "--print-key"});
   REQUIRE(copies.exit_code == 0);
@@ -161,16 +176,19 @@ TEST_CASE("sync: a manifest copy directory a user replaced by a symlink gets not
   CHECK(o.json["index_verified"] == true);
 }
 
-TEST_CASE("sync: a user's own copy directory with a planted meta/.N.tmp symlink truncates no root file",
-          "[sync][e2e][issue-14]") {
-  if (!CanPlay()) return;
+TEST_CASE(
+    "sync: a user's own copy directory with a planted meta/.N.tmp symlink truncates no root file",
+    "[sync][e2e][issue-14]") {
+  if (!CanPlay())
+    return;
   Share s;
   RootSecret secret;
   // Before the first sync the user makes .atlas-scrub, with RocksDB's
   // temporary backup metadata names pointing at a root file.
   std::string plant = "mkdir -p " + Q(s.a.Copy(1) / "manifest/meta");
   for (int n = 1; n <= 3; ++n) {
-    plant += "; ln -s " + Q(secret.path) + " " + Q(s.a.Copy(1) / ("manifest/meta/." + std::to_string(n) + ".tmp"));
+    plant += "; ln -s " + Q(secret.path) + " " +
+             Q(s.a.Copy(1) / ("manifest/meta/." + std::to_string(n) + ".tmp"));
   }
   AsNobody(plant);
   CliResult r = s.a.Run({"sync"});
@@ -179,8 +197,9 @@ TEST_CASE("sync: a user's own copy directory with a planted meta/.N.tmp symlink 
   nlohmann::json refused = FindingsOfKind(r.json["findings"], "unsafe_copy_dir");
   REQUIRE(refused.size() == 1);
   CHECK(refused[0]["path"] == s.a.Copy(1).string());
-  CHECK(refused[0]["message"].get<std::string>().find(
-            "manifest copy directory " + s.a.Copy(1).string() + " is owned by uid 65534, not by uid 0") == 0);
+  CHECK(refused[0]["message"].get<std::string>().find("manifest copy directory " +
+                                                      s.a.Copy(1).string() +
+                                                      " is owned by uid 65534, not by uid 0") == 0);
   CHECK(ReadFileBytes(secret.path) == secret.bytes);
   CHECK_FALSE(fs::exists(s.a.Copy(1) / "outside.idx"));
   CHECK(fs::is_symlink(s.a.Copy(1) / "manifest/meta/.1.tmp"));
@@ -193,7 +212,8 @@ TEST_CASE("sync: a user's own copy directory with a planted meta/.N.tmp symlink 
 
 TEST_CASE("sync: a root-owned copy directory that still holds a planted symlink is refused",
           "[sync][e2e][issue-14]") {
-  if (!CanPlay()) return;
+  if (!CanPlay())
+    return;
   Share s;
   RootSecret secret;
   s.Sync();
@@ -208,8 +228,8 @@ TEST_CASE("sync: a root-owned copy directory that still holds a planted symlink 
   REQUIRE(r.exit_code == 1);
   nlohmann::json refused = FindingsOfKind(r.json["findings"], "unsafe_copy_dir");
   REQUIRE(refused.size() == 1);
-  CHECK(refused[0]["message"].get<std::string>().find(
-            (s.a.Copy(1) / "manifest").string() + " holds a symbolic link meta/.") == 0);
+  CHECK(refused[0]["message"].get<std::string>().find((s.a.Copy(1) / "manifest").string() +
+                                                      " holds a symbolic link meta/.") == 0);
   CHECK(ReadFileBytes(secret.path) == secret.bytes);
 }
 
@@ -237,9 +257,10 @@ TEST_CASE("config: manifest_copies at a data disk's root is a config error, and 
   const fs::path config = dir / "atlas-scrub.toml";
   WriteFile(config, "manifest = \"" + (dir / "var/manifest").string() + "\"\n" +
                         "manifest_copies = [\"" + (dir / "mnt/disk1").string() + "\"]\n" +
-                        "[[data]]\nname = \"d1\"\npath = \"" + (dir / "mnt/disk1").string() + "\"\n" +
-                        "[[data]]\nname = \"d2\"\npath = \"" + (dir / "mnt/disk2").string() + "\"\n" +
-                        "[[parity]]\npath = \"" + (dir / "mnt/parity1/atlas.parity").string() + "\"\n");
+                        "[[data]]\nname = \"d1\"\npath = \"" + (dir / "mnt/disk1").string() +
+                        "\"\n" + "[[data]]\nname = \"d2\"\npath = \"" +
+                        (dir / "mnt/disk2").string() + "\"\n" + "[[parity]]\npath = \"" +
+                        (dir / "mnt/parity1/atlas.parity").string() + "\"\n");
   CliResult r = RunCli({"-c", config.string(), "sync"});
   INFO(r.out << r.err);
   CHECK(r.exit_code == 2);
@@ -253,10 +274,12 @@ TEST_CASE("config: manifest_copies at a data disk's root is a config error, and 
 
 TEST_CASE("sync: a user's copy directory holding a file named like a backup file keeps it",
           "[sync][e2e][issue-14]") {
-  if (!CanPlay()) return;
+  if (!CanPlay())
+    return;
   Share s;
-  AsNobody("mkdir -p " + Q(s.a.Copy(1) / "manifest/shared") + " " + Q(s.a.Copy(1) / "manifest/shared_checksum") +
-           "; echo mine > " + Q(s.a.Copy(1) / "manifest/shared/doc.txt") + "; echo mine > " +
+  AsNobody("mkdir -p " + Q(s.a.Copy(1) / "manifest/shared") + " " +
+           Q(s.a.Copy(1) / "manifest/shared_checksum") + "; echo mine > " +
+           Q(s.a.Copy(1) / "manifest/shared/doc.txt") + "; echo mine > " +
            Q(s.a.Copy(1) / "manifest/shared_checksum/000001_1_1.sst"));
   CliResult r = s.a.Run({"sync"});
   INFO(r.out << r.err);
@@ -279,9 +302,12 @@ void ForgeTimestamp(const fs::path& backup_dir, long long when) {
   }
 }
 
-TEST_CASE("restore-manifest: a user's copy with a forged newer time is skipped, saying why and which copy was used",
-          "[restore][e2e][issue-14]") {
-  if (!CanPlay()) return;
+TEST_CASE(
+    "restore-manifest: a user's copy with a forged newer time is skipped, saying why and which "
+    "copy was used",
+    "[restore][e2e][issue-14]") {
+  if (!CanPlay())
+    return;
   Share s;
   s.Sync();
   // The user's copy: the array as it was at the first sync (a rollback),
@@ -312,9 +338,11 @@ TEST_CASE("restore-manifest: a user's copy with a forged newer time is skipped, 
   RequireRootOnly(s.a.Manifest());
 }
 
-TEST_CASE("restore-manifest: a copy holding a symlinked backup file is not used, and no root file leaks",
-          "[restore][e2e][issue-14]") {
-  if (!CanPlay()) return;
+TEST_CASE(
+    "restore-manifest: a copy holding a symlinked backup file is not used, and no root file leaks",
+    "[restore][e2e][issue-14]") {
+  if (!CanPlay())
+    return;
   Share s;
   RootSecret secret;
   s.Sync();
@@ -333,18 +361,21 @@ TEST_CASE("restore-manifest: a copy holding a symlinked backup file is not used,
   CliResult r = s.a.Run({"restore-manifest"});
   INFO(r.out << r.err);
   CHECK(r.exit_code == 3);
-  CHECK(r.json["error"].get<std::string>().find("no usable manifest copy found in manifest_copies") !=
+  CHECK(r.json["error"].get<std::string>().find(
+            "no usable manifest copy found in manifest_copies") != std::string::npos);
+  CHECK(r.json["error"].get<std::string>().find("holds a symbolic link private/") !=
         std::string::npos);
-  CHECK(r.json["error"].get<std::string>().find("holds a symbolic link private/") != std::string::npos);
   // Nothing of the secret anywhere beside the manifest.
   for (const auto& e : fs::recursive_directory_iterator(s.a.Manifest().parent_path())) {
-    if (e.is_regular_file()) CHECK(ReadFileBytes(e.path()) != secret.bytes);
+    if (e.is_regular_file())
+      CHECK(ReadFileBytes(e.path()) != secret.bytes);
   }
 }
 
 TEST_CASE("outside: an index signed by another key is refused; auto-discovery needs a key",
           "[outside][e2e][issue-14]") {
-  if (!CanPlay()) return;
+  if (!CanPlay())
+    return;
   Share s;
   s.Sync();
   CliResult k = s.a.Run({"outside", "--print-key"}, /*json=*/false);
@@ -364,31 +395,35 @@ TEST_CASE("outside: an index signed by another key is refused; auto-discovery ne
   REQUIRE(chown(forged.c_str(), kNobody, kNobody) == 0);
 
   // With the key: refused, exit 3.
-  CliResult r = RunCliPrefixed(kAsNobody, {"outside", "--key", key, "--index", forged.string(),
-                                           host.path().string()});
+  CliResult r = RunCliPrefixed(
+      kAsNobody, {"outside", "--key", key, "--index", forged.string(), host.path().string()});
   INFO(r.out << r.err);
   CHECK(r.exit_code == 3);
-  CHECK(r.err.find(forged.string() + ": outside index is signed by key ed25519:") != std::string::npos);
+  CHECK(r.err.find(forged.string() + ": outside index is signed by key ed25519:") !=
+        std::string::npos);
   CHECK(r.err.find("not by the trusted key " + key) != std::string::npos);
   // Without a key, a named index is used, said to be unverified.
-  CliResult u = RunCliPrefixed(kAsNobody, {"--json", "outside", "--index", forged.string(), host.path().string()});
+  CliResult u = RunCliPrefixed(
+      kAsNobody, {"--json", "outside", "--index", forged.string(), host.path().string()});
   CHECK(u.exit_code == 1);
   CHECK(u.json["index_verified"] == false);
-  CHECK(u.err.find("atlas-scrub: warning: index " + forged.string() + " is not verified") != std::string::npos);
+  CHECK(u.err.find("atlas-scrub: warning: index " + forged.string() + " is not verified") !=
+        std::string::npos);
   // From a config: an index in a copy directory needs a key.
-  WriteFile(host / "compute.toml", "manifest = \"/nonexistent/manifest\"\nmanifest_copies = [\"" +
-                                       s.a.Copy(1).string() + "\", \"" + s.a.Copy(2).string() +
-                                       "\"]\n[[data]]\nname = \"d1\"\npath = \"" + s.a.Disk(1).string() +
-                                       "\"\n[[parity]]\npath = \"/nonexistent/p\"\n");
+  WriteFile(host / "compute.toml",
+            "manifest = \"/nonexistent/manifest\"\nmanifest_copies = [\"" + s.a.Copy(1).string() +
+                "\", \"" + s.a.Copy(2).string() + "\"]\n[[data]]\nname = \"d1\"\npath = \"" +
+                s.a.Disk(1).string() + "\"\n[[parity]]\npath = \"/nonexistent/p\"\n");
   REQUIRE(chmod((host / "compute.toml").c_str(), 0644) == 0);
-  CliResult n = RunCliPrefixed(kAsNobody, {"-c", (host / "compute.toml").string(), "outside", host.path().string()});
+  CliResult n = RunCliPrefixed(
+      kAsNobody, {"-c", (host / "compute.toml").string(), "outside", host.path().string()});
   CHECK(n.exit_code == 2);
   CHECK(n.err.find("no trusted key to check the outside index in the manifest copies with") !=
         std::string::npos);
   // The forged index in place of copy 1's: skipped, copy 2's is used.
   fs::copy_file(forged, s.a.Copy(1) / "outside.idx", fs::copy_options::overwrite_existing);
-  CliResult c = RunCliPrefixed(kAsNobody, {"-c", (host / "compute.toml").string(), "--json", "outside",
-                                           "--key", key, host.path().string()});
+  CliResult c = RunCliPrefixed(kAsNobody, {"-c", (host / "compute.toml").string(), "--json",
+                                           "outside", "--key", key, host.path().string()});
   INFO(c.out << c.err);
   CHECK(c.exit_code == 1);
   CHECK(c.json["index"] == (s.a.Copy(2) / "outside.idx").string());
@@ -398,7 +433,8 @@ TEST_CASE("outside: an index signed by another key is refused; auto-discovery ne
 
 TEST_CASE("outside: an outside.idx planted as a FIFO or as a symlink to /dev/zero fails at once",
           "[outside][e2e][issue-14]") {
-  if (!CanPlay()) return;
+  if (!CanPlay())
+    return;
   Share s;
   s.Sync();
   CliResult k = s.a.Run({"outside", "--print-key"}, /*json=*/false);
@@ -417,7 +453,8 @@ TEST_CASE("outside: an outside.idx planted as a FIFO or as a symlink to /dev/zer
     CHECK(r.exit_code == 2);
     CHECK(r.err.find(" is not a regular file (it is a ") != std::string::npos);
   }
-  CliResult c = RunCliPrefixed(limit, {"-c", s.a.config().string(), "outside", "--key", key, host.path().string()});
+  CliResult c = RunCliPrefixed(
+      limit, {"-c", s.a.config().string(), "outside", "--key", key, host.path().string()});
   INFO(c.err);
   CHECK(c.exit_code == 2);
   CHECK(c.err.find("is not a regular file (it is a FIFO)") != std::string::npos);
@@ -433,8 +470,8 @@ TEST_CASE("outside: the index leaves out names only their owner could list",
   s.Sync();
   CliResult k = s.a.Run({"outside", "--print-key"}, /*json=*/false);
   const std::string key = k.out.substr(0, k.out.find('\n'));
-  CliResult r = RunCli({"--json", "outside", "--key", key, "--index", (s.a.Copy(1) / "outside.idx").string(),
-                        s.a.Disk(2).string()});
+  CliResult r = RunCli({"--json", "outside", "--key", key, "--index",
+                        (s.a.Copy(1) / "outside.idx").string(), s.a.Disk(2).string()});
   INFO(r.out << r.err);
   CHECK(r.json["index_files"] == 2);
   const std::vector<std::byte> raw = ReadFileBytes(s.a.Copy(1) / "outside.idx");

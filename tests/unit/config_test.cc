@@ -814,7 +814,8 @@ TEST_CASE("config: every known key has an entry in atlas-scrub.toml(5)", "[confi
   REQUIRE(page.good());
   std::set<std::string> entries;
   for (std::string line; std::getline(page, line);) entries.insert(BoldKeyOf(line));
-  REQUIRE(KnownConfigKeys().size() == 37);  // + alerts.timeout, attempts, retry_delay, read_layout, outside.trusted_key
+  REQUIRE(KnownConfigKeys().size() ==
+          37);  // + alerts.timeout, attempts, retry_delay, read_layout, outside.trusted_key
   for (const std::string& key : KnownConfigKeys()) {
     INFO("no .B/.BI entry for " << key);
     CHECK(entries.count(key) == 1);

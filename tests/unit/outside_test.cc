@@ -172,13 +172,13 @@ TEST_CASE("outside: the newest valid index of the manifest copies is used", "[ou
                      EncodeOutsideIndex(OutsideIndex(4096, 200, 0, {"d1"}, {}), Key()));
   testing::WriteFile(dir / "c3/outside.idx", std::string("ATLASOIX truncated"));
   fs::path used;
-  Result<OutsideIndex> r = FindOutsideIndex({dir / "c1", dir / "c3", dir / "c2", dir / "c4"}, {}, &used);
+  Result<OutsideIndex> r =
+      FindOutsideIndex({dir / "c1", dir / "c3", dir / "c2", dir / "c4"}, {}, &used);
   REQUIRE_OK(r);
   CHECK(r->created_ns() == 200);
   CHECK(used == dir / "c2/outside.idx");
 
-  Result<OutsideIndex> none =
-      FindOutsideIndex({dir / "c4", dir / "c5"}, {}, &used);
+  Result<OutsideIndex> none = FindOutsideIndex({dir / "c4", dir / "c5"}, {}, &used);
   REQUIRE_FALSE(none.ok());
   CHECK(none.status().code() == Code::kNotFound);
   CHECK(none.status().ToString().find((dir / "c4/outside.idx").string()) != std::string::npos);
@@ -240,11 +240,13 @@ TEST_CASE("outside: an index changed after signing fails its signature even with
   std::byte raw[16];
   sum.ToBytes(raw);
   bytes.replace(body, 16, reinterpret_cast<const char*>(raw), 16);
-  for (const OutsideTrust& trust : {OutsideTrust{}, OutsideTrust{.trusted_key = Key().public_key}}) {
+  for (const OutsideTrust& trust :
+       {OutsideTrust{}, OutsideTrust{.trusted_key = Key().public_key}}) {
     Result<OutsideIndex> r = DecodeOutsideIndex(bytes, "/i", trust);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == Code::kCorruption);
-    CHECK(r.status().ToString().find("its signature does not match its bytes") != std::string::npos);
+    CHECK(r.status().ToString().find("its signature does not match its bytes") !=
+          std::string::npos);
   }
 }
 
@@ -257,7 +259,8 @@ TEST_CASE("outside: a version 1 index is read unverified without a key and refus
   CHECK(r->signer().empty());
   CHECK_FALSE(r->verified());
   CHECK(r->entries() == Sample().entries());
-  Result<OutsideIndex> keyed = DecodeOutsideIndex(v1, "/old.idx", {.trusted_key = Key().public_key});
+  Result<OutsideIndex> keyed =
+      DecodeOutsideIndex(v1, "/old.idx", {.trusted_key = Key().public_key});
   REQUIRE_FALSE(keyed.ok());
   CHECK(keyed.status().code() == Code::kFailedPrecondition);
   CHECK(keyed.status().ToString().find("/old.idx: outside index version 1 is not signed") == 0);
@@ -271,7 +274,7 @@ TEST_CASE("outside: a key prints as ed25519:BASE64 and parses back; anything els
   Result<std::string> back = ParseOutsideKey(text);
   REQUIRE_OK(back);
   CHECK(*back == Key().public_key);
-  for (const std::string bad : {std::string(), text.substr(8), "ed25519:" + text.substr(9),
+  for (const std::string& bad : {std::string(), text.substr(8), "ed25519:" + text.substr(9),
                                 text + "A", "rsa:" + text.substr(8)}) {
     INFO(bad);
     Result<std::string> r = ParseOutsideKey(bad);
@@ -302,7 +305,8 @@ TEST_CASE("outside: a FIFO, a device or a too large file is refused as an index 
   Result<OutsideIndex> b = ReadOutsideIndex(big, {});
   REQUIRE_FALSE(b.ok());
   CHECK(b.status().code() == Code::kInvalidArgument);
-  CHECK(b.status().ToString().find("more than the largest outside index atlas-scrub reads (2147483648 bytes)") !=
+  CHECK(b.status().ToString().find(
+            "more than the largest outside index atlas-scrub reads (2147483648 bytes)") !=
         std::string::npos);
   // In a manifest copy directory, a symlink is not followed at all.
   fs::create_directories(dir / "copy");
@@ -310,7 +314,8 @@ TEST_CASE("outside: a FIFO, a device or a too large file is refused as an index 
   fs::path used;
   Result<OutsideIndex> c = FindOutsideIndex({dir / "copy"}, {}, &used);
   REQUIRE_FALSE(c.ok());
-  CHECK(c.status().ToString().find("is a symbolic link, and sync never writes one there") != std::string::npos);
+  CHECK(c.status().ToString().find("is a symbolic link, and sync never writes one there") !=
+        std::string::npos);
 }
 
 // A compute-host tree scanned against a hand-made index, in process.
