@@ -382,6 +382,7 @@ TEST_CASE("outside: an index signed by another key is refused; auto-discovery ne
   REQUIRE(k.exit_code == 0);
   const std::string key = k.out.substr(0, k.out.find('\n'));
   CHECK(key.rfind("ed25519:", 0) == 0);
+  CHECK(s.a.Run({"status"}).json["outside_key"] == key);
   // A user's own array, and its index planted where Atlas's was.
   Share mine;
   mine.a.Write(1, "fake.mkv", 1000, 42);
