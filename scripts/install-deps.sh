@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libisal-dev libxxhash-dev libudev-dev libblkid-dev libatasmart-dev
-  librocksdb-dev libbenchmark-dev catch2 libcurl4-openssl-dev
+  librocksdb-dev libbenchmark-dev catch2 libcurl4-openssl-dev libsodium-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   smartmontools groff-base xxhash snapraid time python3 btrfs-progs xfsprogs
   prometheus  # promtool, to check the metrics exposition in the tests (~96 MB)

@@ -62,6 +62,9 @@ struct OutsideConfig {
   std::vector<std::string> media_extensions = {
       "mkv", "mp4", "avi",  "m4v", "mov",  "ts",  "flac", "mp3", "m4a", "ogg", "opus",
       "wav", "jpg", "jpeg", "png", "heic", "raw", "cr2",  "nef", "dng", "gif", "webp"};
+  // The public key an outside index must be signed with ("ed25519:" and 44
+  // base64 characters, as `outside --print-key` prints it); empty: none.
+  std::string trusted_key;
 };
 
 struct WebhookConfig {

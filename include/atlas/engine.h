@@ -126,6 +126,9 @@ struct StatusReport {
   std::uint64_t drift_files_walked = 0;
   std::vector<DiskStatus> disks;
   std::vector<Finding> findings;      // open findings that need attention, then info
+  // The outside index's public key ("ed25519:..."), empty before the first
+  // sync that wrote an index.
+  std::string outside_key;
 };
 
 enum class DriftWalk : std::uint8_t {

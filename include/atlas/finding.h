@@ -35,6 +35,9 @@ enum class FindingKind : std::uint8_t {
   kMoved,
   kSharedFilesystem,
   kRepaired,
+  // A manifest copy directory atlas will not write into or restore from:
+  // a symlink, or owned or writable by someone else.
+  kUnsafeCopyDir,
 };
 
 // "silent_corruption", "missing_disk", ... as in SPEC.

@@ -294,8 +294,17 @@ class Manifest {
 
   // Writes a consistent copy of the manifest into each directory (RocksDB's
   // backup engine: incremental, checksummed; the last 3 kept). Creates the
-  // directories. Returns the first error but tries every directory.
-  virtual Status CopyTo(const std::vector<std::filesystem::path>& dirs) = 0;
+  // directories (0755) and their "manifest" subdirectory (0700); the copy's
+  // files are 0600. Returns the first error but tries every directory.
+  //
+  // A directory atlas cannot trust (a symlink, not owned by the euid,
+  // writable by group or others, or holding a symlink or another user's
+  // file under "manifest") gets nothing: with `refused`, an unsafe_copy_dir
+  // warning naming it and what would be right is appended there (one per
+  // directory) and the call goes on; with null, that is the returned error
+  // (kFailedPrecondition).
+  virtual Status CopyTo(const std::vector<std::filesystem::path>& dirs,
+                        std::vector<Finding>* refused) = 0;
 };
 
 struct ManifestOptions {
@@ -340,15 +349,24 @@ struct ManifestCopyInfo {
   std::uint64_t backups = 0;
 };
 // Lists the usable copies in `dirs`, newest first (unreadable ones skipped).
+// Only copies in directories that pass CopyTo's test count; each one that
+// does not is appended to `skipped` (when not null) as an unsafe_copy_dir
+// finding saying why, and its timestamp is never read.
 Result<std::vector<ManifestCopyInfo>> ListManifestCopies(
-    const std::vector<std::filesystem::path>& dirs);
+    const std::vector<std::filesystem::path>& dirs, std::vector<Finding>* skipped = nullptr);
 
 // Restores the manifest at `path` from the newest copy in `dirs` (or from
 // `from` if not empty). A manifest already at `path` is kept aside as
 // "<path>.broken-<unix time>". Verifies that the restored manifest opens.
-// Returns the copy used. REQUIRES: the caller holds ManifestLock.
+// Returns the copy used. Copies that fail CopyTo's test are never read;
+// they are appended to `skipped` (may be null) as ListManifestCopies does.
+// The restore is written into "<path>.restore-tmp", made 0700, its files
+// set to 0600 before it is renamed into place.
+//   kNotFound: no usable copy (the message says why each was skipped)
+// REQUIRES: the caller holds ManifestLock.
 Result<ManifestCopyInfo> RestoreManifest(const std::filesystem::path& path,
                                          const std::vector<std::filesystem::path>& dirs,
-                                         const std::filesystem::path& from);
+                                         const std::filesystem::path& from,
+                                         std::vector<Finding>* skipped = nullptr);
 
 }  // namespace atlas

@@ -16,6 +16,19 @@
 //     parallel, in the index's block size, exactly as sync computes content
 //     identities, and looked up by (size, content).
 //
+// Trust: the index sits on a disk every household user can write, and is
+// read by a host that mounts it over NFS. Since version 2 it is signed
+// (Ed25519) with the array's key, kept in the manifest (root-only); the
+// compute host is given the public key (`outside --print-key` on Atlas,
+// then `--key` or [outside] trusted_key) and refuses an index it did not
+// sign. Without a key, only an index named with --index is read, and it is
+// reported as unverified (docs/FORMAT.md "The outside index").
+//
+// What it reveals: it is world-readable (0644) for NFS, so it lists only
+// files whose names every user could list on Atlas: a file is left out
+// when a directory on its way from the disk root is not both readable and
+// searchable by others (o+rx), e.g. anything inside a 0700 folder.
+//
 // RunOutside only reads: it opens nothing for writing, under the scanned
 // paths or anywhere else.
 //
@@ -25,6 +38,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,8 +56,47 @@ namespace atlas {
 
 // The file name of the index inside a manifest copy directory.
 inline constexpr std::string_view kOutsideIndexName = "outside.idx";
-// The format version this program writes and the newest it reads.
-inline constexpr std::uint16_t kOutsideIndexVersion = 1;
+// The format version this program writes and the newest it reads. Version
+// 1 (unsigned) is still read, only when no trusted key is given.
+inline constexpr std::uint16_t kOutsideIndexVersion = 2;
+// The largest index file read into memory: 2 GiB, about 20 million files
+// at 100 bytes per entry (size, content, disk, a 75-byte path). A larger,
+// non-regular (FIFO, device) or, in a manifest copy directory, symlinked
+// file is refused before a byte is read.
+inline constexpr std::uint64_t kOutsideIndexMaxBytes = std::uint64_t{2} << 30;
+
+// Ed25519 keys (libsodium), raw bytes.
+inline constexpr std::size_t kOutsidePublicKeySize = 32;
+inline constexpr std::size_t kOutsideSecretKeySize = 64;
+struct OutsideKeyPair {
+  std::string public_key;  // kOutsidePublicKeySize bytes
+  std::string secret_key;  // kOutsideSecretKeySize bytes (seed and public key)
+};
+
+// A new random key pair.
+OutsideKeyPair GenerateOutsideKeyPair();
+// The text form of a public key: "ed25519:" and its standard base64
+// (44 characters), as `outside --print-key` prints it and --key and
+// [outside] trusted_key take it.
+std::string FormatOutsideKey(std::string_view public_key);
+// The raw public key of that text form. kInvalidArgument, saying what is
+// expected, for anything else.
+Result<std::string> ParseOutsideKey(std::string_view text);
+
+// The array's signing key, kept in the manifest's meta table (so manifest
+// copies and restore-manifest carry it; they are root-only). With `create`,
+// a missing key is generated and committed durably, with copies_pending so
+// the next run copies the manifest with it. nullopt when missing and
+// !create. kCorruption for a malformed record.
+Result<std::optional<OutsideKeyPair>> OutsideSigningKey(Manifest* manifest, bool create);
+
+// How a reader trusts an index.
+struct OutsideTrust {
+  // Raw public key every index must be signed with; empty: no key given,
+  // so an index is read unverified (only version 2's self-consistency and
+  // the checksum are checked).
+  std::string trusted_key;
+};
 
 // One Atlas file: its size, content identity (docs/FORMAT.md "Content
 // identity"), and where it lives.
@@ -71,6 +124,17 @@ class OutsideIndex {
   // The array's first sync (ns since the epoch): the same for every index of
   // one array, so it tells two arrays apart. 0 if unknown.
   std::int64_t first_sync_ns() const { return first_sync_ns_; }
+  // Format version it was decoded from (kOutsideIndexVersion when built).
+  std::uint16_t version() const { return version_; }
+  // The public key it is signed with (raw), empty for version 1.
+  const std::string& signer() const { return signer_; }
+  // Whether its signature was checked against a trusted key (OutsideTrust).
+  bool verified() const { return verified_; }
+  void SetDecoded(std::uint16_t version, std::string signer, bool verified) {
+    version_ = version;
+    signer_ = std::move(signer);
+    verified_ = verified;
+  }
   // Data disk names, as entries refer to them.
   const std::vector<std::string>& disks() const { return disks_; }
   const std::vector<OutsideIndexEntry>& entries() const { return entries_; }
@@ -86,53 +150,76 @@ class OutsideIndex {
   std::uint32_t block_size_ = kDefaultBlockSize;
   std::int64_t created_ns_ = 0;
   std::int64_t first_sync_ns_ = 0;
+  std::uint16_t version_ = kOutsideIndexVersion;
+  std::string signer_;
+  bool verified_ = false;
   std::vector<std::string> disks_;
   std::vector<OutsideIndexEntry> entries_;
 };
 
-// The bytes of `index` in the outside.idx format (trailing checksum included).
-std::string EncodeOutsideIndex(const OutsideIndex& index);
+// The bytes of `index` in the outside.idx format, version 2: signed with
+// `key`, trailing checksum and signature included.
+std::string EncodeOutsideIndex(const OutsideIndex& index, const OutsideKeyPair& key);
 
 // Decodes outside.idx bytes; `source` names the file in errors.
 //   kInvalidArgument: not an outside index at all (wrong magic: a foreign
 //     file, e.g. the wrong path given to --index)
-//   kCorruption: truncated, checksum mismatch, or a malformed field; the
-//     message says to run sync on Atlas to rewrite it
-//   kFailedPrecondition: written by a newer atlas-scrub (a newer version)
-Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes,
-                                        const std::filesystem::path& source);
+//   kCorruption: truncated, checksum mismatch, a signature that does not
+//     match the bytes, or a malformed field; the message says to run sync
+//     on Atlas to rewrite it
+//   kFailedPrecondition: written by a newer atlas-scrub (a newer version);
+//     or, with trust.trusted_key, signed by another key or unsigned
+//     (version 1): the message names both keys
+Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes, const std::filesystem::path& source,
+                                        const OutsideTrust& trust);
 
-// Reads and decodes `path` (opened read-only). As DecodeOutsideIndex, plus
-// kInvalidArgument when the file does not exist ("no such file") and
-// kIOError when it cannot be read.
-Result<OutsideIndex> ReadOutsideIndex(FileSystem* fs, const std::filesystem::path& path);
+// Reads and decodes `path` (a symlink given here is followed: the caller
+// named it). As DecodeOutsideIndex, plus kInvalidArgument when the file
+// does not exist ("no such file"), is a directory, a FIFO or device, or is
+// larger than kOutsideIndexMaxBytes, and kIOError when it cannot be read.
+// Opened O_NONBLOCK and judged by fstat before a byte is read.
+Result<OutsideIndex> ReadOutsideIndex(const std::filesystem::path& path, const OutsideTrust& trust);
 
 // The newest valid index among "<dir>/outside.idx" of `copy_dirs` (by
-// created_ns). *path receives the file used. kNotFound when no directory
+// created_ns), read as ReadOutsideIndex reads but refusing a symlink
+// (O_NOFOLLOW). *path receives the file used. kNotFound when no directory
 // holds one, naming every file tried; when some exist but none is valid,
 // the first one's error.
-Result<OutsideIndex> FindOutsideIndex(FileSystem* fs,
-                                      const std::vector<std::filesystem::path>& copy_dirs,
-                                      std::filesystem::path* path);
+Result<OutsideIndex> FindOutsideIndex(const std::vector<std::filesystem::path>& copy_dirs,
+                                      const OutsideTrust& trust, std::filesystem::path* path);
 
 // Builds the index from the manifest: every file of every data disk whose
-// content identity is known (all its blocks synced), nothing else left out.
-// Reads no data; the block size and first sync time come from the meta table.
-Result<OutsideIndex> BuildOutsideIndex(Manifest* manifest, std::int64_t now_ns);
+// content identity is known (all its blocks synced) and whose name others
+// could list: every directory from the disk root (DiskRecord::path) down to
+// the file's own is lstat'ed through `fs` and must be a directory with
+// o+r and o+x; one that is not, or cannot be stat'ed, leaves out all below
+// it. Reads no data; the block size and first sync time come from the meta
+// table.
+Result<OutsideIndex> BuildOutsideIndex(FileSystem* fs, Manifest* manifest, std::int64_t now_ns);
 
 // Builds the index and writes it atomically as "<dir>/outside.idx" (a
 // temporary file beside it, fdatasync, rename, directory fsync; mode 0644 so
 // that an unprivileged user on a compute host can read it) into each of
-// `copy_dirs`, creating them. Tries every directory; returns the first error.
+// `copy_dirs`, creating them. Each directory is opened and judged as
+// Manifest::CopyTo judges it, and written through its descriptor; one that
+// fails the test gets nothing and an unsafe_copy_dir finding in `refused`
+// (or, when it is null, is the returned kFailedPrecondition). Tries every
+// directory; returns the first error.
 Status ExportOutsideIndex(FileSystem* fs, Manifest* manifest,
-                          const std::vector<std::filesystem::path>& copy_dirs, std::int64_t now_ns);
+                          const std::vector<std::filesystem::path>& copy_dirs, std::int64_t now_ns,
+                          std::vector<Finding>* refused);
 
 // For a sync with nothing to do: writes the index only into the copy
-// directories of `config` that have none (an array synced before indexes
-// existed, or a copy directory that was emptied). When every directory has
-// one, it touches nothing, not even the manifest. Otherwise it opens the
-// manifest read-only. OK and nothing written when there is no manifest.
-Status ExportOutsideIndexIfMissing(FileSystem* fs, const Config& config, std::int64_t now_ns);
+// directories of `config` that have none, or one older than version 2 (an
+// array synced before indexes existed or were signed, or a copy directory
+// that was emptied). When every directory has a current one, it touches
+// nothing, not even the manifest. Otherwise it opens the manifest
+// read-only, or read-write when the array has no signing key yet.
+// OK and nothing written when there is no manifest.
+// REQUIRES: the caller holds ManifestLock.
+// Refusals as ExportOutsideIndex.
+Status ExportOutsideIndexIfMissing(FileSystem* fs, const Config& config, std::int64_t now_ns,
+                                   std::vector<Finding>* refused);
 
 struct OutsideOptions {
   // Files or directories on the compute host. Directories are walked without

@@ -3,6 +3,7 @@
 // from the manifest copies of a config when one is given or installed.
 #include <fmt/format.h>
 
+#include "atlas/manifest.h"
 #include "atlas/outside.h"
 
 #include "cli/commands.h"
@@ -25,6 +26,48 @@ Result<std::optional<Config>> OptionalConfig(const GlobalOptions& g) {
   return std::optional<Config>(std::move(config));
 }
 
+// The array's own key, read from the manifest of `config` (on Atlas); nullopt
+// when there is none here (a compute host has no manifest).
+std::optional<std::string> LocalKey(const Config& config) {
+  ManifestOptions ro;
+  ro.read_only = true;
+  Result<std::unique_ptr<Manifest>> m = OpenManifest(config.manifest, ro);
+  if (!m.ok())
+    return std::nullopt;
+  Result<std::optional<OutsideKeyPair>> key = OutsideSigningKey(m->get(), /*create=*/false);
+  if (!key.ok() || !*key)
+    return std::nullopt;
+  return (*key)->public_key;
+}
+
+int PrintKey(const CommandEnv& env) {
+  Result<Config> config = LoadConfigFor(env.global);
+  if (!config.ok())
+    return ReportError(env.global, "outside", config.status());
+  ManifestOptions ro;
+  ro.read_only = true;
+  ro.copy_dirs = config->manifest_copies;
+  Result<std::unique_ptr<Manifest>> m = OpenManifest(config->manifest, ro);
+  if (!m.ok())
+    return ReportError(env.global, "outside", m.status());
+  Result<std::optional<OutsideKeyPair>> key = OutsideSigningKey(m->get(), /*create=*/false);
+  if (!key.ok())
+    return ReportError(env.global, "outside", key.status());
+  if (!*key) {
+    return ReportError(env.global, "outside",
+                       Status::FailedPrecondition("the array has no outside index key yet; run "
+                                                  "`atlas-scrub sync`, which makes one"));
+  }
+  const std::string text = FormatOutsideKey((*key)->public_key);
+  if (env.global.json) {
+    PrintJson(
+        {{"schema", 1}, {"command", "outside"}, {"ok", true}, {"exit_code", 0}, {"key", text}});
+  } else {
+    fmt::print("{}\n", text);
+  }
+  return kExitOk;
+}
+
 nlohmann::json ErrorsJson(const std::vector<OutsideError>& errors) {
   nlohmann::json arr = nlohmann::json::array();
   for (const OutsideError& e : errors) {
@@ -36,6 +79,8 @@ nlohmann::json ErrorsJson(const std::vector<OutsideError>& errors) {
 }  // namespace
 
 int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
+  if (args.print_key)
+    return PrintKey(env);
   Result<std::optional<Config>> config = OptionalConfig(env.global);
   if (!config.ok())
     return ReportError(env.global, "outside", config.status());
@@ -47,12 +92,36 @@ int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
     return notifier ? notifier->Finish(findings, code) : code;
   };
 
+  // The key an index must be signed with: --key, [outside] trusted_key, or
+  // on Atlas itself the array's own (from the manifest).
+  OutsideTrust trust;
+  std::string key_text = args.key;
+  if (key_text.empty() && *config)
+    key_text = (*config)->outside.trusted_key;
+  if (!key_text.empty()) {
+    Result<std::string> key = ParseOutsideKey(key_text);
+    if (!key.ok())
+      return finish({}, ReportError(env.global, "outside", key.status()));
+    trust.trusted_key = *key;
+  } else if (*config) {
+    trust.trusted_key = LocalKey(**config).value_or("");
+  }
+
   std::filesystem::path index_path = args.index;
   Result<OutsideIndex> index = Status::Internal("no index");
-  if (!args.index.empty()) {
-    index = ReadOutsideIndex(FileSystem::Default(), index_path);
+  if (args.paths.empty()) {
+    index = Status::InvalidArgument("outside needs at least one PATH to scan (or --print-key)");
+  } else if (!args.index.empty()) {
+    index = ReadOutsideIndex(index_path, trust);
+  } else if (*config && trust.trusted_key.empty()) {
+    // An index found on a disk users can write is used only when its
+    // signature can be checked; one named with --index is the user's choice.
+    index = Status::InvalidArgument(
+        "no trusted key to check the outside index in the manifest copies with; give the key "
+        "that `atlas-scrub outside --print-key` prints on Atlas with --key KEY or [outside] "
+        "trusted_key, or name an index with --index FILE to use it unverified");
   } else if (*config) {
-    index = FindOutsideIndex(FileSystem::Default(), (*config)->manifest_copies, &index_path);
+    index = FindOutsideIndex((*config)->manifest_copies, trust, &index_path);
   } else {
     index =
         Status::InvalidArgument(fmt::format("outside needs --index FILE when there is no config "
@@ -63,6 +132,19 @@ int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
   }
   if (!index.ok())
     return finish({}, ReportError(env.global, "outside", index.status()));
+  const std::string signer = index->signer().empty() ? "" : FormatOutsideKey(index->signer());
+  const std::string unverified =
+      index->verified()
+          ? ""
+          : fmt::format(
+                "index {} is not verified: no trusted key was given, so it may not come from "
+                "Atlas ({}); pass --key with the key `atlas-scrub outside --print-key` prints "
+                "on Atlas",
+                DisplayPath(index_path.native()),
+                signer.empty() ? "it is an unsigned version 1 index"
+                               : "it says it is signed by " + signer);
+  if (!unverified.empty())
+    fmt::print(stderr, "atlas-scrub: warning: {}\n", unverified);
 
   OutsideOptions options;
   // Findings name absolute paths, so a finding is the same whatever the
@@ -97,6 +179,8 @@ int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
                {"index", DisplayPath(index_path.native())},
                {"index_created", Rfc3339(index->created_ns())},
                {"index_files", index->entries().size()},
+               {"index_verified", index->verified()},
+               {"index_key", signer.empty() ? nlohmann::json() : nlohmann::json(signer)},
                {"scanned_files", report.scanned_files},
                {"scanned_bytes", report.scanned_bytes},
                {"hashed_files", report.hashed_files},

@@ -65,6 +65,7 @@ nlohmann::json StatusJson(const StatusReport& r, const std::string& program) {
           {"drift_files_walked", r.drift_files_walked},
           {"positions_unsynced", r.positions_unsynced},
           {"disks", disks},
+          {"outside_key", r.outside_key.empty() ? nlohmann::json() : nlohmann::json(r.outside_key)},
           {"findings", findings}};
 }
 

@@ -118,7 +118,13 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   cmd_outside->add_option("--index", outside.index,
                           "the outside.idx that sync writes (default: in the config's manifest_copies)");
   cmd_outside->add_flag("--all", outside.all, "consider every file, not only [outside] media_extensions");
-  cmd_outside->add_option("paths", outside.paths, "directories or files to scan")->required()->expected(1, -1);
+  cmd_outside->add_option(
+      "--key", outside.key,
+      "the public key the index must be signed with (default: [outside] trusted_key)");
+  cmd_outside->add_flag(
+      "--print-key", outside.print_key,
+      "on Atlas: print the key that sync signs the index with, for --key on a compute host");
+  cmd_outside->add_option("paths", outside.paths, "directories or files to scan")->expected(0, -1);
 
   SmartArgs smart;
   CLI::App* cmd_smart = app.add_subcommand("smart", kCommands[9].help);

@@ -49,6 +49,8 @@ struct OutsideArgs {
   std::string index;               // --index FILE; empty: the manifest copies of the config
   bool all = false;                // --all: every file, not only media
   std::vector<std::string> paths;  // PATH...
+  std::string key;                 // --key KEY: the trusted public key
+  bool print_key = false;          // --print-key: print the array's key and stop
 };
 
 struct SmartArgs {

@@ -73,6 +73,7 @@ constexpr std::string_view kKeys[] = {
     "smart.skip_standby",
     "smart.ignore",
     "outside.media_extensions",
+    "outside.trusted_key",
     "alerts.min_severity",
     "alerts.repeat_after",
     "alerts.healthcheck_url",
@@ -339,6 +340,7 @@ class ConfigParser {
   void ParseTopLevel(const toml::table& root, Config* config);
   // REQUIRES: the data disks are parsed.
   void CheckManifestPlacement(const Config& config);
+  void CheckCopyPlacement(const Config& config);
   void ParseDataDisks(const toml::table& root, Config* config);
   void ParseParity(const toml::table& root, Config* config);
   void ParseGuards(const toml::table& root, Config* config);
@@ -366,6 +368,7 @@ class ConfigParser {
   std::vector<Disk> data_disks_;
   std::vector<Disk> parity_disks_;
   std::uint32_t manifest_line_ = 0;  // 0 while the manifest is the default
+  std::vector<std::uint32_t> copy_lines_;  // line of each accepted manifest_copies entry
 };
 
 void ConfigParser::Fail(std::uint32_t line, std::string_view key, std::string_view what) {
@@ -680,6 +683,7 @@ void ConfigParser::ParseTopLevel(const toml::table& root, Config* config) {
                          QuoteString(copies[i])));
       } else {
         config->manifest_copies.push_back(p);
+        copy_lines_.push_back(LineOf(at));
       }
     }
   }
@@ -775,6 +779,28 @@ void ConfigParser::CheckManifestPlacement(const Config& config) {
                      QuoteString(config.manifest.string()), disk.name,
                      QuoteString(disk.path.string()), disk.path_line));
     return;
+  }
+}
+
+// A copy directory is written by root and pruned by RocksDB's backup engine,
+// which deletes what it takes for its own old files; at a data disk's root
+// (or above one) its "manifest" subdirectory is a name users may already
+// use, and the array's own files would sit in it. It needs a directory of
+// its own on the disk.
+void ConfigParser::CheckCopyPlacement(const Config& config) {
+  for (std::size_t i = 0; i < config.manifest_copies.size(); ++i) {
+    const fs::path& copy = config.manifest_copies[i];
+    for (const Disk& disk : data_disks_) {
+      if (!IsWithin(disk.path, copy))
+        continue;
+      Fail(i < copy_lines_.size() ? copy_lines_[i] : 0, "manifest_copies",
+           fmt::format("{} is {} data disk {} ({}, line {}); manifest_copies must be a directory "
+                       "of its own such as {}, not the data disk root",
+                       QuoteString(copy.string()), copy == disk.path ? "the root of" : "above",
+                       disk.name, QuoteString(disk.path.string()), disk.path_line,
+                       QuoteString((disk.path / ".atlas-scrub").string())));
+      break;
+    }
   }
 }
 
@@ -1020,6 +1046,24 @@ void ConfigParser::ParseOutside(const toml::table& root, Config* config) {
   if (t == nullptr)
     return;
   CheckKeys(*t, "outside");
+  // The form only (prefix, length, alphabet); outside decodes it. Empty:
+  // no key.
+  std::string key;
+  if (const toml::node* node = ReadString(*t, "outside.trusted_key", &key)) {
+    const std::string_view b64 = std::string_view(key).substr(std::min<std::size_t>(key.size(), 8));
+    const bool valid = key.starts_with("ed25519:") && b64.size() == 44 && b64.ends_with("=") &&
+                       std::all_of(b64.begin(), b64.end() - 1, [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+                       });
+    if (valid || key.empty()) {
+      config->outside.trusted_key = key;
+    } else {
+      Fail(*node, "outside.trusted_key",
+           fmt::format(R"(expected "ed25519:" and 44 base64 characters, as `atlas-scrub outside )"
+                       R"(--print-key` prints it on Atlas, got {})",
+                       QuoteString(key)));
+    }
+  }
   std::vector<std::string> raw;
   std::vector<const toml::node*> nodes;
   if (ReadStrings(*t, "outside.media_extensions", &raw, &nodes) == nullptr)
@@ -1246,6 +1290,7 @@ Result<Config> ConfigParser::Parse(const toml::table& root) {
   ParseTopLevel(root, &config);
   ParseDataDisks(root, &config);
   CheckManifestPlacement(config);
+  CheckCopyPlacement(config);
   ParseParity(root, &config);
   ParseGuards(root, &config);
   ParseScrub(root, &config);

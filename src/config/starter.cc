@@ -175,6 +175,10 @@ Result<std::string> StarterConfig(const std::vector<fs::path>& data_paths,
   line("# Extensions (lower case, no dot) that `outside` counts as media.");
   out += fmt::format("#media_extensions = {}\n", TomlArray(defaults.outside.media_extensions,
                                                            [](const std::string& s) { return s; }));
+  line("# On a compute host: the key the outside index must be signed with, as");
+  line("# `atlas-scrub outside --print-key` prints it on Atlas (\"ed25519:...\");");
+  line("# empty: none.");
+  line("#trusted_key = \"\"");
   line("");
 
   line("[alerts]");

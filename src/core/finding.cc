@@ -15,7 +15,7 @@ struct KindInfo {
   Severity severity;
 };
 
-constexpr std::array<KindInfo, 18> kKinds = {{
+constexpr std::array<KindInfo, 19> kKinds = {{
     {FindingKind::kSilentCorruption, "silent_corruption", Severity::kCritical},
     {FindingKind::kReadError, "read_error", Severity::kCritical},
     {FindingKind::kParityMismatch, "parity_mismatch", Severity::kCritical},
@@ -34,6 +34,7 @@ constexpr std::array<KindInfo, 18> kKinds = {{
     {FindingKind::kMoved, "moved", Severity::kInfo},
     {FindingKind::kSharedFilesystem, "shared_filesystem", Severity::kInfo},
     {FindingKind::kRepaired, "repaired", Severity::kInfo},
+    {FindingKind::kUnsafeCopyDir, "unsafe_copy_dir", Severity::kWarning},
 }};
 
 const KindInfo& Info(FindingKind kind) {

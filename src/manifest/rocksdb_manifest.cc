@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,6 +38,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "manifest/coding.h"
+#include "manifest/copy_dir.h"
 #include "manifest/records.h"
 
 namespace atlas {
@@ -65,7 +67,6 @@ class NullLogger final : public rocksdb::Logger {
   void Logv(const char* /*format*/, va_list /*ap*/) override {}
 };
 
-fs::path BackupDir(const fs::path& copy_dir) { return copy_dir / "manifest"; }
 
 // 16 random hex digits (64 bits from getrandom(2)).
 Result<std::string> RandomHexTag() {
@@ -293,14 +294,18 @@ Status DecodeCoverageValue(std::string_view v, std::uint64_t* blocks) {
 
 class RocksManifest final : public Manifest {
  public:
-  RocksManifest(std::unique_ptr<rocksdb::DB> db, bool read_only)
-      : db_(std::move(db)), read_only_(read_only) {}
+  RocksManifest(std::unique_ptr<rocksdb::DB> db, bool read_only, fs::path path)
+      : db_(std::move(db)), read_only_(read_only), path_(std::move(path)) {}
   ~RocksManifest() override {
     if (!read_only_) {
       // Flush so that the next read-only open (status, diff, a no-op sync)
       // need not replay this run's log. Best effort: the WAL has it all.
       db_->Flush(rocksdb::FlushOptions()).PermitUncheckedError();
       db_->Close().PermitUncheckedError();
+      // RocksDB 7.8 creates its files 0644 (Env::SetAllowNonOwnerAccess is
+      // not implemented by its POSIX Env); the 0700 directory keeps them
+      // from others while it runs, and at rest they are 0600 too.
+      TightenTree(path_).IgnoreError();
     }
   }
 
@@ -570,10 +575,10 @@ class RocksManifest final : public Manifest {
     return Status::Ok();
   }
 
-  Status CopyTo(const std::vector<fs::path>& dirs) override {
+  Status CopyTo(const std::vector<fs::path>& dirs, std::vector<Finding>* refused) override {
     Status first;
     for (const fs::path& dir : dirs) {
-      Status s = CopyOne(dir);
+      Status s = CopyOne(dir, refused);
       if (!s.ok() && first.ok()) first = s;
     }
     return first;
@@ -588,12 +593,22 @@ class RocksManifest final : public Manifest {
     return std::optional<std::string>(std::move(v));
   }
 
-  Status CopyOne(const fs::path& dir) {
-    std::error_code ec;
-    fs::create_directories(BackupDir(dir), ec);
-    if (ec) return Status::FromErrno(ec.value(), "create manifest copy directory " + dir.string());
+  // Invariant: RocksDB writes only below the backup subdirectory's
+  // descriptor (/proc/self/fd/N), opened O_NOFOLLOW and judged by CopyDir
+  // before the first byte: a copy directory swapped for a symlink, or one a
+  // user owns or may write, gets nothing, and that is a finding, not an
+  // error, so the other copy directories still get their copy.
+  Status CopyOne(const fs::path& dir, std::vector<Finding>* refused) {
+    Result<CopyDir> cd = CopyDir::Open(dir, /*create=*/true, /*need_backup=*/true);
+    if (!cd.ok()) {
+      if (cd.status().code() == Code::kFailedPrecondition && refused != nullptr) {
+        AddCopyDirFinding(refused, CopyDirFinding(dir, cd.status()));
+        return Status::Ok();
+      }
+      return cd.status();
+    }
     rocksdb::BackupEngine* raw = nullptr;
-    rocksdb::BackupEngineOptions opts(BackupDir(dir).string());
+    rocksdb::BackupEngineOptions opts(cd->BackupPath());
     ATLAS_RETURN_IF_ERROR(FromRocksDb(rocksdb::BackupEngine::Open(opts, rocksdb::Env::Default(), &raw),
                                       "open manifest copy " + dir.string()));
     std::unique_ptr<rocksdb::BackupEngine> engine(raw);
@@ -601,7 +616,12 @@ class RocksManifest final : public Manifest {
     cbo.flush_before_backup = !read_only_;
     ATLAS_RETURN_IF_ERROR(
         FromRocksDb(engine->CreateNewBackup(cbo, db_.get()), "copy manifest to " + dir.string()));
-    return FromRocksDb(engine->PurgeOldBackups(kCopiesKept), "prune manifest copies in " + dir.string());
+    // Pruning deletes only what the backup engine lists as its own files,
+    // below a directory that only the euid can write (CopyDir::Open checked
+    // every entry): it cannot reach a user's file.
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(engine->PurgeOldBackups(kCopiesKept),
+                                      "prune manifest copies in " + dir.string()));
+    return cd->TightenBackupFiles();
   }
 
   // Adds to `rb` the coverage summary updates that its block changes make:
@@ -681,6 +701,7 @@ class RocksManifest final : public Manifest {
 
   std::unique_ptr<rocksdb::DB> db_;
   bool read_only_;
+  fs::path path_;
   bool coverage_ready_ = false;
   std::mutex commit_mu_;
 };
@@ -706,9 +727,18 @@ Result<std::unique_ptr<Manifest>> OpenManifestWithEnv(const fs::path& path,
       return Status::NotFound(fmt::format(
           "no manifest at {}: the array has never been synced (run `atlas-scrub sync`)", path.string()));
     }
+    // Invariant: a new manifest directory is 0700 from its creation (not
+    // chmod'ed after), so no other user ever lists the paths it records.
     std::error_code ec;
-    fs::create_directories(path, ec);
+    fs::create_directories(path.parent_path(), ec);
     if (ec) return Status::FromErrno(ec.value(), "create manifest directory " + path.string());
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Status::FromErrno(errno, "create manifest directory " + path.string());
+    }
+  } else if (!options.read_only) {
+    // A manifest made by an older version is 0755: tightened through its
+    // descriptor. Read-only opens change nothing.
+    ATLAS_RETURN_IF_ERROR(TightenDir(path).WithContext("manifest directory"));
   }
 
   rocksdb::Options opts;
@@ -755,7 +785,7 @@ Result<std::unique_ptr<Manifest>> OpenManifestWithEnv(const fs::path& path,
   }
   std::unique_ptr<rocksdb::DB> db(raw);
 
-  auto m = std::make_unique<RocksManifest>(std::move(db), options.read_only);
+  auto m = std::make_unique<RocksManifest>(std::move(db), options.read_only, path);
   ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> schema, m->GetMeta("schema"));
   std::uint64_t v = 0;
   if (schema) {
@@ -808,13 +838,39 @@ Result<std::unique_ptr<ManifestLock>> ManifestLock::Acquire(const fs::path& mani
 
 ManifestLock::~ManifestLock() { ::close(fd_); }
 
-Result<std::vector<ManifestCopyInfo>> ListManifestCopies(const std::vector<fs::path>& dirs) {
+namespace {
+
+// Opens the copy in `dir` for reading, judged as CopyDir::Open judges it
+// for writing. nullopt (and nothing in *skipped) when there is no copy.
+Result<std::optional<CopyDir>> OpenCopyForRead(const fs::path& dir, std::vector<Finding>* skipped) {
+  Result<CopyDir> cd = CopyDir::Open(dir, /*create=*/false, /*need_backup=*/true);
+  if (!cd.ok()) {
+    if (cd.status().code() == Code::kFailedPrecondition) {
+      if (skipped != nullptr) {
+        AddCopyDirFinding(
+            skipped, MakeFinding(FindingKind::kUnsafeCopyDir, "", dir.string(),
+                                 std::string(cd.status().message()) + "; its copy was not used"));
+      }
+      return std::optional<CopyDir>();
+    }
+    if (cd.status().code() == Code::kNotFound)
+      return std::optional<CopyDir>();
+    return cd.status();
+  }
+  return std::optional<CopyDir>(std::move(*cd));
+}
+
+}  // namespace
+
+Result<std::vector<ManifestCopyInfo>> ListManifestCopies(const std::vector<fs::path>& dirs,
+                                                         std::vector<Finding>* skipped) {
   std::vector<ManifestCopyInfo> out;
   for (const fs::path& dir : dirs) {
-    std::error_code ec;
-    if (!fs::exists(BackupDir(dir) / "meta", ec)) continue;
+    Result<std::optional<CopyDir>> cd = OpenCopyForRead(dir, skipped);
+    if (!cd.ok() || !*cd)
+      continue;
     rocksdb::BackupEngineReadOnly* raw = nullptr;
-    rocksdb::BackupEngineOptions opts(BackupDir(dir).string());
+    rocksdb::BackupEngineOptions opts((*cd)->BackupPath());
     if (!rocksdb::BackupEngineReadOnly::Open(opts, rocksdb::Env::Default(), &raw).ok()) continue;
     std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
     std::vector<rocksdb::BackupInfo> infos;
@@ -833,21 +889,43 @@ Result<std::vector<ManifestCopyInfo>> ListManifestCopies(const std::vector<fs::p
 }
 
 Result<ManifestCopyInfo> RestoreManifest(const fs::path& path, const std::vector<fs::path>& dirs,
-                                         const fs::path& from) {
+                                         const fs::path& from, std::vector<Finding>* skipped) {
   std::vector<fs::path> candidates = from.empty() ? dirs : std::vector<fs::path>{from};
-  ATLAS_ASSIGN_OR_RETURN(std::vector<ManifestCopyInfo> copies, ListManifestCopies(candidates));
+  std::vector<Finding> refused;
+  ATLAS_ASSIGN_OR_RETURN(std::vector<ManifestCopyInfo> copies,
+                         ListManifestCopies(candidates, &refused));
+  if (skipped != nullptr)
+    skipped->insert(skipped->end(), refused.begin(), refused.end());
   if (copies.empty()) {
-    return Status::NotFound(fmt::format("no manifest copy found in {}",
-                                        from.empty() ? "manifest_copies" : from.string()));
+    std::string why;
+    for (const Finding& f : refused) why += "; " + f.message;
+    return Status::NotFound(fmt::format("no usable manifest copy found in {}{}",
+                                        from.empty() ? "manifest_copies" : from.string(), why));
   }
   const ManifestCopyInfo& best = copies.front();
   fs::path tmp = path;
   tmp += ".restore-tmp";
   std::error_code ec;
   fs::remove_all(tmp, ec);
+  // Invariant: the restored files land in a directory only the euid can
+  // enter (0700, made here), and are set to 0600 before it is renamed into
+  // place: the manifest lists every path of the array, including names in
+  // users' private folders.
+  fs::create_directories(tmp.parent_path(), ec);
+  if (::mkdir(tmp.c_str(), 0700) != 0)
+    return Status::FromErrno(errno, "create " + tmp.string());
   {
+    // Judged again (the listing closed its descriptors): what is read is
+    // what passed.
+    Result<std::optional<CopyDir>> cd = OpenCopyForRead(best.dir, nullptr);
+    if (!cd.ok())
+      return cd.status();
+    if (!*cd) {
+      return Status::FailedPrecondition(fmt::format(
+          "manifest copy {} changed while it was being restored; run it again", best.dir.string()));
+    }
     rocksdb::BackupEngineReadOnly* raw = nullptr;
-    rocksdb::BackupEngineOptions opts(BackupDir(best.dir).string());
+    rocksdb::BackupEngineOptions opts((*cd)->BackupPath());
     ATLAS_RETURN_IF_ERROR(FromRocksDb(rocksdb::BackupEngineReadOnly::Open(opts, rocksdb::Env::Default(), &raw),
                                       "open manifest copy " + best.dir.string()));
     std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
@@ -855,6 +933,7 @@ Result<ManifestCopyInfo> RestoreManifest(const fs::path& path, const std::vector
         engine->RestoreDBFromLatestBackup(rocksdb::RestoreOptions(), tmp.string(), tmp.string()),
         "restore manifest from " + best.dir.string()));
   }
+  ATLAS_RETURN_IF_ERROR(TightenTree(tmp));
   {
     // Verify before anything is replaced.
     ManifestOptions ro;

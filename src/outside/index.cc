@@ -24,14 +24,22 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <tuple>
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "atlas/outside.h"
 
+#include "core/crash_point.h"
 #include "manifest/coding.h"
+#include "manifest/copy_dir.h"
+#include "outside/sign.h"
 
 namespace atlas {
 namespace {
@@ -43,6 +51,10 @@ constexpr char kMagic[8] = {'A', 'T', 'L', 'A', 'S', 'O', 'I', 'X'};
 // magic, version, block size, created, first sync, entry count.
 constexpr std::size_t kFixedHeader = 8 + 2 + 8 + 8 + 8 + 8;
 constexpr std::size_t kChecksumSize = 16;
+// Version 2: the signer's public key after the fixed header, an Ed25519
+// signature of every byte before it after the checksum.
+constexpr std::size_t kSignerSize = 32;
+constexpr std::size_t kSignatureSize = 64;
 // The smallest entry: varint size, hash, varint disk, empty path.
 constexpr std::size_t kMinEntry = 1 + 16 + 1 + 1;
 
@@ -74,21 +86,67 @@ std::uint64_t MetaOr(Manifest* m, std::string_view key, std::uint64_t fallback, 
   }
 }
 
-// A run that crashed between writing and renaming left
-// "outside.idx.tmp.<its pid>" behind (WriteFileAtomic); the next export
-// removes it. Best effort: a leftover costs only its space.
-void RemoveStaleTemporaries(FileSystem* fs, const stdfs::path& dir) {
+// Writes `bytes` as outside.idx into the judged copy directory `dir`,
+// relative to its descriptor: a temporary created O_EXCL|O_NOFOLLOW, fdatasync,
+// renameat over the old index, fsync of the directory. A run that crashed
+// between writing and renaming left "outside.idx.tmp.<its pid>" behind; it
+// is removed here (only the euid can write this directory, so the name is
+// ours).
+Status WriteIndexAt(const CopyDir& dir, std::string_view bytes) {
   const std::string prefix = std::string(kOutsideIndexName) + ".tmp.";
-  std::vector<std::string> stale;
-  WalkOptions wo;
-  wo.exclude = [](std::string_view, bool is_dir) { return is_dir; };  // not into manifest/
-  wo.on_error = [](std::string_view, const Status&) { return Status::Ok(); };
-  fs->Walk(dir, wo, [&](const WalkEntry& e) {
-      if (e.rel_path.rfind(prefix, 0) == 0)
-        stale.push_back(e.rel_path);
-      return Status::Ok();
-    }).IgnoreError();
-  for (const std::string& name : stale) fs->Remove(dir / name).IgnoreError();
+  if (int dup = ::fcntl(dir.fd(), F_DUPFD_CLOEXEC, 0); dup >= 0) {
+    if (DIR* d = ::fdopendir(dup)) {
+      std::vector<std::string> stale;
+      while (dirent* e = ::readdir(d)) {
+        if (std::string_view(e->d_name).starts_with(prefix))
+          stale.emplace_back(e->d_name);
+      }
+      ::closedir(d);
+      for (const std::string& name : stale) ::unlinkat(dir.fd(), name.c_str(), 0);
+    } else {
+      ::close(dup);
+    }
+  }
+  const std::string tmp = prefix + std::to_string(::getpid());
+  const std::string where = (dir.dir() / tmp).string();
+  int fd =
+      ::openat(dir.fd(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return Status::FromErrno(errno, "create " + where);
+  Status s;
+  for (std::size_t done = 0; s.ok() && done < bytes.size();) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      s = Status::FromErrno(errno, "write " + where);
+    else
+      done += static_cast<std::size_t>(n);
+  }
+  // umask may have taken bits away; the index is meant to be world-readable.
+  if (s.ok() && ::fchmod(fd, 0644) != 0)
+    s = Status::FromErrno(errno, "chmod " + where);
+  if (s.ok() && ::fdatasync(fd) != 0)
+    s = Status::FromErrno(errno, "fdatasync " + where);
+  if (::close(fd) != 0 && s.ok())
+    s = Status::FromErrno(errno, "close " + where);
+  if (!s.ok()) {
+    ::unlinkat(dir.fd(), tmp.c_str(), 0);
+    return s;
+  }
+  // Invariant: outside.idx is replaced by rename after its bytes are
+  // fdatasync'ed, so a reader (even over NFS) sees the old index or the
+  // new one, never a mix; a torn read fails the checksum.
+  ATLAS_CRASH_POINT("outside.export_before_rename");
+  if (::renameat(dir.fd(), tmp.c_str(), dir.fd(), std::string(kOutsideIndexName).c_str()) != 0) {
+    s = Status::FromErrno(errno, "rename " + where);
+    ::unlinkat(dir.fd(), tmp.c_str(), 0);
+    return s;
+  }
+  ATLAS_CRASH_POINT("outside.export_after_rename");
+  if (::fsync(dir.fd()) != 0)
+    return Status::FromErrno(errno, "fsync " + dir.dir().string());
+  return Status::Ok();
 }
 
 }  // namespace
@@ -132,9 +190,9 @@ std::string OutsideIndex::Where(const OutsideIndexEntry& e) const {
   return out;
 }
 
-std::string EncodeOutsideIndex(const OutsideIndex& index) {
+std::string EncodeOutsideIndex(const OutsideIndex& index, const OutsideKeyPair& key) {
   std::string out;
-  std::size_t approx = kFixedHeader + kChecksumSize;
+  std::size_t approx = kFixedHeader + kSignerSize + kChecksumSize + kSignatureSize;
   for (const OutsideIndexEntry& e : index.entries()) approx += 24 + e.path.size();
   out.reserve(approx);
   out.append(kMagic, sizeof(kMagic));
@@ -143,6 +201,7 @@ std::string EncodeOutsideIndex(const OutsideIndex& index) {
   coding::PutFixed64BE(&out, static_cast<std::uint64_t>(index.created_ns()));
   coding::PutFixed64BE(&out, static_cast<std::uint64_t>(index.first_sync_ns()));
   coding::PutFixed64BE(&out, index.entries().size());
+  out.append(key.public_key);
   coding::PutVarint(&out, index.disks().size());
   for (const std::string& d : index.disks()) coding::PutLengthPrefixed(&out, d);
   for (const OutsideIndexEntry& e : index.entries()) {
@@ -153,10 +212,12 @@ std::string EncodeOutsideIndex(const OutsideIndex& index) {
   }
   const Hash128 sum = HashBlock(std::as_bytes(std::span<const char>(out.data(), out.size())));
   coding::PutHash(&out, sum);
+  out.append(SignBytes(out, key.secret_key));
   return out;
 }
 
-Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes, const stdfs::path& source) {
+Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes, const stdfs::path& source,
+                                        const OutsideTrust& trust) {
   if (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
     return Status::InvalidArgument(
         fmt::format("{}: not an atlas-scrub outside index (it does not start with \"ATLASOIX\"); "
@@ -174,12 +235,42 @@ Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes, const stdfs::pat
   }
   if (version == 0)
     return Corrupt(source, "version 0");
-  const std::string_view body = bytes.substr(0, bytes.size() - kChecksumSize);
-  const Hash128 want = Hash128::FromBytes(
-      reinterpret_cast<const std::byte*>(bytes.data() + bytes.size() - kChecksumSize));
+  const bool signed_index = version >= 2;
+  const std::size_t tail = kChecksumSize + (signed_index ? kSignatureSize : 0);
+  const std::size_t header = kFixedHeader + (signed_index ? kSignerSize : 0);
+  if (bytes.size() < header + tail)
+    return Corrupt(source, fmt::format("{} bytes, shorter than a header", bytes.size()));
+  const std::string_view body = bytes.substr(0, bytes.size() - tail);
+  const Hash128 want =
+      Hash128::FromBytes(reinterpret_cast<const std::byte*>(body.data() + body.size()));
   const Hash128 got = HashBlock(std::as_bytes(std::span<const char>(body.data(), body.size())));
   if (want != got)
     return Corrupt(source, "checksum mismatch");
+  std::string signer;
+  bool verified = false;
+  if (!signed_index) {
+    if (!trust.trusted_key.empty()) {
+      return Status::FailedPrecondition(fmt::format(
+          "{}: outside index version 1 is not signed, and a trusted key is given, so it cannot be "
+          "told from one a user made; run `atlas-scrub sync` on Atlas with this version, which "
+          "writes a signed one",
+          source.string()));
+    }
+  } else {
+    signer.assign(bytes.data() + kFixedHeader, kSignerSize);
+    const std::string_view signed_part = bytes.substr(0, bytes.size() - kSignatureSize);
+    if (!VerifyBytes(signed_part, bytes.substr(bytes.size() - kSignatureSize), signer))
+      return Corrupt(source, "its signature does not match its bytes");
+    if (!trust.trusted_key.empty()) {
+      if (signer != trust.trusted_key) {
+        return Status::FailedPrecondition(fmt::format(
+            "{}: outside index is signed by key {}, not by the trusted key {}; it was not written "
+            "by that Atlas (someone may have planted it), so it is not used",
+            source.string(), FormatOutsideKey(signer), FormatOutsideKey(trust.trusted_key)));
+      }
+      verified = true;
+    }
+  }
 
   const char* p = bytes.data() + 10;
   const std::uint64_t block_size = coding::DecodeFixed64BE(p);
@@ -188,7 +279,7 @@ Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes, const stdfs::pat
   const std::uint64_t count = coding::DecodeFixed64BE(p + 24);
   if (block_size == 0 || block_size > (1u << 30) || (block_size & (block_size - 1)) != 0)
     return Corrupt(source, fmt::format("block size {}", block_size));
-  coding::Reader in(body.substr(kFixedHeader));
+  coding::Reader in(body.substr(header));
   if (count > body.size() / kMinEntry)
     return Corrupt(source, fmt::format("{} entries", count));
   std::uint64_t disk_count = 0;
@@ -213,43 +304,115 @@ Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes, const stdfs::pat
   }
   if (!in.empty())
     return Corrupt(source, "bytes after the last entry");
-  return OutsideIndex(static_cast<std::uint32_t>(block_size), created_ns, first_sync_ns,
-                      std::move(disks), std::move(entries));
+  OutsideIndex index(static_cast<std::uint32_t>(block_size), created_ns, first_sync_ns,
+                     std::move(disks), std::move(entries));
+  index.SetDecoded(version, std::move(signer), verified);
+  return index;
 }
 
-Result<OutsideIndex> ReadOutsideIndex(FileSystem* fs, const stdfs::path& path) {
-  Result<std::string> bytes = fs->ReadFile(path);
-  if (!bytes.ok()) {
-    if (bytes.status().code() == Code::kNotFound) {
-      return Status::InvalidArgument(fmt::format(
+namespace {
+
+// Reads an index file into memory, refusing what would hang or exhaust the
+// reader: opened O_NONBLOCK (a FIFO does not block the open, and fstat
+// refuses it before a read), only a regular file, at most
+// kOutsideIndexMaxBytes. `no_follow` refuses a symlink (for the files in
+// manifest copy directories, where only sync writes). Not through
+// FileSystem: the seam has no way to say "regular files only, this large
+// at most" yet.
+// With `prefix`, reads at most that many bytes (no size cap applies).
+Result<std::string> ReadIndexBytes(const stdfs::path& path, bool no_follow,
+                                   std::size_t prefix = 0) {
+  const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (no_follow ? O_NOFOLLOW : 0);
+  int fd = ::open(path.c_str(), flags);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT) {
+      return Status::NotFound(fmt::format(
           "{}: no such outside index; sync writes one as .atlas-scrub/outside.idx (each manifest "
           "copy directory) on Atlas",
           path.string()));
     }
-    if (Result<FileStat> st = fs->Stat(path); st.ok() && st->type == FileType::kDirectory) {
+    if (err == ELOOP && no_follow) {
       return Status::InvalidArgument(fmt::format(
-          "{} is a directory; pass the outside.idx file in it (sync writes one into each manifest "
-          "copy directory)",
+          "{} is a symbolic link, and sync never writes one there; refusing to follow it",
           path.string()));
     }
-    return bytes.status().WithContext("outside index");
+    return Status::FromErrno(err, "open " + path.string());
   }
-  return DecodeOutsideIndex(*bytes, path);
+  struct stat st {};
+  Status s;
+  std::string bytes;
+  if (::fstat(fd, &st) != 0) {
+    s = Status::FromErrno(errno, "fstat " + path.string());
+  } else if (S_ISDIR(st.st_mode)) {
+    s = Status::InvalidArgument(fmt::format(
+        "{} is a directory; pass the outside.idx file in it (sync writes one into each manifest "
+        "copy directory)",
+        path.string()));
+  } else if (!S_ISREG(st.st_mode)) {
+    s = Status::InvalidArgument(fmt::format(
+        "{} is not a regular file (it is a {}); an outside index is the regular file sync writes",
+        path.string(),
+        S_ISFIFO(st.st_mode)   ? "FIFO"
+        : S_ISCHR(st.st_mode)  ? "character device"
+        : S_ISBLK(st.st_mode)  ? "block device"
+        : S_ISSOCK(st.st_mode) ? "socket"
+                               : "special file"));
+  } else if (prefix == 0 && static_cast<std::uint64_t>(st.st_size) > kOutsideIndexMaxBytes) {
+    s = Status::InvalidArgument(fmt::format(
+        "{} is {} bytes, more than the largest outside index atlas-scrub reads ({} bytes)",
+        path.string(), st.st_size, kOutsideIndexMaxBytes));
+  } else {
+    bytes.resize(prefix == 0 ? static_cast<std::size_t>(st.st_size)
+                             : std::min(prefix, static_cast<std::size_t>(st.st_size)));
+    std::size_t done = 0;
+    while (s.ok() && done < bytes.size()) {
+      ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0) {
+        s = Status::FromErrno(errno, "read " + path.string());
+      } else if (n == 0) {
+        bytes.resize(done);  // shrank while read: the checksum will say so
+        break;
+      } else {
+        done += static_cast<std::size_t>(n);
+      }
+    }
+  }
+  ::close(fd);
+  if (!s.ok())
+    return s;
+  return bytes;
 }
 
-Result<OutsideIndex> FindOutsideIndex(FileSystem* fs, const std::vector<stdfs::path>& copy_dirs,
-                                      stdfs::path* path) {
+}  // namespace
+
+Result<OutsideIndex> ReadOutsideIndex(const stdfs::path& path, const OutsideTrust& trust) {
+  Result<std::string> bytes = ReadIndexBytes(path, /*no_follow=*/false);
+  if (!bytes.ok()) {
+    if (bytes.status().code() == Code::kNotFound)
+      return Status::InvalidArgument(bytes.status().message());
+    if (bytes.status().code() == Code::kInvalidArgument)
+      return bytes.status();  // names the file and what it is already
+    return bytes.status().WithContext("outside index");
+  }
+  return DecodeOutsideIndex(*bytes, path, trust);
+}
+
+Result<OutsideIndex> FindOutsideIndex(const std::vector<stdfs::path>& copy_dirs,
+                                      const OutsideTrust& trust, stdfs::path* path) {
   std::optional<OutsideIndex> best;
   std::optional<Status> first_error;
   std::vector<std::string> tried;
   for (const stdfs::path& dir : copy_dirs) {
     const stdfs::path file = dir / kOutsideIndexName;
     tried.push_back(file.string());
-    Result<std::string> bytes = fs->ReadFile(file);
+    Result<std::string> bytes = ReadIndexBytes(file, /*no_follow=*/true);
     if (!bytes.ok() && bytes.status().code() == Code::kNotFound)
       continue;
     Result<OutsideIndex> index =
-        bytes.ok() ? DecodeOutsideIndex(*bytes, file) : Result<OutsideIndex>(bytes.status());
+        bytes.ok() ? DecodeOutsideIndex(*bytes, file, trust) : Result<OutsideIndex>(bytes.status());
     if (!index.ok()) {
       if (!first_error)
         first_error = index.status();
@@ -275,7 +438,47 @@ Result<OutsideIndex> FindOutsideIndex(FileSystem* fs, const std::vector<stdfs::p
       fmt::join(tried, ", ")));
 }
 
-Result<OutsideIndex> BuildOutsideIndex(Manifest* manifest, std::int64_t now_ns) {
+namespace {
+
+// Whether every user could list the names in a directory of one disk: it
+// and every directory above it up to the disk root are real directories
+// (lstat) with o+r and o+x. Cached per directory, so a disk costs one lstat
+// per directory that holds a synced file, whatever its file count.
+class Listable {
+ public:
+  Listable(FileSystem* fs, stdfs::path root) : fs_(fs), root_(std::move(root)) {}
+  // `rel_dir`: relative to the root, '/'-separated, empty for the root.
+  bool Dir(const std::string& rel_dir) {
+    auto it = cache_.find(rel_dir);
+    if (it != cache_.end())
+      return it->second;
+    bool ok = true;
+    if (!rel_dir.empty()) {
+      const std::size_t slash = rel_dir.rfind('/');
+      ok = Dir(slash == std::string::npos ? std::string() : rel_dir.substr(0, slash));
+    }
+    if (ok) {
+      Result<FileStat> st = fs_->Stat(rel_dir.empty() ? root_ : root_ / rel_dir);
+      constexpr std::uint32_t kOthersList = S_IROTH | S_IXOTH;
+      ok = st.ok() && st->type == FileType::kDirectory && (st->mode & kOthersList) == kOthersList;
+    }
+    cache_.emplace(rel_dir, ok);
+    return ok;
+  }
+  bool File(const std::string& rel_path) {
+    const std::size_t slash = rel_path.rfind('/');
+    return Dir(slash == std::string::npos ? std::string() : rel_path.substr(0, slash));
+  }
+
+ private:
+  FileSystem* fs_;
+  stdfs::path root_;
+  std::map<std::string, bool> cache_;
+};
+
+}  // namespace
+
+Result<OutsideIndex> BuildOutsideIndex(FileSystem* fs, Manifest* manifest, std::int64_t now_ns) {
   Status meta_error;
   const std::uint64_t block_size = MetaOr(manifest, "block_size", kDefaultBlockSize, &meta_error);
   const std::uint64_t first_sync = MetaOr(manifest, "first_sync_ns", 0, &meta_error);
@@ -288,12 +491,17 @@ Result<OutsideIndex> BuildOutsideIndex(Manifest* manifest, std::int64_t now_ns) 
       continue;
     const auto disk = static_cast<std::uint32_t>(disks.size());
     disks.push_back(d.name);
+    Listable listable(fs, d.path);
     std::unique_ptr<Cursor<FileRecord>> c = manifest->Files(d.index);
     for (; c->Valid(); c->Next()) {
       const FileRecord& f = c->value();
       // Only a fully synced file has a content identity; one still dirty is
       // not protected yet, and a compute host's copy of it is not a duplicate.
       if (!f.content)
+        continue;
+      // The index is world-readable: a name only its owner could list (in a
+      // 0700 folder) stays off it.
+      if (!listable.File(f.path))
         continue;
       entries.push_back(
           OutsideIndexEntry{.size = f.size, .content = *f.content, .disk = disk, .path = f.path});
@@ -305,33 +513,58 @@ Result<OutsideIndex> BuildOutsideIndex(Manifest* manifest, std::int64_t now_ns) 
 }
 
 Status ExportOutsideIndex(FileSystem* fs, Manifest* manifest,
-                          const std::vector<stdfs::path>& copy_dirs, std::int64_t now_ns) {
+                          const std::vector<stdfs::path>& copy_dirs, std::int64_t now_ns,
+                          std::vector<Finding>* refused) {
   if (copy_dirs.empty())
     return Status::Ok();
-  ATLAS_ASSIGN_OR_RETURN(OutsideIndex index, BuildOutsideIndex(manifest, now_ns));
-  const std::string bytes = EncodeOutsideIndex(index);
+  ATLAS_ASSIGN_OR_RETURN(std::optional<OutsideKeyPair> key,
+                         OutsideSigningKey(manifest, /*create=*/true));
+  ATLAS_ASSIGN_OR_RETURN(OutsideIndex index, BuildOutsideIndex(fs, manifest, now_ns));
+  if (index.entries().size() > kOutsideIndexMaxBytes / kMinEntry) {
+    return Status::FailedPrecondition(fmt::format(
+        "outside index: {} files are more than an index can hold", index.entries().size()));
+  }
+  const std::string bytes = EncodeOutsideIndex(index, *key);
+  if (bytes.size() > kOutsideIndexMaxBytes) {
+    return Status::FailedPrecondition(fmt::format(
+        "outside index: {} bytes for {} files, more than a compute host reads ({} bytes); it was "
+        "not written",
+        bytes.size(), index.entries().size(), kOutsideIndexMaxBytes));
+  }
   Status first;
   for (const stdfs::path& dir : copy_dirs) {
-    Status s = fs->CreateDirs(dir);
+    Result<CopyDir> cd = CopyDir::Open(dir, /*create=*/true, /*need_backup=*/false);
+    Status s = cd.status();
+    if (!s.ok() && s.code() == Code::kFailedPrecondition && refused != nullptr) {
+      AddCopyDirFinding(refused, CopyDirFinding(dir, s));
+      continue;
+    }
     if (s.ok())
-      RemoveStaleTemporaries(fs, dir);
-    // Invariant: outside.idx is replaced by rename after its bytes are
-    // fdatasync'ed, so a reader (even over NFS) sees the old index or the
-    // new one, never a mix; a torn read fails the checksum.
-    if (s.ok())
-      s = WriteFileAtomic(fs, dir / kOutsideIndexName, bytes, 0644);
+      s = WriteIndexAt(*cd, bytes);
     if (!s.ok() && first.ok())
       first = s.WithContext("outside index");
   }
   return first;
 }
 
-Status ExportOutsideIndexIfMissing(FileSystem* fs, const Config& config, std::int64_t now_ns) {
+Status ExportOutsideIndexIfMissing(FileSystem* fs, const Config& config, std::int64_t now_ns,
+                                   std::vector<Finding>* refused) {
   std::vector<stdfs::path> missing;
   for (const stdfs::path& dir : config.manifest_copies) {
-    Result<FileStat> st = fs->Stat(dir / kOutsideIndexName);
-    if (!st.ok() && st.status().code() == Code::kNotFound)
+    // A directory atlas cannot trust is reported at every sync until fixed.
+    Result<CopyDir> cd = CopyDir::Open(dir, /*create=*/false, /*need_backup=*/false);
+    if (!cd.ok() && cd.status().code() == Code::kFailedPrecondition && refused != nullptr) {
+      AddCopyDirFinding(refused, CopyDirFinding(dir, cd.status()));
+      continue;
+    }
+    // The version field of what is there; a missing, unreadable or older
+    // (unsigned) index is written anew.
+    Result<std::string> bytes =
+        ReadIndexBytes(dir / kOutsideIndexName, /*no_follow=*/true, /*prefix=*/kFixedHeader);
+    if (!bytes.ok() || bytes->size() < kFixedHeader ||
+        coding::DecodeFixed16BE(bytes->data() + 8) < kOutsideIndexVersion) {
       missing.push_back(dir);
+    }
   }
   if (missing.empty())
     return Status::Ok();
@@ -343,7 +576,19 @@ Status ExportOutsideIndexIfMissing(FileSystem* fs, const Config& config, std::in
     return Status::Ok();
   if (!m.ok())
     return m.status();
-  return ExportOutsideIndex(fs, m->get(), missing, now_ns);
+  ATLAS_ASSIGN_OR_RETURN(std::optional<OutsideKeyPair> key,
+                         OutsideSigningKey(m->get(), /*create=*/false));
+  if (!key) {
+    // An array synced before indexes were signed: the key is made once, in
+    // the manifest, under the caller's lock.
+    m->reset();
+    ManifestOptions rw;
+    rw.copy_dirs = config.manifest_copies;
+    m = OpenManifest(config.manifest, rw);
+    if (!m.ok())
+      return m.status();
+  }
+  return ExportOutsideIndex(fs, m->get(), missing, now_ns, refused);
 }
 
 }  // namespace atlas

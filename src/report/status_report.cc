@@ -23,6 +23,7 @@
 
 #include "atlas/engine.h"
 #include "atlas/manifest.h"
+#include "atlas/outside.h"
 #include "atlas/smart_report.h"
 #include "scrub/array.h"
 #include "scrub/drift.h"
@@ -59,6 +60,13 @@ Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusRe
   report->synced_ever = array.synced_ever;
   report->last_sync_ns = array.last_sync_ns;
   report->last_scrub_ns = array.last_scrub_ns;
+  if (m) {
+    // What a compute host passes to `outside --key`.
+    ATLAS_ASSIGN_OR_RETURN(std::optional<OutsideKeyPair> key,
+                           OutsideSigningKey(m.get(), /*create=*/false));
+    if (key)
+      report->outside_key = FormatOutsideKey(key->public_key);
+  }
 
   std::vector<Finding> findings = CheckDiskGuards(array);
   for (const ArrayDataDisk& d : array.data) {

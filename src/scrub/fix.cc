@@ -923,7 +923,10 @@ Status Fixer::Run() {
   ATLAS_RETURN_IF_ERROR(m_->Commit(*batch_, /*durable=*/true));
   ATLAS_CRASH_POINT("fix.after_commit");
   if (!config_.manifest_copies.empty()) {
-    ATLAS_RETURN_IF_ERROR(m_->CopyTo(config_.manifest_copies).WithContext("manifest copy"));
+    std::vector<Finding> refused;  // unsafe copy directories: findings, not errors
+    ATLAS_RETURN_IF_ERROR(
+        m_->CopyTo(config_.manifest_copies, &refused).WithContext("manifest copy"));
+    for (Finding& f : refused) report_->findings.push_back(std::move(f));
     std::unique_ptr<ManifestBatch> done = m_->NewBatch();
     done->PutMeta("copies_pending", "0");
     ATLAS_RETURN_IF_ERROR(m_->Commit(*done, /*durable=*/true));

@@ -458,7 +458,10 @@ Status RunScrub(const RunContext& ctx, const ScrubOptions& options, VerifyReport
     batch->PutRun(run);
     ATLAS_RETURN_IF_ERROR(m->Commit(*batch, /*durable=*/true));
     if (!ctx.config->manifest_copies.empty()) {
-      ATLAS_RETURN_IF_ERROR(m->CopyTo(ctx.config->manifest_copies).WithContext("manifest copy"));
+      std::vector<Finding> refused;  // unsafe copy directories: findings, not errors
+      ATLAS_RETURN_IF_ERROR(
+          m->CopyTo(ctx.config->manifest_copies, &refused).WithContext("manifest copy"));
+      for (Finding& f : refused) report->findings.push_back(std::move(f));
       std::unique_ptr<ManifestBatch> done = m->NewBatch();
       done->PutMeta("copies_pending", "0");
       ATLAS_RETURN_IF_ERROR(m->Commit(*done, /*durable=*/true));

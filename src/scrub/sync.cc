@@ -225,7 +225,10 @@ Status Syncer::Run() {
     // The last sync changed the manifest but died before copying it.
     s = CopyManifest();
   } else if (s.ok() && nothing_to_do) {
-    s = ExportOutsideIndexIfMissing(ctx_.fs, config_, ctx_.clock->NowUnixNanos());  // writes nothing if all present
+    std::vector<Finding> refused;  // unsafe copy directories: findings, not errors
+    s = ExportOutsideIndexIfMissing(ctx_.fs, config_, ctx_.clock->NowUnixNanos(),
+                                    &refused);  // writes nothing if all present
+    for (Finding& f : refused) Problem(std::move(f));
   }
   if (s.ok() && !nothing_to_do) {
     s = Apply();
@@ -1195,9 +1198,18 @@ Status Syncer::CopyManifest() {
   if (!config_.manifest_copies.empty()) {
     ctx_.progress->Note("copying the manifest to " + std::to_string(config_.manifest_copies.size()) +
                         " manifest_copies directories");
-    ATLAS_RETURN_IF_ERROR(m_->CopyTo(config_.manifest_copies).WithContext("manifest copy"));
+    // A copy directory atlas cannot trust gets nothing and is a finding;
+    // the others still get their copy (manifest/copy_dir.h).
+    std::vector<Finding> refused;
+    // The outside index signing key goes into the manifest before its
+    // first copy, so every copy can restore it.
+    ATLAS_RETURN_IF_ERROR(OutsideSigningKey(m_.get(), /*create=*/true).status());
+    ATLAS_RETURN_IF_ERROR(
+        m_->CopyTo(config_.manifest_copies, &refused).WithContext("manifest copy"));
     // The compute hosts' view of Atlas, refreshed with every copy (outside.h).
-    ATLAS_RETURN_IF_ERROR(ExportOutsideIndex(ctx_.fs, m_.get(), config_.manifest_copies, ctx_.clock->NowUnixNanos()));
+    ATLAS_RETURN_IF_ERROR(ExportOutsideIndex(ctx_.fs, m_.get(), config_.manifest_copies,
+                                             ctx_.clock->NowUnixNanos(), &refused));
+    for (Finding& f : refused) Problem(std::move(f));
   }
   std::unique_ptr<ManifestBatch> done = m_->NewBatch();
   done->PutMeta("copies_pending", "0");

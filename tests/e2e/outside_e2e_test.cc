@@ -300,7 +300,7 @@ TEST_CASE(
   Atlas atlas;
   const std::vector<std::byte> old_index = ReadFileBytes(atlas.Index(1));
   atlas.a.Write(1, "Movies/later.mkv", 4321, 8);
-  for (const char* point : {"io.atomic_write_before_rename", "io.atomic_write_after_rename"}) {
+  for (const char* point : {"outside.export_before_rename", "outside.export_after_rename"}) {
     INFO(point);
     CliResult crashed = atlas.a.Run({"sync"}, /*json=*/false, {{"ATLAS_SCRUB_CRASH_AT", point}});
     REQUIRE(crashed.exit_code == 137);

@@ -374,7 +374,7 @@ TEST_CASE(
   FaultyManifest fm(dir / "manifest");
   REQUIRE_OK(CommitKeys(*fm.m, {"synced"}, true));
   fm.faults->Arm({.file = DbFile::kSst, .op = DbOp::kAny, .err = ENOSPC});
-  Status copy = fm.m->CopyTo({dir / "copies"});
+  Status copy = fm.m->CopyTo({dir / "copies"}, nullptr);
   INFO(copy.ToString());
   CHECK(copy.code() == Code::kNoSpace);
   CHECK(fm.faults->fired() >= 1);
@@ -388,7 +388,7 @@ TEST_CASE(
   Result<std::unique_ptr<Manifest>> reopened = OpenManifest(fm.path, ManifestOptions());
   REQUIRE_OK(reopened);
   CHECK(Has(**reopened, "synced"));
-  REQUIRE_OK((*reopened)->CopyTo({dir / "copies"}));
+  REQUIRE_OK((*reopened)->CopyTo({dir / "copies"}, nullptr));
   Result<std::vector<ManifestCopyInfo>> one = ListManifestCopies({dir / "copies"});
   REQUIRE_OK(one);
   CHECK(one->size() == 1);
@@ -411,7 +411,7 @@ TEST_CASE(
   {
     FaultyManifest fm(path);
     REQUIRE_OK(CommitKeys(*fm.m, {"precious"}, true));
-    REQUIRE_OK(fm.m->CopyTo({copies}));
+    REQUIRE_OK(fm.m->CopyTo({copies}, nullptr));
   }
   int overwritten = 0;
   for (const fs::directory_entry& e : fs::directory_iterator(path)) {
@@ -461,7 +461,7 @@ TEST_CASE(
   const fs::path bad = dir / "a-file" / "copies";
   const fs::path good = dir / "copies";
 
-  Status s = fm.m->CopyTo({bad, good});
+  Status s = fm.m->CopyTo({bad, good}, nullptr);
   INFO(s.ToString());
   CHECK(s.code() == Code::kNotFound);
   CHECK(s.sys_errno() == ENOTDIR);
@@ -473,7 +473,7 @@ TEST_CASE(
   REQUIRE_OK(CommitKeys(*fm.m, {"b"}, true));
   CHECK(Has(*fm.m, "a"));
   CHECK(Has(*fm.m, "b"));
-  REQUIRE_OK(fm.m->CopyTo({good}));
+  REQUIRE_OK(fm.m->CopyTo({good}, nullptr));
   fm.Close();
   CHECK(KeysAfterReopen(fm.path, {"a", "b"}) == Keys{"a", "b"});
 }
@@ -500,7 +500,7 @@ TEST_CASE("manifest: ENOSPC while opening the manifest for writing is kNoSpace, 
   {
     FaultyManifest fm(path);
     REQUIRE_OK(CommitKeys(*fm.m, {"a"}, true));
-    REQUIRE_OK(fm.m->CopyTo({copies}));
+    REQUIRE_OK(fm.m->CopyTo({copies}, nullptr));
   }
   auto faults = std::make_shared<FaultDbFs>();
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(faults);

@@ -783,12 +783,36 @@ TEST_CASE("config: the examples in atlas-scrub.toml(5) parse", "[config][unit]")
   CHECK(KeysHoldingSecrets(c).empty());
 }
 
+TEST_CASE("config: manifest_copies at or above a data disk's root is an error naming the disk",
+          "[config][unit][issue-14]") {
+  CHECK(ErrorOf(Doc("manifest_copies = [\"/mnt/disk3/.atlas-scrub\", \"/mnt/disk2\"]\n")) ==
+        "/etc/x.toml:1: manifest_copies: \"/mnt/disk2\" is the root of data disk d2 "
+        "(\"/mnt/disk2\", line 7); manifest_copies must be a directory of its own such as "
+        "\"/mnt/disk2/.atlas-scrub\", not the data disk root");
+  CHECK(ErrorOf(Doc("manifest_copies = [\"/mnt\"]\n")) ==
+        "/etc/x.toml:1: manifest_copies: \"/mnt\" is above data disk d1 (\"/mnt/disk1\", line 4); "
+        "manifest_copies must be a directory of its own such as \"/mnt/disk1/.atlas-scrub\", not "
+        "the data disk root");
+  Config c = Parsed(Doc("manifest_copies = [\"/mnt/disk1/.atlas-scrub\", \"/mnt/disk10\"]\n"));
+  CHECK(c.manifest_copies.size() == 2);
+}
+
+TEST_CASE("config: [outside] trusted_key takes the form --print-key prints, nothing else",
+          "[config][unit][issue-14]") {
+  const std::string key = "ed25519:" + std::string(43, 'A') + "=";
+  CHECK(Parsed(Doc("", "[outside]\ntrusted_key = \"" + key + "\"\n")).outside.trusted_key == key);
+  CHECK(ErrorOf(Doc("", "[outside]\ntrusted_key = \"ssh-ed25519 AAAA\"\n")) ==
+        "/etc/x.toml:10: outside.trusted_key: expected \"ed25519:\" and 44 base64 characters, as "
+        "`atlas-scrub outside --print-key` prints it on Atlas, got \"ssh-ed25519 AAAA\"");
+}
+
 TEST_CASE("config: every known key has an entry in atlas-scrub.toml(5)", "[config][unit][docs]") {
   std::ifstream page(ATLAS_SOURCE_DIR "/man/atlas-scrub.toml.5");
   REQUIRE(page.good());
   std::set<std::string> entries;
   for (std::string line; std::getline(page, line);) entries.insert(BoldKeyOf(line));
-  REQUIRE(KnownConfigKeys().size() == 36);  // + alerts.timeout, attempts, retry_delay, read_layout
+  REQUIRE(KnownConfigKeys().size() ==
+          37);  // + alerts.timeout, attempts, retry_delay, read_layout, outside.trusted_key
   for (const std::string& key : KnownConfigKeys()) {
     INFO("no .B/.BI entry for " << key);
     CHECK(entries.count(key) == 1);

@@ -16,6 +16,13 @@ namespace fs = std::filesystem;
 using testing::FaultFileSystem;
 using testing::Op;
 
+// One key pair for the whole run: signing is deterministic for a key, so
+// an index encodes to the same bytes every time.
+const OutsideKeyPair& Key() {
+  static const OutsideKeyPair key = GenerateOutsideKeyPair();
+  return key;
+}
+
 Hash128 H(std::uint64_t hi, std::uint64_t lo) {
   return Hash128{.lo = lo, .hi = hi};
 }
@@ -48,9 +55,9 @@ TEST_CASE(
     "outside: an index decodes to the entries it was encoded from, sorted by size and content",
     "[outside][unit]") {
   const OutsideIndex a = Sample();
-  const std::string bytes = EncodeOutsideIndex(a);
+  const std::string bytes = EncodeOutsideIndex(a, Key());
   CHECK(bytes.substr(0, 8) == "ATLASOIX");
-  Result<OutsideIndex> b = DecodeOutsideIndex(bytes, "/x/outside.idx");
+  Result<OutsideIndex> b = DecodeOutsideIndex(bytes, "/x/outside.idx", {});
   REQUIRE_OK(b);
   CHECK(b->block_size() == 4096);
   CHECK(b->created_ns() == 1'795'596'427'820'497'012);
@@ -69,12 +76,12 @@ TEST_CASE(
   CHECK(b->Find(500, H(3, 5)).empty());
   CHECK(b->Find(100, H(3, 4)).empty());
   // Re-encoding gives the same bytes: the format has one spelling.
-  CHECK(EncodeOutsideIndex(*b) == bytes);
+  CHECK(EncodeOutsideIndex(*b, Key()) == bytes);
 }
 
 TEST_CASE("outside: an empty index is valid and matches nothing", "[outside][unit]") {
-  const std::string bytes = EncodeOutsideIndex(OutsideIndex(65536, 5, 0, {}, {}));
-  Result<OutsideIndex> b = DecodeOutsideIndex(bytes, "i");
+  const std::string bytes = EncodeOutsideIndex(OutsideIndex(65536, 5, 0, {}, {}), Key());
+  Result<OutsideIndex> b = DecodeOutsideIndex(bytes, "i", {});
   REQUIRE_OK(b);
   CHECK(b->entries().empty());
   CHECK_FALSE(b->HasSize(0));
@@ -83,10 +90,10 @@ TEST_CASE("outside: an empty index is valid and matches nothing", "[outside][uni
 
 TEST_CASE("outside: every truncation of an index is refused as corrupt, naming the file",
           "[outside][unit]") {
-  const std::string bytes = EncodeOutsideIndex(Sample());
+  const std::string bytes = EncodeOutsideIndex(Sample(), Key());
   for (std::size_t n = 8; n < bytes.size(); ++n) {
     Result<OutsideIndex> r =
-        DecodeOutsideIndex(std::string_view(bytes).substr(0, n), "/mnt/a/outside.idx");
+        DecodeOutsideIndex(std::string_view(bytes).substr(0, n), "/mnt/a/outside.idx", {});
     INFO("length " << n);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == Code::kCorruption);
@@ -97,18 +104,18 @@ TEST_CASE("outside: every truncation of an index is refused as corrupt, naming t
 }
 
 TEST_CASE("outside: a changed byte anywhere in an index is refused", "[outside][unit]") {
-  const std::string bytes = EncodeOutsideIndex(Sample());
+  const std::string bytes = EncodeOutsideIndex(Sample(), Key());
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     std::string bad = bytes;
     bad[i] = static_cast<char>(bad[i] ^ 0x01);
-    Result<OutsideIndex> r = DecodeOutsideIndex(bad, "i");
+    Result<OutsideIndex> r = DecodeOutsideIndex(bad, "i", {});
     INFO("byte " << i);
     REQUIRE_FALSE(r.ok());
-    // The magic (foreign), then the version (0x0101: newer; 0: corrupt),
-    // then the checksum guards every other byte.
+    // The magic (foreign), then the version (0x0102 or 3: newer), then the
+    // checksum, and after it the signature, guard every other byte.
     if (i < 8) {
       CHECK(r.status().code() == Code::kInvalidArgument);
-    } else if (i == 8) {
+    } else if (i == 8 || i == 9) {
       CHECK(r.status().code() == Code::kFailedPrecondition);
     } else {
       CHECK(r.status().code() == Code::kCorruption);
@@ -119,7 +126,7 @@ TEST_CASE("outside: a changed byte anywhere in an index is refused", "[outside][
 TEST_CASE("outside: a foreign file is not an index, and the error names it", "[outside][unit]") {
   for (std::string foreign :
        {std::string(), std::string("ATLAS"), std::string("hello world, not an index")}) {
-    Result<OutsideIndex> r = DecodeOutsideIndex(foreign, "/tmp/movie.mkv");
+    Result<OutsideIndex> r = DecodeOutsideIndex(foreign, "/tmp/movie.mkv", {});
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == Code::kInvalidArgument);
     CHECK(r.status().ToString().find("/tmp/movie.mkv: not an atlas-scrub outside index") == 0);
@@ -128,9 +135,9 @@ TEST_CASE("outside: a foreign file is not an index, and the error names it", "[o
 
 TEST_CASE("outside: an index from a newer atlas-scrub is refused with 'upgrade'",
           "[outside][unit]") {
-  std::string bytes = EncodeOutsideIndex(Sample());
-  bytes[9] = 2;  // version 2, big-endian fixed16 at offset 8
-  Result<OutsideIndex> r = DecodeOutsideIndex(bytes, "/i");
+  std::string bytes = EncodeOutsideIndex(Sample(), Key());
+  bytes[9] = 3;  // version 3, big-endian fixed16 at offset 8
+  Result<OutsideIndex> r = DecodeOutsideIndex(bytes, "/i", {});
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == Code::kFailedPrecondition);
   CHECK(r.status().ToString().find("upgrade atlas-scrub") != std::string::npos);
@@ -138,7 +145,7 @@ TEST_CASE("outside: an index from a newer atlas-scrub is refused with 'upgrade'"
 
 TEST_CASE("outside: a missing --index file is a usage error naming it", "[outside][unit]") {
   testing::TempDir dir;
-  Result<OutsideIndex> r = ReadOutsideIndex(FileSystem::Default(), dir / "nope.idx");
+  Result<OutsideIndex> r = ReadOutsideIndex(dir / "nope.idx", {});
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == Code::kInvalidArgument);
   CHECK(r.status().ToString().find((dir / "nope.idx").string() + ": no such outside index") == 0);
@@ -147,7 +154,7 @@ TEST_CASE("outside: a missing --index file is a usage error naming it", "[outsid
 TEST_CASE("outside: a directory given as --index is a usage error pointing at the file in it",
           "[outside][unit]") {
   testing::TempDir dir;
-  Result<OutsideIndex> r = ReadOutsideIndex(FileSystem::Default(), dir.path());
+  Result<OutsideIndex> r = ReadOutsideIndex(dir.path(), {});
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == Code::kInvalidArgument);
   CHECK(r.status().ToString().find(dir.path().string() + " is a directory; pass the outside.idx file") ==
@@ -160,25 +167,155 @@ TEST_CASE("outside: the newest valid index of the manifest copies is used", "[ou
   fs::create_directories(dir / "c2");
   fs::create_directories(dir / "c3");
   testing::WriteFile(dir / "c1/outside.idx",
-                     EncodeOutsideIndex(OutsideIndex(4096, 100, 0, {"d1"}, {})));
+                     EncodeOutsideIndex(OutsideIndex(4096, 100, 0, {"d1"}, {}), Key()));
   testing::WriteFile(dir / "c2/outside.idx",
-                     EncodeOutsideIndex(OutsideIndex(4096, 200, 0, {"d1"}, {})));
+                     EncodeOutsideIndex(OutsideIndex(4096, 200, 0, {"d1"}, {}), Key()));
   testing::WriteFile(dir / "c3/outside.idx", std::string("ATLASOIX truncated"));
   fs::path used;
-  Result<OutsideIndex> r = FindOutsideIndex(
-      FileSystem::Default(), {dir / "c1", dir / "c3", dir / "c2", dir / "c4"}, &used);
+  Result<OutsideIndex> r =
+      FindOutsideIndex({dir / "c1", dir / "c3", dir / "c2", dir / "c4"}, {}, &used);
   REQUIRE_OK(r);
   CHECK(r->created_ns() == 200);
   CHECK(used == dir / "c2/outside.idx");
 
-  Result<OutsideIndex> none =
-      FindOutsideIndex(FileSystem::Default(), {dir / "c4", dir / "c5"}, &used);
+  Result<OutsideIndex> none = FindOutsideIndex({dir / "c4", dir / "c5"}, {}, &used);
   REQUIRE_FALSE(none.ok());
   CHECK(none.status().code() == Code::kNotFound);
   CHECK(none.status().ToString().find((dir / "c4/outside.idx").string()) != std::string::npos);
-  Result<OutsideIndex> bad = FindOutsideIndex(FileSystem::Default(), {dir / "c3"}, &used);
+  Result<OutsideIndex> bad = FindOutsideIndex({dir / "c3"}, {}, &used);
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().code() == Code::kCorruption);
+}
+
+// The bytes of `index` in version 1, the unsigned format before issue 14:
+// the version 2 header without the signer, the same body, the checksum.
+std::string EncodeVersion1(const OutsideIndex& index) {
+  const std::string v2 = EncodeOutsideIndex(index, Key());
+  constexpr std::size_t kHeader = 8 + 2 + 8 + 8 + 8 + 8;
+  std::string v1 = v2.substr(0, kHeader);
+  v1[9] = 1;
+  v1 += v2.substr(kHeader + 32, v2.size() - kHeader - 32 - 16 - 64);
+  const Hash128 sum = HashBlock(std::as_bytes(std::span<const char>(v1.data(), v1.size())));
+  std::byte raw[16];
+  sum.ToBytes(raw);
+  v1.append(reinterpret_cast<const char*>(raw), 16);
+  return v1;
+}
+
+TEST_CASE("outside: an index is verified only against the trusted key it was signed with",
+          "[outside][unit][issue-14]") {
+  const std::string bytes = EncodeOutsideIndex(Sample(), Key());
+  // No key: read, its signer known, not verified.
+  Result<OutsideIndex> open = DecodeOutsideIndex(bytes, "/i", {});
+  REQUIRE_OK(open);
+  CHECK(open->version() == 2);
+  CHECK(open->signer() == Key().public_key);
+  CHECK_FALSE(open->verified());
+  // Its own key: verified.
+  Result<OutsideIndex> good = DecodeOutsideIndex(bytes, "/i", {.trusted_key = Key().public_key});
+  REQUIRE_OK(good);
+  CHECK(good->verified());
+  CHECK(good->entries() == open->entries());
+  // Another key (a user's own pair): refused, naming both keys.
+  const OutsideKeyPair other = GenerateOutsideKeyPair();
+  Result<OutsideIndex> forged = DecodeOutsideIndex(EncodeOutsideIndex(Sample(), other), "/i",
+                                                   {.trusted_key = Key().public_key});
+  REQUIRE_FALSE(forged.ok());
+  CHECK(forged.status().code() == Code::kFailedPrecondition);
+  CHECK(forged.status().ToString() ==
+        "/i: outside index is signed by key " + FormatOutsideKey(other.public_key) +
+            ", not by the trusted key " + FormatOutsideKey(Key().public_key) +
+            "; it was not written by that Atlas (someone may have planted it), so it is not used");
+}
+
+TEST_CASE("outside: an index changed after signing fails its signature even with a fixed checksum",
+          "[outside][unit][issue-14]") {
+  std::string bytes = EncodeOutsideIndex(Sample(), Key());
+  // Change a path and recompute the checksum, as anyone can.
+  const std::size_t at = bytes.find("Movies/x.mkv");
+  REQUIRE(at != std::string::npos);
+  bytes[at] = 'N';
+  const std::size_t body = bytes.size() - 16 - 64;
+  const Hash128 sum = HashBlock(std::as_bytes(std::span<const char>(bytes.data(), body)));
+  std::byte raw[16];
+  sum.ToBytes(raw);
+  bytes.replace(body, 16, reinterpret_cast<const char*>(raw), 16);
+  for (const OutsideTrust& trust :
+       {OutsideTrust{}, OutsideTrust{.trusted_key = Key().public_key}}) {
+    Result<OutsideIndex> r = DecodeOutsideIndex(bytes, "/i", trust);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Code::kCorruption);
+    CHECK(r.status().ToString().find("its signature does not match its bytes") !=
+          std::string::npos);
+  }
+}
+
+TEST_CASE("outside: a version 1 index is read unverified without a key and refused with one",
+          "[outside][unit][issue-14]") {
+  const std::string v1 = EncodeVersion1(Sample());
+  Result<OutsideIndex> r = DecodeOutsideIndex(v1, "/old.idx", {});
+  REQUIRE_OK(r);
+  CHECK(r->version() == 1);
+  CHECK(r->signer().empty());
+  CHECK_FALSE(r->verified());
+  CHECK(r->entries() == Sample().entries());
+  Result<OutsideIndex> keyed =
+      DecodeOutsideIndex(v1, "/old.idx", {.trusted_key = Key().public_key});
+  REQUIRE_FALSE(keyed.ok());
+  CHECK(keyed.status().code() == Code::kFailedPrecondition);
+  CHECK(keyed.status().ToString().find("/old.idx: outside index version 1 is not signed") == 0);
+}
+
+TEST_CASE("outside: a key prints as ed25519:BASE64 and parses back; anything else is refused",
+          "[outside][unit][issue-14]") {
+  const std::string text = FormatOutsideKey(Key().public_key);
+  CHECK(text.rfind("ed25519:", 0) == 0);
+  CHECK(text.size() == 8 + 44);
+  Result<std::string> back = ParseOutsideKey(text);
+  REQUIRE_OK(back);
+  CHECK(*back == Key().public_key);
+  for (const std::string& bad : {std::string(), text.substr(8), "ed25519:" + text.substr(9),
+                                text + "A", "rsa:" + text.substr(8)}) {
+    INFO(bad);
+    Result<std::string> r = ParseOutsideKey(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Code::kInvalidArgument);
+  }
+}
+
+TEST_CASE("outside: a FIFO, a device or a too large file is refused as an index before any read",
+          "[outside][unit][issue-14]") {
+  testing::TempDir dir;
+  const fs::path fifo = dir / "fifo.idx";
+  REQUIRE(mkfifo(fifo.c_str(), 0644) == 0);
+  Result<OutsideIndex> f = ReadOutsideIndex(fifo, {});  // would block for ever on a plain open
+  REQUIRE_FALSE(f.ok());
+  CHECK(f.status().code() == Code::kInvalidArgument);
+  CHECK(f.status().ToString() == fifo.string() +
+                                     " is not a regular file (it is a FIFO); an outside index is "
+                                     "the regular file sync writes");
+  fs::create_symlink("/dev/zero", dir / "zero.idx");
+  Result<OutsideIndex> z = ReadOutsideIndex(dir / "zero.idx", {});
+  REQUIRE_FALSE(z.ok());
+  CHECK(z.status().ToString().find("it is a character device") != std::string::npos);
+  // Sparse: no bytes written, one past the cap.
+  const fs::path big = dir / "big.idx";
+  testing::WriteFile(big, std::string("ATLASOIX"));
+  fs::resize_file(big, kOutsideIndexMaxBytes + 1);
+  Result<OutsideIndex> b = ReadOutsideIndex(big, {});
+  REQUIRE_FALSE(b.ok());
+  CHECK(b.status().code() == Code::kInvalidArgument);
+  CHECK(b.status().ToString().find(
+            "more than the largest outside index atlas-scrub reads (2147483648 bytes)") !=
+        std::string::npos);
+  // In a manifest copy directory, a symlink is not followed at all.
+  fs::create_directories(dir / "copy");
+  fs::create_symlink("/dev/zero", dir / "copy/outside.idx");
+  fs::path used;
+  Result<OutsideIndex> c = FindOutsideIndex({dir / "copy"}, {}, &used);
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().ToString().find("is a symbolic link, and sync never writes one there") !=
+        std::string::npos);
 }
 
 // A compute-host tree scanned against a hand-made index, in process.
