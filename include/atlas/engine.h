@@ -46,6 +46,9 @@ struct DriftCounts {
 struct SyncOptions {
   bool force_empty = false;   // sync even though a disk that held files is empty
   bool force_delete = false;  // sync even though deletions exceed [guards]
+  bool force_zero = false;      // sync even though files that held data are now 0 bytes
+  bool force_modified = false;  // sync even though modifications exceed [guards] max_modified(_pct)
+  bool force_move = false;      // record moves across disks whose content changed as add + delete
   // At most this many drift findings (added/modified/deleted/moved) are
   // listed in the report; counts are always complete.
   std::size_t max_drift_findings = 1000;
@@ -63,8 +66,9 @@ struct SyncReport {
 };
 
 // Brings manifest and parity up to date with the data disks.
-//   kFailedPrecondition: a guard tripped (missing_disk / mass_delete in
-//     report->findings); nothing was written
+//   kFailedPrecondition: a guard tripped (missing_disk, mass_delete,
+//     zero_size, mass_modify or move_mismatch in report->findings); nothing
+//     was written
 //   kBusy: another run holds the manifest
 //   kCancelled: stopped by ctx.stop after committing the batch in hand; the
 //     next sync resumes

@@ -35,6 +35,10 @@ enum class FindingKind : std::uint8_t {
   kMoved,
   kSharedFilesystem,
   kRepaired,
+  // Guards of sync beyond SPEC's mass_delete (atlas-scrub(1), GUARDS):
+  kZeroSize,      // a recorded non-empty file is now 0 bytes
+  kMassModify,    // more files modified than [guards] max_modified(_pct)
+  kMoveMismatch,  // a move across disks whose content differs from the recorded checksums
 };
 
 // "silent_corruption", "missing_disk", ... as in SPEC.

@@ -70,6 +70,11 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   CLI::App* cmd_sync = app.add_subcommand("sync", kCommands[1].help);
   cmd_sync->add_flag("--force-empty", sync.force_empty, "sync even though a disk that held files is empty");
   cmd_sync->add_flag("--force-delete", sync.force_delete, "sync even though deletions exceed [guards]");
+  cmd_sync->add_flag("--force-zero,-Z", sync.force_zero, "sync even though files that held data are now 0 bytes");
+  cmd_sync->add_flag("--force-modified", sync.force_modified,
+                     "sync even though modifications exceed [guards] max_modified");
+  cmd_sync->add_flag("--force-move", sync.force_move,
+                     "sync even though files moved across disks no longer match their checksums");
 
   CLI::App* cmd_diff = app.add_subcommand("diff", kCommands[2].help);
   CLI::App* cmd_status = app.add_subcommand("status", kCommands[3].help);

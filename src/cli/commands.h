@@ -17,6 +17,9 @@ struct InitArgs {
 struct SyncArgs {
   bool force_empty = false;
   bool force_delete = false;
+  bool force_zero = false;
+  bool force_modified = false;
+  bool force_move = false;
 };
 struct StatusArgs {
   bool full_drift = false;  // walk every disk to the end

@@ -76,6 +76,23 @@ std::vector<std::string> NextSteps(const Finding& f, std::string_view program) {
       return {p + " scrub"};
     case FindingKind::kMassDelete:
       return {p + " diff", fmt::format("if the deletions are intended: {} sync --force-delete", p)};
+    case FindingKind::kMassModify:
+      return {p + " diff", fmt::format("if the changes are intended: {} sync --force-modified", p)};
+    case FindingKind::kZeroSize: {
+      std::string what = disk + " --filter " + ShellQuote(GlobEscape(f.path));
+      return {p + " fix --dry-run" + what, p + " fix" + what,
+              fmt::format("if it was emptied on purpose: {} sync --force-zero", p)};
+    }
+    case FindingKind::kMoveMismatch: {
+      // f.from is where the file was recorded ("d1:Movies/x.mkv"): fix
+      // restores that original from parity.
+      const std::size_t colon = f.from.find(':');
+      if (colon == std::string::npos) return {p + " diff"};
+      std::string what = " --disk " + ShellQuote(f.from.substr(0, colon)) + " --filter " +
+                         ShellQuote(GlobEscape(f.from.substr(colon + 1)));
+      return {p + " fix --dry-run" + what, p + " fix" + what,
+              fmt::format("if the moved copy is the one to keep: {} sync --force-move", p)};
+    }
     case FindingKind::kSmartFailing:
     case FindingKind::kSmartWarning:
       return {p + " smart"};

@@ -31,6 +31,7 @@ constexpr FindingKind kAllKinds[] = {
     FindingKind::kUnsynced,         FindingKind::kScrubOverdue,    FindingKind::kMassDelete,
     FindingKind::kAdded,            FindingKind::kModified,        FindingKind::kDeleted,
     FindingKind::kMoved,            FindingKind::kSharedFilesystem, FindingKind::kRepaired,
+    FindingKind::kZeroSize,         FindingKind::kMassModify,      FindingKind::kMoveMismatch,
 };
 
 std::string EscapeLabel(std::string_view v) {

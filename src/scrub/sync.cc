@@ -66,6 +66,7 @@
 #include "scrub/disk_workers.h"
 #include "scrub/drift.h"
 #include "scrub/extent_map.h"
+#include "scrub/guards.h"
 #include "scrub/parallel.h"
 #include "scrub/scan.h"
 
@@ -107,6 +108,15 @@ DiskRecord ParityRecord(const ArrayParity& p) {
   r.path = p.path.string();
   if (p.identity) r.identity = ToRecord(*p.identity);
   return r;
+}
+
+// The refusal of a tripped guard: the first finding, and how many more
+// there are (a zero_size finding names one file of possibly many).
+std::string RefusalSummary(const std::vector<Finding>& guards) {
+  const Finding& f = guards.front();
+  std::string out = f.path.empty() ? f.message : fmt::format("{}:{} {}", f.disk, DisplayPath(f.path), f.message);
+  if (guards.size() > 1) out += fmt::format(" (and {} more findings)", guards.size() - 1);
+  return out;
 }
 
 std::string Where(const ArrayDataDisk& d, std::string_view path) {
@@ -275,8 +285,18 @@ Status Syncer::Check(bool* nothing_to_do) {
   }
   std::vector<Finding> scan_guards =
       CheckScanGuards(config_, array_, drift, options_.force_empty, options_.force_delete);
+  for (Finding& f : CheckContentGuards(config_, array_, drift, options_.force_zero, options_.force_modified)) {
+    scan_guards.push_back(std::move(f));
+  }
+  if (scan_guards.empty()) {
+    // Reads the few files that look moved across disks: only when nothing
+    // else refused already.
+    ATLAS_ASSIGN_OR_RETURN(std::vector<Finding> moves,
+                           CheckCrossDiskMoves(ctx_, existing.get(), array_, drift, options_.force_move));
+    for (Finding& f : moves) scan_guards.push_back(std::move(f));
+  }
   if (!scan_guards.empty()) {
-    std::string first = scan_guards.front().message;
+    std::string first = RefusalSummary(scan_guards);
     for (Finding& f : scan_guards) Problem(std::move(f));
     for (const DiskDrift& d : drift) {
       report_->drift.added += d.drift.added;

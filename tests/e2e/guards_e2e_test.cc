@@ -1,0 +1,295 @@
+// Issue 14, through the real binary: what accidents, malware and a careless
+// admin do to an array, and the guards that stop each before parity forgets
+// the good data. sync's content guards (a file emptied to 0 bytes, mass
+// modification, a damaged file moved across disks) and their exemptions;
+// fix --errors-only as the repair scrub advises; a data disk dropped from
+// the config stopping scrub, check and fix; check as an unprivileged user.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/temp_array.h"
+
+namespace atlas::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::uint32_t kBlock = 64 * 1024;
+
+std::size_t CountKind(const nlohmann::json& doc, const std::string& kind) {
+  std::size_t n = 0;
+  for (const auto& f : doc["findings"]) n += f["kind"] == kind ? 1 : 0;
+  return n;
+}
+
+const nlohmann::json* FindFinding(const nlohmann::json& doc, const std::string& kind) {
+  for (const auto& f : doc["findings"]) {
+    if (f["kind"] == kind) return &f;
+  }
+  return nullptr;
+}
+
+bool Mentions(const nlohmann::json* f, const std::string& text) {
+  return f != nullptr && (*f)["message"].get<std::string>().find(text) != std::string::npos;
+}
+
+// Manifest, its copies and every parity file: "a refused run wrote nothing".
+std::string ArrayState(const TempArray& a, int levels) {
+  std::string out = TreeFingerprint(a.Manifest()) + TreeFingerprint(a.Copy(1)) + TreeFingerprint(a.Copy(2));
+  for (int l = 1; l <= levels; ++l) out += TreeFingerprint(a.Parity(l));
+  return out;
+}
+
+// How status spells the program in its next steps for this array.
+std::string Program(const TempArray& a) { return "atlas-scrub -c " + a.config().string(); }
+
+std::int64_t MtimeNs(const fs::path& p) {
+  struct stat st {};
+  REQUIRE(stat(p.c_str(), &st) == 0);
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+void SetMtimeNs(const fs::path& p, std::int64_t ns) {
+  timespec times[2] = {{0, UTIME_OMIT}, {ns / 1'000'000'000, ns % 1'000'000'000}};
+  REQUIRE(utimensat(AT_FDCWD, p.c_str(), times, 0) == 0);
+}
+
+// `mv` across filesystems: copy the bytes, keep the mtime, remove the source.
+void MoveAcross(const fs::path& from, const fs::path& to) {
+  const std::int64_t mtime = MtimeNs(from);
+  WriteFile(to, ReadFileBytes(from));
+  SetMtimeNs(to, mtime);
+  fs::remove(from);
+}
+
+// Rewrites a file in place with other bytes of the same size and a new
+// mtime, as ransomware encrypting it would.
+void Encrypt(const fs::path& p, std::uint64_t seed) {
+  const std::size_t size = static_cast<std::size_t>(fs::file_size(p));
+  const std::int64_t mtime = MtimeNs(p);
+  WriteFile(p, RandomBytes(size, seed));
+  SetMtimeNs(p, mtime + 1'000'000'000);
+}
+
+// Empties a file as ext4 after a crash leaves it: 0 bytes, a new mtime.
+void Empty(const fs::path& p) {
+  const std::int64_t mtime = MtimeNs(p);
+  fs::resize_file(p, 0);
+  SetMtimeNs(p, mtime + 1'000'000'000);
+}
+
+TEST_CASE("sync: a file that held data and is now 0 bytes is refused as zero_size until --force-zero",
+          "[sync][guard][e2e][issue-14]") {
+  // STRATEGY:
+  // 1. Sync two disks of files; empty one file (0 bytes, new mtime).
+  // 2. sync --json exits 3 with one zero_size naming d1 and the path, and
+  //    writes nothing (manifest, copies, parity byte-identical).
+  // 3. status --json: exit 1, critical, the same finding with next steps.
+  // 4. The advised fix (--disk d1 --filter PATH) restores the old bytes;
+  //    sync then has nothing to do.
+  // 5. Emptied again, sync --force-zero records it (exit 0).
+  TempArray a(2, 1, kBlock);
+  const std::vector<std::byte> film = a.Write(1, "Movies/film.mkv", 3 * kBlock + 17, 1);
+  a.Write(1, "Music/song.flac", 40000, 2);
+  a.Write(2, "TV/show.mkv", 2 * kBlock, 3);
+  REQUIRE(a.Run({"sync"}).exit_code == 0);
+
+  Empty(a.File(1, "Movies/film.mkv"));
+  const std::string before = ArrayState(a, 1);
+  CliResult sync = a.Run({"sync"});
+  INFO(sync.out << sync.err);
+  CHECK(sync.exit_code == 3);
+  REQUIRE(CountKind(sync.json, "zero_size") == 1);
+  const nlohmann::json* f = FindFinding(sync.json, "zero_size");
+  CHECK((*f)["severity"] == "critical");
+  CHECK((*f)["disk"] == "d1");
+  CHECK((*f)["path"] == "Movies/film.mkv");
+  CHECK(Mentions(f, "held 196625 bytes"));
+  CHECK(Mentions(f, "--force-zero"));
+  CHECK(sync.json["error"].get<std::string>().find("d1:Movies/film.mkv") != std::string::npos);
+  CHECK(ArrayState(a, 1) == before);
+
+  CliResult status = a.Run({"status"});
+  CHECK(status.exit_code == 1);
+  CHECK(status.json["health"] == "critical");
+  const nlohmann::json* sf = FindFinding(status.json, "zero_size");
+  REQUIRE(sf != nullptr);
+  REQUIRE((*sf)["next_steps"].size() == 3);
+  CHECK((*sf)["next_steps"][1] == Program(a) + " fix --disk d1 --filter Movies/film.mkv");
+
+  CliResult fix = a.Run({"fix", "--disk", "d1", "--filter", "Movies/film.mkv"});
+  INFO(fix.out << fix.err);
+  CHECK(fix.exit_code == 0);
+  CHECK(ReadFileBytes(a.File(1, "Movies/film.mkv")) == film);
+  CliResult clean = a.Run({"sync"});
+  CHECK(clean.exit_code == 0);
+  CHECK(clean.json["nothing_to_do"] == true);
+
+  Empty(a.File(1, "Movies/film.mkv"));
+  CliResult forced = a.Run({"sync", "--force-zero"});
+  INFO(forced.out << forced.err);
+  CHECK(forced.exit_code == 0);
+  CHECK(forced.json["drift"]["modified"] == 1);
+  CHECK(a.Run({"sync"}).json["nothing_to_do"] == true);
+}
+
+TEST_CASE("sync: every file rewritten in place (ransomware) is refused as mass_modify until --force-modified",
+          "[sync][guard][e2e][issue-14]") {
+  // STRATEGY:
+  // 1. Sync 12 files on 3 disks with the default guards.
+  // 2. Rewrite every file in place (same size, new bytes, new mtime).
+  // 3. sync exits 3 with one mass_modify naming the count, the share, the
+  //    limits and example paths; nothing is written; the old content is
+  //    still what `check` verifies against (it sees 12 modified files).
+  // 4. A lower max_modified trips on a few files (3 of 12 = 25% < 50%).
+  // 5. sync --force-modified records them (exit 0).
+  TempArray a(3, 1, kBlock);
+  for (int i = 0; i < 12; ++i) a.Write(1 + i % 3, "Photos/img" + std::to_string(i) + ".jpg", 20000 + i, 10 + i);
+  REQUIRE(a.Run({"sync"}).exit_code == 0);
+  for (int i = 0; i < 12; ++i) Encrypt(a.File(1 + i % 3, "Photos/img" + std::to_string(i) + ".jpg"), 100 + i);
+
+  const std::string before = ArrayState(a, 1);
+  CliResult sync = a.Run({"sync"});
+  INFO(sync.out << sync.err);
+  CHECK(sync.exit_code == 3);
+  REQUIRE(CountKind(sync.json, "mass_modify") == 1);
+  const nlohmann::json* f = FindFinding(sync.json, "mass_modify");
+  CHECK((*f)["severity"] == "critical");
+  CHECK(Mentions(f, "12 files were modified since the last sync (100.0% of 12)"));
+  CHECK(Mentions(f, "above the limit of 500 files or 50%"));
+  CHECK(Mentions(f, "d1:Photos/img0.jpg"));
+  CHECK(Mentions(f, "--force-modified"));
+  CHECK(ArrayState(a, 1) == before);
+
+  CliResult forced = a.Run({"sync", "--force-modified"});
+  INFO(forced.out << forced.err);
+  CHECK(forced.exit_code == 0);
+  CHECK(forced.json["drift"]["modified"] == 12);
+}
+
+TEST_CASE("sync: max_modified trips on a count below the share, and the guard counts only modified files",
+          "[sync][guard][e2e][issue-14]") {
+  // STRATEGY:
+  // 1. [guards] max_modified = 2; 12 files synced.
+  // 2. Three modified (25%, under max_modified_pct): sync exits 3, mass_modify.
+  // 3. --force-modified records them; then two modified plus five added
+  //    sync with exit 0 (at the limit, and adds are no modification).
+  TempArray a(3, 1, kBlock, "[guards]\nmax_modified = 2\n");
+  for (int i = 0; i < 12; ++i) a.Write(1 + i % 3, "f" + std::to_string(i), 1000 + i, i);
+  REQUIRE(a.Run({"sync"}).exit_code == 0);
+  for (int i = 0; i < 3; ++i) Encrypt(a.File(1 + i % 3, "f" + std::to_string(i)), 50 + i);
+  CliResult sync = a.Run({"sync"});
+  INFO(sync.out << sync.err);
+  CHECK(sync.exit_code == 3);
+  CHECK(Mentions(FindFinding(sync.json, "mass_modify"), "3 files were modified since the last sync (25.0% of 12)"));
+
+  REQUIRE(a.Run({"sync", "--force-modified"}).exit_code == 0);
+
+  for (int i = 0; i < 2; ++i) Encrypt(a.File(1 + i % 3, "f" + std::to_string(i)), 60 + i);
+  for (int i = 0; i < 5; ++i) a.Write(2, "new" + std::to_string(i), 500, 70 + i);
+  CliResult two = a.Run({"sync"});
+  INFO(two.out << two.err);
+  CHECK(two.exit_code == 0);
+  CHECK(two.json["drift"]["modified"] == 2);
+  CHECK(two.json["drift"]["added"] == 5);
+}
+
+TEST_CASE("sync: [guards] exempt paths never trip the zero, modify, delete or move guards",
+          "[sync][guard][e2e][issue-14]") {
+  // STRATEGY:
+  // 1. exempt = ["/Downloads/", "*.part"]; max_modified = 1; synced files
+  //    inside and outside the exempt paths.
+  // 2. Empty, rewrite and delete files under Downloads/ and a *.part file
+  //    anywhere: sync exits 0 and records them.
+  // 3. Empty one file outside them: sync exits 3 with zero_size for it alone.
+  TempArray a(2, 1, kBlock,
+              "[guards]\nmax_modified = 1\nmax_deletes = 1\nexempt = [\"/Downloads/\", \"*.part\"]\n");
+  for (int i = 0; i < 4; ++i) a.Write(1, "Downloads/sub/dl" + std::to_string(i) + ".iso", 30000, i);
+  a.Write(2, "Movies/film.part", 30000, 10);
+  a.Write(2, "Movies/film.mkv", 30000, 11);
+  a.Write(2, "Other/Downloads/not-exempt.bin", 30000, 12);
+  REQUIRE(a.Run({"sync"}).exit_code == 0);
+
+  Empty(a.File(1, "Downloads/sub/dl0.iso"));
+  Encrypt(a.File(1, "Downloads/sub/dl1.iso"), 20);
+  Encrypt(a.File(1, "Downloads/sub/dl2.iso"), 21);
+  fs::remove(a.File(1, "Downloads/sub/dl3.iso"));
+  Empty(a.File(2, "Movies/film.part"));
+  CliResult sync = a.Run({"sync"});
+  INFO(sync.out << sync.err);
+  CHECK(sync.exit_code == 0);
+  CHECK(sync.json["drift"]["modified"] == 4);
+  CHECK(sync.json["drift"]["deleted"] == 1);
+
+  Empty(a.File(2, "Other/Downloads/not-exempt.bin"));  // anchored: only the root's Downloads
+  CliResult refused = a.Run({"sync"});
+  INFO(refused.out << refused.err);
+  CHECK(refused.exit_code == 3);
+  REQUIRE(CountKind(refused.json, "zero_size") == 1);
+  CHECK(FindFinding(refused.json, "zero_size")->at("path") == "Other/Downloads/not-exempt.bin");
+}
+
+TEST_CASE("sync: a file damaged and then moved to another disk is move_mismatch, and fix restores the original",
+          "[sync][guard][e2e][issue-14]") {
+  // STRATEGY:
+  // 1. Sync a file on d1; flip a byte in it (size and mtime kept), then
+  //    move it to d2 keeping name, size and mtime (mv across filesystems).
+  // 2. sync exits 3 with move_mismatch at d2's path, `from` d1's, and
+  //    writes nothing: the original's parity is still there.
+  // 3. The advised fix (--disk d1 --filter PATH) restores the original on
+  //    d1 byte for byte, beside the damaged copy on d2.
+  // 4. An undamaged move across disks is a plain `moved` (exit 0), and
+  //    --force-move records a damaged one as added + deleted.
+  TempArray a(2, 1, kBlock);
+  const std::vector<std::byte> film = a.Write(1, "Movies/film.mkv", 3 * kBlock + 100, 1);
+  const std::vector<std::byte> song = a.Write(1, "Music/song.flac", kBlock + 5, 2);
+  a.Write(1, "notes.txt", 100, 4);  // d1 never ends up empty (that guard is not the subject)
+  a.Write(2, "TV/show.mkv", 2 * kBlock, 3);
+  REQUIRE(a.Run({"sync"}).exit_code == 0);
+
+  FlipByteKeepMtime(a.File(1, "Movies/film.mkv"), kBlock + 10);
+  MoveAcross(a.File(1, "Movies/film.mkv"), a.File(2, "Movies/film.mkv"));
+  const std::string before = ArrayState(a, 1);
+  CliResult sync = a.Run({"sync"});
+  INFO(sync.out << sync.err);
+  CHECK(sync.exit_code == 3);
+  REQUIRE(CountKind(sync.json, "move_mismatch") == 1);
+  const nlohmann::json* f = FindFinding(sync.json, "move_mismatch");
+  CHECK((*f)["severity"] == "critical");
+  CHECK((*f)["disk"] == "d2");
+  CHECK((*f)["path"] == "Movies/film.mkv");
+  CHECK((*f)["from"] == "d1:Movies/film.mkv");
+  CHECK(ArrayState(a, 1) == before);
+
+  CliResult fix = a.Run({"fix", "--disk", "d1", "--filter", "Movies/film.mkv"});
+  INFO(fix.out << fix.err);
+  CHECK(fix.exit_code == 0);
+  CHECK(ReadFileBytes(a.File(1, "Movies/film.mkv")) == film);
+  CHECK(ReadFileBytes(a.File(2, "Movies/film.mkv")) != film);
+
+  // Keep the restored original; the damaged copy goes.
+  fs::remove(a.File(2, "Movies/film.mkv"));
+  CHECK(a.Run({"sync"}).json["nothing_to_do"] == true);
+
+  MoveAcross(a.File(1, "Music/song.flac"), a.File(2, "Music/song.flac"));
+  CliResult moved = a.Run({"sync"});
+  INFO(moved.out << moved.err);
+  CHECK(moved.exit_code == 0);
+  CHECK(moved.json["drift"]["moved"] == 1);
+  CHECK(ReadFileBytes(a.File(2, "Music/song.flac")) == song);
+
+  FlipByteKeepMtime(a.File(1, "Movies/film.mkv"), 10);
+  MoveAcross(a.File(1, "Movies/film.mkv"), a.File(2, "Movies/film.mkv"));
+  CliResult forced = a.Run({"sync", "--force-move"});
+  INFO(forced.out << forced.err);
+  CHECK(forced.exit_code == 0);
+  CHECK(forced.json["drift"]["added"] == 1);
+  CHECK(forced.json["drift"]["deleted"] == 1);
+}
+
+}  // namespace
+}  // namespace atlas::testing
