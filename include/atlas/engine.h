@@ -226,6 +226,10 @@ struct FixOptions {
   // sync is restored to its synced content only when a filter names it.
   std::vector<std::string> filters;
   bool dry_run = false;  // say what would be done, write nothing
+  // Repair only what reads back wrong (read errors, silent corruption,
+  // parity): never recreate a file that is gone, so files deleted on purpose
+  // since the last sync stay deleted. What scrub and status advise.
+  bool errors_only = false;
 };
 
 struct FixReport {

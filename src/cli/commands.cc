@@ -104,6 +104,8 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   cmd_fix->add_option("--disk", fix.disks, "only this data disk or parity level, e.g. a replaced disk (repeat)");
   cmd_fix->add_option("--filter", fix.filters, "only files whose path matches this glob (repeat)");
   cmd_fix->add_flag("--dry-run", fix.dry_run, "say what would be repaired, write nothing");
+  cmd_fix->add_flag("--errors-only", fix.errors_only,
+                    "repair only what reads back wrong; never recreate deleted files");
 
   RestoreArgs restore;
   CLI::App* cmd_restore = app.add_subcommand("restore-manifest", kCommands[7].help);

@@ -38,6 +38,7 @@ struct FixArgs {
   std::vector<std::string> disks;
   std::vector<std::string> filters;
   bool dry_run = false;
+  bool errors_only = false;
 };
 struct RestoreArgs {
   std::string from;

@@ -59,13 +59,15 @@ std::vector<std::string> NextSteps(const Finding& f, std::string_view program) {
   const std::string p(program);
   std::string disk = f.disk.empty() ? "" : " --disk " + ShellQuote(f.disk);
   switch (f.kind) {
+    // Repairs advised for errors are --errors-only: a plain fix would also
+    // recreate every file deleted since the last sync, on purpose or not.
     case FindingKind::kSilentCorruption:
     case FindingKind::kReadError: {
       std::string what = f.path.empty() ? disk : " --filter " + ShellQuote(GlobEscape(f.path));
-      return {p + " fix --dry-run" + what, p + " fix" + what};
+      return {p + " fix --dry-run --errors-only" + what, p + " fix --errors-only" + what};
     }
     case FindingKind::kParityMismatch:
-      return {p + " fix --dry-run", p + " fix"};
+      return {p + " fix --dry-run --errors-only", p + " fix --errors-only"};
     case FindingKind::kMissingDisk:
       return {fmt::format("check that {} is mounted (findmnt, dmesg), then: {} sync",
                           f.disk.empty() ? "the disk" : f.disk, p),

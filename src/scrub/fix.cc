@@ -30,6 +30,14 @@
 // Parity that disagrees with verified data is rewritten in place (parity
 // files are not data). A file modified since the last sync is drift and is
 // left alone unless a --filter names it.
+//
+// --errors-only leaves out every file that is gone (deleted since the sync,
+// or on a replaced disk): it repairs only what reads back wrong. That is the
+// repair scrub and status advise, because a plain fix also undeletes what
+// the user deleted on purpose. Undelete stays the default of a plain fix
+// (the replaced disk, the accidental rm) rather than becoming opt-in: an
+// opt-in flag would have turned every existing `fix --disk` rebuild into a
+// no-op for the files it exists to restore.
 #include <algorithm>
 #include <limits>
 #include <cstring>
@@ -317,6 +325,8 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
     const BlockCheck::Outcome o = s.checks[di].outcome;
     const bool missing = o == BlockCheck::Outcome::kMissing;
     const bool changed = o == BlockCheck::Outcome::kChanged;
+    // --errors-only: a file that is gone was most likely deleted on purpose.
+    if (missing && options_.errors_only) continue;
     if (!InScope(di, s.paths[di].empty() ? std::string() : s.paths[di], changed)) continue;
     Target* t = TargetFor(di, *rec, s.paths[di], missing);
     if (t == nullptr) continue;
@@ -798,7 +808,8 @@ Status Fixer::Run() {
   // repairs aside, every position of a target is in the scan; this is a
   // safety net).
   ATLAS_RETURN_IF_ERROR(FinalizeUpTo(~0ull));
-  ATLAS_RETURN_IF_ERROR(RestoreEmptyFiles());
+  // --errors-only: an empty file that is gone is no error to repair.
+  if (!options_.errors_only) ATLAS_RETURN_IF_ERROR(RestoreEmptyFiles());
   if (report_->parity_blocks_repaired > 0) {
     report_->findings.push_back(MakeFinding(
         FindingKind::kRepaired, "", "",

@@ -162,7 +162,7 @@ Status Verifier::Run(const PickedPositions& positions, const std::vector<StoredF
       Finding f = MakeFinding(
           FindingKind::kParityMismatch, array_.parity[l].name, "",
           fmt::format("parity level {} ({}) disagrees with data that matches its checksums at {} "
-                      "position{} ({}..{}); repair with `atlas-scrub fix`",
+                      "position{} ({}..{}); repair with `atlas-scrub fix --errors-only`",
                       l + 1, array_.parity[l].path.string(), r.count, r.count == 1 ? "" : "s", r.first,
                       r.last));
       f.offset = r.first * bs;
@@ -263,7 +263,7 @@ Status Verifier::OnStripe(const ScannedStripe& s) {
         case BlockCheck::Outcome::kMismatch:
           f = MakeFinding(FindingKind::kSilentCorruption, array_.data[di].name, s.paths[di],
                           fmt::format("block {} (bytes {}..{}) no longer matches its checksum while the "
-                                      "file's size and mtime are unchanged; repair with `atlas-scrub fix`",
+                                      "file's size and mtime are unchanged; repair with `atlas-scrub fix --errors-only`",
                                       rec->file_block, c.offset, c.offset + c.bytes));
           f.offset = c.offset;
           break;

@@ -291,5 +291,50 @@ TEST_CASE("sync: a file damaged and then moved to another disk is move_mismatch,
   CHECK(forced.json["drift"]["deleted"] == 1);
 }
 
+TEST_CASE("fix --errors-only: the repair scrub advises never undeletes files deleted on purpose",
+          "[fix][scrub][e2e][issue-14]") {
+  // STRATEGY:
+  // 1. Sync; delete one file on purpose; corrupt a block of another (size
+  //    and mtime kept); scrub finds silent_corruption (exit 1).
+  // 2. status advises `fix --errors-only --filter PATH`, and for the whole
+  //    disk `fix --errors-only`; every fix the advice names has it.
+  // 3. fix --errors-only repairs the corrupt file byte for byte and leaves
+  //    the deleted file deleted; a plain fix would have restored it
+  //    (--dry-run says so).
+  TempArray a(2, 1, kBlock);
+  const std::vector<std::byte> film = a.Write(1, "Movies/film.mkv", 3 * kBlock + 100, 1);
+  a.Write(1, "Movies/old.mkv", 2 * kBlock, 2);
+  a.Write(2, "TV/show.mkv", 2 * kBlock, 3);
+  a.Write(2, "empty.txt", 0, 4);
+  REQUIRE(a.Run({"sync"}).exit_code == 0);
+  fs::remove(a.File(1, "Movies/old.mkv"));
+  fs::remove(a.File(2, "empty.txt"));
+  FlipByteKeepMtime(a.File(1, "Movies/film.mkv"), 2 * kBlock + 7);
+
+  CliResult scrub = a.Run({"scrub", "--plan", "full"});
+  INFO(scrub.out << scrub.err);
+  CHECK(scrub.exit_code == 1);
+  REQUIRE(CountKind(scrub.json, "silent_corruption") == 1);
+  CHECK(Mentions(FindFinding(scrub.json, "silent_corruption"), "atlas-scrub fix --errors-only"));
+
+  CliResult status = a.Run({"status"});
+  const nlohmann::json* sf = FindFinding(status.json, "silent_corruption");
+  REQUIRE(sf != nullptr);
+  CHECK((*sf)["next_steps"][0] == Program(a) + " fix --dry-run --errors-only --filter Movies/film.mkv");
+  CHECK((*sf)["next_steps"][1] == Program(a) + " fix --errors-only --filter Movies/film.mkv");
+
+  CliResult plain = a.Run({"fix", "--dry-run"});
+  CHECK(plain.json["files_repaired"] == 3);  // the corrupt file and both deleted ones
+
+  CliResult fix = a.Run({"fix", "--errors-only"});
+  INFO(fix.out << fix.err);
+  CHECK(fix.exit_code == 0);
+  CHECK(fix.json["files_repaired"] == 1);
+  CHECK(ReadFileBytes(a.File(1, "Movies/film.mkv")) == film);
+  CHECK_FALSE(fs::exists(a.File(1, "Movies/old.mkv")));
+  CHECK_FALSE(fs::exists(a.File(2, "empty.txt")));
+  CHECK(a.Run({"scrub", "--plan", "full"}).exit_code == 0);
+}
+
 }  // namespace
 }  // namespace atlas::testing

@@ -89,11 +89,13 @@ TEST_CASE("advice: shell quoting survives quotes, spaces and glob characters", "
 TEST_CASE("advice: each finding kind that needs attention has a next step", "[advice]") {
   const std::string p = "atlas-scrub";
   CHECK(NextSteps(MakeFinding(FindingKind::kSilentCorruption, "d1", "Movies/x y.mkv", ""), p) ==
-        std::vector<std::string>{"atlas-scrub fix --dry-run --filter 'Movies/x y.mkv'",
-                                 "atlas-scrub fix --filter 'Movies/x y.mkv'"});
+        std::vector<std::string>{"atlas-scrub fix --dry-run --errors-only --filter 'Movies/x y.mkv'",
+                                 "atlas-scrub fix --errors-only --filter 'Movies/x y.mkv'"});
   CHECK(NextSteps(MakeFinding(FindingKind::kReadError, "d2", "", ""), p) ==
-        std::vector<std::string>{"atlas-scrub fix --dry-run --disk d2", "atlas-scrub fix --disk d2"});
-  CHECK(NextSteps(MakeFinding(FindingKind::kParityMismatch, "parity1", "", ""), p)[0] == "atlas-scrub fix --dry-run");
+        std::vector<std::string>{"atlas-scrub fix --dry-run --errors-only --disk d2",
+                                 "atlas-scrub fix --errors-only --disk d2"});
+  CHECK(NextSteps(MakeFinding(FindingKind::kParityMismatch, "parity1", "", ""), p)[0] ==
+        "atlas-scrub fix --dry-run --errors-only");
   CHECK(NextSteps(MakeFinding(FindingKind::kUnsynced, "", "", ""), p)[0] == "atlas-scrub sync");
   CHECK(NextSteps(MakeFinding(FindingKind::kScrubOverdue, "", "", ""), p)[0] == "atlas-scrub scrub");
   CHECK(NextSteps(MakeFinding(FindingKind::kMassDelete, "", "", ""), p)[0] == "atlas-scrub diff");
