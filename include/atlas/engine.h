@@ -205,6 +205,9 @@ struct VerifyReport {
 // verified block's time. Findings: silent_corruption, read_error,
 // parity_mismatch (stored until fixed), modified (drift: not verified).
 //   kFailedPrecondition: a disk is missing (missing_disk in findings)
+//   kInvalidArgument: a data disk of the manifest is not in the config, or
+//     a file or parity file may not be read by this user (EACCES/EPERM):
+//     one error, not a read_error per block
 //   kBusy, kCancelled, kIOError as for sync
 Status RunScrub(const RunContext& ctx, const ScrubOptions& options, VerifyReport* report);
 
@@ -252,7 +255,9 @@ struct FixReport {
 // mtime restored; a file that cannot be restored is left exactly as it was
 // and named in an `unrecoverable` finding.
 //   kFailedPrecondition: a disk not being fixed is missing
-//   kInvalidArgument: --disk names no disk, or more disks than parity levels
+//   kInvalidArgument: --disk names no disk, or more disks than parity levels;
+//     a data disk of the manifest is not in the config; a file or parity
+//     file may not be read by this user (EACCES/EPERM)
 Status RunFix(const RunContext& ctx, const FixOptions& options, FixReport* report);
 
 // Runs the hash and parity known-answer self-tests once per process.

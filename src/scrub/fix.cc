@@ -38,6 +38,11 @@
 // (the replaced disk, the accidental rm) rather than becoming opt-in: an
 // opt-in flag would have turned every existing `fix --disk` rebuild into a
 // no-op for the files it exists to restore.
+//
+// A data disk of the manifest missing from the config stops fix before it
+// reads (CheckOrphans): the parity "repaired" without it would no longer
+// hold its files. A block or parity file this user may not read (EACCES,
+// EPERM) ends the run with one error (PermissionProblem).
 #include <algorithm>
 #include <limits>
 #include <cstring>
@@ -53,6 +58,7 @@
 #include "atlas/parity.h"
 #include "core/crash_point.h"
 #include "scrub/array.h"
+#include "scrub/guards.h"
 #include "scrub/parallel.h"
 #include "scrub/stripe_scanner.h"
 
@@ -236,6 +242,8 @@ Status Fixer::FinalizeUpTo(std::uint64_t pos) {
 }
 
 Status Fixer::OnStripe(const ScannedStripe& s) {
+  // A file this user may not read would otherwise be rebuilt over itself.
+  ATLAS_RETURN_IF_ERROR(PermissionProblem("fix", array_, s));
   ATLAS_RETURN_IF_ERROR(OnStripeBlocks(s));
   // Files whose last position is behind us have all their blocks: finish them.
   return FinalizeUpTo(s.pos);
@@ -684,6 +692,9 @@ Status Fixer::Run() {
   ATLAS_ASSIGN_OR_RETURN(m_, OpenManifest(config_.manifest, mo));
   ATLAS_ASSIGN_OR_RETURN(array_, LoadArray(ctx_, m_.get()));
   if (!array_.synced_ever) return Status::FailedPrecondition("the array has never been synced: nothing to fix from");
+  // Parity "repaired" without a disk of the manifest would no longer hold
+  // that disk's files.
+  ATLAS_RETURN_IF_ERROR(CheckOrphans(config_, array_));
 
   // Scope: --disk names data disks or parity levels.
   disk_selected_.assign(array_.data.size(), options_.disks.empty());

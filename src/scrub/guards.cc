@@ -33,14 +33,17 @@
 #include "scrub/guards.h"
 
 #include <fnmatch.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <map>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
 #include "scrub/scan.h"
+#include "scrub/stripe_scanner.h"
 
 namespace atlas {
 
@@ -218,6 +221,36 @@ Result<std::vector<Finding>> CheckCrossDiskMoves(const RunContext& ctx, Manifest
     ATLAS_RETURN_IF_ERROR(s);
   }
   return out;
+}
+
+bool IsPermissionDenied(const Status& s) {
+  return !s.ok() && (s.sys_errno() == EACCES || s.sys_errno() == EPERM);
+}
+
+Status PermissionProblem(std::string_view command, const ArrayView& array, const ScannedStripe& s) {
+  for (std::size_t di = 0; di < s.checks.size() && di < array.data.size(); ++di) {
+    const BlockCheck& c = s.checks[di];
+    if (c.outcome == BlockCheck::Outcome::kReadError && IsPermissionDenied(c.error)) {
+      const std::string path = s.paths[di].empty() ? std::string("a file") : DisplayPath(s.paths[di]);
+      return PermissionError(command, fmt::format("{}:{}", array.data[di].name, path), c.error);
+    }
+  }
+  for (std::size_t l = 0; l < s.parity_status.size() && l < array.parity.size(); ++l) {
+    if (IsPermissionDenied(s.parity_status[l])) {
+      return PermissionError(command, "parity file " + array.parity[l].path.string(), s.parity_status[l]);
+    }
+  }
+  return Status::Ok();
+}
+
+Status PermissionError(std::string_view command, const std::string& what, const Status& s) {
+  const bool root = geteuid() == 0;
+  return Status::InvalidArgument(fmt::format(
+      "permission denied reading {} ({}); {} reads every file of the array and its parity, which this "
+      "user may not: {}; nothing was judged or recorded",
+      what, s.ToString(), command,
+      root ? "even root was refused (SELinux, AppArmor, or an NFS/SMB mount squashing root?)"
+           : "run it as root (e.g. `sudo atlas-scrub " + std::string(command) + "`)"));
 }
 
 }  // namespace atlas

@@ -5,7 +5,10 @@
 // Each refuses the sync in its read-only check pass, so nothing is written,
 // unless its --force flag says the change is intended. [guards] exempt
 // leaves chosen paths out of every guard.
-
+//
+// Also here: the permission rule shared by scrub, check and fix (a file or
+// parity file the user running the command may not read is one usage error,
+// not a read_error per block).
 #pragma once
 
 #include <cstdint>
@@ -73,5 +76,21 @@ Result<Hash128> ContentOnDisk(FileSystem* fs, const std::filesystem::path& root,
 Result<std::vector<Finding>> CheckCrossDiskMoves(const RunContext& ctx, Manifest* manifest,
                                                  const ArrayView& array,
                                                  const std::vector<DiskDrift>& drift, bool force_move);
+
+// Whether `s` is a permission error (EACCES, EPERM): the user running the
+// command may not read what the array holds, which says nothing about the
+// disk.
+bool IsPermissionDenied(const Status& s);
+
+struct ScannedStripe;
+
+// The PermissionError for the first block or parity level of `s` that could
+// not be read for lack of permission, or OK.
+Status PermissionProblem(std::string_view command, const ArrayView& array, const ScannedStripe& s);
+
+// The one error a command returns for such a file, instead of a read_error
+// per block: kInvalidArgument (exit 2), naming the file and saying to run
+// the command as root.
+Status PermissionError(std::string_view command, const std::string& what, const Status& s);
 
 }  // namespace atlas

@@ -41,6 +41,7 @@
 #include "atlas/parity.h"
 #include "core/crash_point.h"
 #include "scrub/array.h"
+#include "scrub/guards.h"
 #include "scrub/stripe_scanner.h"
 
 namespace atlas {
@@ -242,6 +243,9 @@ void Verifier::CheckParity(ScannedStripe& s) const {
 
 Status Verifier::OnStripe(const ScannedStripe& s) {
   const std::uint32_t bs = ctx_.config->block_size;
+  // A file or parity file this user may not read is one error that ends
+  // the run, not a read_error per block: nothing is wrong with the disk.
+  ATLAS_RETURN_IF_ERROR(PermissionProblem(record_ ? "scrub" : "check", array_, s));
   if (s.dirty) {
     report_->positions_skipped++;  // parity is not expected to match yet
     return Status::Ok();
@@ -414,6 +418,10 @@ Result<PickedPositions> SelectPositions(const RunContext& ctx, Manifest* m, cons
 Status Prepare(const RunContext& ctx, Manifest* m, ArrayView* array, VerifyReport* report) {
   ATLAS_RETURN_IF_ERROR(EngineSelfTest());
   ATLAS_ASSIGN_OR_RETURN(*array, LoadArray(ctx, m));
+  // Before any parity is judged: without a disk of the manifest every
+  // position it holds would look like a parity_mismatch, and the fix that
+  // advises would drop the disk's files from parity.
+  ATLAS_RETURN_IF_ERROR(CheckOrphans(*ctx.config, *array));
   std::vector<Finding> guards = CheckDiskGuards(*array);
   if (!guards.empty()) {
     std::string first = guards.front().message;
