@@ -369,9 +369,12 @@ TEST_CASE("scrub, check, fix: a data disk removed from the config stops them as 
            TreeFingerprint(a.Disk(3));
   };
   const std::string before = state();
-  for (const std::string cmd : {"sync", "scrub", "check", "fix"}) {
-    CliResult r = RunCli({"-c", without.string(), "--json", cmd});
-    INFO(cmd << ": " << r.out << r.err);
+  const std::vector<std::vector<std::string>> commands = {{"sync"}, {"scrub", "--plan", "full"}, {"check"}, {"fix"}};
+  for (const std::vector<std::string>& cmd : commands) {
+    std::vector<std::string> args = {"-c", without.string(), "--json"};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    CliResult r = RunCli(args);
+    INFO(cmd[0] << ": " << r.out << r.err);
     CHECK(r.exit_code == 2);
     CHECK(r.json["ok"] == false);
     const std::string error = r.json["error"];
