@@ -21,6 +21,7 @@
 #include "atlas/engine.h"
 #include "atlas/hash.h"
 #include "atlas/manifest.h"
+
 #include "scrub/array.h"
 #include "scrub/drift.h"
 
@@ -63,8 +64,8 @@ std::vector<Finding> CheckContentGuards(const Config& config, const ArrayView& a
 // The content identity of the file `rel` of the disk at `root`, as sync
 // records it: XXH3-128 over the XXH3-128 of each block. kIOError if the
 // file changed size while read.
-Result<Hash128> ContentOnDisk(FileSystem* fs, const std::filesystem::path& root, const std::string& rel,
-                              std::uint64_t size, std::uint32_t bs);
+Result<Hash128> ContentOnDisk(FileSystem* fs, const std::filesystem::path& root,
+                              const std::string& rel, std::uint64_t size, std::uint32_t bs);
 
 // move_mismatch for each move across disks (a deleted file whose base name,
 // size and mtime reappear as an added file on another disk) whose content
@@ -75,7 +76,8 @@ Result<Hash128> ContentOnDisk(FileSystem* fs, const std::filesystem::path& root,
 // exempt paths are left out. Nothing with force_move.
 Result<std::vector<Finding>> CheckCrossDiskMoves(const RunContext& ctx, Manifest* manifest,
                                                  const ArrayView& array,
-                                                 const std::vector<DiskDrift>& drift, bool force_move);
+                                                 const std::vector<DiskDrift>& drift,
+                                                 bool force_move);
 
 // Whether `s` is a permission error (EACCES, EPERM): the user running the
 // command may not read what the array holds, which says nothing about the

@@ -4,12 +4,12 @@
 // modification, a damaged file moved across disks) and their exemptions;
 // fix --errors-only as the repair scrub advises; a data disk dropped from
 // the config stopping scrub, check and fix; check as an unprivileged user.
+#include <filesystem>
+#include <fstream>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
 
 #include "support/temp_array.h"
 
@@ -28,7 +28,8 @@ std::size_t CountKind(const nlohmann::json& doc, const std::string& kind) {
 
 const nlohmann::json* FindFinding(const nlohmann::json& doc, const std::string& kind) {
   for (const auto& f : doc["findings"]) {
-    if (f["kind"] == kind) return &f;
+    if (f["kind"] == kind)
+      return &f;
   }
   return nullptr;
 }
@@ -39,13 +40,16 @@ bool Mentions(const nlohmann::json* f, const std::string& text) {
 
 // Manifest, its copies and every parity file: "a refused run wrote nothing".
 std::string ArrayState(const TempArray& a, int levels) {
-  std::string out = TreeFingerprint(a.Manifest()) + TreeFingerprint(a.Copy(1)) + TreeFingerprint(a.Copy(2));
+  std::string out =
+      TreeFingerprint(a.Manifest()) + TreeFingerprint(a.Copy(1)) + TreeFingerprint(a.Copy(2));
   for (int l = 1; l <= levels; ++l) out += TreeFingerprint(a.Parity(l));
   return out;
 }
 
 // How status spells the program in its next steps for this array.
-std::string Program(const TempArray& a) { return "atlas-scrub -c " + a.config().string(); }
+std::string Program(const TempArray& a) {
+  return "atlas-scrub -c " + a.config().string();
+}
 
 std::int64_t MtimeNs(const fs::path& p) {
   struct stat st {};
@@ -82,8 +86,9 @@ void Empty(const fs::path& p) {
   SetMtimeNs(p, mtime + 1'000'000'000);
 }
 
-TEST_CASE("sync: a file that held data and is now 0 bytes is refused as zero_size until --force-zero",
-          "[sync][guard][e2e][issue-14]") {
+TEST_CASE(
+    "sync: a file that held data and is now 0 bytes is refused as zero_size until --force-zero",
+    "[sync][guard][e2e][issue-14]") {
   // STRATEGY:
   // 1. Sync two disks of files; empty one file (0 bytes, new mtime).
   // 2. sync --json exits 3 with one zero_size naming d1 and the path, and
@@ -137,8 +142,10 @@ TEST_CASE("sync: a file that held data and is now 0 bytes is refused as zero_siz
   CHECK(a.Run({"sync"}).json["nothing_to_do"] == true);
 }
 
-TEST_CASE("sync: every file rewritten in place (ransomware) is refused as mass_modify until --force-modified",
-          "[sync][guard][e2e][issue-14]") {
+TEST_CASE(
+    "sync: every file rewritten in place (ransomware) is refused as mass_modify until "
+    "--force-modified",
+    "[sync][guard][e2e][issue-14]") {
   // STRATEGY:
   // 1. Sync 12 files on 3 disks with the default guards.
   // 2. Rewrite every file in place (same size, new bytes, new mtime).
@@ -148,9 +155,11 @@ TEST_CASE("sync: every file rewritten in place (ransomware) is refused as mass_m
   // 4. A lower max_modified trips on a few files (3 of 12 = 25% < 50%).
   // 5. sync --force-modified records them (exit 0).
   TempArray a(3, 1, kBlock);
-  for (int i = 0; i < 12; ++i) a.Write(1 + i % 3, "Photos/img" + std::to_string(i) + ".jpg", 20000 + i, 10 + i);
+  for (int i = 0; i < 12; ++i)
+    a.Write(1 + i % 3, "Photos/img" + std::to_string(i) + ".jpg", 20000 + i, 10 + i);
   REQUIRE(a.Run({"sync"}).exit_code == 0);
-  for (int i = 0; i < 12; ++i) Encrypt(a.File(1 + i % 3, "Photos/img" + std::to_string(i) + ".jpg"), 100 + i);
+  for (int i = 0; i < 12; ++i)
+    Encrypt(a.File(1 + i % 3, "Photos/img" + std::to_string(i) + ".jpg"), 100 + i);
 
   const std::string before = ArrayState(a, 1);
   CliResult sync = a.Run({"sync"});
@@ -171,8 +180,9 @@ TEST_CASE("sync: every file rewritten in place (ransomware) is refused as mass_m
   CHECK(forced.json["drift"]["modified"] == 12);
 }
 
-TEST_CASE("sync: max_modified trips on a count below the share, and the guard counts only modified files",
-          "[sync][guard][e2e][issue-14]") {
+TEST_CASE(
+    "sync: max_modified trips on a count below the share, and the guard counts only modified files",
+    "[sync][guard][e2e][issue-14]") {
   // STRATEGY:
   // 1. [guards] max_modified = 2; 12 files synced.
   // 2. Three modified (25%, under max_modified_pct): sync exits 3, mass_modify.
@@ -185,7 +195,8 @@ TEST_CASE("sync: max_modified trips on a count below the share, and the guard co
   CliResult sync = a.Run({"sync"});
   INFO(sync.out << sync.err);
   CHECK(sync.exit_code == 3);
-  CHECK(Mentions(FindFinding(sync.json, "mass_modify"), "3 files were modified since the last sync (25.0% of 12)"));
+  CHECK(Mentions(FindFinding(sync.json, "mass_modify"),
+                 "3 files were modified since the last sync (25.0% of 12)"));
 
   REQUIRE(a.Run({"sync", "--force-modified"}).exit_code == 0);
 
@@ -206,8 +217,9 @@ TEST_CASE("sync: [guards] exempt paths never trip the zero, modify, delete or mo
   // 2. Empty, rewrite and delete files under Downloads/ and a *.part file
   //    anywhere: sync exits 0 and records them.
   // 3. Empty one file outside them: sync exits 3 with zero_size for it alone.
-  TempArray a(2, 1, kBlock,
-              "[guards]\nmax_modified = 1\nmax_deletes = 1\nexempt = [\"/Downloads/\", \"*.part\"]\n");
+  TempArray a(
+      2, 1, kBlock,
+      "[guards]\nmax_modified = 1\nmax_deletes = 1\nexempt = [\"/Downloads/\", \"*.part\"]\n");
   for (int i = 0; i < 4; ++i) a.Write(1, "Downloads/sub/dl" + std::to_string(i) + ".iso", 30000, i);
   a.Write(2, "Movies/film.part", 30000, 10);
   a.Write(2, "Movies/film.mkv", 30000, 11);
@@ -233,8 +245,10 @@ TEST_CASE("sync: [guards] exempt paths never trip the zero, modify, delete or mo
   CHECK(FindFinding(refused.json, "zero_size")->at("path") == "Other/Downloads/not-exempt.bin");
 }
 
-TEST_CASE("sync: a file damaged and then moved to another disk is move_mismatch, and fix restores the original",
-          "[sync][guard][e2e][issue-14]") {
+TEST_CASE(
+    "sync: a file damaged and then moved to another disk is move_mismatch, and fix restores the "
+    "original",
+    "[sync][guard][e2e][issue-14]") {
   // STRATEGY:
   // 1. Sync a file on d1; flip a byte in it (size and mtime kept), then
   //    move it to d2 keeping name, size and mtime (mv across filesystems).
@@ -320,7 +334,8 @@ TEST_CASE("fix --errors-only: the repair scrub advises never undeletes files del
   CliResult status = a.Run({"status"});
   const nlohmann::json* sf = FindFinding(status.json, "silent_corruption");
   REQUIRE(sf != nullptr);
-  CHECK((*sf)["next_steps"][0] == Program(a) + " fix --dry-run --errors-only --filter Movies/film.mkv");
+  CHECK((*sf)["next_steps"][0] ==
+        Program(a) + " fix --dry-run --errors-only --filter Movies/film.mkv");
   CHECK((*sf)["next_steps"][1] == Program(a) + " fix --errors-only --filter Movies/film.mkv");
 
   CliResult plain = a.Run({"fix", "--dry-run"});
@@ -369,7 +384,8 @@ TEST_CASE("scrub, check, fix: a data disk removed from the config stops them as 
            TreeFingerprint(a.Disk(3));
   };
   const std::string before = state();
-  const std::vector<std::vector<std::string>> commands = {{"sync"}, {"scrub", "--plan", "full"}, {"check"}, {"fix"}};
+  const std::vector<std::vector<std::string>> commands = {
+      {"sync"}, {"scrub", "--plan", "full"}, {"check"}, {"fix"}};
   for (const std::vector<std::string>& cmd : commands) {
     std::vector<std::string> args = {"-c", without.string(), "--json"};
     args.insert(args.end(), cmd.begin(), cmd.end());
@@ -394,15 +410,21 @@ TEST_CASE("scrub, check, fix: a data disk removed from the config stops them as 
 // The prefix that runs the binary as uid/gid 65534, or nullopt when this
 // cannot be arranged (root without setpriv, or a build tree it cannot reach).
 std::optional<std::vector<std::string>> Unprivileged() {
-  if (geteuid() != 0) return std::vector<std::string>{};
-  if (access("/usr/bin/setpriv", X_OK) != 0) return std::nullopt;
-  std::vector<std::string> prefix = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
-  if (RunCliPrefixed(prefix, {"--version"}).exit_code != 0) return std::nullopt;
+  if (geteuid() != 0)
+    return std::vector<std::string>{};
+  if (access("/usr/bin/setpriv", X_OK) != 0)
+    return std::nullopt;
+  std::vector<std::string> prefix = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                                     "--clear-groups"};
+  if (RunCliPrefixed(prefix, {"--version"}).exit_code != 0)
+    return std::nullopt;
   return prefix;
 }
 
-TEST_CASE("check: as an unprivileged user, files it may not read are one permission error, not read_errors",
-          "[check][e2e][issue-14]") {
+TEST_CASE(
+    "check: as an unprivileged user, files it may not read are one permission error, not "
+    "read_errors",
+    "[check][e2e][issue-14]") {
   // STRATEGY:
   // 1. Sync as root; open the temp dir to others; make one data file 0600
   //    (root's), the parity file readable.
@@ -412,7 +434,8 @@ TEST_CASE("check: as an unprivileged user, files it may not read are one permiss
   //    naming the parity file.
   // 4. As root, check is clean (exit 0): nothing was recorded.
   TempArray a(2, 1, kBlock);
-  for (int i = 0; i < 6; ++i) a.Write(1 + i % 2, "Movies/f" + std::to_string(i) + ".mkv", 3 * kBlock, i);
+  for (int i = 0; i < 6; ++i)
+    a.Write(1 + i % 2, "Movies/f" + std::to_string(i) + ".mkv", 3 * kBlock, i);
   REQUIRE(a.Run({"sync"}).exit_code == 0);
   std::optional<std::vector<std::string>> nobody = Unprivileged();
   if (!nobody) {
@@ -438,7 +461,8 @@ TEST_CASE("check: as an unprivileged user, files it may not read are one permiss
   CHECK(p.exit_code == 2);
   CHECK(p.json["findings"].empty());
   error = p.json["error"];
-  CHECK(error.find("permission denied reading parity file " + a.Parity(1).string()) != std::string::npos);
+  CHECK(error.find("permission denied reading parity file " + a.Parity(1).string()) !=
+        std::string::npos);
 
   CHECK(a.Run({"check"}).exit_code == 0);
 }

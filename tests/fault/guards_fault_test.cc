@@ -2,11 +2,12 @@
 // a sync that cannot finish leaves unprotected is never silent in `status`,
 // and a parity disk that ran full recovers once the file that filled it is
 // deleted.
-#include <sys/stat.h>
-
 #include <filesystem>
 
+#include <sys/stat.h>
+
 #include "atlas/engine.h"
+
 #include "support/fault_fs.h"
 #include "support/temp_array.h"
 #include "support/verify_array.h"
@@ -42,7 +43,8 @@ struct Harness {
 
 const Finding* Find(const std::vector<Finding>& findings, FindingKind kind) {
   for (const Finding& f : findings) {
-    if (f.kind == kind) return &f;
+    if (f.kind == kind)
+      return &f;
   }
   return nullptr;
 }
@@ -51,8 +53,9 @@ bool Mentions(const Finding* f, const std::string& text) {
   return f != nullptr && f->message.find(text) != std::string::npos;
 }
 
-TEST_CASE("status: a position sync could not read names the files of other disks it leaves unprotected",
-          "[sync][status][fault][issue-14]") {
+TEST_CASE(
+    "status: a position sync could not read names the files of other disks it leaves unprotected",
+    "[sync][status][fault][issue-14]") {
   // STRATEGY:
   // 1. Sync d3's file; then add a 5-block file on d1 and a 3-block file on
   //    d2 (both from position 0), and sync with EIO on d1's block 2.
@@ -70,8 +73,11 @@ TEST_CASE("status: a position sync could not read names the files of other disks
   a.Write(1, "Movies/a.mkv", 5 * kBlock, 1);
   a.Write(2, "Movies/b.mkv", 3 * kBlock, 2);
   FaultFileSystem faulty;
-  faulty.Inject({.path_substr = "Movies/a.mkv", .op = Op::kRead, .offset_begin = 2 * kBlock,
-                 .offset_end = 2 * kBlock + 1, .fault = Fault::Errno(EIO)});
+  faulty.Inject({.path_substr = "Movies/a.mkv",
+                 .op = Op::kRead,
+                 .offset_begin = 2 * kBlock,
+                 .offset_end = 2 * kBlock + 1,
+                 .fault = Fault::Errno(EIO)});
   SyncReport r;
   REQUIRE_OK(h.Sync(&faulty, &r));
   CHECK(r.positions_left == 1);
@@ -96,9 +102,10 @@ TEST_CASE("status: a position sync could not read names the files of other disks
   CHECK(after.health == 0);
 }
 
-TEST_CASE("sync: a sparse file larger than the free parity space is reported while it lasts, and sync "
-          "completes once it is deleted",
-          "[sync][status][fault][issue-14]") {
+TEST_CASE(
+    "sync: a sparse file larger than the free parity space is reported while it lasts, and sync "
+    "completes once it is deleted",
+    "[sync][status][fault][issue-14]") {
   // STRATEGY:
   // 1. Sync a 3-block and a 2-block file. Add a sparse 40-block file on d1;
   //    the parity disk is "full" past 8 blocks (ENOSPC on any write there).
@@ -122,7 +129,9 @@ TEST_CASE("sync: a sparse file larger than the free parity space is reported whi
     fs::resize_file(big, 40ull * kBlock);  // sparse
   }
   FaultFileSystem full;
-  full.Inject({.path_substr = "parity1/atlas.parity", .op = Op::kWrite, .offset_begin = 8ull * kBlock,
+  full.Inject({.path_substr = "parity1/atlas.parity",
+               .op = Op::kWrite,
+               .offset_begin = 8ull * kBlock,
                .fault = Fault::Errno(ENOSPC)});
   SyncReport failed;
   Status s = h.Sync(&full, &failed);

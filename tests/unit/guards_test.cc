@@ -1,7 +1,9 @@
 // [guards] exempt: its config keys and the pattern rules of GuardExemptions
 // (scrub/guards.h), without an array.
-#include "atlas/config.h"
 #include "scrub/guards.h"
+
+#include "atlas/config.h"
+
 #include "support/test_util.h"
 
 namespace atlas::testing {
@@ -49,18 +51,21 @@ TEST_CASE("config: [guards] max_modified, max_modified_pct and exempt are read a
   CHECK(defaults->guards.max_modified_pct == 50.0);
   CHECK(defaults->guards.exempt.empty());
 
-  Result<Config> set = ParseConfig(
-      base + "[guards]\nmax_modified = 20\nmax_modified_pct = 2.5\nexempt = [\"/Downloads/\", \"*.part\"]\n",
-      "/etc/x.toml");
+  Result<Config> set = ParseConfig(base +
+                                       "[guards]\nmax_modified = 20\nmax_modified_pct = "
+                                       "2.5\nexempt = [\"/Downloads/\", \"*.part\"]\n",
+                                   "/etc/x.toml");
   REQUIRE_OK(set.status());
   CHECK(set->guards.max_modified == 20);
   CHECK(set->guards.max_modified_pct == 2.5);
   CHECK(set->guards.exempt == std::vector<std::string>{"/Downloads/", "*.part"});
 
-  Result<Config> all = ParseConfig(base + "[guards]\nexempt = [\"/Downloads/\", \"*\"]\n", "/etc/x.toml");
+  Result<Config> all =
+      ParseConfig(base + "[guards]\nexempt = [\"/Downloads/\", \"*\"]\n", "/etc/x.toml");
   REQUIRE_FALSE(all.ok());
   CHECK(all.status().ToString() ==
-        "/etc/x.toml:8: guards.exempt: expected a pattern such as \"/Downloads/\" or \"*.part\", got \"*\"");
+        "/etc/x.toml:8: guards.exempt: expected a pattern such as \"/Downloads/\" or \"*.part\", "
+        "got \"*\"");
   Result<Config> pct = ParseConfig(base + "[guards]\nmax_modified_pct = 101\n", "/etc/x.toml");
   REQUIRE_FALSE(pct.ok());
   CHECK(pct.status().ToString().find("guards.max_modified_pct: expected a number from 0 to 100") !=
