@@ -112,9 +112,9 @@ std::vector<Finding> CheckContentGuards(const Config& config, const ArrayView& a
             fmt::format(
                 "held {} bytes at the last sync and is 0 bytes now (a crash, or emptied by "
                 "someone){}; sync refuses, as recording it would lose the old content from "
-                "parity. Restore it with `atlas-scrub fix --filter PATH`, or if it was emptied "
-                "on purpose run `atlas-scrub sync --force-zero`",
-                size, more)));
+                "parity. Restore it with `atlas-scrub fix --disk {} --filter PATH`, or if it was "
+                "emptied on purpose run `atlas-scrub sync --force-zero`",
+                size, more, array.data[i].name)));
       }
     }
   }
