@@ -40,6 +40,16 @@ struct ParityConfig {
 struct GuardsConfig {
   std::uint64_t max_deletes = 500;
   double max_deletes_pct = 10.0;
+  // sync refuses when more files than this, or more than this share of the
+  // array's files, were modified since the last sync (ransomware rewriting
+  // files in place); --force-modified overrides.
+  std::uint64_t max_modified = 500;
+  double max_modified_pct = 50.0;
+  // Paths (relative to each data disk's root, `exclude`'s pattern rules) the
+  // content and delete guards leave out: files matching one, or inside a
+  // directory matching one, never count towards max_deletes, max_modified,
+  // a file emptied to 0 bytes or a move across disks whose content changed.
+  std::vector<std::string> exempt;
   std::int64_t unsynced_warn_after_s = 3 * 86400;
   std::int64_t scrub_overdue_after_s = 45 * 86400;
 };

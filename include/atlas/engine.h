@@ -46,6 +46,9 @@ struct DriftCounts {
 struct SyncOptions {
   bool force_empty = false;   // sync even though a disk that held files is empty
   bool force_delete = false;  // sync even though deletions exceed [guards]
+  bool force_zero = false;      // sync even though files that held data are now 0 bytes
+  bool force_modified = false;  // sync even though modifications exceed [guards] max_modified(_pct)
+  bool force_move = false;      // record moves across disks whose content changed as add + delete
   // At most this many drift findings (added/modified/deleted/moved) are
   // listed in the report; counts are always complete.
   std::size_t max_drift_findings = 1000;
@@ -63,8 +66,9 @@ struct SyncReport {
 };
 
 // Brings manifest and parity up to date with the data disks.
-//   kFailedPrecondition: a guard tripped (missing_disk / mass_delete in
-//     report->findings); nothing was written
+//   kFailedPrecondition: a guard tripped (missing_disk, mass_delete,
+//     zero_size, mass_modify or move_mismatch in report->findings); nothing
+//     was written
 //   kBusy: another run holds the manifest
 //   kCancelled: stopped by ctx.stop after committing the batch in hand; the
 //     next sync resumes
@@ -204,6 +208,9 @@ struct VerifyReport {
 // verified block's time. Findings: silent_corruption, read_error,
 // parity_mismatch (stored until fixed), modified (drift: not verified).
 //   kFailedPrecondition: a disk is missing (missing_disk in findings)
+//   kInvalidArgument: a data disk of the manifest is not in the config, or
+//     a file or parity file may not be read by this user (EACCES/EPERM):
+//     one error, not a read_error per block
 //   kBusy, kCancelled, kIOError as for sync
 Status RunScrub(const RunContext& ctx, const ScrubOptions& options, VerifyReport* report);
 
@@ -225,6 +232,10 @@ struct FixOptions {
   // sync is restored to its synced content only when a filter names it.
   std::vector<std::string> filters;
   bool dry_run = false;  // say what would be done, write nothing
+  // Repair only what reads back wrong (read errors, silent corruption,
+  // parity): never recreate a file that is gone, so files deleted on purpose
+  // since the last sync stay deleted. What scrub and status advise.
+  bool errors_only = false;
 };
 
 struct FixReport {
@@ -247,7 +258,9 @@ struct FixReport {
 // mtime restored; a file that cannot be restored is left exactly as it was
 // and named in an `unrecoverable` finding.
 //   kFailedPrecondition: a disk not being fixed is missing
-//   kInvalidArgument: --disk names no disk, or more disks than parity levels
+//   kInvalidArgument: --disk names no disk, or more disks than parity levels;
+//     a data disk of the manifest is not in the config; a file or parity
+//     file may not be read by this user (EACCES/EPERM)
 Status RunFix(const RunContext& ctx, const FixOptions& options, FixReport* report);
 
 // Runs the hash and parity known-answer self-tests once per process.

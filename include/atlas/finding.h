@@ -38,6 +38,10 @@ enum class FindingKind : std::uint8_t {
   // A manifest copy directory atlas will not write into or restore from:
   // a symlink, or owned or writable by someone else.
   kUnsafeCopyDir,
+  // Guards of sync beyond SPEC's mass_delete (atlas-scrub(1), GUARDS):
+  kZeroSize,      // a recorded non-empty file is now 0 bytes
+  kMassModify,    // more files modified than [guards] max_modified(_pct)
+  kMoveMismatch,  // a move across disks whose content differs from the recorded checksums
 };
 
 // "silent_corruption", "missing_disk", ... as in SPEC.

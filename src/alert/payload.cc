@@ -122,7 +122,7 @@ std::string NextStep(const AlertMessage& m) {
     disk = disk || f.kind == FindingKind::kMissingDisk;
     smart = smart || f.kind == FindingKind::kSmartFailing || f.kind == FindingKind::kSmartWarning;
   }
-  if (fixable) return "Next: `atlas-scrub fix --dry-run` shows what fix would repair.";
+  if (fixable) return "Next: `atlas-scrub fix --dry-run --errors-only` shows what fix would repair.";
   if (disk) return "Next: check that every disk is mounted; `atlas-scrub status` shows which one is missing.";
   if (smart) return "Next: `atlas-scrub smart` shows the disk's attributes.";
   return "Next: `atlas-scrub status` shows the array's health.";

@@ -62,6 +62,7 @@ int CmdFix(const CommandEnv& env, const FixArgs& args) {
   options.disks = args.disks;
   options.filters = args.filters;
   options.dry_run = args.dry_run;
+  options.errors_only = args.errors_only;
   std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
   RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
   FixReport r;

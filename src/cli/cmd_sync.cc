@@ -65,6 +65,9 @@ int CmdSync(const CommandEnv& env, const SyncArgs& args) {
   SyncOptions options;
   options.force_empty = args.force_empty;
   options.force_delete = args.force_delete;
+  options.force_zero = args.force_zero;
+  options.force_modified = args.force_modified;
+  options.force_move = args.force_move;
   SyncReport report;
   Status s = RunSync(ctx, options, &report);
   return notifier.Finish(report.findings, Render(env, s, report));

@@ -36,7 +36,7 @@ int Render(const CommandEnv& env, std::string_view command, const Status& s, con
       if (f.severity >= Severity::kWarning || env.global.verbose) shown.push_back(f);
     }
     PrintFindingsText(stdout, shown);
-    if (code == kExitAttention) fmt::print("{}: next: `atlas-scrub fix --dry-run` shows what fix would repair\n", command);
+    if (code == kExitAttention) fmt::print("{}: next: `atlas-scrub fix --dry-run --errors-only` shows what fix would repair\n", command);
   }
   if (!s.ok()) fmt::print(stderr, "atlas-scrub: {}\n", s.ToString());
   return code;

@@ -70,6 +70,11 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   CLI::App* cmd_sync = app.add_subcommand("sync", kCommands[1].help);
   cmd_sync->add_flag("--force-empty", sync.force_empty, "sync even though a disk that held files is empty");
   cmd_sync->add_flag("--force-delete", sync.force_delete, "sync even though deletions exceed [guards]");
+  cmd_sync->add_flag("--force-zero,-Z", sync.force_zero, "sync even though files that held data are now 0 bytes");
+  cmd_sync->add_flag("--force-modified", sync.force_modified,
+                     "sync even though modifications exceed [guards] max_modified");
+  cmd_sync->add_flag("--force-move", sync.force_move,
+                     "sync even though files moved across disks no longer match their checksums");
 
   CLI::App* cmd_diff = app.add_subcommand("diff", kCommands[2].help);
   CLI::App* cmd_status = app.add_subcommand("status", kCommands[3].help);
@@ -99,6 +104,8 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   cmd_fix->add_option("--disk", fix.disks, "only this data disk or parity level, e.g. a replaced disk (repeat)");
   cmd_fix->add_option("--filter", fix.filters, "only files whose path matches this glob (repeat)");
   cmd_fix->add_flag("--dry-run", fix.dry_run, "say what would be repaired, write nothing");
+  cmd_fix->add_flag("--errors-only", fix.errors_only,
+                    "repair only what reads back wrong; never recreate deleted files");
 
   RestoreArgs restore;
   CLI::App* cmd_restore = app.add_subcommand("restore-manifest", kCommands[7].help);

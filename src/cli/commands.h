@@ -17,6 +17,9 @@ struct InitArgs {
 struct SyncArgs {
   bool force_empty = false;
   bool force_delete = false;
+  bool force_zero = false;
+  bool force_modified = false;
+  bool force_move = false;
 };
 struct StatusArgs {
   bool full_drift = false;  // walk every disk to the end
@@ -35,6 +38,7 @@ struct FixArgs {
   std::vector<std::string> disks;
   std::vector<std::string> filters;
   bool dry_run = false;
+  bool errors_only = false;
 };
 struct RestoreArgs {
   std::string from;

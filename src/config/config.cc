@@ -65,6 +65,9 @@ constexpr std::string_view kKeys[] = {
     "parity.path",
     "guards.max_deletes",
     "guards.max_deletes_pct",
+    "guards.max_modified",
+    "guards.max_modified_pct",
+    "guards.exempt",
     "guards.unsynced_warn_after",
     "guards.scrub_overdue_after",
     "scrub.percent",
@@ -927,6 +930,28 @@ void ConfigParser::ParseGuards(const toml::table& root, Config* config) {
     g.max_deletes = static_cast<std::uint64_t>(max_deletes);
   }
   ReadNumber(*t, "guards.max_deletes_pct", 0, 100, /*above_min=*/false, &g.max_deletes_pct);
+  std::int64_t max_modified = 0;
+  if (ReadInt(*t, "guards.max_modified", 0, kMaxInt, &max_modified) != nullptr) {
+    g.max_modified = static_cast<std::uint64_t>(max_modified);
+  }
+  ReadNumber(*t, "guards.max_modified_pct", 0, 100, /*above_min=*/false, &g.max_modified_pct);
+  std::vector<std::string> exempt;
+  std::vector<const toml::node*> exempt_nodes;
+  if (ReadStrings(*t, "guards.exempt", &exempt, &exempt_nodes) != nullptr) {
+    // The same pattern rules as `exclude`; a pattern that would exempt the
+    // whole array ("*", "/") turns every guard off and is refused.
+    bool ok = true;
+    for (std::size_t i = 0; i < exempt.size(); ++i) {
+      const std::string& e = exempt[i];
+      if (e.empty() || HasControlChar(e) || e == "/" || e == "*" || e == "/*" || e == "*/" || e == "/*/") {
+        Fail(*exempt_nodes[i], "guards.exempt",
+             fmt::format(R"(expected a pattern such as "/Downloads/" or "*.part", got {})", QuoteString(e)));
+        ok = false;
+      }
+    }
+    if (ok)
+      g.exempt = std::move(exempt);
+  }
   ReadDuration(*t, "guards.unsynced_warn_after", /*allow_zero=*/false, &g.unsynced_warn_after_s);
   ReadDuration(*t, "guards.scrub_overdue_after", /*allow_zero=*/false, &g.scrub_overdue_after_s);
 }

@@ -148,6 +148,13 @@ Result<std::string> StarterConfig(const std::vector<fs::path>& data_paths,
   out += fmt::format("#max_deletes = {}\n", g.max_deletes);
   line("# ...or than this percentage of the array's files (override: --force-delete).");
   out += fmt::format("#max_deletes_pct = {}\n", g.max_deletes_pct);
+  line("# sync refuses to record more modified files than this at once (ransomware)...");
+  out += fmt::format("#max_modified = {}\n", g.max_modified);
+  line("# ...or than this percentage of the array's files (override: --force-modified).");
+  out += fmt::format("#max_modified_pct = {}\n", g.max_modified_pct);
+  line("# Paths the deletion and content guards ignore, with exclude's rules, e.g.");
+  line("# [\"/Downloads/\"] for each disk's top-level Downloads directory.");
+  line("#exempt = []");
   line("# Changes left without parity for longer than this are an `unsynced` warning.");
   out += fmt::format("#unsynced_warn_after = \"{}\"\n", DurationText(g.unsynced_warn_after_s));
   line("# Blocks left unverified for longer than this are a `scrub_overdue` warning.");

@@ -15,7 +15,7 @@ struct KindInfo {
   Severity severity;
 };
 
-constexpr std::array<KindInfo, 19> kKinds = {{
+constexpr std::array<KindInfo, 22> kKinds = {{
     {FindingKind::kSilentCorruption, "silent_corruption", Severity::kCritical},
     {FindingKind::kReadError, "read_error", Severity::kCritical},
     {FindingKind::kParityMismatch, "parity_mismatch", Severity::kCritical},
@@ -35,6 +35,9 @@ constexpr std::array<KindInfo, 19> kKinds = {{
     {FindingKind::kSharedFilesystem, "shared_filesystem", Severity::kInfo},
     {FindingKind::kRepaired, "repaired", Severity::kInfo},
     {FindingKind::kUnsafeCopyDir, "unsafe_copy_dir", Severity::kWarning},
+    {FindingKind::kZeroSize, "zero_size", Severity::kCritical},
+    {FindingKind::kMassModify, "mass_modify", Severity::kCritical},
+    {FindingKind::kMoveMismatch, "move_mismatch", Severity::kCritical},
 }};
 
 const KindInfo& Info(FindingKind kind) {

@@ -59,13 +59,15 @@ std::vector<std::string> NextSteps(const Finding& f, std::string_view program) {
   const std::string p(program);
   std::string disk = f.disk.empty() ? "" : " --disk " + ShellQuote(f.disk);
   switch (f.kind) {
+    // Repairs advised for errors are --errors-only: a plain fix would also
+    // recreate every file deleted since the last sync, on purpose or not.
     case FindingKind::kSilentCorruption:
     case FindingKind::kReadError: {
       std::string what = f.path.empty() ? disk : " --filter " + ShellQuote(GlobEscape(f.path));
-      return {p + " fix --dry-run" + what, p + " fix" + what};
+      return {p + " fix --dry-run --errors-only" + what, p + " fix --errors-only" + what};
     }
     case FindingKind::kParityMismatch:
-      return {p + " fix --dry-run", p + " fix"};
+      return {p + " fix --dry-run --errors-only", p + " fix --errors-only"};
     case FindingKind::kMissingDisk:
       return {fmt::format("check that {} is mounted (findmnt, dmesg), then: {} sync",
                           f.disk.empty() ? "the disk" : f.disk, p),
@@ -76,6 +78,23 @@ std::vector<std::string> NextSteps(const Finding& f, std::string_view program) {
       return {p + " scrub"};
     case FindingKind::kMassDelete:
       return {p + " diff", fmt::format("if the deletions are intended: {} sync --force-delete", p)};
+    case FindingKind::kMassModify:
+      return {p + " diff", fmt::format("if the changes are intended: {} sync --force-modified", p)};
+    case FindingKind::kZeroSize: {
+      std::string what = disk + " --filter " + ShellQuote(GlobEscape(f.path));
+      return {p + " fix --dry-run" + what, p + " fix" + what,
+              fmt::format("if it was emptied on purpose: {} sync --force-zero", p)};
+    }
+    case FindingKind::kMoveMismatch: {
+      // f.from is where the file was recorded ("d1:Movies/x.mkv"): fix
+      // restores that original from parity.
+      const std::size_t colon = f.from.find(':');
+      if (colon == std::string::npos) return {p + " diff"};
+      std::string what = " --disk " + ShellQuote(f.from.substr(0, colon)) + " --filter " +
+                         ShellQuote(GlobEscape(f.from.substr(colon + 1)));
+      return {p + " fix --dry-run" + what, p + " fix" + what,
+              fmt::format("if the moved copy is the one to keep: {} sync --force-move", p)};
+    }
     case FindingKind::kSmartFailing:
     case FindingKind::kSmartWarning:
       return {p + " smart"};

@@ -32,6 +32,7 @@ constexpr FindingKind kAllKinds[] = {
     FindingKind::kAdded,            FindingKind::kModified,        FindingKind::kDeleted,
     FindingKind::kMoved,            FindingKind::kSharedFilesystem, FindingKind::kRepaired,
     FindingKind::kUnsafeCopyDir,
+    FindingKind::kZeroSize,         FindingKind::kMassModify,      FindingKind::kMoveMismatch,
 };
 
 std::string EscapeLabel(std::string_view v) {

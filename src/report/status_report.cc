@@ -27,6 +27,7 @@
 #include "atlas/smart_report.h"
 #include "scrub/array.h"
 #include "scrub/drift.h"
+#include "scrub/guards.h"
 
 namespace atlas {
 namespace {
@@ -152,6 +153,7 @@ Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusRe
   }
   if (!drift.empty()) {
     for (Finding& f : CheckScanGuards(config, array, drift, false, false)) findings.push_back(std::move(f));
+    for (Finding& f : CheckContentGuards(config, array, drift, false, false)) findings.push_back(std::move(f));
   }
 
   if (m) {

@@ -165,6 +165,15 @@ Result<ArrayView> LoadArray(const RunContext& ctx, Manifest* manifest) {
   return view;
 }
 
+Status CheckOrphans(const Config& config, const ArrayView& array) {
+  if (array.orphans.empty()) return Status::Ok();
+  return Status::InvalidArgument(fmt::format(
+      "{}: data disk {} is in the manifest but not in the config; put its [[data]] entry back "
+      "(removing a disk from the array is not supported yet: parity computed or repaired without "
+      "it would make its files unrecoverable)",
+      config.source.string(), array.orphans.front().name));
+}
+
 namespace {
 
 // What makes the disk now at a path a different one than recorded, if

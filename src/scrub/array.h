@@ -49,6 +49,11 @@ struct ArrayView {
 // user can resolve (block size changed, parity levels removed).
 Result<ArrayView> LoadArray(const RunContext& ctx, Manifest* manifest);
 
+// kInvalidArgument when a data disk of the manifest is not in the config
+// (array.orphans): sync, scrub, check and fix all stop, since parity
+// computed or "repaired" without it would make its files unrecoverable.
+Status CheckOrphans(const Config& config, const ArrayView& array);
+
 // missing_disk findings for disks that are absent, no longer a mount point,
 // or carry another filesystem than recorded, and for parity files that are
 // missing or shorter than recorded. (An emptied disk needs a walk: see scan.)

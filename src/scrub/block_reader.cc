@@ -132,7 +132,7 @@ Finding BlockFinding(const BlockReader& reader, const BlockRecord& rec, const Bl
     case BlockCheck::Outcome::kMismatch:
       f = MakeFinding(FindingKind::kSilentCorruption, disk, path,
                       fmt::format("block {} (bytes {}..{}) no longer matches its checksum while the "
-                                  "file's size and mtime are unchanged; repair with `atlas-scrub fix`",
+                                  "file's size and mtime are unchanged; repair with `atlas-scrub fix --errors-only`",
                                   rec.file_block, c.offset, c.offset + c.bytes));
       f.offset = c.offset;
       return f;

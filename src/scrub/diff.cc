@@ -14,6 +14,7 @@
 #include "atlas/manifest.h"
 #include "scrub/array.h"
 #include "scrub/drift.h"
+#include "scrub/guards.h"
 
 namespace atlas {
 namespace {
@@ -52,6 +53,12 @@ Status RunDiff(const RunContext& ctx, const DiffOptions& options, DiffReport* re
   std::vector<DiskDrift> drift;
   ATLAS_RETURN_IF_ERROR(ScanAllDisks(ctx, m.get(), array, /*collect=*/true, &drift).WithContext("diff"));
   for (Finding& f : CheckScanGuards(config, array, drift, false, false)) problems.push_back(std::move(f));
+  for (Finding& f : CheckContentGuards(config, array, drift, false, false)) problems.push_back(std::move(f));
+  {
+    Result<std::vector<Finding>> mismatched = CheckCrossDiskMoves(ctx, m.get(), array, drift, false);
+    if (!mismatched.ok()) return mismatched.status().WithContext("diff");
+    for (Finding& f : *mismatched) problems.push_back(std::move(f));
+  }
 
   // Moves across disks: same size, then same content.
   std::multimap<std::uint64_t, std::pair<std::size_t, const FileRecord*>> deleted_by_size;

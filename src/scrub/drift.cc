@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "atlas/hash.h"
+#include "scrub/guards.h"
 
 namespace atlas {
 
@@ -30,6 +31,7 @@ Status ScanAllDisks(const RunContext& ctx, Manifest* manifest, const ArrayView& 
     threads.emplace_back([&, i] {
       DiskDrift& d = (*out)[i];
       const ArrayDataDisk& disk = array.data[i];
+      const GuardExemptions exempt(ctx.config->guards);
       statuses[i] = ScanDisk(*ctx.config, ctx.fs, manifest, disk, ctx.stop,
                              [&](const ScanEvent& ev) -> Status {
         switch (ev.change) {
@@ -41,6 +43,14 @@ Status ScanAllDisks(const RunContext& ctx, Manifest* manifest, const ArrayView& 
             d.drift.added_bytes += ev.entry->stat.size;
             d.oldest_change_mtime_ns = std::min(d.oldest_change_mtime_ns, ev.entry->stat.mtime_ns);
             if (collect) d.modified.emplace_back(*ev.record, *ev.entry);
+            if (!exempt.Exempt(ev.entry->rel_path)) {
+              d.guarded_modified++;
+              if (d.modified_examples.size() < kGuardExamples) d.modified_examples.push_back(ev.entry->rel_path);
+              if (ev.entry->stat.size == 0 && ev.record->size > 0) {
+                d.zeroed_count++;
+                if (d.zeroed.size() < kGuardExamples) d.zeroed.emplace_back(ev.entry->rel_path, ev.record->size);
+              }
+            }
             break;
           case ScanChange::kAdded:
             d.drift.added++;
@@ -70,8 +80,9 @@ Status ScanAllDisks(const RunContext& ctx, Manifest* manifest, const ArrayView& 
   return Status::Ok();
 }
 
-std::uint64_t CountLikelyCrossDiskMoves(const ArrayView& array, const std::vector<DiskDrift>& drift) {
-  (void)array;
+namespace {
+
+std::uint64_t CountMoves(const std::vector<DiskDrift>& drift, const GuardExemptions* exempt) {
   std::vector<std::unordered_set<std::uint64_t>> added(drift.size());
   for (std::size_t j = 0; j < drift.size(); ++j) {
     added[j].insert(drift[j].added_keys.begin(), drift[j].added_keys.end());
@@ -79,6 +90,7 @@ std::uint64_t CountLikelyCrossDiskMoves(const ArrayView& array, const std::vecto
   std::uint64_t moves = 0;
   for (std::size_t i = 0; i < drift.size(); ++i) {
     for (const FileRecord& rec : drift[i].deleted) {
+      if (exempt != nullptr && exempt->Exempt(rec.path)) continue;
       std::uint64_t key = MoveKey(rec.path, rec.size, rec.mtime_ns);
       for (std::size_t j = 0; j < drift.size(); ++j) {
         if (j != i && added[j].count(key) != 0) {
@@ -91,10 +103,18 @@ std::uint64_t CountLikelyCrossDiskMoves(const ArrayView& array, const std::vecto
   return moves;
 }
 
+}  // namespace
+
+std::uint64_t CountLikelyCrossDiskMoves(const ArrayView& array, const std::vector<DiskDrift>& drift) {
+  (void)array;
+  return CountMoves(drift, nullptr);
+}
+
 std::vector<Finding> CheckScanGuards(const Config& config, const ArrayView& array,
                                      const std::vector<DiskDrift>& drift, bool force_empty,
                                      bool force_delete) {
   std::vector<Finding> out;
+  const GuardExemptions exempt(config.guards);
   std::uint64_t recorded = 0, deleted = 0;
   for (std::size_t i = 0; i < array.data.size(); ++i) {
     const ArrayDataDisk& disk = array.data[i];
@@ -103,7 +123,9 @@ std::vector<Finding> CheckScanGuards(const Config& config, const ArrayView& arra
     const bool emptied = drift[i].scanned && disk.record->files > 0 && drift[i].totals.files == 0;
     // --force-empty says the emptied disk's deletions are intended: they do
     // not count towards the mass-delete limit either.
-    if (!(emptied && force_empty)) deleted += drift[i].drift.deleted;
+    if (!(emptied && force_empty)) {
+      for (const FileRecord& rec : drift[i].deleted) deleted += exempt.Exempt(rec.path) ? 0 : 1;
+    }
     if (!force_empty && emptied) {
       out.push_back(MakeFinding(
           FindingKind::kMissingDisk, disk.name, "",
@@ -114,7 +136,7 @@ std::vector<Finding> CheckScanGuards(const Config& config, const ArrayView& arra
     }
   }
   if (!out.empty() || force_delete || deleted == 0) return out;
-  std::uint64_t moves = std::min(deleted, CountLikelyCrossDiskMoves(array, drift));
+  std::uint64_t moves = std::min(deleted, CountMoves(drift, &exempt));
   std::uint64_t effective = deleted - moves;
   double pct = recorded > 0 ? 100.0 * static_cast<double>(effective) / static_cast<double>(recorded) : 0;
   bool over_count = effective > config.guards.max_deletes;

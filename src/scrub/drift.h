@@ -25,6 +25,13 @@ struct DiskDrift {
   // (base name, size, mtime) keys of added files, for telling a move across
   // disks from a deletion without reading data.
   std::vector<std::uint64_t> added_keys;
+  // For the content guards (scrub/guards.h), [guards] exempt paths left out:
+  // modified files, the first few of them, and files that held data at the
+  // last sync and are now 0 bytes (path, recorded size; the first few).
+  std::uint64_t guarded_modified = 0;
+  std::vector<std::string> modified_examples;
+  std::uint64_t zeroed_count = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> zeroed;
   // The oldest mtime among added and modified files (INT64_MAX if none).
   std::int64_t oldest_change_mtime_ns = INT64_MAX;
   bool scanned = false;
@@ -44,7 +51,8 @@ std::uint64_t MoveKey(std::string_view path, std::uint64_t size, std::int64_t mt
 std::uint64_t CountLikelyCrossDiskMoves(const ArrayView& array, const std::vector<DiskDrift>& drift);
 
 // missing_disk for disks that held files and are now empty, mass_delete when
-// deletions exceed [guards]. Honors the force flags.
+// deletions (not counting [guards] exempt paths) exceed [guards]. Honors the
+// force flags.
 std::vector<Finding> CheckScanGuards(const Config& config, const ArrayView& array,
                                      const std::vector<DiskDrift>& drift, bool force_empty,
                                      bool force_delete);

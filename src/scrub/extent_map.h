@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <vector>
 
@@ -24,6 +25,13 @@ class ExtentMap {
   void Free(std::uint64_t pos);
 
   std::uint64_t next_pos() const { return next_pos_; }
+  // The first position of the free run that ends at the high-water mark;
+  // next_pos() when the position below it is in use.
+  std::uint64_t TailStart() const {
+    if (free_.empty()) return next_pos_;
+    auto last = std::prev(free_.end());
+    return last->first + last->second == next_pos_ ? last->first : next_pos_;
+  }
   std::uint64_t free_positions() const;
 
   // Queues into `batch` the changes since the last Flush (or Load) and

@@ -30,6 +30,19 @@
 // Parity that disagrees with verified data is rewritten in place (parity
 // files are not data). A file modified since the last sync is drift and is
 // left alone unless a --filter names it.
+//
+// --errors-only leaves out every file that is gone (deleted since the sync,
+// or on a replaced disk): it repairs only what reads back wrong. That is the
+// repair scrub and status advise, because a plain fix also undeletes what
+// the user deleted on purpose. Undelete stays the default of a plain fix
+// (the replaced disk, the accidental rm) rather than becoming opt-in: an
+// opt-in flag would have turned every existing `fix --disk` rebuild into a
+// no-op for the files it exists to restore.
+//
+// A data disk of the manifest missing from the config stops fix before it
+// reads (CheckOrphans): the parity "repaired" without it would no longer
+// hold its files. A block or parity file this user may not read (EACCES,
+// EPERM) ends the run with one error (PermissionProblem).
 #include <algorithm>
 #include <limits>
 #include <cstring>
@@ -47,6 +60,7 @@
 #include "core/crash_point.h"
 #include "scrub/array.h"
 #include "scrub/exclude.h"
+#include "scrub/guards.h"
 #include "scrub/parallel.h"
 #include "scrub/stripe_scanner.h"
 
@@ -259,6 +273,8 @@ Status Fixer::FinalizeUpTo(std::uint64_t pos) {
 }
 
 Status Fixer::OnStripe(const ScannedStripe& s) {
+  // A file this user may not read would otherwise be rebuilt over itself.
+  ATLAS_RETURN_IF_ERROR(PermissionProblem("fix", array_, s));
   ATLAS_RETURN_IF_ERROR(OnStripeBlocks(s));
   // Files whose last position is behind us have all their blocks: finish them.
   return FinalizeUpTo(s.pos);
@@ -348,6 +364,8 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
     const BlockCheck::Outcome o = s.checks[di].outcome;
     const bool missing = o == BlockCheck::Outcome::kMissing;
     const bool changed = o == BlockCheck::Outcome::kChanged;
+    // --errors-only: a file that is gone was most likely deleted on purpose.
+    if (missing && options_.errors_only) continue;
     if (!InScope(di, s.paths[di].empty() ? std::string() : s.paths[di], changed)) continue;
     Target* t = TargetFor(di, *rec, s.paths[di], missing);
     if (t == nullptr) continue;
@@ -772,6 +790,9 @@ Status Fixer::Run() {
   ATLAS_ASSIGN_OR_RETURN(m_, OpenManifest(config_.manifest, mo));
   ATLAS_ASSIGN_OR_RETURN(array_, LoadArray(ctx_, m_.get()));
   if (!array_.synced_ever) return Status::FailedPrecondition("the array has never been synced: nothing to fix from");
+  // Parity "repaired" without a disk of the manifest would no longer hold
+  // that disk's files.
+  ATLAS_RETURN_IF_ERROR(CheckOrphans(config_, array_));
 
   // Scope: --disk names data disks or parity levels.
   disk_selected_.assign(array_.data.size(), options_.disks.empty());
@@ -897,7 +918,8 @@ Status Fixer::Run() {
   // repairs aside, every position of a target is in the scan; this is a
   // safety net).
   ATLAS_RETURN_IF_ERROR(FinalizeUpTo(~0ull));
-  ATLAS_RETURN_IF_ERROR(RestoreEmptyFiles());
+  // --errors-only: an empty file that is gone is no error to repair.
+  if (!options_.errors_only) ATLAS_RETURN_IF_ERROR(RestoreEmptyFiles());
   if (report_->parity_blocks_repaired > 0) {
     report_->findings.push_back(MakeFinding(
         FindingKind::kRepaired, "", "",

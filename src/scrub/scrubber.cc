@@ -41,6 +41,7 @@
 #include "atlas/parity.h"
 #include "core/crash_point.h"
 #include "scrub/array.h"
+#include "scrub/guards.h"
 #include "scrub/stripe_scanner.h"
 
 namespace atlas {
@@ -162,7 +163,7 @@ Status Verifier::Run(const PickedPositions& positions, const std::vector<StoredF
       Finding f = MakeFinding(
           FindingKind::kParityMismatch, array_.parity[l].name, "",
           fmt::format("parity level {} ({}) disagrees with data that matches its checksums at {} "
-                      "position{} ({}..{}); repair with `atlas-scrub fix`",
+                      "position{} ({}..{}); repair with `atlas-scrub fix --errors-only`",
                       l + 1, array_.parity[l].path.string(), r.count, r.count == 1 ? "" : "s", r.first,
                       r.last));
       f.offset = r.first * bs;
@@ -242,6 +243,9 @@ void Verifier::CheckParity(ScannedStripe& s) const {
 
 Status Verifier::OnStripe(const ScannedStripe& s) {
   const std::uint32_t bs = ctx_.config->block_size;
+  // A file or parity file this user may not read is one error that ends
+  // the run, not a read_error per block: nothing is wrong with the disk.
+  ATLAS_RETURN_IF_ERROR(PermissionProblem(record_ ? "scrub" : "check", array_, s));
   if (s.dirty) {
     report_->positions_skipped++;  // parity is not expected to match yet
     return Status::Ok();
@@ -263,7 +267,7 @@ Status Verifier::OnStripe(const ScannedStripe& s) {
         case BlockCheck::Outcome::kMismatch:
           f = MakeFinding(FindingKind::kSilentCorruption, array_.data[di].name, s.paths[di],
                           fmt::format("block {} (bytes {}..{}) no longer matches its checksum while the "
-                                      "file's size and mtime are unchanged; repair with `atlas-scrub fix`",
+                                      "file's size and mtime are unchanged; repair with `atlas-scrub fix --errors-only`",
                                       rec->file_block, c.offset, c.offset + c.bytes));
           f.offset = c.offset;
           break;
@@ -414,6 +418,10 @@ Result<PickedPositions> SelectPositions(const RunContext& ctx, Manifest* m, cons
 Status Prepare(const RunContext& ctx, Manifest* m, ArrayView* array, VerifyReport* report) {
   ATLAS_RETURN_IF_ERROR(EngineSelfTest());
   ATLAS_ASSIGN_OR_RETURN(*array, LoadArray(ctx, m));
+  // Before any parity is judged: without a disk of the manifest every
+  // position it holds would look like a parity_mismatch, and the fix that
+  // advises would drop the disk's files from parity.
+  ATLAS_RETURN_IF_ERROR(CheckOrphans(*ctx.config, *array));
   std::vector<Finding> guards = CheckDiskGuards(*array);
   if (!guards.empty()) {
     std::string first = guards.front().message;

@@ -26,6 +26,7 @@
 
 #include "atlas/hash.h"
 #include "scrub/disk_workers.h"
+#include "scrub/guards.h"
 #include "scrub/parallel.h"
 
 namespace atlas {
@@ -99,8 +100,10 @@ Status StripeScanner::Run(const PositionSource& next_position,
   }
 
   std::vector<std::unique_ptr<RandomAccessFile>> parity_files;
+  std::vector<Status> parity_open;  // why a level could not be opened (errno kept: EACCES is no disk error)
   for (std::size_t l = 0; l < levels; ++l) {
     Result<std::unique_ptr<RandomAccessFile>> f = ctx_.fs->OpenForRead(array_.parity[l].path);
+    parity_open.push_back(f.ok() ? Status::Ok() : f.status());
     parity_files.push_back(f.ok() ? std::move(f).value() : nullptr);
   }
   // Per-disk: a thread per data disk (or io_threads of them, each serving
@@ -138,7 +141,9 @@ Status StripeScanner::Run(const PositionSource& next_position,
   auto read_parity = [&](ScannedStripe& s, std::size_t l) {
     s.parity_read[l] = 1;
     if (!parity_files[l]) {
-      s.parity_status[l] = Status::NotFound("parity file " + array_.parity[l].path.string() + " cannot be opened");
+      s.parity_status[l] = IsPermissionDenied(parity_open[l])
+                               ? parity_open[l]
+                               : Status::NotFound("parity file " + array_.parity[l].path.string() + " cannot be opened");
       return;
     }
     Result<std::size_t> n = parity_files[l]->ReadAt(s.pos * bs, std::span(s.parity[l], bs));

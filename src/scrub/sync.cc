@@ -66,6 +66,7 @@
 #include "scrub/disk_workers.h"
 #include "scrub/drift.h"
 #include "scrub/extent_map.h"
+#include "scrub/guards.h"
 #include "scrub/parallel.h"
 #include "scrub/scan.h"
 
@@ -107,6 +108,15 @@ DiskRecord ParityRecord(const ArrayParity& p) {
   r.path = p.path.string();
   if (p.identity) r.identity = ToRecord(*p.identity);
   return r;
+}
+
+// The refusal of a tripped guard: the first finding, and how many more
+// there are (a zero_size finding names one file of possibly many).
+std::string RefusalSummary(const std::vector<Finding>& guards) {
+  const Finding& f = guards.front();
+  std::string out = f.path.empty() ? f.message : fmt::format("{}:{} {}", f.disk, DisplayPath(f.path), f.message);
+  if (guards.size() > 1) out += fmt::format(" (and {} more findings)", guards.size() - 1);
+  return out;
 }
 
 std::string Where(const ArrayDataDisk& d, std::string_view path) {
@@ -171,6 +181,10 @@ class Syncer {
   Status CommitParity(ManifestBatch* batch);
   Status CopyManifest();
   Status StoreContents(const std::set<std::uint64_t>& ids);
+  Result<std::uint64_t> LiveEnd();
+  Status FitParity(std::uint64_t live_end, std::uint64_t max_next);
+  void RecordFailure(const Status& failure);
+  Result<std::optional<Finding>> UnprotectedFinding();
 
   const RunContext& ctx_;
   const Config& config_;
@@ -202,6 +216,16 @@ class Syncer {
   std::int64_t start_ns_ = 0;
   std::int64_t now_ns_ = 0;
   bool copies_pending_ = false;  // the manifest changed since its last copy
+  // Stripes whose parity could not be computed (a read error, a corrupt
+  // block, a parity level unreadable): the position, and the data slots
+  // whose block failed. The first kMaxFailedStripes; the count is complete.
+  struct FailedStripe {
+    std::uint64_t pos = 0;
+    std::vector<std::uint16_t> failed_slots;
+  };
+  static constexpr std::size_t kMaxFailedStripes = 1000;
+  std::vector<FailedStripe> failed_stripes_;
+  std::uint64_t failed_count_ = 0;
 
   void Problem(Finding f) {
     std::lock_guard<std::mutex> lock(findings_mu_);
@@ -236,6 +260,8 @@ Status Syncer::Run() {
     if (s.ok() || s.code() == Code::kCancelled) {
       Status f = Finish();
       if (s.ok()) s = f;
+    } else {
+      RecordFailure(s);
     }
   }
   report_->nothing_to_do = nothing_to_do;
@@ -259,12 +285,7 @@ Status Syncer::Check(bool* nothing_to_do) {
   }
   for (Finding& f : SharedFilesystemFindings(array_)) Problem(std::move(f));
   std::vector<Finding> guards = CheckDiskGuards(array_);
-  if (!array_.orphans.empty()) {
-    return Status::InvalidArgument(fmt::format(
-        "{}: data disk {} is in the manifest but not in the config; put its [[data]] entry back "
-        "(removing a disk from the array is not supported yet)",
-        config_.source.string(), array_.orphans.front().name));
-  }
+  ATLAS_RETURN_IF_ERROR(CheckOrphans(config_, array_));
   if (!guards.empty()) {
     std::string first = guards.front().message;
     for (Finding& f : guards) Problem(std::move(f));
@@ -278,8 +299,18 @@ Status Syncer::Check(bool* nothing_to_do) {
   }
   std::vector<Finding> scan_guards =
       CheckScanGuards(config_, array_, drift, options_.force_empty, options_.force_delete);
+  for (Finding& f : CheckContentGuards(config_, array_, drift, options_.force_zero, options_.force_modified)) {
+    scan_guards.push_back(std::move(f));
+  }
+  if (scan_guards.empty()) {
+    // Reads the few files that look moved across disks: only when nothing
+    // else refused already.
+    ATLAS_ASSIGN_OR_RETURN(std::vector<Finding> moves,
+                           CheckCrossDiskMoves(ctx_, existing.get(), array_, drift, options_.force_move));
+    for (Finding& f : moves) scan_guards.push_back(std::move(f));
+  }
   if (!scan_guards.empty()) {
-    std::string first = scan_guards.front().message;
+    std::string first = RefusalSummary(scan_guards);
     for (Finding& f : scan_guards) Problem(std::move(f));
     for (const DiskDrift& d : drift) {
       report_->drift.added += d.drift.added;
@@ -633,6 +664,10 @@ struct Window {
     bool failed = false;
     // Parity computed: the writers write it (compute sets it).
     bool write = false;
+    // At or past the end of the live data (Syncer::LiveEnd): every block
+    // here is deleted, the parity is zeros, and FitParity left a hole there
+    // already, so nothing is computed or written.
+    bool tail = false;
   };
   Window(std::size_t positions, std::size_t ndata, std::size_t levels, std::uint32_t bs)
       : data(positions * ndata * bs),
@@ -662,14 +697,14 @@ Status Syncer::WriteParity() {
 
   std::uint64_t max_next = 0;
   for (const ExtentMap& fm : free_maps_) max_next = std::max(max_next, fm.next_pos());
+  ATLAS_ASSIGN_OR_RETURN(const std::uint64_t live_end, LiveEnd());
   for (const ArrayParity& p : array_.parity) {
     ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f,
                            ctx_.fs->OpenForWrite(p.path, OpenMode::kCreate, 0600));
-    Result<FileStat> st = ctx_.fs->Stat(p.path);
-    if (st.ok() && st->size < max_next * bs) {
-      ATLAS_RETURN_IF_ERROR(f->Truncate(max_next * bs).WithContext("grow parity " + p.path.string()));
-    }
     parity_files_.push_back(std::move(f));
+  }
+  ATLAS_RETURN_IF_ERROR(FitParity(live_end, max_next));
+  for (const ArrayParity& p : array_.parity) {
     ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> r, ctx_.fs->OpenForRead(p.path));
     parity_readers_.push_back(std::move(r));
   }
@@ -774,6 +809,7 @@ Status Syncer::WriteParity() {
   // Computes the parity of a stripe whose blocks all read clean.
   auto compute = [&](Window& w, std::size_t i) {
     Window::Stripe& stripe = w.stripes[i];
+    if (stripe.tail) return;  // zeros: FitParity left a hole there
     std::vector<int> slots;
     std::vector<const std::byte*> ptrs;
     std::array<std::byte*, kMaxParityLevels> out{};
@@ -848,6 +884,7 @@ Status Syncer::WriteParity() {
       // reads fewer blocks: the parity levels plus the new blocks, against
       // every block of the stripe.
       bool eligible = stripe.pos < distrust_from;
+      stripe.tail = stripe.pos >= live_end;
       std::size_t full_reads = 0;
       for (std::size_t di = 0; di < ndata; ++di) {
         BlockRead& r = w.reads[i * ndata + di];
@@ -863,7 +900,7 @@ Status Syncer::WriteParity() {
         if (slot == kParityOnlySlot) eligible = false;
         new_blocks++;
       }
-      stripe.delta = eligible && levels + new_blocks < full_reads;
+      stripe.delta = !stripe.tail && eligible && levels + new_blocks < full_reads;
       for (std::size_t l = 0; l < levels; ++l) w.parity_failed[i * levels + l] = 0;
       if (stripe.delta) {
         any_delta = true;
@@ -926,6 +963,16 @@ Status Syncer::WriteParity() {
       if (!whole_stripes) compute(w, i);
       if (stripe.failed) {
         report_->positions_left++;
+        failed_count_++;
+        if (failed_stripes_.size() < kMaxFailedStripes) {
+          FailedStripe failed{stripe.pos, {}};
+          for (std::size_t di = 0; di < ndata; ++di) {
+            if (w.reads[i * ndata + di].outcome == BlockRead::Outcome::kFailed) {
+              failed.failed_slots.push_back(array_.data[di].slot);
+            }
+          }
+          failed_stripes_.push_back(std::move(failed));
+        }
         continue;
       }
       std::vector<std::pair<std::uint16_t, Hash128>> included;  // what the parity was computed from
@@ -949,7 +996,7 @@ Status Syncer::WriteParity() {
         }
       }
       for (std::uint16_t slot : stripe.dirty_slots) batch->ClearDirty(stripe.pos, slot);
-      if (stripe.delta) {
+      if (stripe.delta || stripe.tail) {
         batch->DeleteParityHash(stripe.pos);
       } else {
         ParityHashRecord ph;
@@ -1034,6 +1081,138 @@ Status Syncer::WriteParity() {
   return status;
 }
 
+// The end of the live data: one past the last position that holds a block
+// which is not deleted, on any data disk. Positions from here on hold only
+// deleted blocks (or none), so their parity is zeros. Walks down from each
+// disk's free tail over deleted blocks: one lookup per disk unless the last
+// files were deleted, then one per deleted block there.
+Result<std::uint64_t> Syncer::LiveEnd() {
+  std::uint64_t end = 0;
+  for (std::size_t i = 0; i < array_.data.size(); ++i) {
+    std::uint64_t pos = free_maps_[i].TailStart();
+    while (pos > end) {
+      ATLAS_ASSIGN_OR_RETURN(std::optional<BlockRecord> b, m_->GetBlock(array_.data[i].slot, pos - 1));
+      if (b && b->state != BlockState::kDeleted) break;
+      --pos;
+    }
+    end = std::max(end, pos);
+  }
+  return end;
+}
+
+// Makes every parity file as long as the positions in use (a sparse
+// ftruncate), and zeros the parity past the live data without a write when
+// positions there wait to be recomputed. Those positions hold only deleted
+// blocks, so their parity is zeros; a write of them fills holes, and after
+// the file that filled the parity disk is deleted (a huge sparse file) it
+// fails with ENOSPC at every sync, for ever. Cutting the file at live_end
+// and growing it back leaves a hole there instead, and gives the space back.
+Status Syncer::FitParity(std::uint64_t live_end, std::uint64_t max_next) {
+  const std::uint64_t bs = config_.block_size;
+  std::unique_ptr<Cursor<DirtyEntry>> past = m_->Dirty(live_end);
+  const bool zero_tail = past->Valid();
+  ATLAS_RETURN_IF_ERROR(past->status());
+  for (std::size_t l = 0; l < array_.parity.size(); ++l) {
+    ArrayParity& p = array_.parity[l];
+    Result<FileStat> st = ctx_.fs->Stat(p.path);
+    if (!st.ok()) continue;
+    std::uint64_t size = st->size;
+    if (zero_tail && size > live_end * bs) {
+      // Invariant: the manifest durably records the shorter length before
+      // the file is cut, so a crash before it grows back never looks like a
+      // parity file shorter than recorded (a missing_disk); no block lives at
+      // or past live_end, so zeros there are that parity.
+      DiskRecord r = ParityRecord(p);
+      if (r.parity_size > live_end * bs) {
+        r.parity_size = live_end * bs;
+        std::unique_ptr<ManifestBatch> mark = m_->NewBatch();
+        mark->PutDisk(r);
+        ATLAS_RETURN_IF_ERROR(m_->Commit(*mark, /*durable=*/true));
+        if (p.record) p.record->parity_size = r.parity_size;
+      }
+      ATLAS_RETURN_IF_ERROR(parity_files_[l]->Truncate(live_end * bs).WithContext("cut parity " + p.path.string()));
+      size = live_end * bs;
+    }
+    if (size < max_next * bs) {
+      ATLAS_RETURN_IF_ERROR(parity_files_[l]->Truncate(max_next * bs).WithContext("grow parity " + p.path.string()));
+    }
+    if (size != st->size) ATLAS_RETURN_IF_ERROR(parity_files_[l]->Sync().WithContext("cut parity " + p.path.string()));
+  }
+  return Status::Ok();
+}
+
+// A sync that failed half way (parity disk full, an I/O error) still says
+// so in `status` until a sync completes: an `unsynced` finding and a run
+// record, best effort (the manifest itself may be what failed).
+void Syncer::RecordFailure(const Status& failure) {
+  if (!m_) return;
+  Result<std::uint64_t> left = CountDirtyPositions(m_.get());
+  StoredFinding sf;
+  sf.finding = MakeFinding(
+      FindingKind::kUnsynced, "", "",
+      fmt::format("the last sync failed: {}; {} positions are not protected by parity until a sync "
+                  "completes",
+                  failure.ToString(), left.ok() ? std::to_string(*left) : std::string("some")));
+  sf.first_seen_ns = start_ns_;
+  sf.last_seen_ns = start_ns_;
+  Result<std::vector<StoredFinding>> stored = m_->ListFindings();
+  if (stored.ok()) {
+    for (const StoredFinding& old : *stored) {
+      if (old.finding.kind == FindingKind::kUnsynced && old.finding.disk.empty() && old.finding.path.empty()) {
+        sf.first_seen_ns = old.first_seen_ns;
+      }
+    }
+  }
+  std::unique_ptr<ManifestBatch> batch = m_->NewBatch();
+  batch->PutFinding(sf);
+  RunRecord run;
+  run.command = "sync";
+  run.start_ns = start_ns_;
+  run.end_ns = ctx_.clock->NowUnixNanos();
+  run.exit_code = 3;
+  run.summary = "failed: " + failure.ToString();
+  batch->PutRun(run);
+  m_->Commit(*batch, /*durable=*/true).IgnoreError();  // the failure itself is what the run returns
+}
+
+// The files that the stripes this sync could not compute leave without
+// protection: every block of another disk at such a position is only
+// recoverable once the position syncs. Null when every stripe synced.
+Result<std::optional<Finding>> Syncer::UnprotectedFinding() {
+  if (failed_count_ == 0) return std::optional<Finding>();
+  std::vector<std::string> files;
+  std::set<std::pair<std::uint16_t, std::uint64_t>> seen;  // (slot, file id)
+  std::uint64_t more = 0;
+  for (const FailedStripe& stripe : failed_stripes_) {
+    for (const ArrayDataDisk& d : array_.data) {
+      const std::vector<std::uint16_t>& bad = stripe.failed_slots;
+      if (std::find(bad.begin(), bad.end(), d.slot) != bad.end()) continue;
+      ATLAS_ASSIGN_OR_RETURN(std::optional<BlockRecord> b, m_->GetBlock(d.slot, stripe.pos));
+      if (!b || b->state == BlockState::kDeleted || !seen.insert({d.slot, b->file_id}).second) continue;
+      ATLAS_ASSIGN_OR_RETURN(std::optional<FileRecord> f, m_->GetFileById(b->file_id));
+      if (!f) continue;
+      if (files.size() < kGuardExamples) {
+        files.push_back(d.name + ":" + DisplayPath(f->path));
+      } else {
+        more++;
+      }
+    }
+  }
+  const FailedStripe& first = failed_stripes_.front();
+  std::string what = files.empty() ? std::string("no file of another disk is there")
+                                   : fmt::format("these files of other disks are not protected by parity until "
+                                                 "they are: {}{}",
+                                                 fmt::join(files, ", "),
+                                                 more > 0 ? fmt::format(" (and {} more)", more) : std::string());
+  Finding f = MakeFinding(
+      FindingKind::kUnsynced, "", "",
+      fmt::format("{} position{} could not be synced (from position {}; see the read_error and "
+                  "silent_corruption findings); {}",
+                  failed_count_, failed_count_ == 1 ? "" : "s", first.pos, what));
+  f.offset = first.pos * config_.block_size;
+  return std::optional<Finding>(std::move(f));
+}
+
 // The content identity of every file of `ids` whose blocks are all synced
 // and committed, in its own batches (no fsync: Finish's durable commit comes
 // later, and a lost identity only costs move detection for that file).
@@ -1111,6 +1290,9 @@ Status Syncer::Finish() {
   for (const StoredFinding& sf : stored) {
     const Finding& f = sf.finding;
     if (f.kind == FindingKind::kMissingDisk || f.kind == FindingKind::kMassDelete) batch->DeleteFinding(f);
+    // What the last sync could not protect (UnprotectedFinding, RecordFailure):
+    // this one says it again below if it still holds.
+    if (f.kind == FindingKind::kUnsynced && f.disk.empty() && f.path.empty()) batch->DeleteFinding(f);
     // A finding about a file that no longer exists in the array (deleted,
     // and this sync recorded it) has nothing left to point at.
     if ((f.kind == FindingKind::kSilentCorruption || f.kind == FindingKind::kReadError ||
@@ -1140,6 +1322,8 @@ Status Syncer::Finish() {
       if (healed && !again) batch->DeleteFinding(f);
     }
   }
+  ATLAS_ASSIGN_OR_RETURN(std::optional<Finding> unprotected, UnprotectedFinding());
+  if (unprotected) Problem(std::move(*unprotected));
   {
     std::lock_guard<std::mutex> lock(findings_mu_);
     for (const Finding& f : problems_) {

@@ -63,7 +63,7 @@ TEST_CASE("status: a corrupted file is named with the exact fix commands, and th
   // 2. status text (a pipe, so no colour) begins "atlas: CRITICAL - 1
   //    finding needs attention", lists the finding under "Needs attention:",
   //    and its next step is exactly
-  //    atlas-scrub -c CONFIG fix --dry-run --filter 'Movies/It'\''s \[a] film.mkv'
+  //    atlas-scrub -c CONFIG fix --dry-run --errors-only --filter 'Movies/It'\''s \[a] film.mkv'
   //    then the same without --dry-run; no ANSI escape anywhere.
   // 3. The next command, run by sh, is a dry run naming that file and no
   //    other (the filter matched it exactly) and changes nothing; the
@@ -92,8 +92,8 @@ TEST_CASE("status: a corrupted file is named with the exact fix commands, and th
   std::vector<std::string> then = LinesAfter(st.out, "then: ");
   REQUIRE(next.size() == 1);
   REQUIRE(then.size() == 1);
-  CHECK(next[0] == program + " fix --dry-run --filter " + filter);
-  CHECK(then[0] == program + " fix --filter " + filter);
+  CHECK(next[0] == program + " fix --dry-run --errors-only --filter " + filter);
+  CHECK(then[0] == program + " fix --errors-only --filter " + filter);
   CHECK(st.out.find("last sync:  ") != std::string::npos);
   CHECK(st.out.find("(just now)") != std::string::npos);
   CHECK(st.out.find("coverage:   ") != std::string::npos);
@@ -101,7 +101,7 @@ TEST_CASE("status: a corrupted file is named with the exact fix commands, and th
 
   CliResult js = a.Run({"status"});
   REQUIRE(js.json["findings"].size() >= 1);
-  CHECK(js.json["findings"][0]["next_steps"][0] == program + " fix --dry-run --filter " + filter);
+  CHECK(js.json["findings"][0]["next_steps"][0] == program + " fix --dry-run --errors-only --filter " + filter);
 
   const std::string bin_dir = fs::path(ATLAS_SCRUB_BIN).parent_path().string();
   const std::string path_env = "PATH='" + bin_dir + "':\"$PATH\" ";
