@@ -17,28 +17,6 @@
 #include "scrub/guards.h"
 
 namespace atlas {
-namespace {
-
-// The content identity of a file on disk: XXH3-128 over its block hashes.
-Result<Hash128> ContentOf(FileSystem* fs, const std::filesystem::path& root, const std::string& rel,
-                          std::uint64_t size, std::uint32_t bs) {
-  ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> f, fs->OpenUnder(root, rel));
-  const std::filesystem::path path = f->path();
-  std::vector<std::byte> buf(bs);
-  Hasher128 content;
-  for (std::uint64_t off = 0; off < size; off += bs) {
-    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(bs, size - off));
-    ATLAS_ASSIGN_OR_RETURN(std::size_t n, f->ReadAt(off, std::span(buf.data(), want)));
-    if (n != want) return Status::IOError("file changed while read: " + path.string());
-    std::byte raw[16];
-    HashBlock(std::span<const std::byte>(buf.data(), want)).ToBytes(raw);
-    content.Update(std::span<const std::byte>(raw, 16));
-  }
-  ClearUpperVectorState();
-  return content.Digest();
-}
-
-}  // namespace
 
 Status RunDiff(const RunContext& ctx, const DiffOptions& options, DiffReport* report) {
   *report = DiffReport();
@@ -79,7 +57,7 @@ Status RunDiff(const RunContext& ctx, const DiffOptions& options, DiffReport* re
       const WalkEntry& e = drift[i].added[a];
       auto [lo, hi] = deleted_by_size.equal_range(e.stat.size);
       if (lo == hi) continue;
-      Result<Hash128> content = ContentOf(ctx.fs, array.data[i].root, e.rel_path, e.stat.size, config.block_size);
+      Result<Hash128> content = ContentOnDisk(ctx.fs, array.data[i].root, e.rel_path, e.stat.size, config.block_size);
       if (!content.ok()) continue;  // unreadable now: reported as added
       for (auto it = lo; it != hi; ++it) {
         auto [j, rec] = it->second;

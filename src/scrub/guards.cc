@@ -151,8 +151,9 @@ std::vector<Finding> CheckContentGuards(const Config& config, const ArrayView& a
 
 Result<Hash128> ContentOnDisk(FileSystem* fs, const std::filesystem::path& root,
                               const std::string& rel, std::uint64_t size, std::uint32_t bs) {
-  const std::filesystem::path path = root / rel;
-  ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> f, fs->OpenForRead(path));
+  // Beneath the disk root, a regular file only (atlas/env.h).
+  ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> f, fs->OpenUnder(root, rel));
+  const std::filesystem::path path = f->path();
   std::vector<std::byte> buf(bs);
   Hasher128 content;
   for (std::uint64_t off = 0; off < size; off += bs) {
