@@ -706,9 +706,18 @@ class RocksManifest final : public Manifest {
   std::mutex commit_mu_;
 };
 
-bool HasDatabase(const fs::path& path) {
+// True when a manifest is there. A manifest this user may not even look
+// into (it is root's, 0700) is one clear error, not "never synced".
+Result<bool> HasDatabase(const fs::path& path) {
   std::error_code ec;
-  return fs::exists(path / "CURRENT", ec);
+  const bool exists = fs::exists(path / "CURRENT", ec);
+  if (ec == std::errc::permission_denied) {
+    return Status::InvalidArgument(fmt::format(
+        "permission denied reading the manifest {}: it is root's (mode 0700, as it lists every path "
+        "of the array); run atlas-scrub as root",
+        path.string()));
+  }
+  return exists;
 }
 
 }  // namespace
@@ -716,7 +725,7 @@ bool HasDatabase(const fs::path& path) {
 Result<std::unique_ptr<Manifest>> OpenManifestWithEnv(const fs::path& path,
                                                       const ManifestOptions& options,
                                                       rocksdb::Env* env) {
-  const bool exists = HasDatabase(path);
+  ATLAS_ASSIGN_OR_RETURN(const bool exists, HasDatabase(path));
   if (!exists) {
     Result<std::vector<ManifestCopyInfo>> copies = ListManifestCopies(options.copy_dirs);
     if (copies.ok() && !copies->empty()) {

@@ -426,8 +426,10 @@ TEST_CASE(
     "read_errors",
     "[check][e2e][issue-14]") {
   // STRATEGY:
-  // 1. Sync as root; open the temp dir to others; make one data file 0600
-  //    (root's), the parity file readable.
+  // 1. Sync as root; open the temp dir to others. As uid 65534, check
+  //    stops at the manifest (root's, 0700): exit 2, one error naming it.
+  //    Then open the manifest to others; make one data file 0600 (root's),
+  //    the parity file readable.
   // 2. check --json as uid 65534 (setpriv): exit 2, no finding at all,
   //    one error naming the file, "permission denied" and "run it as root".
   // 3. With the parity file 0600 (as sync makes it) the same: one error,
@@ -443,6 +445,19 @@ TEST_CASE(
     return;
   }
   REQUIRE(chmod(a.root().c_str(), 0755) == 0);
+  // The manifest is root's (0700): that alone is the one error.
+  CliResult m = RunCliPrefixed(*nobody, {"-c", a.config().string(), "--json", "check"});
+  INFO(m.out << m.err);
+  CHECK(m.exit_code == 2);
+  CHECK(m.json["findings"].empty());
+  CHECK(std::string(m.json["error"]).find("permission denied reading the manifest " + a.Manifest().string()) !=
+        std::string::npos);
+  // An admin who opened the manifest to others: the data and parity files
+  // this user may not read are the one error.
+  for (const auto& e : fs::recursive_directory_iterator(a.Manifest())) {
+    chmod(e.path().c_str(), e.is_directory() ? 0755 : 0644);
+  }
+  REQUIRE(chmod(a.Manifest().c_str(), 0755) == 0);
   REQUIRE(chmod(a.File(2, "Movies/f3.mkv").c_str(), 0600) == 0);
   REQUIRE(chmod(a.Parity(1).c_str(), 0644) == 0);
 
