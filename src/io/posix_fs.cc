@@ -195,6 +195,17 @@ Result<int> KeepRegular(int fd, const stdfs::path& path) {
 
 constexpr int kReadFlags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
 
+// fsync(2) of a directory descriptor, retried on EINTR.
+Status FsyncFd(int fd, const stdfs::path& path) {
+  int rc;
+  do {
+    rc = ::fsync(fd);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0)
+    return ErrnoStatus(errno, "fsync", path);
+  return Status::Ok();
+}
+
 // ---------------------------------------------------------------------------
 // Beneath a data disk's root (the *Under calls of atlas/env.h)
 
@@ -756,13 +767,7 @@ class PosixFileSystem final : public FileSystem {
     if (fd < 0)
       return ErrnoStatus(errno, "open", path);
     ScopedFd closer(fd);
-    int rc;
-    do {
-      rc = ::fsync(fd);
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0)
-      return ErrnoStatus(errno, "fsync", path);
-    return Status::Ok();
+    return FsyncFd(fd, path);
   }
 
   Result<std::unique_ptr<RandomAccessFile>> OpenUnder(const stdfs::path& root,
@@ -854,13 +859,7 @@ class PosixFileSystem final : public FileSystem {
     if (fd < 0)
       return UnderError(errno, "open", root, rel_dir);
     ScopedFd closer(fd);
-    int rc;
-    do {
-      rc = ::fsync(fd);
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0)
-      return ErrnoStatus(errno, "fsync", JoinUnder(root, rel_dir));
-    return Status::Ok();
+    return FsyncFd(fd, JoinUnder(root, rel_dir));
   }
 
  private:

@@ -41,21 +41,34 @@ bool IsFixTempName(std::string_view name, std::string_view tag) {
   return true;
 }
 
+std::optional<PathPattern> PathPattern::Parse(std::string_view raw) {
+  PathPattern p;
+  p.glob = std::string(raw);
+  if (!p.glob.empty() && p.glob.back() == '/') {
+    p.dir_only = true;
+    p.glob.pop_back();
+  }
+  if (!p.glob.empty() && p.glob.front() == '/') {
+    p.anchored = true;
+    p.glob.erase(0, 1);
+  }
+  if (p.glob.empty()) return std::nullopt;
+  return p;
+}
+
+bool PathPattern::Matches(std::string_view rel_path, bool is_dir) const {
+  if (dir_only && !is_dir) return false;
+  if (anchored) return fnmatch(glob.c_str(), std::string(rel_path).c_str(), FNM_PATHNAME) == 0;
+  const std::size_t slash = rel_path.rfind('/');
+  const std::string base(slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1));
+  return fnmatch(glob.c_str(), base.c_str(), 0) == 0;
+}
+
 ExcludeMatcher::ExcludeMatcher(const Config& config, const std::filesystem::path& root,
                                std::string fix_temp_tag)
     : fix_temp_tag_(std::move(fix_temp_tag)) {
   for (const std::string& raw : config.exclude) {
-    Pattern p;
-    p.glob = raw;
-    if (!p.glob.empty() && p.glob.back() == '/') {
-      p.dir_only = true;
-      p.glob.pop_back();
-    }
-    if (!p.glob.empty() && p.glob.front() == '/') {
-      p.anchored = true;
-      p.glob.erase(0, 1);
-    }
-    if (!p.glob.empty()) patterns_.push_back(std::move(p));
+    if (std::optional<PathPattern> p = PathPattern::Parse(raw)) patterns_.push_back(std::move(*p));
   }
   auto add_exact = [&](const std::filesystem::path& p) {
     if (std::optional<std::string> rel = RelativeInside(root, p)) exact_.push_back(*rel);
@@ -78,16 +91,8 @@ bool ExcludeMatcher::Excluded(std::string_view rel_path, bool is_dir) const {
   for (const std::string& e : exact_) {
     if (rel_path == e) return true;
   }
-  std::string path(rel_path);
-  std::string_view base = rel_path;
-  if (std::size_t slash = base.rfind('/'); slash != std::string_view::npos) {
-    base.remove_prefix(slash + 1);
-  }
-  std::string base_s(base);
-  for (const Pattern& p : patterns_) {
-    if (p.dir_only && !is_dir) continue;
-    const std::string& subject = p.anchored ? path : base_s;
-    if (fnmatch(p.glob.c_str(), subject.c_str(), p.anchored ? FNM_PATHNAME : 0) == 0) return true;
+  for (const PathPattern& p : patterns_) {
+    if (p.Matches(rel_path, is_dir)) return true;
   }
   return false;
 }

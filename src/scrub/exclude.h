@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,17 @@ namespace atlas {
 std::string FixTempName(std::string_view tag, std::uint64_t file_id);
 bool IsFixTempName(std::string_view name, std::string_view tag);
 
+// One pattern of `exclude` or `[guards] exempt`, with the rules above.
+struct PathPattern {
+  std::string glob;
+  bool anchored = false;
+  bool dir_only = false;
+  // Parses `raw`; nullopt for a pattern that is empty once its slashes go.
+  static std::optional<PathPattern> Parse(std::string_view raw);
+  // True if it matches `rel_path` (a directory when is_dir).
+  bool Matches(std::string_view rel_path, bool is_dir) const;
+};
+
 class ExcludeMatcher {
  public:
   // Builds the matcher for the data disk rooted at `root`. `fix_temp_tag`
@@ -36,12 +48,7 @@ class ExcludeMatcher {
   bool Excluded(std::string_view rel_path, bool is_dir) const;
 
  private:
-  struct Pattern {
-    std::string glob;
-    bool anchored = false;
-    bool dir_only = false;
-  };
-  std::vector<Pattern> patterns_;
+  std::vector<PathPattern> patterns_;
   std::vector<std::string> exact_;  // relative paths excluded outright
   std::string fix_temp_tag_;
 };

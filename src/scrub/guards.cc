@@ -48,29 +48,9 @@ namespace atlas {
 
 GuardExemptions::GuardExemptions(const GuardsConfig& guards) {
   for (const std::string& raw : guards.exempt) {
-    Pattern p;
-    p.glob = raw;
-    if (!p.glob.empty() && p.glob.back() == '/') {
-      p.dir_only = true;
-      p.glob.pop_back();
-    }
-    if (!p.glob.empty() && p.glob.front() == '/') {
-      p.anchored = true;
-      p.glob.erase(0, 1);
-    }
-    if (!p.glob.empty())
-      patterns_.push_back(std::move(p));
+    if (std::optional<PathPattern> p = PathPattern::Parse(raw))
+      patterns_.push_back(std::move(*p));
   }
-}
-
-bool GuardExemptions::Matches(const Pattern& p, const std::string& path, bool is_dir) const {
-  if (p.dir_only && !is_dir)
-    return false;
-  if (p.anchored)
-    return fnmatch(p.glob.c_str(), path.c_str(), FNM_PATHNAME) == 0;
-  const std::size_t slash = path.rfind('/');
-  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  return fnmatch(p.glob.c_str(), base.c_str(), 0) == 0;
 }
 
 bool GuardExemptions::Exempt(std::string_view rel_path) const {
@@ -81,13 +61,13 @@ bool GuardExemptions::Exempt(std::string_view rel_path) const {
   for (std::size_t slash = path.find('/'); slash != std::string::npos;
        slash = path.find('/', slash + 1)) {
     const std::string dir = path.substr(0, slash);
-    for (const Pattern& p : patterns_) {
-      if (Matches(p, dir, /*is_dir=*/true))
+    for (const PathPattern& p : patterns_) {
+      if (p.Matches(dir, /*is_dir=*/true))
         return true;
     }
   }
-  for (const Pattern& p : patterns_) {
-    if (Matches(p, path, /*is_dir=*/false))
+  for (const PathPattern& p : patterns_) {
+    if (p.Matches(path, /*is_dir=*/false))
       return true;
   }
   return false;

@@ -23,6 +23,7 @@
 #include "atlas/manifest.h"
 
 #include "scrub/array.h"
+#include "scrub/exclude.h"
 #include "scrub/drift.h"
 
 namespace atlas {
@@ -44,13 +45,7 @@ class GuardExemptions {
   bool empty() const { return patterns_.empty(); }
 
  private:
-  struct Pattern {
-    std::string glob;
-    bool anchored = false;
-    bool dir_only = false;
-  };
-  bool Matches(const Pattern& p, const std::string& path, bool is_dir) const;
-  std::vector<Pattern> patterns_;
+  std::vector<PathPattern> patterns_;
 };
 
 // zero_size for each file (not exempt) that held data at the last sync and is
