@@ -8,7 +8,8 @@
 // 1. Build a small array, sync it, and keep a directory outside the array
 //    (`outside/`, world-writable as /tmp would be) with a root-only file in
 //    it: the targets a symlink would lead root to.
-// 2. Plant the attack as the user would: symlinks over directories, FIFOs
+// 2. Plant the attack as the user (uid 65534, through setpriv, in folders
+//    they own as on an SMB share) would: symlinks over directories, FIFOs
 //    over files, old-style temporary names, another file renamed over a
 //    synced one with the same size and mtime, a path longer than PATH_MAX,
 //    a directory replaced by a file; race a directory/symlink swap against
@@ -19,6 +20,7 @@
 //    untouched byte for byte, the user's files neither written nor deleted,
 //    and the admin's real damage elsewhere still repaired.
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -58,8 +60,37 @@ CliResult RunBounded(const TempArray& a, std::vector<std::string> args) {
   return RunCliPrefixed({"/usr/bin/timeout", "-s", "KILL", "60"}, full);
 }
 
-// What the user plants is theirs.
-void Own(const fs::path& p) { REQUIRE(lchown(p.c_str(), kUser, kUser) == 0); }
+// The household: the folders on the data disks belong to uid 65534, as an
+// SMB share's do, and what the user does runs as that uid (setpriv), so
+// the kernel allows them exactly what it would allow a real user. Call
+// before the first sync, so the manifest records their ownership.
+class Household {
+ public:
+  explicit Household(const TempArray& a, int disks) {
+    REQUIRE(chmod(a.root().c_str(), 0755) == 0);
+    for (int d = 1; d <= disks; ++d) {
+      REQUIRE(lchown(a.Disk(d).c_str(), kUser, kUser) == 0);
+      for (auto it = fs::recursive_directory_iterator(a.Disk(d)); it != fs::recursive_directory_iterator(); ++it) {
+        if (it->path().filename() == ".atlas-scrub") {  // atlas's own, root's
+          it.disable_recursion_pending();
+          continue;
+        }
+        REQUIRE(lchown(it->path().c_str(), kUser, kUser) == 0);
+      }
+    }
+  }
+  // Runs `script` with /bin/sh as the user; fails the test when it fails.
+  static void Do(const std::string& script) {
+    const std::string cmd = "/usr/bin/setpriv --reuid=" + std::to_string(kUser) +
+                            " --regid=" + std::to_string(kUser) + " --clear-groups /bin/sh -ec '" +
+                            script + "'";
+    INFO(cmd);
+    REQUIRE(std::system(cmd.c_str()) == 0);
+  }
+};
+
+// A path for the user's shell (no single quotes in temp dirs).
+std::string Q(const fs::path& p) { return "\"" + p.string() + "\""; }
 
 // A world-writable directory outside the array with a root-only secret in it.
 struct Outside {
@@ -76,29 +107,19 @@ struct Outside {
   std::string fingerprint;
 };
 
-void KeepMtimeWrite(const fs::path& p, const std::string& bytes) {
-  struct stat st {};
-  REQUIRE(stat(p.c_str(), &st) == 0);
-  const fs::path tmp = p.parent_path() / ".swap";
-  WriteFile(tmp, bytes);
-  timespec times[2] = {{0, UTIME_OMIT}, st.st_mtim};
-  REQUIRE(utimensat(AT_FDCWD, tmp.c_str(), times, 0) == 0);
-  REQUIRE(rename(tmp.c_str(), p.c_str()) == 0);  // another inode, same size and mtime
-}
-
 TEST_CASE("fix: an empty file is never undeleted through a directory a user replaced by a symlink",
           "[fix][e2e][security][issue-14]") {
   TempArray a(2, 2);  // two levels: the lost album and the rotten film may share a position
   a.Write(1, "Music/album/empty.cue", 0, 1);
   a.Write(1, "Music/album/track.flac", 200000, 2);
   const std::vector<std::byte> want = a.Write(2, "Movies/film.mkv", 300000, 3);
+  Household home(a, 2);
   REQUIRE(a.Run({"sync"}).exit_code == 0);
   Outside out(a);
   // The user empties the album and puts a symlink to elsewhere in its place;
   // the admin's film on the other disk rots.
-  fs::remove_all(a.File(1, "Music/album"));
-  REQUIRE(symlink(out.dir.c_str(), a.File(1, "Music/album").c_str()) == 0);
-  Own(a.File(1, "Music/album"));
+  Household::Do("rm -rf " + Q(a.File(1, "Music/album")) + " && ln -s " + Q(out.dir) + " " +
+                Q(a.File(1, "Music/album")));
   FlipByteKeepMtime(a.File(2, "Movies/film.mkv"), 70000);
 
   CliResult fix = RunBounded(a, {"fix"});
@@ -118,10 +139,9 @@ TEST_CASE("fix: a directory a user replaced by a file stops only the files below
   TempArray a(2, 2);
   a.Write(1, "Photos/2019/a.jpg", 100000, 1);
   const std::vector<std::byte> want = a.Write(2, "Movies/film.mkv", 300000, 2);
+  Household home(a, 2);
   REQUIRE(a.Run({"sync"}).exit_code == 0);
-  fs::remove_all(a.File(1, "Photos/2019"));
-  WriteFile(a.File(1, "Photos/2019"), std::string("a user's notes"));
-  Own(a.File(1, "Photos/2019"));
+  Household::Do("rm -rf " + Q(a.File(1, "Photos/2019")) + " && echo notes > " + Q(a.File(1, "Photos/2019")));
   const std::string notes = TreeFingerprint(a.File(1, "Photos"));
   FlipByteKeepMtime(a.File(2, "Movies/film.mkv"), 5);
 
@@ -139,15 +159,14 @@ TEST_CASE("fix: planted temporary-file names are neither written through nor del
   TempArray a(2, 1);
   const std::vector<std::byte> want = a.Write(1, "Movies/a.mkv", 300000, 1);
   a.Write(2, "Movies/b.mkv", 100000, 2);
+  Household home(a, 2);
   REQUIRE(a.Run({"sync"}).exit_code == 0);
   Outside out(a);
   // The names older versions used for their temporary files: a symlink to a
-  // root-only file, a hard link to it (where the kernel allows that), and
-  // a plain file of the user's that merely ends the same way.
-  REQUIRE(symlink(out.secret.c_str(), a.File(1, "Movies/.a.mkv.atlas-fix-tmp").c_str()) == 0);
-  Own(a.File(1, "Movies/.a.mkv.atlas-fix-tmp"));
-  WriteFile(a.File(1, "Movies/notes.atlas-fix-tmp"), std::string("mine"));
-  Own(a.File(1, "Movies/notes.atlas-fix-tmp"));
+  // root-only file, and a plain file of the user's that merely ends the
+  // same way.
+  Household::Do("ln -s " + Q(out.secret) + " " + Q(a.File(1, "Movies/.a.mkv.atlas-fix-tmp")) +
+                " && printf mine > " + Q(a.File(1, "Movies/notes.atlas-fix-tmp")));
   FlipByteKeepMtime(a.File(1, "Movies/a.mkv"), 123456);
 
   CliResult fix = RunBounded(a, {"fix"});
@@ -272,10 +291,9 @@ TEST_CASE("check, scrub and fix never block on a FIFO planted where a synced fil
   TempArray a(2, 1);
   a.Write(1, "Movies/a.mkv", 300000, 1);
   a.Write(2, "Movies/b.mkv", 100000, 2);
+  Household home(a, 2);
   REQUIRE(a.Run({"sync"}).exit_code == 0);
-  fs::remove(a.File(1, "Movies/a.mkv"));
-  REQUIRE(mkfifo(a.File(1, "Movies/a.mkv").c_str(), 0666) == 0);
-  Own(a.File(1, "Movies/a.mkv"));
+  Household::Do("rm " + Q(a.File(1, "Movies/a.mkv")) + " && mkfifo " + Q(a.File(1, "Movies/a.mkv")));
 
   for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
            {"check"}, {"scrub", "--plan", "full"}, {"fix"}}) {
@@ -299,10 +317,14 @@ TEST_CASE("sync: a file renamed over a synced one with the same size and mtime i
   TempArray a(2, 1);
   a.Write(1, "Movies/a.mkv", 300000, 1);
   a.Write(2, "Movies/b.mkv", 100000, 2);
+  Household home(a, 2);
   REQUIRE(a.Run({"sync"}).exit_code == 0);
   // Another file, same size and mtime, renamed over the synced one.
   const std::string other(300000, 'N');
-  KeepMtimeWrite(a.File(1, "Movies/a.mkv"), other);
+  const fs::path swap = a.File(1, "Movies/.swap");
+  Household::Do("head -c 300000 /dev/zero | tr \"\\000\" N > " + Q(swap) + " && touch -r " +
+                Q(a.File(1, "Movies/a.mkv")) + " " + Q(swap) + " && mv " + Q(swap) + " " +
+                Q(a.File(1, "Movies/a.mkv")));
 
   CliResult check = RunBounded(a, {"check"});
   INFO(check.out << check.err);
