@@ -176,9 +176,12 @@ class FileSystem {
   // mkdir -p of the directory `rel_dir` ("" is the root): every component
   // that exists must be a real directory; missing ones get mode 0755.
   virtual Status CreateDirsUnder(const std::filesystem::path& root, std::string_view rel_dir);
-  // renameat(2) between two names beneath the same root.
+  // renameat(2) between two names beneath the same root. Without
+  // `replace`, never over an existing `to` (renameat2 RENAME_NOREPLACE;
+  // EEXIST, code kIOError): fix restoring a deleted file must not replace
+  // a file a user has put there since.
   virtual Status RenameUnder(const std::filesystem::path& root, std::string_view from,
-                             std::string_view to);
+                             std::string_view to, bool replace);
   // unlinkat(2) of a file (never a directory). kNotFound when absent.
   virtual Status RemoveUnder(const std::filesystem::path& root, std::string_view rel);
   // fsync(2) of the directory `rel_dir` ("" is the root).
@@ -231,8 +234,8 @@ class FileSystemWrapper : public FileSystem {
     return target_->CreateDirsUnder(root, rel_dir);
   }
   Status RenameUnder(const std::filesystem::path& root, std::string_view from,
-                     std::string_view to) override {
-    return target_->RenameUnder(root, from, to);
+                     std::string_view to, bool replace) override {
+    return target_->RenameUnder(root, from, to, replace);
   }
   Status RemoveUnder(const std::filesystem::path& root, std::string_view rel) override {
     return target_->RemoveUnder(root, rel);

@@ -834,11 +834,15 @@ class PosixFileSystem final : public FileSystem {
     return Status::Ok();
   }
 
-  Status RenameUnder(const stdfs::path& root, std::string_view from, std::string_view to) override {
+  Status RenameUnder(const stdfs::path& root, std::string_view from, std::string_view to,
+                     bool replace) override {
     ParentAndName a, b;
     ATLAS_RETURN_IF_ERROR(OpenParentUnder(root, from, "rename", &a));
     ATLAS_RETURN_IF_ERROR(OpenParentUnder(root, to, "rename", &b));
-    if (::renameat(a.parent.get(), a.name.c_str(), b.parent.get(), b.name.c_str()) != 0) {
+    const int rc = replace ? ::renameat(a.parent.get(), a.name.c_str(), b.parent.get(), b.name.c_str())
+                           : ::renameat2(a.parent.get(), a.name.c_str(), b.parent.get(), b.name.c_str(),
+                                         RENAME_NOREPLACE);
+    if (rc != 0) {
       return Status::FromErrno(errno, "rename " + JoinUnder(root, from) + " -> " + JoinUnder(root, to));
     }
     return Status::Ok();
@@ -947,7 +951,7 @@ Result<std::unique_ptr<WritableFile>> FileSystem::CreateUnder(const stdfs::path&
   return NoUnder("CreateUnder");
 }
 Status FileSystem::CreateDirsUnder(const stdfs::path&, std::string_view) { return NoUnder("CreateDirsUnder"); }
-Status FileSystem::RenameUnder(const stdfs::path&, std::string_view, std::string_view) {
+Status FileSystem::RenameUnder(const stdfs::path&, std::string_view, std::string_view, bool) {
   return NoUnder("RenameUnder");
 }
 Status FileSystem::RemoveUnder(const stdfs::path&, std::string_view) { return NoUnder("RemoveUnder"); }

@@ -602,9 +602,15 @@ Status Fixer::Finalize(Target& t) {
   // Invariant: the new file is complete, verified and durable before it
   // replaces the original; a crash before this rename leaves the original
   // untouched and only a temporary file, which the next fix removes.
-  if (Status s = ctx_.fs->RenameUnder(root, t.temp_rel, t.rec.path); !s.ok()) {
+  // A restored file never replaces one a user has put at its name since
+  // the scan: that file is theirs, and newer.
+  if (Status s = ctx_.fs->RenameUnder(root, t.temp_rel, t.rec.path, /*replace=*/!t.missing); !s.ok()) {
     if (!PathProblem(s)) return s;
-    return give_up(fmt::format("the rebuilt file could not be put in place: {}", s.ToString()));
+    ctx_.fs->RemoveUnder(root, t.temp_rel).IgnoreError();
+    return give_up(s.sys_errno() == EEXIST
+                       ? std::string("a file was put at its name since it was found missing; that file was left "
+                                     "as it is")
+                       : fmt::format("the rebuilt file could not be put in place: {}", s.ToString()));
   }
   // The rename, and for a restored file every directory fix may have created
   // on the way to it, made durable.

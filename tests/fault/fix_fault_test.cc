@@ -356,6 +356,39 @@ TEST_CASE(
   h.ExpectClean();
 }
 
+TEST_CASE("fix: a file a user puts at a missing file's name before the restore lands is left alone",
+          "[fix][fault][issue-14]") {
+  // STRATEGY:
+  // 1. Sync; delete d1's film, so fix restores it.
+  // 2. Right before fix renames its rebuilt copy into place, a user writes a
+  //    new file at that name (the observer runs before the operation).
+  // 3. fix does not replace the user's file: it is unrecoverable with the
+  //    reason, the user's bytes are untouched, and no temporary file is left.
+  TempArray a(3, 2);
+  Fill(a);
+  Harness h(a);
+  h.Sync();
+  const fs::path film = a.File(1, "Movies/film.mkv");
+  fs::remove(film);
+  FaultFileSystem watched;
+  watched.Observe([&](Op op, std::string_view path) {
+    if (op == Op::kRename && path.find("/.atlas-fix-") != std::string_view::npos && !fs::exists(film)) {
+      WriteFile(film, std::string("the user's newer file"));
+    }
+  });
+  FixReport fix;
+  REQUIRE_OK(h.Fix(&watched, &fix));
+  CHECK(fix.files_unrecoverable == 1);
+  CHECK(fix.files_repaired == 0);
+  REQUIRE(Count(fix.findings, FindingKind::kUnrecoverable) == 1);
+  for (const Finding& f : fix.findings) {
+    if (f.kind == FindingKind::kUnrecoverable) CHECK(f.message.find("a file was put at its name") != std::string::npos);
+  }
+  const std::vector<std::byte> got = ReadFileBytes(film);
+  CHECK(std::string(reinterpret_cast<const char*>(got.data()), got.size()) == "the user's newer file");
+  CHECK(FixTemps(a.Disk(1)).empty());
+}
+
 TEST_CASE("fix: EIO on the rename leaves the original in place and the next fix completes",
           "[fix][fault]") {
   // STRATEGY:

@@ -632,14 +632,14 @@ Result<std::unique_ptr<WritableFile>> FaultFileSystem::CreateUnder(const stdfs::
 }
 
 Status FaultFileSystem::RenameUnder(const stdfs::path& root, std::string_view from,
-                                    std::string_view to) {
+                                    std::string_view to, bool replace) {
   const std::string a = Join(root, from), b = Join(root, to);
   const Decision d = Evaluate(Op::kRename, a, {}, b);
   Sleep(d);
   if (d.err != 0)
     return Status::FromErrno(d.err, "rename " + a + " -> " + b);
   const bool replaces = target()->StatUnder(root, to).ok();
-  ATLAS_RETURN_IF_ERROR(target()->RenameUnder(root, from, to));
+  ATLAS_RETURN_IF_ERROR(target()->RenameUnder(root, from, to, replace));
   NoteRename(Key(a), Key(b), replaces);
   return Status::Ok();
 }

@@ -180,7 +180,7 @@ class FaultFileSystem final : public FileSystemWrapper {
                                                     std::string_view rel,
                                                     std::uint32_t mode) override;
   Status RenameUnder(const std::filesystem::path& root, std::string_view from,
-                     std::string_view to) override;
+                     std::string_view to, bool replace) override;
   Status RemoveUnder(const std::filesystem::path& root, std::string_view rel) override;
   Status SyncDirUnder(const std::filesystem::path& root, std::string_view rel_dir) override;
 

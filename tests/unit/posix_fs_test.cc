@@ -436,7 +436,7 @@ TEST_CASE("posix_fs: the Under calls never follow a symlink at any component",
   CHECK(fs->CreateUnder(root, "Shows/planted", 0600).status().code() == Code::kFailedPrecondition);
   CHECK(fs->CreateUnder(root, "Movies/link.mkv", 0600).status().sys_errno() == EEXIST);
   CHECK(fs->RemoveUnder(root, "Shows/secret").code() == Code::kFailedPrecondition);
-  CHECK(fs->RenameUnder(root, "Movies/a.mkv", "Shows/a.mkv").code() == Code::kFailedPrecondition);
+  CHECK(fs->RenameUnder(root, "Movies/a.mkv", "Shows/a.mkv", true).code() == Code::kFailedPrecondition);
   CHECK(fs->SyncDirUnder(root, "Shows").code() == Code::kFailedPrecondition);
   CHECK(*fs->ReadFile(elsewhere / "secret") == "root only");
   std::vector<std::string> there = WalkAll(elsewhere.path());
@@ -448,10 +448,16 @@ TEST_CASE("posix_fs: the Under calls never follow a symlink at any component",
   REQUIRE_OK(w.status());
   REQUIRE_OK((*w)->WriteAt(0, Bytes("ep")));
   REQUIRE_OK((*w)->Close());
-  REQUIRE_OK(fs->RenameUnder(root, "TV/s01/.t", "TV/s01/e1.mkv"));
+  REQUIRE_OK(fs->RenameUnder(root, "TV/s01/.t", "TV/s01/e1.mkv", false));
+  // Never over a name that exists, without `replace`; over it, with.
+  WriteFile(root / "TV" / "s01" / ".u", "new");
+  CHECK(fs->RenameUnder(root, "TV/s01/.u", "TV/s01/e1.mkv", false).sys_errno() == EEXIST);
+  CHECK(*fs->ReadFile(root / "TV" / "s01" / "e1.mkv") == "ep");
+  REQUIRE_OK(fs->RenameUnder(root, "TV/s01/.u", "TV/s01/e1.mkv", true));
+  CHECK(*fs->ReadFile(root / "TV" / "s01" / "e1.mkv") == "new");
   REQUIRE_OK(fs->SyncDirUnder(root, "TV/s01"));
   REQUIRE_OK(fs->SyncDirUnder(root, ""));
-  CHECK(*fs->ReadFile(root / "TV" / "s01" / "e1.mkv") == "ep");
+  CHECK(*fs->ReadFile(root / "TV" / "s01" / "e1.mkv") == "new");
   REQUIRE_OK(fs->RemoveUnder(root, "TV/s01/e1.mkv"));
   CHECK(fs->StatUnder(root, "TV/s01/e1.mkv").status().code() == Code::kNotFound);
 }
@@ -498,7 +504,7 @@ TEST_CASE("posix_fs: the Under calls reach paths longer than PATH_MAX", "[posix_
   CHECK(*(*r)->ReadAt(0, std::as_writable_bytes(std::span(buf))) == 4);
   CHECK(buf == "deep");
   CHECK(fs->StatUnder(dir.path(), file)->size == 4);
-  REQUIRE_OK(fs->RenameUnder(dir.path(), file, rel + "/g"));
+  REQUIRE_OK(fs->RenameUnder(dir.path(), file, rel + "/g", true));
   REQUIRE_OK(fs->RemoveUnder(dir.path(), rel + "/g"));
   // The walk reaches it too (through descriptors), as sync's scan does.
   bool seen = false;
