@@ -20,7 +20,9 @@
 #include "manifest/copy_dir.h"
 
 #include <cerrno>
+#include <string>
 #include <system_error>
+#include <vector>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -68,70 +70,9 @@ Status JudgeDir(int fd, const std::string& name, const std::string& fix) {
   return Status::Ok();
 }
 
-// Every entry under the backup directory `fd` must be a directory or a
-// regular file owned by the euid. `rel` is the path so far, for messages.
-Status ScanBackup(int fd, const std::string& rel, int depth, const std::string& where,
-                  const std::string& fix) {
-  int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0)
-    return Status::FromErrno(errno, "dup " + where);
-  DIR* d = ::fdopendir(dup);
-  if (d == nullptr) {
-    int err = errno;
-    ::close(dup);
-    return Status::FromErrno(err, "opendir " + where + "/" + rel);
-  }
-  ::rewinddir(d);
-  Status result;
-  const uid_t euid = ::geteuid();
-  while (result.ok()) {
-    errno = 0;
-    dirent* e = ::readdir(d);
-    if (e == nullptr) {
-      if (errno != 0)
-        result = Status::FromErrno(errno, "readdir " + where + "/" + rel);
-      break;
-    }
-    const std::string name = e->d_name;
-    if (name == "." || name == "..")
-      continue;
-    const std::string path = rel.empty() ? name : rel + "/" + name;
-    struct stat st {};
-    if (::fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      result = Status::FromErrno(errno, "stat " + where + "/" + path);
-      break;
-    }
-    if (S_ISLNK(st.st_mode) || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
-      result = Refuse(fmt::format("{} holds {} {}, which atlas-scrub did not create there; {}",
-                                  where, S_ISLNK(st.st_mode) ? "a symbolic link" : "a special file",
-                                  path, fix));
-    } else if (st.st_uid != euid) {
-      result =
-          Refuse(fmt::format("{} holds {}, owned by uid {}, which atlas-scrub did not create "
-                             "there; {}",
-                             where, path, st.st_uid, fix));
-    } else if (S_ISDIR(st.st_mode)) {
-      if (depth >= kMaxBackupDepth) {
-        result =
-            Refuse(fmt::format("{} holds a directory {} nested deeper than a manifest copy "
-                               "has; {}",
-                               where, path, fix));
-        break;
-      }
-      int sub = ::openat(fd, name.c_str(), kDirFlags);
-      if (sub < 0) {
-        result = Status::FromErrno(errno, "open " + where + "/" + path);
-        break;
-      }
-      result = ScanBackup(sub, path, depth + 1, where, fix);
-      ::close(sub);
-    }
-  }
-  ::closedir(d);
-  return result;
-}
-
-Status ChmodFiles(int fd, const std::string& where, int depth) {
+// The names in the directory open at `fd` ("." and ".." left out), read
+// through a duplicate so that `fd` stays usable for fstatat and openat.
+Result<std::vector<std::string>> ListNames(int fd, const std::string& where) {
   int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0)
     return Status::FromErrno(errno, "dup " + where);
@@ -142,14 +83,67 @@ Status ChmodFiles(int fd, const std::string& where, int depth) {
     return Status::FromErrno(err, "opendir " + where);
   }
   ::rewinddir(d);
-  Status result;
-  while (result.ok()) {
+  std::vector<std::string> names;
+  Status s;
+  for (;;) {
+    errno = 0;
     dirent* e = ::readdir(d);
-    if (e == nullptr)
+    if (e == nullptr) {
+      if (errno != 0)
+        s = Status::FromErrno(errno, "readdir " + where);
       break;
+    }
     const std::string name = e->d_name;
-    if (name == "." || name == "..")
+    if (name != "." && name != "..")
+      names.push_back(name);
+  }
+  ::closedir(d);
+  if (!s.ok())
+    return s;
+  return names;
+}
+
+// Every entry under the backup directory `fd` must be a directory or a
+// regular file owned by the euid. `rel` is the path so far, for messages.
+Status ScanBackup(int fd, const std::string& rel, int depth, const std::string& where,
+                  const std::string& fix) {
+  ATLAS_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                         ListNames(fd, rel.empty() ? where : where + "/" + rel));
+  const uid_t euid = ::geteuid();
+  for (const std::string& name : names) {
+    const std::string path = rel.empty() ? name : rel + "/" + name;
+    struct stat st {};
+    if (::fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return Status::FromErrno(errno, "stat " + where + "/" + path);
+    if (S_ISLNK(st.st_mode) || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
+      return Refuse(fmt::format("{} holds {} {}, which atlas-scrub did not create there; {}",
+                                where, S_ISLNK(st.st_mode) ? "a symbolic link" : "a special file",
+                                path, fix));
+    }
+    if (st.st_uid != euid) {
+      return Refuse(fmt::format("{} holds {}, owned by uid {}, which atlas-scrub did not create "
+                                "there; {}",
+                                where, path, st.st_uid, fix));
+    }
+    if (!S_ISDIR(st.st_mode))
       continue;
+    if (depth >= kMaxBackupDepth) {
+      return Refuse(fmt::format("{} holds a directory {} nested deeper than a manifest copy has; {}",
+                                where, path, fix));
+    }
+    int sub = ::openat(fd, name.c_str(), kDirFlags);
+    if (sub < 0)
+      return Status::FromErrno(errno, "open " + where + "/" + path);
+    Status s = ScanBackup(sub, path, depth + 1, where, fix);
+    ::close(sub);
+    ATLAS_RETURN_IF_ERROR(s);
+  }
+  return Status::Ok();
+}
+
+Status ChmodFiles(int fd, const std::string& where, int depth) {
+  ATLAS_ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames(fd, where));
+  for (const std::string& name : names) {
     struct stat st {};
     if (::fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
       continue;  // gone: fine
@@ -159,19 +153,21 @@ Status ChmodFiles(int fd, const std::string& where, int depth) {
         continue;
       if ((st.st_mode & 077) != 0)
         ::fchmod(sub, 0700);
-      result = ChmodFiles(sub, where + "/" + name, depth + 1);
+      Status s = ChmodFiles(sub, where + "/" + name, depth + 1);
       ::close(sub);
+      ATLAS_RETURN_IF_ERROR(s);
     } else if (S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) {
       int f = ::openat(fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
       if (f < 0)
         continue;
-      if (::fchmod(f, st.st_mode & 0600) != 0)
-        result = Status::FromErrno(errno, "chmod " + where + "/" + name);
+      const bool ok = ::fchmod(f, st.st_mode & 0600) == 0;
+      const int err = errno;
       ::close(f);
+      if (!ok)
+        return Status::FromErrno(err, "chmod " + where + "/" + name);
     }
   }
-  ::closedir(d);
-  return result;
+  return Status::Ok();
 }
 
 }  // namespace

@@ -413,11 +413,26 @@ Status FaultFileSystem::SimulatePowerLoss(const PowerLossOptions& options) {
 // ---------------------------------------------------------------------------
 // File system operations
 
-Result<std::unique_ptr<RandomAccessFile>> FaultFileSystem::OpenForRead(const stdfs::path& p) {
-  const Decision d = Evaluate(Op::kOpen, p.native(), {});
+// Counts the operation, applies its delay, and returns the injected error
+// as the syscall would report it ("<syscall> <path>: <strerror>").
+Status FaultFileSystem::Gate(Op op, std::string_view path, std::string_view syscall) {
+  const Decision d = Evaluate(op, path, {});
   Sleep(d);
   if (d.err != 0)
-    return Status::FromErrno(d.err, On("open", p));
+    return Status::FromErrno(d.err, std::string(syscall) + " " + std::string(path));
+  return Status::Ok();
+}
+
+Status FaultFileSystem::GateRename(std::string_view from, std::string_view to) {
+  const Decision d = Evaluate(Op::kRename, from, {}, to);
+  Sleep(d);
+  if (d.err != 0)
+    return Status::FromErrno(d.err, "rename " + std::string(from) + " -> " + std::string(to));
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<RandomAccessFile>> FaultFileSystem::OpenForRead(const stdfs::path& p) {
+  ATLAS_RETURN_IF_ERROR(Gate(Op::kOpen, p.native(), "open"));
   ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> base, target()->OpenForRead(p));
   return std::unique_ptr<RandomAccessFile>(
       std::make_unique<FaultRandomAccessFile>(this, std::move(base)));
@@ -426,10 +441,7 @@ Result<std::unique_ptr<RandomAccessFile>> FaultFileSystem::OpenForRead(const std
 Result<std::unique_ptr<WritableFile>> FaultFileSystem::OpenForWrite(const stdfs::path& p,
                                                                     OpenMode om,
                                                                     std::uint32_t mode) {
-  const Decision d = Evaluate(Op::kOpen, p.native(), {});
-  Sleep(d);
-  if (d.err != 0)
-    return Status::FromErrno(d.err, On("open", p));
+  ATLAS_RETURN_IF_ERROR(Gate(Op::kOpen, p.native(), "open"));
   const Result<FileStat> before = target()->Stat(p);
   ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> base, target()->OpenForWrite(p, om, mode));
   return Track(Key(p), before.ok(), before.ok() ? before->size : 0, std::move(base));
@@ -452,10 +464,7 @@ std::unique_ptr<WritableFile> FaultFileSystem::Track(const std::string& full, bo
 }
 
 Result<FileStat> FaultFileSystem::Stat(const stdfs::path& p) {
-  const Decision d = Evaluate(Op::kStat, p.native(), {});
-  Sleep(d);
-  if (d.err != 0)
-    return Status::FromErrno(d.err, On("lstat", p));
+  ATLAS_RETURN_IF_ERROR(Gate(Op::kStat, p.native(), "lstat"));
   return target()->Stat(p);
 }
 
@@ -464,10 +473,7 @@ Result<FileStat> FaultFileSystem::Stat(const stdfs::path& p) {
 // (skip and go on, or stop with its Status). Implemented by wrapping the
 // exclude callback, so the real walk, its order and its stats are untouched.
 Status FaultFileSystem::Walk(const stdfs::path& root, const WalkOptions& o, const WalkFn& fn) {
-  const Decision d = Evaluate(Op::kWalk, root.native(), {});
-  Sleep(d);
-  if (d.err != 0)
-    return Status::FromErrno(d.err, On("opendir", root));
+  ATLAS_RETURN_IF_ERROR(Gate(Op::kWalk, root.native(), "opendir"));
   Status pending;  // set once the walk must stop
   WalkOptions wrapped = o;
   wrapped.exclude = [&](std::string_view rel, bool is_dir) -> bool {
@@ -519,10 +525,7 @@ Result<std::string> FaultFileSystem::ReadFile(const stdfs::path& p, std::uint64_
 }
 
 Status FaultFileSystem::Rename(const stdfs::path& a, const stdfs::path& b) {
-  const Decision d = Evaluate(Op::kRename, a.native(), {}, b.native());
-  Sleep(d);
-  if (d.err != 0)
-    return Status::FromErrno(d.err, "rename " + a.native() + " -> " + b.native());
+  ATLAS_RETURN_IF_ERROR(GateRename(a.native(), b.native()));
   const bool replaces = target()->Stat(b).ok();
   ATLAS_RETURN_IF_ERROR(target()->Rename(a, b));
   NoteRename(Key(a), Key(b), replaces);
@@ -546,10 +549,7 @@ void FaultFileSystem::NoteRename(const std::string& from, const std::string& to,
 }
 
 Status FaultFileSystem::RenameNoReplace(const stdfs::path& a, const stdfs::path& b) {
-  const Decision d = Evaluate(Op::kRename, a.native(), {}, b.native());
-  Sleep(d);
-  if (d.err != 0)
-    return Status::FromErrno(d.err, "rename " + a.native() + " -> " + b.native());
+  ATLAS_RETURN_IF_ERROR(GateRename(a.native(), b.native()));
   ATLAS_RETURN_IF_ERROR(target()->RenameNoReplace(a, b));
   std::lock_guard<std::mutex> lock(mu_);
   auto it = files_.find(Key(a));
@@ -563,10 +563,7 @@ Status FaultFileSystem::RenameNoReplace(const stdfs::path& a, const stdfs::path&
 }
 
 Status FaultFileSystem::Remove(const stdfs::path& p) {
-  const Decision d = Evaluate(Op::kRemove, p.native(), {});
-  Sleep(d);
-  if (d.err != 0)
-    return Status::FromErrno(d.err, On("unlink", p));
+  ATLAS_RETURN_IF_ERROR(Gate(Op::kRemove, p.native(), "unlink"));
   ATLAS_RETURN_IF_ERROR(target()->Remove(p));
   NoteRemove(Key(p));
   return Status::Ok();
@@ -578,10 +575,7 @@ void FaultFileSystem::NoteRemove(const std::string& full) {
 }
 
 Status FaultFileSystem::SyncDir(const stdfs::path& p) {
-  const Decision d = Evaluate(Op::kSync, p.native(), {});
-  Sleep(d);
-  if (d.err != 0)
-    return Status::FromErrno(d.err, On("fsync", p));
+  ATLAS_RETURN_IF_ERROR(Gate(Op::kSync, p.native(), "fsync"));
   ATLAS_RETURN_IF_ERROR(target()->SyncDir(p));
   NoteSyncDir(Key(p));
   return Status::Ok();
@@ -601,10 +595,7 @@ void FaultFileSystem::NoteSyncDir(const std::string& dir) {
 Result<std::unique_ptr<RandomAccessFile>> FaultFileSystem::OpenUnder(const stdfs::path& root,
                                                                      std::string_view rel) {
   const std::string full = Join(root, rel);
-  const Decision d = Evaluate(Op::kOpen, full, {});
-  Sleep(d);
-  if (d.err != 0)
-    return Status::FromErrno(d.err, On("open", full));
+  ATLAS_RETURN_IF_ERROR(Gate(Op::kOpen, full, "open"));
   ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> base, target()->OpenUnder(root, rel));
   return std::unique_ptr<RandomAccessFile>(
       std::make_unique<FaultRandomAccessFile>(this, std::move(base)));
@@ -612,10 +603,7 @@ Result<std::unique_ptr<RandomAccessFile>> FaultFileSystem::OpenUnder(const stdfs
 
 Result<FileStat> FaultFileSystem::StatUnder(const stdfs::path& root, std::string_view rel) {
   const std::string full = Join(root, rel);
-  const Decision d = Evaluate(Op::kStat, full, {});
-  Sleep(d);
-  if (d.err != 0)
-    return Status::FromErrno(d.err, On("lstat", full));
+  ATLAS_RETURN_IF_ERROR(Gate(Op::kStat, full, "lstat"));
   return target()->StatUnder(root, rel);
 }
 
@@ -623,10 +611,7 @@ Result<std::unique_ptr<WritableFile>> FaultFileSystem::CreateUnder(const stdfs::
                                                                    std::string_view rel,
                                                                    std::uint32_t mode) {
   const std::string full = Join(root, rel);
-  const Decision d = Evaluate(Op::kOpen, full, {});
-  Sleep(d);
-  if (d.err != 0)
-    return Status::FromErrno(d.err, On("open", full));
+  ATLAS_RETURN_IF_ERROR(Gate(Op::kOpen, full, "open"));
   ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> base, target()->CreateUnder(root, rel, mode));
   return Track(Key(full), false, 0, std::move(base));
 }
@@ -634,10 +619,7 @@ Result<std::unique_ptr<WritableFile>> FaultFileSystem::CreateUnder(const stdfs::
 Status FaultFileSystem::RenameUnder(const stdfs::path& root, std::string_view from,
                                     std::string_view to, bool replace) {
   const std::string a = Join(root, from), b = Join(root, to);
-  const Decision d = Evaluate(Op::kRename, a, {}, b);
-  Sleep(d);
-  if (d.err != 0)
-    return Status::FromErrno(d.err, "rename " + a + " -> " + b);
+  ATLAS_RETURN_IF_ERROR(GateRename(a, b));
   const bool replaces = target()->StatUnder(root, to).ok();
   ATLAS_RETURN_IF_ERROR(target()->RenameUnder(root, from, to, replace));
   NoteRename(Key(a), Key(b), replaces);
@@ -646,10 +628,7 @@ Status FaultFileSystem::RenameUnder(const stdfs::path& root, std::string_view fr
 
 Status FaultFileSystem::RemoveUnder(const stdfs::path& root, std::string_view rel) {
   const std::string full = Join(root, rel);
-  const Decision d = Evaluate(Op::kRemove, full, {});
-  Sleep(d);
-  if (d.err != 0)
-    return Status::FromErrno(d.err, On("unlink", full));
+  ATLAS_RETURN_IF_ERROR(Gate(Op::kRemove, full, "unlink"));
   ATLAS_RETURN_IF_ERROR(target()->RemoveUnder(root, rel));
   NoteRemove(Key(full));
   return Status::Ok();
@@ -657,10 +636,7 @@ Status FaultFileSystem::RemoveUnder(const stdfs::path& root, std::string_view re
 
 Status FaultFileSystem::SyncDirUnder(const stdfs::path& root, std::string_view rel_dir) {
   const std::string full = Join(root, rel_dir);
-  const Decision d = Evaluate(Op::kSync, full, {});
-  Sleep(d);
-  if (d.err != 0)
-    return Status::FromErrno(d.err, On("fsync", full));
+  ATLAS_RETURN_IF_ERROR(Gate(Op::kSync, full, "fsync"));
   ATLAS_RETURN_IF_ERROR(target()->SyncDirUnder(root, rel_dir));
   NoteSyncDir(Key(full));
   return Status::Ok();

@@ -218,6 +218,10 @@ class FaultFileSystem final : public FileSystemWrapper {
   // rename (a rule matches either).
   Decision Evaluate(Op op, std::string_view path, Range range, std::string_view path2 = {});
   static void Sleep(const Decision& d);
+  // Evaluate and Sleep for an operation without a byte range: its injected
+  // error as a Status, or OK to go on. GateRename matches either path.
+  Status Gate(Op op, std::string_view path, std::string_view syscall);
+  Status GateRename(std::string_view from, std::string_view to);
 
   // Saves the synced contents of [begin, end) ∩ [0, synced_size) that are
   // not saved yet, before a write or truncate changes them.
