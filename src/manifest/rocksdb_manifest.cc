@@ -9,7 +9,7 @@
 // Durability: a ManifestBatch is one rocksdb::WriteBatch, applied
 // atomically; Commit(durable=true) sets WriteOptions::sync so the WAL is
 // fsync'ed before we return. The sync engine relies on that ordering (see the
-// invariant in scrub/sync.cc).
+// invariant in engine/sync.cc).
 //
 // Writes nothing unless asked: RocksDB's own info log goes to a null logger,
 // so opening the manifest read-only leaves its directory byte-identical (a

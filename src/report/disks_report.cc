@@ -2,7 +2,7 @@
 // disk recorded at the last sync.
 #include "atlas/engine.h"
 #include "atlas/manifest.h"
-#include "scrub/array.h"
+#include "engine/array.h"
 
 namespace atlas {
 namespace {

@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "scrub/array.h"
+#include "engine/array.h"
 
 namespace atlas {
 namespace {

@@ -20,7 +20,7 @@
 
 #include "atlas/disk.h"
 #include "atlas/manifest.h"
-#include "scrub/array.h"
+#include "engine/array.h"
 
 namespace atlas {
 namespace fs = std::filesystem;

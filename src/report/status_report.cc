@@ -25,9 +25,9 @@
 #include "atlas/manifest.h"
 #include "atlas/outside.h"
 #include "atlas/smart_report.h"
-#include "scrub/array.h"
-#include "scrub/drift.h"
-#include "scrub/guards.h"
+#include "engine/array.h"
+#include "engine/drift.h"
+#include "engine/guards.h"
 
 namespace atlas {
 namespace {

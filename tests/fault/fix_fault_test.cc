@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "atlas/engine.h"
-#include "scrub/disk_workers.h"
+#include "engine/disk_workers.h"
 
 #include "support/fake_clock.h"
 #include "support/fault_fs.h"
@@ -288,7 +288,7 @@ TEST_CASE("fix: rewriting a parity block that returned EIO closes its read_error
   //    block (faults still on for its read, cleared after).
   // 2. status shows no read_error and health ok, as after a data block's
   //    repair.
-  // Fails today: after rewriting parity, Fixer::Run (src/scrub/fix.cc) only
+  // Fails today: after rewriting parity, Fixer::Run (src/engine/fix.cc) only
   // deletes stored parity_mismatch findings, never a parity level's
   // read_error, so status stays critical for a block that was repaired.
   TempArray a(3, 2);

@@ -17,7 +17,7 @@
 //     not show the batch (it never reached the memtable), recovery replays it
 //     on reopen. A durable Commit that failed is therefore "maybe applied",
 //     all or nothing. The sync engine copes with both outcomes: parity is
-//     fdatasync'ed before the commit that marks it synced (scrub/sync.cc,
+//     fdatasync'ed before the commit that marks it synced (engine/sync.cc,
 //     CommitParity).
 //  3. Opening for writing writes a new MANIFEST, a CURRENT (through a
 //     .dbtmp file and a rename) and an OPTIONS file, so a full disk fails

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "atlas/engine.h"
-#include "scrub/array.h"
+#include "engine/array.h"
 #include "support/fake_clock.h"
 #include "support/fault_fs.h"
 #include "support/temp_array.h"
@@ -196,7 +196,7 @@ TEST_CASE("scrub: a read_error on a parity level is closed once that block reads
   // 2. The fault goes away (a transient error, or the sector was remapped):
   //    scrub --plan full verifies every position, parity2 included.
   // 3. status no longer shows the read_error, as it does for a data block.
-  // Fails today: Verifier::OnStripe (src/scrub/scrubber.cc, the "A block
+  // Fails today: Verifier::OnStripe (src/engine/scrubber.cc, the "A block
   // that checks out closes the findings about it" loop) only walks data
   // disks, and Verifier::Run files a parity read_error (disk "parity2", path
   // "") under open_, which that loop never visits; parity_open_ holds only

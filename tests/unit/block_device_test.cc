@@ -10,7 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "atlas/disk.h"
-#include "scrub/array.h"
+#include "engine/array.h"
 #include "support/test_util.h"
 
 namespace atlas {

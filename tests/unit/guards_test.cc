@@ -1,6 +1,6 @@
 // [guards] exempt: its config keys and the pattern rules of GuardExemptions
-// (scrub/guards.h), without an array.
-#include "scrub/guards.h"
+// (engine/guards.h), without an array.
+#include "engine/guards.h"
 
 #include "atlas/config.h"
 

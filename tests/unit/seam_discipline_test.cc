@@ -1,7 +1,7 @@
 // The discipline for paths on data disks, held by reading the source.
 //
 // Users can rename, replace or link anything on a data disk while atlas
-// runs as root, so the engine (src/scrub/) reaches a data disk only through
+// runs as root, so the engine (src/engine/) reaches a data disk only through
 // the FileSystem's *Under calls, which resolve a path beneath the disk root
 // with no symlink at any component (atlas/env.h). A path-based call there
 // would follow whatever a user put in its way. These tests fail when one

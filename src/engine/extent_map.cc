@@ -1,4 +1,4 @@
-#include "scrub/extent_map.h"
+#include "engine/extent_map.h"
 
 #include <algorithm>
 #include <iterator>

@@ -1,5 +1,5 @@
 // The content guards of sync (atlas-scrub(1), GUARDS), beside the disk and
-// delete guards of scrub/array.h and scrub/drift.h: a recorded file that is
+// delete guards of engine/array.h and engine/drift.h: a recorded file that is
 // now 0 bytes, more files modified than [guards] max_modified(_pct), and a
 // move across disks whose content no longer matches the recorded checksums.
 // Each refuses the sync in its read-only check pass, so nothing is written,
@@ -22,9 +22,9 @@
 #include "atlas/hash.h"
 #include "atlas/manifest.h"
 
-#include "scrub/array.h"
-#include "scrub/exclude.h"
-#include "scrub/drift.h"
+#include "engine/array.h"
+#include "engine/exclude.h"
+#include "engine/drift.h"
 
 namespace atlas {
 
@@ -32,7 +32,7 @@ namespace atlas {
 inline constexpr std::size_t kGuardExamples = 10;
 
 // [guards] exempt, for one data disk (patterns are relative to its root).
-// The rules are `exclude`'s (scrub/exclude.h): "*.part" matches a base name
+// The rules are `exclude`'s (engine/exclude.h): "*.part" matches a base name
 // anywhere, a leading '/' anchors the pattern at the disk root, a trailing
 // '/' matches directories only. A file is exempt when a pattern matches it
 // or any directory that holds it, so "/Downloads/" exempts everything below

@@ -19,8 +19,8 @@
 
 #include "atlas/engine.h"
 #include "atlas/manifest.h"
-#include "scrub/array.h"
-#include "scrub/block_reader.h"
+#include "engine/array.h"
+#include "engine/block_reader.h"
 
 namespace atlas {
 

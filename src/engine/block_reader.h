@@ -9,7 +9,7 @@
 // on a shared disk: a same-size, same-mtime file swapped in must never be
 // judged against (or repaired to) another file's checksums. fix records the
 // new inode of every file it writes, and sync rehashes a file whose inode
-// changed (scrub/scan.h).
+// changed (engine/scan.h).
 #pragma once
 
 #include <cstddef>
@@ -24,7 +24,7 @@
 #include "atlas/hash.h"
 #include "atlas/manifest.h"
 #include "io/throttle.h"
-#include "scrub/array.h"
+#include "engine/array.h"
 
 namespace atlas {
 

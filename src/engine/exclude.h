@@ -20,7 +20,7 @@
 namespace atlas {
 
 // The name fix gives a temporary file (".atlas-fix-<tag>-<file id>", see
-// scrub/fix.cc), and whether `name` (a base name) is one under `tag`. An
+// engine/fix.cc), and whether `name` (a base name) is one under `tag`. An
 // empty tag (no fix ever ran) matches nothing.
 std::string FixTempName(std::string_view tag, std::uint64_t file_id);
 bool IsFixTempName(std::string_view name, std::string_view tag);

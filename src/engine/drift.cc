@@ -1,4 +1,4 @@
-#include "scrub/drift.h"
+#include "engine/drift.h"
 
 #include <algorithm>
 #include <thread>
@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "atlas/hash.h"
-#include "scrub/guards.h"
+#include "engine/guards.h"
 
 namespace atlas {
 

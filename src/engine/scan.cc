@@ -1,4 +1,4 @@
-#include "scrub/scan.h"
+#include "engine/scan.h"
 
 #include <set>
 #include <string>
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "scrub/exclude.h"
+#include "engine/exclude.h"
 
 namespace atlas {
 

@@ -9,8 +9,8 @@
 
 #include "atlas/engine.h"
 #include "atlas/manifest.h"
-#include "scrub/array.h"
-#include "scrub/scan.h"
+#include "engine/array.h"
+#include "engine/scan.h"
 
 namespace atlas {
 
@@ -25,7 +25,7 @@ struct DiskDrift {
   // (base name, size, mtime) keys of added files, for telling a move across
   // disks from a deletion without reading data.
   std::vector<std::uint64_t> added_keys;
-  // For the content guards (scrub/guards.h), [guards] exempt paths left out:
+  // For the content guards (engine/guards.h), [guards] exempt paths left out:
   // modified files, the first few of them, and files that held data at the
   // last sync and are now 0 bytes (path, recorded size; the first few).
   std::uint64_t guarded_modified = 0;

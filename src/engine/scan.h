@@ -23,7 +23,7 @@
 #include "atlas/config.h"
 #include "atlas/env.h"
 #include "atlas/manifest.h"
-#include "scrub/array.h"
+#include "engine/array.h"
 
 namespace atlas {
 

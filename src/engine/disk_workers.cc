@@ -1,4 +1,4 @@
-#include "scrub/disk_workers.h"
+#include "engine/disk_workers.h"
 
 #include <sys/resource.h>
 #include <unistd.h>

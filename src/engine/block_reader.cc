@@ -1,4 +1,4 @@
-#include "scrub/block_reader.h"
+#include "engine/block_reader.h"
 
 #include <algorithm>
 #include <cstring>

@@ -4,7 +4,7 @@
 //
 //  1. Check (read-only). Take the manifest lock, open the manifest read-only,
 //     probe every disk, and walk all data disks in parallel, merge-joining
-//     each walk with the manifest (scrub/scan.h). The disk and delete guards
+//     each walk with the manifest (engine/scan.h). The disk and delete guards
 //     are decided here, so a sync that a guard refuses has written nothing:
 //     the manifest is opened read-only and RocksDB's info log is discarded,
 //     which leaves its directory byte-identical. A sync with nothing to do
@@ -61,14 +61,14 @@
 #include "atlas/parity.h"
 #include "core/crash_point.h"
 #include "io/throttle.h"
-#include "scrub/array.h"
-#include "scrub/block_reader.h"
-#include "scrub/disk_workers.h"
-#include "scrub/drift.h"
-#include "scrub/extent_map.h"
-#include "scrub/guards.h"
-#include "scrub/parallel.h"
-#include "scrub/scan.h"
+#include "engine/array.h"
+#include "engine/block_reader.h"
+#include "engine/disk_workers.h"
+#include "engine/drift.h"
+#include "engine/extent_map.h"
+#include "engine/guards.h"
+#include "engine/parallel.h"
+#include "engine/scan.h"
 
 namespace atlas {
 namespace {

@@ -1,4 +1,4 @@
-#include "scrub/array.h"
+#include "engine/array.h"
 
 #include <algorithm>
 #include <charconv>

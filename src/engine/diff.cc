@@ -12,9 +12,9 @@
 #include "atlas/engine.h"
 #include "atlas/hash.h"
 #include "atlas/manifest.h"
-#include "scrub/array.h"
-#include "scrub/drift.h"
-#include "scrub/guards.h"
+#include "engine/array.h"
+#include "engine/drift.h"
+#include "engine/guards.h"
 
 namespace atlas {
 

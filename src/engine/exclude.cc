@@ -1,4 +1,4 @@
-#include "scrub/exclude.h"
+#include "engine/exclude.h"
 
 #include <fnmatch.h>
 

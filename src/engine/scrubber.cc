@@ -40,9 +40,9 @@
 #include "atlas/engine.h"
 #include "atlas/parity.h"
 #include "core/crash_point.h"
-#include "scrub/array.h"
-#include "scrub/guards.h"
-#include "scrub/stripe_scanner.h"
+#include "engine/array.h"
+#include "engine/guards.h"
+#include "engine/stripe_scanner.h"
 
 namespace atlas {
 namespace {

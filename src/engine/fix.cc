@@ -60,11 +60,11 @@
 #include "atlas/hash.h"
 #include "atlas/parity.h"
 #include "core/crash_point.h"
-#include "scrub/array.h"
-#include "scrub/exclude.h"
-#include "scrub/guards.h"
-#include "scrub/parallel.h"
-#include "scrub/stripe_scanner.h"
+#include "engine/array.h"
+#include "engine/exclude.h"
+#include "engine/guards.h"
+#include "engine/parallel.h"
+#include "engine/stripe_scanner.h"
 
 namespace atlas {
 namespace {

@@ -16,7 +16,7 @@
 // the workers keep every core busy with no thread per disk competing for
 // them, and the stripe's 1.5 MiB (4+2 at 256 KiB) is checked while it is
 // still in cache (DESIGN.md, Performance).
-#include "scrub/stripe_scanner.h"
+#include "engine/stripe_scanner.h"
 
 #include <algorithm>
 #include <cstring>
@@ -25,9 +25,9 @@
 #include <fmt/format.h>
 
 #include "atlas/hash.h"
-#include "scrub/disk_workers.h"
-#include "scrub/guards.h"
-#include "scrub/parallel.h"
+#include "engine/disk_workers.h"
+#include "engine/guards.h"
+#include "engine/parallel.h"
 
 namespace atlas {
 namespace {

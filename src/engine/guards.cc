@@ -30,7 +30,7 @@
 // copy anyway (the array then holds two versions until someone decides,
 // and every later command would have to know which is which). A refusal
 // writes nothing and leaves `fix` able to restore the original.
-#include "scrub/guards.h"
+#include "engine/guards.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -41,8 +41,8 @@
 #include <fnmatch.h>
 #include <unistd.h>
 
-#include "scrub/scan.h"
-#include "scrub/stripe_scanner.h"
+#include "engine/scan.h"
+#include "engine/stripe_scanner.h"
 
 namespace atlas {
 
