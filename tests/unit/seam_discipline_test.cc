@@ -57,7 +57,7 @@ TEST_CASE("seam: the engine passes no data-disk path to a path-based FileSystem 
   const std::regex allowed(R"(^(p\.path|array_\.parity\[l\]\.path|dc\.path)$)");
   std::vector<std::string> bad;
   int calls = 0;
-  for (const Line& l : SourceLines(fs::path(ATLAS_SOURCE_DIR) / "src" / "scrub")) {
+  for (const Line& l : SourceLines(fs::path(ATLAS_SOURCE_DIR) / "src" / "engine")) {
     for (std::sregex_iterator it(l.text.begin(), l.text.end(), call), end; it != end; ++it) {
       ++calls;
       if (!std::regex_match((*it)[3].str(), allowed)) bad.push_back(Where(l));
@@ -87,7 +87,7 @@ TEST_CASE("seam: the engine makes no syscall by path", "[seam][unit][issue-14]")
   const std::regex syscall(R"(::(open|openat|unlink|unlinkat|rename|renameat|mkdir|rmdir|stat|lstat)\s*\()");
   const std::regex stdfs(R"((std::filesystem|stdfs|fs)::(remove|remove_all|rename|create_directories|create_directory|copy_file|permissions|weakly_canonical|canonical)\s*\()");
   std::vector<std::string> bad;
-  for (const Line& l : SourceLines(fs::path(ATLAS_SOURCE_DIR) / "src" / "scrub")) {
+  for (const Line& l : SourceLines(fs::path(ATLAS_SOURCE_DIR) / "src" / "engine")) {
     if (std::regex_search(l.text, syscall) || std::regex_search(l.text, stdfs)) bad.push_back(Where(l));
   }
   for (const std::string& b : bad) INFO(b);
