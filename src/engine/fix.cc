@@ -49,6 +49,7 @@
 #include <limits>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fnmatch.h>
@@ -64,6 +65,8 @@
 #include "engine/exclude.h"
 #include "engine/guards.h"
 #include "engine/parallel.h"
+#include "engine/parity_file.h"
+#include "engine/position_ranges.h"
 #include "engine/stripe_scanner.h"
 
 namespace atlas {
@@ -159,10 +162,43 @@ class Fixer {
                  std::byte* const* out, Status* error) const;
   Status OnStripe(const ScannedStripe& s);
   Status OnStripeBlocks(const ScannedStripe& s);
+  // The lost blocks of files in scope at `s`: (disk index, target).
+  std::vector<std::pair<std::size_t, Target*>> CollectLost(const ScannedStripe& s, const StripeBlocks& u);
+  // The parity levels of a stripe as this thread has them: those the
+  // scanner read, and the others once LoadLevel read them.
+  struct StripeParity {
+    std::vector<Status> status;
+    std::vector<std::uint8_t> have;
+  };
+  void LoadLevel(const ScannedStripe& s, StripeParity& p, std::size_t l);
+  // Compares each level in scope with `computed` and rewrites those that
+  // differ (or could not be read).
+  Status RepairParity(const ScannedStripe& s, StripeParity& p, const std::vector<std::byte*>& computed);
+  // Solves the unknowns into `out`, trying the levels read with the stripe
+  // first, then every other level; false with *why when nothing verifies.
+  Result<bool> Solve(const ScannedStripe& s, const StripeBlocks& u, StripeParity& p,
+                     const std::vector<std::byte*>& out, std::string* why);
   Target* TargetFor(std::size_t di, const BlockRecord& rec, const std::string& path, bool missing);
   Status WriteBlock(Target& t, std::uint64_t index, const std::byte* data);
   Status Finalize(Target& t);
+  // Why `t` cannot be rebuilt, if it cannot (checked before anything is
+  // copied).
+  std::optional<std::string> CannotRebuild(const Target& t) const;
+  // Copies the blocks that were good from the original into the temporary
+  // file, each verified; a reason to give up, if any.
+  Result<std::optional<std::string>> CopyGoodBlocks(Target& t);
+  // Attributes, fdatasync, rename over the original, directory syncs; a
+  // reason to give up, if any.
+  Result<std::optional<std::string>> PutInPlace(Target& t);
+  void RecordRepaired(const Target& t);
+  Status GiveUp(Target& t, std::string why);
+  Status SelectScope();
+  Status CheckGuards();
+  Status OpenParityForRepair();
+  Status Scan();
+  Status Conclude(std::int64_t start_ns);
   Status RestoreEmptyFiles();
+  Status RestoreEmptyFile(std::size_t di, const FileRecord& f);
   Status RemoveStaleTemps();
   Status LoadTempTag();
   Status RecordDisks();
@@ -185,9 +221,10 @@ class Fixer {
   // disk's rebuild holds only the files in flight (memory, descriptors).
   std::multimap<std::uint64_t, std::uint64_t> by_last_pos_;
   Status FinalizeUpTo(std::uint64_t pos);
-  std::vector<std::unique_ptr<WritableFile>> parity_out_;
-  // Parity levels the scanner skipped, opened when a stripe needs them.
-  std::vector<std::unique_ptr<RandomAccessFile>> parity_in_;
+  // Every level: written where fix repairs parity (not in a dry run), and
+  // read where the scanner skipped a level that a stripe needs.
+  std::vector<std::unique_ptr<ParityFile>> parity_;
+  std::vector<PositionRanges> parity_repaired_;  // per level
   std::vector<StoredFinding> stored_;
   std::unique_ptr<ManifestBatch> batch_;
   std::vector<std::byte> parity_work_;  // per-stripe scratch, reused
@@ -350,17 +387,9 @@ void Fixer::Presolve(ScannedStripe& s) const {
   if (!s.presolved) settle();
 }
 
-Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
-  const std::uint32_t bs = config_.block_size;
-  const std::size_t levels = array_.parity.size();
-  const StripeBlocks u = Classify(s);
-  const std::vector<int>& known_slots = u.known_slots;
-  const std::vector<int>& unknown_slots = u.unknown_slots;
-  const std::vector<const std::byte*>& known_ptrs = u.known_ptrs;
-  const std::vector<std::size_t>& unknown_disks = u.unknown_disks;
-  // Lost blocks in scope: (disk index, target) to write after solving.
+std::vector<std::pair<std::size_t, Target*>> Fixer::CollectLost(const ScannedStripe& s, const StripeBlocks& u) {
   std::vector<std::pair<std::size_t, Target*>> lost;
-  for (std::size_t di : unknown_disks) {
+  for (std::size_t di : u.unknown_disks) {
     const std::optional<BlockRecord>& rec = s.recs[di];
     if (rec->state != BlockState::kSynced) continue;  // deleted, or dirty in place: not ours to write
     const BlockCheck::Outcome o = s.checks[di].outcome;
@@ -368,109 +397,74 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
     const bool changed = o == BlockCheck::Outcome::kChanged;
     // --errors-only: a file that is gone was most likely deleted on purpose.
     if (missing && options_.errors_only) continue;
-    if (!InScope(di, s.paths[di].empty() ? std::string() : s.paths[di], changed)) continue;
+    if (!InScope(di, s.paths[di], changed)) continue;
     Target* t = TargetFor(di, *rec, s.paths[di], missing);
     if (t == nullptr) continue;
     t->lost.insert(rec->file_block);
     lost.emplace_back(di, t);
   }
+  return lost;
+}
 
-  // Parity levels as read: the scanner reads only the levels a rebuild is
-  // expected to need (see Run); the others are read here, on demand, for a
-  // stripe that needs them.
-  std::vector<Status> pstatus = s.parity_status;
-  std::vector<std::uint8_t> have = s.parity_read;
-  auto load_level = [&](std::size_t l) {
-    if (have[l]) return;
-    have[l] = 1;
-    if (!parity_in_[l]) {
-      Result<std::unique_ptr<RandomAccessFile>> f = ctx_.fs->OpenForRead(array_.parity[l].path);
-      if (!f.ok()) {
-        pstatus[l] = f.status();
-        return;
-      }
-      parity_in_[l] = std::move(f).value();
-    }
-    Result<std::size_t> n = parity_in_[l]->ReadAt(s.pos * bs, std::span(s.parity[l], bs));
-    if (!n.ok()) {
-      pstatus[l] = n.status();
-      return;
-    }
-    if (*n < bs) std::memset(s.parity[l] + *n, 0, bs - *n);
-    report_->bytes_read += *n;
-  };
+// The scanner reads only the levels a rebuild is expected to need (see
+// Run); the others are read here, on demand, for a stripe that needs them.
+void Fixer::LoadLevel(const ScannedStripe& s, StripeParity& p, std::size_t l) {
+  if (p.have[l]) return;
+  p.have[l] = 1;
+  ParityFile& file = *parity_[l];
+  if (Status open = file.OpenForRead(); !open.ok()) {
+    p.status[l] = open;
+    return;
+  }
+  Result<std::size_t> n = file.ReadBlock(s.pos, s.parity[l]);
+  if (!n.ok()) {
+    p.status[l] = n.status();
+    return;
+  }
+  report_->bytes_read += *n;
+}
 
-  // Nothing unknown: the data verifies; compare (and repair) parity.
-  std::vector<std::byte>& work = parity_work_;
-  work.resize(levels * bs);
-  std::vector<std::byte*> out(levels);
-  for (std::size_t l = 0; l < levels; ++l) out[l] = work.data() + l * bs;
-  auto repair_parity = [&]() -> Status {
-    if (s.dirty) return Status::Ok();  // parity is not current here: sync owns it
-    for (std::size_t l = 0; l < levels; ++l) {
-      if (!parity_selected_[l]) continue;
-      load_level(l);
-      bool bad = !pstatus[l].ok() || std::memcmp(out[l], s.parity[l], bs) != 0;
-      if (!bad) continue;
-      report_->parity_blocks_repaired++;
-      report_->actions.push_back(fmt::format("rewrite parity {} at position {}", array_.parity[l].name, s.pos));
-      if (!options_.dry_run) {
-        ATLAS_RETURN_IF_ERROR(parity_out_[l]->WriteAt(s.pos * bs, std::span<const std::byte>(out[l], bs))
-                                  .WithContext("rewrite parity " + array_.parity[l].name));
-        for (const StoredFinding& sf : stored_) {
-          const Finding& f = sf.finding;
-          if (f.kind == FindingKind::kReadError && f.disk == array_.parity[l].name && f.offset &&
-              *f.offset / bs == s.pos) {
-            batch_->DeleteFinding(f);
-          }
-        }
+Status Fixer::RepairParity(const ScannedStripe& s, StripeParity& p, const std::vector<std::byte*>& computed) {
+  if (s.dirty) return Status::Ok();  // parity is not current here: sync owns it
+  const std::uint32_t bs = config_.block_size;
+  for (std::size_t l = 0; l < array_.parity.size(); ++l) {
+    if (!parity_selected_[l]) continue;
+    LoadLevel(s, p, l);
+    const bool bad = !p.status[l].ok() || std::memcmp(computed[l], s.parity[l], bs) != 0;
+    if (!bad) continue;
+    report_->parity_blocks_repaired++;
+    parity_repaired_[l].Add(s.pos);
+    if (options_.dry_run) continue;
+    ATLAS_RETURN_IF_ERROR(parity_[l]->WriteBlock(s.pos, computed[l]).WithContext("rewrite parity"));
+    for (const StoredFinding& sf : stored_) {
+      const Finding& f = sf.finding;
+      if (f.kind == FindingKind::kReadError && f.disk == array_.parity[l].name && f.offset &&
+          *f.offset / bs == s.pos) {
+        batch_->DeleteFinding(f);
       }
     }
-    return Status::Ok();
-  };
-  const bool any_parity = std::any_of(parity_selected_.begin(), parity_selected_.end(), [](bool b) { return b; });
-  if (unknown_slots.empty()) {
-    if (!any_parity || s.dirty) return Status::Ok();  // no parity to compare
-    if (known_slots.empty()) {
-      std::fill(work.begin(), work.end(), std::byte{0});
-    } else {
-      codec_->Encode(known_slots, known_ptrs.data(), out.data(), bs);
-    }
-    return repair_parity();
   }
-  if (lost.empty()) return Status::Ok();  // nothing of ours to rebuild here
+  return Status::Ok();
+}
 
-  // Solve the unknowns with r parity levels; accept a solution only if
-  // every unknown with a checksum matches it.
-  const std::size_t r = unknown_slots.size();
-  std::vector<std::byte*> solved_ptrs(r);
-  bool ok = false;
-  std::string why;
-  if (s.presolved) {
-    // Solved on the reader thread, with the first combination below.
-    for (std::size_t k = 0; k < r; ++k) solved_ptrs[k] = s.scratch + k * bs;
-    ok = true;
-  } else {
-    if (solved_blocks_ < r) {
-      solved_ = std::make_unique<AlignedBuffer>(r * bs);
-      solved_blocks_ = r;
-    }
-    for (std::size_t k = 0; k < r; ++k) solved_ptrs[k] = solved_->data + k * bs;
-  }
+Result<bool> Fixer::Solve(const ScannedStripe& s, const StripeBlocks& u, StripeParity& p,
+                          const std::vector<std::byte*>& out, std::string* why) {
+  const std::size_t r = u.unknown_slots.size();
+  const std::size_t levels = array_.parity.size();
   // Round 0 uses the levels read with the stripe; if they are too few or no
   // combination verifies, round 1 reads every other level and tries again.
-  for (int round = 0; round < 2 && !ok; ++round) {
+  for (int round = 0; round < 2; ++round) {
     if (round == 1) {
-      if (std::all_of(have.begin(), have.end(), [](std::uint8_t h) { return h != 0; })) break;
-      for (std::size_t l = 0; l < levels; ++l) load_level(l);
+      if (std::all_of(p.have.begin(), p.have.end(), [](std::uint8_t h) { return h != 0; })) break;
+      for (std::size_t l = 0; l < levels; ++l) LoadLevel(s, p, l);
     }
     std::vector<int> usable;
     for (std::size_t l = 0; l < levels; ++l) {
-      if (have[l] && pstatus[l].ok()) usable.push_back(static_cast<int>(l));
+      if (p.have[l] && p.status[l].ok()) usable.push_back(static_cast<int>(l));
     }
-    why = fmt::format("{} blocks unknown at position {} and {} parity levels readable", r, s.pos,
-                      usable.size());
+    *why = fmt::format("{} blocks unknown at position {} and {} parity levels readable", r, s.pos, usable.size());
     if (r > usable.size()) continue;
+    // Every combination of r usable levels, until one verifies.
     std::vector<bool> pick(usable.size(), false);
     std::fill(pick.begin(), pick.begin() + static_cast<std::ptrdiff_t>(r), true);
     do {
@@ -479,14 +473,55 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
         if (pick[i]) used.push_back(usable[i]);
       }
       Status rs;
-      if (SolveWith(s, u, used, solved_ptrs.data(), &rs)) {
-        ok = true;
-        break;
-      }
+      if (SolveWith(s, u, used, out.data(), &rs)) return true;
       if (!rs.ok()) return rs;
-      why = fmt::format("the blocks rebuilt at position {} do not match their checksums with any "
-                        "combination of parity levels (parity out of date or damaged)", s.pos);
+      *why = fmt::format("the blocks rebuilt at position {} do not match their checksums with any "
+                         "combination of parity levels (parity out of date or damaged)", s.pos);
     } while (std::prev_permutation(pick.begin(), pick.end()));
+  }
+  return false;
+}
+
+Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
+  const std::uint32_t bs = config_.block_size;
+  const std::size_t levels = array_.parity.size();
+  const StripeBlocks u = Classify(s);
+  const std::vector<std::pair<std::size_t, Target*>> lost = CollectLost(s, u);
+  StripeParity p{s.parity_status, s.parity_read};
+  std::vector<std::byte>& work = parity_work_;
+  work.resize(levels * bs);
+  std::vector<std::byte*> computed(levels);
+  for (std::size_t l = 0; l < levels; ++l) computed[l] = work.data() + l * bs;
+  const bool any_parity = std::any_of(parity_selected_.begin(), parity_selected_.end(), [](bool b) { return b; });
+
+  // Nothing unknown: the data verifies; compare (and repair) parity.
+  if (u.unknown_slots.empty()) {
+    if (!any_parity || s.dirty) return Status::Ok();  // no parity to compare
+    if (u.known_slots.empty()) {
+      std::fill(work.begin(), work.end(), std::byte{0});
+    } else {
+      codec_->Encode(u.known_slots, u.known_ptrs.data(), computed.data(), bs);
+    }
+    return RepairParity(s, p, computed);
+  }
+  if (lost.empty()) return Status::Ok();  // nothing of ours to rebuild here
+
+  // Solve the unknowns with r parity levels; a solution counts only if
+  // every unknown with a checksum matches it.
+  const std::size_t r = u.unknown_slots.size();
+  std::vector<std::byte*> solved(r);
+  bool ok = s.presolved != 0;
+  std::string why;
+  if (ok) {
+    // Solved on the reader thread, with the first combination Solve tries.
+    for (std::size_t k = 0; k < r; ++k) solved[k] = s.scratch + k * bs;
+  } else {
+    if (solved_blocks_ < r) {
+      solved_ = std::make_unique<AlignedBuffer>(r * bs);
+      solved_blocks_ = r;
+    }
+    for (std::size_t k = 0; k < r; ++k) solved[k] = solved_->data + k * bs;
+    ATLAS_ASSIGN_OR_RETURN(ok, Solve(s, u, p, solved, &why));
   }
   ClearUpperVectorState();
   for (const auto& [di, t] : lost) {
@@ -496,99 +531,95 @@ Status Fixer::OnStripeBlocks(const ScannedStripe& s) {
       if (t->why.empty()) t->why = why;
       continue;
     }
-    std::size_t k = static_cast<std::size_t>(
-        std::find(unknown_disks.begin(), unknown_disks.end(), di) - unknown_disks.begin());
-    ATLAS_RETURN_IF_ERROR(WriteBlock(*t, index, solved_ptrs[k]).WithContext("fix " + t->rec.path));
+    const std::size_t k = static_cast<std::size_t>(
+        std::find(u.unknown_disks.begin(), u.unknown_disks.end(), di) - u.unknown_disks.begin());
+    ATLAS_RETURN_IF_ERROR(WriteBlock(*t, index, solved[k]).WithContext("fix " + t->rec.path));
   }
-  if (ok && !s.dirty && any_parity) {
-    // With the stripe now fully known, the parity can be checked too.
-    std::vector<int> all_slots = known_slots;
-    std::vector<const std::byte*> all_ptrs = known_ptrs;
-    for (std::size_t k = 0; k < r; ++k) {
-      if (s.recs[unknown_disks[k]]->state == BlockState::kSynced) {
-        all_slots.push_back(unknown_slots[k]);
-        all_ptrs.push_back(solved_ptrs[k]);
-      }
-    }
-    if (all_slots.size() == known_slots.size() + r) {
-      codec_->Encode(all_slots, all_ptrs.data(), out.data(), bs);
-      ATLAS_RETURN_IF_ERROR(repair_parity());
+  if (!ok || s.dirty || !any_parity) return Status::Ok();
+  // With the stripe now fully known, the parity can be checked too.
+  std::vector<int> all_slots = u.known_slots;
+  std::vector<const std::byte*> all_ptrs = u.known_ptrs;
+  for (std::size_t k = 0; k < r; ++k) {
+    if (s.recs[u.unknown_disks[k]]->state == BlockState::kSynced) {
+      all_slots.push_back(u.unknown_slots[k]);
+      all_ptrs.push_back(solved[k]);
     }
   }
+  if (all_slots.size() != u.known_slots.size() + r) return Status::Ok();
+  codec_->Encode(all_slots, all_ptrs.data(), computed.data(), bs);
+  return RepairParity(s, p, computed);
+}
+
+Status Fixer::GiveUp(Target& t, std::string why) {
+  if (t.temp) {
+    t.temp->Close().IgnoreError();
+    t.temp.reset();
+    ctx_.fs->RemoveUnder(array_.data[t.disk].root, t.temp_rel).IgnoreError();
+  }
+  Unrecoverable(t, std::move(why));
   return Status::Ok();
 }
 
-Status Fixer::Finalize(Target& t) {
-  const std::uint32_t bs = config_.block_size;
-  const ArrayDataDisk& disk = array_.data[t.disk];
-  const std::filesystem::path& root = disk.root;
-  auto give_up = [&](std::string why) -> Status {
-    if (t.temp) {
-      t.temp->Close().IgnoreError();
-      t.temp.reset();
-      ctx_.fs->RemoveUnder(root, t.temp_rel).IgnoreError();
-    }
-    Unrecoverable(t, std::move(why));
-    return Status::Ok();
-  };
+std::optional<std::string> Fixer::CannotRebuild(const Target& t) const {
   if (t.refused) {
-    return give_up(fmt::format("refused: the recorded path would leave the disk root {}", disk.root.string()));
+    return fmt::format("refused: the recorded path would leave the disk root {}", array_.data[t.disk].root.string());
   }
   if (!t.blocked.empty()) {
-    return give_up(fmt::format("its place on the disk cannot be written safely: {}; nothing was written there",
-                               t.blocked));
+    return fmt::format("its place on the disk cannot be written safely: {}; nothing was written there", t.blocked);
   }
   if (!t.failed.empty()) {
     std::vector<std::uint64_t> blocks(t.failed.begin(), t.failed.end());
     if (blocks.size() > 20) blocks.resize(20);
-    return give_up(fmt::format("{} of {} blocks could not be rebuilt (blocks {}{}): {}; the file was left as it was",
-                               t.failed.size(), t.rec.BlockCount(), fmt::join(blocks, ", "),
-                               t.failed.size() > blocks.size() ? ", ..." : "", t.why));
+    return fmt::format("{} of {} blocks could not be rebuilt (blocks {}{}): {}; the file was left as it was",
+                       t.failed.size(), t.rec.BlockCount(), fmt::join(blocks, ", "),
+                       t.failed.size() > blocks.size() ? ", ..." : "", t.why);
   }
   if (t.missing && t.written.size() < t.rec.BlockCount()) {
-    return give_up(fmt::format("only {} of {} blocks could be rebuilt", t.written.size(), t.rec.BlockCount()));
+    return fmt::format("only {} of {} blocks could be rebuilt", t.written.size(), t.rec.BlockCount());
   }
-  report_->actions.push_back(fmt::format("{} {}:{} ({} block{} rebuilt)", t.missing ? "restore" : "repair",
-                                         disk.name, DisplayPath(t.rec.path), t.written.size(),
-                                         t.written.size() == 1 ? "" : "s"));
-  if (options_.dry_run) {
-    report_->files_repaired++;
-    return Status::Ok();
+  return std::nullopt;
+}
+
+// Every block of the new file is checked against the manifest's checksum
+// right before it is written: the rebuilt ones when they were solved
+// (OnStripe), the good ones copied from the original here. Nothing
+// unverified reaches the file that replaces the original. Blocks are copied
+// only from the recorded file (inode, size, mtime): when another file stands
+// at the name by now, the repair is given up. (A file that an explicit
+// --filter reverts had every block rebuilt: nothing is copied.)
+Result<std::optional<std::string>> Fixer::CopyGoodBlocks(Target& t) {
+  using Reason = std::optional<std::string>;
+  if (t.missing || t.written.size() >= t.rec.BlockCount()) return Reason();
+  const std::uint32_t bs = config_.block_size;
+  Result<std::unique_ptr<RandomAccessFile>> opened = ctx_.fs->OpenUnder(array_.data[t.disk].root, t.rec.path);
+  if (!opened.ok()) {
+    if (!PathProblem(opened.status()) && opened.status().code() != Code::kNotFound) return opened.status();
+    return Reason(fmt::format("the original could no longer be opened: {}", opened.status().ToString()));
   }
-  // Every block of the new file is checked against the manifest's checksum
-  // right before it is written: the rebuilt ones when they were solved
-  // (OnStripe), the good ones copied from the original here. Nothing
-  // unverified reaches the file that replaces the original. Blocks are
-  // copied only from the recorded file (inode, size, mtime): when another
-  // file stands at the name by now, the repair is given up. (A file that an
-  // explicit --filter reverts had every block rebuilt: nothing is copied.)
-  if (!t.missing && t.written.size() < t.rec.BlockCount()) {
-    std::vector<std::byte> buf(bs);
-    Result<std::unique_ptr<RandomAccessFile>> opened = ctx_.fs->OpenUnder(root, t.rec.path);
-    if (!opened.ok()) {
-      if (!PathProblem(opened.status()) && opened.status().code() != Code::kNotFound) return opened.status();
-      return give_up(fmt::format("the original could no longer be opened: {}", opened.status().ToString()));
-    }
-    std::unique_ptr<RandomAccessFile> orig = std::move(opened).value();
-    ATLAS_ASSIGN_OR_RETURN(FileStat ost, orig->Stat());
-    if (ost.inode != t.rec.inode || ost.size != t.rec.size || ost.mtime_ns != t.rec.mtime_ns) {
-      return give_up("the file changed while it was being repaired; it was left as it is now");
-    }
-    for (std::uint64_t i = 0; i < t.rec.BlockCount(); ++i) {
-      if (t.written.count(i) != 0) continue;
-      const std::uint64_t off = i * bs;
-      const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(bs, t.rec.size - off));
-      Result<std::size_t> n = orig->ReadAt(off, std::span(buf.data(), len));
-      ATLAS_ASSIGN_OR_RETURN(std::optional<BlockRecord> b, m_->GetBlock(t.rec.slot, t.rec.PositionOf(i)));
-      if (!n.ok() || *n != len || !b || !b->hash ||
-          HashBlock(std::span<const std::byte>(buf.data(), len)) != *b->hash) {
-        return give_up(fmt::format("block {} of the original no longer reads back as synced", i));
-      }
-      ATLAS_RETURN_IF_ERROR(t.temp->WriteAt(off, std::span<const std::byte>(buf.data(), len)));
-    }
-    ClearUpperVectorState();
+  std::unique_ptr<RandomAccessFile> orig = std::move(opened).value();
+  ATLAS_ASSIGN_OR_RETURN(FileStat ost, orig->Stat());
+  if (ost.inode != t.rec.inode || ost.size != t.rec.size || ost.mtime_ns != t.rec.mtime_ns) {
+    return Reason("the file changed while it was being repaired; it was left as it is now");
   }
-  ATLAS_CRASH_POINT("fix.after_temp_write");
+  std::vector<std::byte> buf(bs);
+  for (std::uint64_t i = 0; i < t.rec.BlockCount(); ++i) {
+    if (t.written.count(i) != 0) continue;
+    const std::uint64_t off = i * bs;
+    const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(bs, t.rec.size - off));
+    Result<std::size_t> n = orig->ReadAt(off, std::span(buf.data(), len));
+    ATLAS_ASSIGN_OR_RETURN(std::optional<BlockRecord> b, m_->GetBlock(t.rec.slot, t.rec.PositionOf(i)));
+    if (!n.ok() || *n != len || !b || !b->hash || HashBlock(std::span<const std::byte>(buf.data(), len)) != *b->hash) {
+      return Reason(fmt::format("block {} of the original no longer reads back as synced", i));
+    }
+    ATLAS_RETURN_IF_ERROR(t.temp->WriteAt(off, std::span<const std::byte>(buf.data(), len)));
+  }
+  ClearUpperVectorState();
+  return Reason();
+}
+
+Result<std::optional<std::string>> Fixer::PutInPlace(Target& t) {
+  using Reason = std::optional<std::string>;
+  const std::filesystem::path& root = array_.data[t.disk].root;
   // Owner, mode and mtime on the descriptor, after the last write (a write
   // would move the mtime again), before the data is made durable.
   FileStat attrs;
@@ -603,16 +634,16 @@ Status Fixer::Finalize(Target& t) {
   ATLAS_CRASH_POINT("fix.after_fsync_before_rename");
   // Invariant: the new file is complete, verified and durable before it
   // replaces the original; a crash before this rename leaves the original
-  // untouched and only a temporary file, which the next fix removes.
-  // A restored file never replaces one a user has put at its name since
-  // the scan: that file is theirs, and newer.
+  // untouched and only a temporary file, which the next fix removes. A
+  // restored file never replaces one a user has put at its name since the
+  // scan: that file is theirs, and newer.
   if (Status s = ctx_.fs->RenameUnder(root, t.temp_rel, t.rec.path, /*replace=*/!t.missing); !s.ok()) {
     if (!PathProblem(s)) return s;
     ctx_.fs->RemoveUnder(root, t.temp_rel).IgnoreError();
-    return give_up(s.sys_errno() == EEXIST
-                       ? std::string("a file was put at its name since it was found missing; that file was left "
-                                     "as it is")
-                       : fmt::format("the rebuilt file could not be put in place: {}", s.ToString()));
+    return Reason(s.sys_errno() == EEXIST
+                      ? std::string("a file was put at its name since it was found missing; that file was left "
+                                    "as it is")
+                      : fmt::format("the rebuilt file could not be put in place: {}", s.ToString()));
   }
   // The rename, and for a restored file every directory fix may have created
   // on the way to it, made durable.
@@ -621,8 +652,15 @@ Status Fixer::Finalize(Target& t) {
     if (!t.missing || dir.empty()) break;
   }
   ATLAS_CRASH_POINT("fix.after_rename");
+  return Reason();
+}
+
+// The manifest follows the new file (its inode), and the findings about it
+// are closed.
+void Fixer::RecordRepaired(const Target& t) {
+  const ArrayDataDisk& disk = array_.data[t.disk];
   report_->files_repaired++;
-  Result<FileStat> now = ctx_.fs->StatUnder(root, t.rec.path);
+  Result<FileStat> now = ctx_.fs->StatUnder(disk.root, t.rec.path);
   FileRecord updated = t.rec;
   if (now.ok()) updated.inode = now->inode;
   batch_->DeleteFile(t.rec);
@@ -635,11 +673,28 @@ Status Fixer::Finalize(Target& t) {
       batch_->DeleteFinding(f);
     }
   }
-  Finding done = MakeFinding(FindingKind::kRepaired, disk.name, t.rec.path,
-                             fmt::format("{} from parity ({} block{} rebuilt), verified against its checksums",
-                                         t.missing ? "restored" : "repaired", t.written.size(),
+  report_->findings.push_back(MakeFinding(FindingKind::kRepaired, disk.name, t.rec.path,
+                                          fmt::format("{} from parity ({} block{} rebuilt), verified against its "
+                                                      "checksums",
+                                                      t.missing ? "restored" : "repaired", t.written.size(),
+                                                      t.written.size() == 1 ? "" : "s")));
+}
+
+Status Fixer::Finalize(Target& t) {
+  if (std::optional<std::string> why = CannotRebuild(t)) return GiveUp(t, std::move(*why));
+  report_->actions.push_back(fmt::format("{} {}:{} ({} block{} rebuilt)", t.missing ? "restore" : "repair",
+                                         array_.data[t.disk].name, DisplayPath(t.rec.path), t.written.size(),
                                          t.written.size() == 1 ? "" : "s"));
-  report_->findings.push_back(std::move(done));
+  if (options_.dry_run) {
+    report_->files_repaired++;
+    return Status::Ok();
+  }
+  ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> why, CopyGoodBlocks(t));
+  if (why) return GiveUp(t, std::move(*why));
+  ATLAS_CRASH_POINT("fix.after_temp_write");
+  ATLAS_ASSIGN_OR_RETURN(why, PutInPlace(t));
+  if (why) return GiveUp(t, std::move(*why));
+  RecordRepaired(t);
   return Status::Ok();
 }
 
@@ -652,54 +707,59 @@ Status Fixer::RestoreEmptyFiles() {
     for (; files->Valid(); files->Next()) {
       const FileRecord& f = files->value();
       if (f.size != 0 || !InScope(di, f.path, false) || !SafeRelative(f.path)) continue;
-      const std::filesystem::path& root = array_.data[di].root;
       // Missing, or cut off by a directory on the way that is no longer a
-      // directory (then the restore below reports why it cannot).
-      Result<FileStat> st = ctx_.fs->StatUnder(root, f.path);
+      // directory (then the restore reports why it cannot).
+      Result<FileStat> st = ctx_.fs->StatUnder(array_.data[di].root, f.path);
       if (st.ok() || (st.status().code() != Code::kNotFound && st.status().code() != Code::kFailedPrecondition)) {
         continue;
       }
-      report_->actions.push_back(fmt::format("restore {}:{} (empty file)", array_.data[di].name, DisplayPath(f.path)));
-      if (options_.dry_run) {
-        report_->files_repaired++;
-        continue;
-      }
-      // Created where it was, exclusively and beneath the disk root: a
-      // directory on the way that a user replaced by a symlink stops this
-      // file alone; owner, mode and mtime are set on the descriptor.
-      Status made = ctx_.fs->CreateDirsUnder(root, ParentOf(f.path));
-      Result<std::unique_ptr<WritableFile>> out =
-          made.ok() ? ctx_.fs->CreateUnder(root, f.path, 0600) : Result<std::unique_ptr<WritableFile>>(made);
-      if (!out.ok()) {
-        if (!PathProblem(out.status())) return out.status();
-        Target t;
-        t.rec = f;
-        t.disk = di;
-        Unrecoverable(t, fmt::format("its place on the disk cannot be written safely: {}; nothing was written there",
-                                     out.status().ToString()));
-        continue;
-      }
-      FileStat attrs;
-      attrs.mode = f.mode;
-      attrs.uid = f.uid;
-      attrs.gid = f.gid;
-      attrs.mtime_ns = f.mtime_ns;
-      ATLAS_RETURN_IF_ERROR((*out)->SetAttributes(attrs));
-      ATLAS_RETURN_IF_ERROR((*out)->Close());
-      ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDirUnder(root, ParentOf(f.path)));
-      // The new file's inode, or the next scan would take it for another file.
-      if (Result<FileStat> now = ctx_.fs->StatUnder(root, f.path); now.ok() && batch_) {
-        FileRecord updated = f;
-        updated.inode = now->inode;
-        batch_->DeleteFile(f);
-        batch_->PutFile(updated);
-      }
-      report_->files_repaired++;
-      report_->findings.push_back(MakeFinding(FindingKind::kRepaired, array_.data[di].name, f.path,
-                                              "restored (empty file)"));
+      ATLAS_RETURN_IF_ERROR(RestoreEmptyFile(di, f));
     }
     ATLAS_RETURN_IF_ERROR(files->status());
   }
+  return Status::Ok();
+}
+
+Status Fixer::RestoreEmptyFile(std::size_t di, const FileRecord& f) {
+  const std::filesystem::path& root = array_.data[di].root;
+  report_->actions.push_back(fmt::format("restore {}:{} (empty file)", array_.data[di].name, DisplayPath(f.path)));
+  if (options_.dry_run) {
+    report_->files_repaired++;
+    return Status::Ok();
+  }
+  // Created where it was, exclusively and beneath the disk root: a
+  // directory on the way that a user replaced by a symlink stops this file
+  // alone; owner, mode and mtime are set on the descriptor.
+  Status made = ctx_.fs->CreateDirsUnder(root, ParentOf(f.path));
+  Result<std::unique_ptr<WritableFile>> out =
+      made.ok() ? ctx_.fs->CreateUnder(root, f.path, 0600) : Result<std::unique_ptr<WritableFile>>(made);
+  if (!out.ok()) {
+    if (!PathProblem(out.status())) return out.status();
+    Target t;
+    t.rec = f;
+    t.disk = di;
+    Unrecoverable(t, fmt::format("its place on the disk cannot be written safely: {}; nothing was written there",
+                                 out.status().ToString()));
+    return Status::Ok();
+  }
+  FileStat attrs;
+  attrs.mode = f.mode;
+  attrs.uid = f.uid;
+  attrs.gid = f.gid;
+  attrs.mtime_ns = f.mtime_ns;
+  ATLAS_RETURN_IF_ERROR((*out)->SetAttributes(attrs));
+  ATLAS_RETURN_IF_ERROR((*out)->Close());
+  ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDirUnder(root, ParentOf(f.path)));
+  // The new file's inode, or the next scan would take it for another file.
+  if (Result<FileStat> now = ctx_.fs->StatUnder(root, f.path); now.ok() && batch_) {
+    FileRecord updated = f;
+    updated.inode = now->inode;
+    batch_->DeleteFile(f);
+    batch_->PutFile(updated);
+  }
+  report_->files_repaired++;
+  report_->findings.push_back(MakeFinding(FindingKind::kRepaired, array_.data[di].name, f.path,
+                                          "restored (empty file)"));
   return Status::Ok();
 }
 
@@ -786,23 +846,8 @@ Status Fixer::LoadTempTag() {
   return Status::Ok();
 }
 
-Status Fixer::Run() {
-  ATLAS_RETURN_IF_ERROR(EngineSelfTest());
-  const std::int64_t start_ns = ctx_.clock->NowUnixNanos();
-  if (!options_.dry_run) {
-    ATLAS_ASSIGN_OR_RETURN(lock_, ManifestLock::Acquire(config_.manifest));
-  }
-  ManifestOptions mo;
-  mo.read_only = options_.dry_run;
-  mo.copy_dirs = config_.manifest_copies;
-  ATLAS_ASSIGN_OR_RETURN(m_, OpenManifest(config_.manifest, mo));
-  ATLAS_ASSIGN_OR_RETURN(array_, LoadArray(ctx_, m_.get()));
-  if (!array_.synced_ever) return Status::FailedPrecondition("the array has never been synced: nothing to fix from");
-  // Parity "repaired" without a disk of the manifest would no longer hold
-  // that disk's files.
-  ATLAS_RETURN_IF_ERROR(CheckOrphans(config_, array_));
-
-  // Scope: --disk names data disks or parity levels.
+// Scope: --disk names data disks or parity levels.
+Status Fixer::SelectScope() {
   disk_selected_.assign(array_.data.size(), options_.disks.empty());
   parity_selected_.assign(array_.parity.size(), options_.disks.empty());
   for (const std::string& name : options_.disks) {
@@ -824,51 +869,56 @@ Status Fixer::Run() {
                                                options_.disks.size(), array_.parity.size(),
                                                array_.parity.size() == 1 ? "" : "s"));
   }
-  // Disks being fixed may be empty, unmounted or replaced; the others may not.
-  std::vector<Finding> guards = CheckDiskGuards(array_);
+  return Status::Ok();
+}
+
+// Disks being fixed may be empty, unmounted or replaced; the others may not.
+Status Fixer::CheckGuards() {
+  auto fixing = [&](const std::string& name) {
+    return std::find(options_.disks.begin(), options_.disks.end(), name) != options_.disks.end();
+  };
   std::vector<Finding> blocking;
-  for (Finding& f : guards) {
-    bool fixing = std::find(options_.disks.begin(), options_.disks.end(), f.disk) != options_.disks.end();
-    if (!fixing) blocking.push_back(std::move(f));
+  for (Finding& f : CheckDiskGuards(array_)) {
+    if (!fixing(f.disk)) blocking.push_back(std::move(f));
   }
   for (const ArrayDataDisk& d : array_.data) {
-    bool fixing = std::find(options_.disks.begin(), options_.disks.end(), d.name) != options_.disks.end();
-    if (fixing && !d.present) {
+    if (fixing(d.name) && !d.present) {
       return Status::FailedPrecondition(fmt::format(
           "disk {}: {} does not exist; mount the replacement disk there first", d.name, d.root.string()));
     }
   }
-  if (!blocking.empty()) {
-    std::string first = blocking.front().message;
-    for (Finding& f : blocking) report_->findings.push_back(std::move(f));
-    return Status::FailedPrecondition("refused: " + first + " (to rebuild it, run `atlas-scrub fix --disk NAME`)");
-  }
+  if (blocking.empty()) return Status::Ok();
+  std::string first = blocking.front().message;
+  for (Finding& f : blocking) report_->findings.push_back(std::move(f));
+  return Status::FailedPrecondition("refused: " + first + " (to rebuild it, run `atlas-scrub fix --disk NAME`)");
+}
 
-  ATLAS_ASSIGN_OR_RETURN(codec_, ParityCodec::Create(static_cast<int>(array_.parity.size())));
-  ATLAS_ASSIGN_OR_RETURN(stored_, m_->ListFindings());
-  if (!options_.dry_run) {
-    batch_ = m_->NewBatch();
-    std::uint64_t used = 0;
-    for (const ArrayDataDisk& d : array_.data) {
-      if (d.record) used = std::max(used, d.record->next_pos * config_.block_size);
-    }
-    for (std::size_t l = 0; l < array_.parity.size(); ++l) {
-      const ArrayParity& p = array_.parity[l];
-      ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, ctx_.fs->OpenForWrite(p.path, OpenMode::kCreate, 0600));
-      // A parity file being rebuilt gets its full length back at once, so a
-      // stop half way never leaves it shorter than recorded.
-      const std::uint64_t want = std::max(used, p.record ? p.record->parity_size : 0);
-      if (parity_selected_[l] && p.file_size.value_or(0) < want) {
-        ATLAS_RETURN_IF_ERROR(f->Truncate(want).WithContext("grow parity " + p.path.string()));
-      }
-      parity_out_.push_back(std::move(f));
+Status Fixer::OpenParityForRepair() {
+  for (const ArrayParity& p : array_.parity) {
+    parity_.push_back(std::make_unique<ParityFile>(ctx_.fs, p, config_.block_size));
+  }
+  parity_repaired_.assign(array_.parity.size(), PositionRanges());
+  if (options_.dry_run) return Status::Ok();
+  std::uint64_t used = 0;
+  for (const ArrayDataDisk& d : array_.data) {
+    if (d.record) used = std::max(used, d.record->next_pos * config_.block_size);
+  }
+  for (std::size_t l = 0; l < array_.parity.size(); ++l) {
+    const ArrayParity& p = array_.parity[l];
+    ATLAS_RETURN_IF_ERROR(parity_[l]->OpenForWrite());
+    // A parity file being rebuilt gets its full length back at once, so a
+    // stop half way never leaves it shorter than recorded.
+    const std::uint64_t want = std::max(used, p.record ? p.record->parity_size : 0);
+    if (parity_selected_[l] && p.file_size.value_or(0) < want) {
+      ATLAS_RETURN_IF_ERROR(parity_[l]->SetLengthBytes(want, "grow"));
     }
   }
-  ATLAS_RETURN_IF_ERROR(LoadTempTag());
-  ATLAS_RETURN_IF_ERROR(RemoveStaleTemps());
+  return Status::Ok();
+}
 
-  // Every position holding a block of a disk in scope (all positions when
-  // parity is in scope), streamed.
+// Reads every position that holds a block of a disk in scope (all positions
+// when parity is in scope), streamed, and repairs as the stripes come in.
+Status Fixer::Scan() {
   const bool all = std::any_of(parity_selected_.begin(), parity_selected_.end(), [](bool b) { return b; });
   std::vector<std::size_t> scope;  // data disks whose positions are walked; empty: all
   if (!all) {
@@ -876,40 +926,34 @@ Status Fixer::Run() {
       if (disk_selected_[di] && array_.data[di].record) scope.push_back(di);
     }
   }
-  PickedPositions positions;
+  PickedPositions positions{0, [](PositionInfo*) -> Result<bool> { return false; }};
   if (all || !scope.empty()) {
     ATLAS_ASSIGN_OR_RETURN(positions, PickPositions(m_.get(), array_, scope, []() -> PositionPick {
                              return [](const PositionInfo&) { return true; };
                            }));
-  } else {
-    positions = PickedPositions{0, [](PositionInfo*) -> Result<bool> { return false; }};
   }
-
   ctx_.progress->BeginPhase("fix", positions.count * config_.block_size * std::max<std::size_t>(1, array_.data.size()));
-  // Rebuilding data disks alone (no parity level in scope) needs as many
-  // parity levels as disks named; more are read per stripe only where those
-  // do not suffice (another block lost or corrupt there, a stale level).
-  ScanOptions scan_options;
-  scan_options.after_read = [this](ScannedStripe& stripe) { Presolve(stripe); };
-  scan_options.scratch_bytes = array_.parity.size() * config_.block_size;
-  scan_options.busy_callback = true;  // it writes the rebuilt files
-  // Hashing the blocks a rebuild is solved from only when the rebuilt
-  // block does not verify saves three of four hashes of a 4+2 rebuild. Not
-  // when parity is in scope: a stripe rebuilt from blocks that were not
-  // hashed must not be the source of rewritten parity.
-  scan_options.defer_hash = std::none_of(parity_selected_.begin(), parity_selected_.end(), [](bool b) { return b; });
+  ScanOptions o;
+  o.after_read = [this](ScannedStripe& stripe) { Presolve(stripe); };
+  o.scratch_bytes = array_.parity.size() * config_.block_size;
+  o.busy_callback = true;  // it writes the rebuilt files
+  // Hashing the blocks a rebuild is solved from only when the rebuilt block
+  // does not verify saves three of four hashes of a 4+2 rebuild. Not when
+  // parity is in scope: a stripe rebuilt from blocks that were not hashed
+  // must not be the source of rewritten parity.
+  o.defer_hash = !all;
   // A disk is never given up here: every block it cannot read is one to
   // rebuild (a block not read would have no length to verify against, and
   // its file would be unrecoverable).
-  scan_options.disk_error_limit = std::numeric_limits<std::uint64_t>::max();
-  parity_in_.resize(array_.parity.size());
+  o.disk_error_limit = std::numeric_limits<std::uint64_t>::max();
+  // Rebuilding data disks alone (no parity level in scope) needs as many
+  // parity levels as disks named; more are read per stripe only where those
+  // do not suffice (another block lost or corrupt there, a stale level).
   if (!all && !options_.disks.empty()) {
-    scan_options.parity_levels.assign(array_.parity.size(), false);
-    for (std::size_t l = 0; l < options_.disks.size() && l < array_.parity.size(); ++l) {
-      scan_options.parity_levels[l] = true;
-    }
+    o.parity_levels.assign(array_.parity.size(), false);
+    for (std::size_t l = 0; l < options_.disks.size() && l < array_.parity.size(); ++l) o.parity_levels[l] = true;
   }
-  StripeScanner scanner(ctx_, m_.get(), array_, scan_options);
+  StripeScanner scanner(ctx_, m_.get(), array_, o);
   Status s = scanner.Run(positions.source, [this](const ScannedStripe& stripe) { return OnStripe(stripe); });
   ctx_.progress->EndPhase();
   report_->bytes_read += scanner.bytes_read();
@@ -917,10 +961,15 @@ Status Fixer::Run() {
     for (auto& [id, t] : targets_) {
       if (t.temp) t.temp->Close().IgnoreError();  // the next fix removes the temporary files
     }
-    return s;
   }
+  return s;
+}
+
+// After the scan: the parity made durable, the files still in hand, empty
+// files, the summary of parity repairs, the manifest records and copies.
+Status Fixer::Conclude(std::int64_t start_ns) {
   if (!options_.dry_run) {
-    for (std::unique_ptr<WritableFile>& p : parity_out_) ATLAS_RETURN_IF_ERROR(p->Sync().WithContext("sync parity"));
+    for (std::unique_ptr<ParityFile>& p : parity_) ATLAS_RETURN_IF_ERROR(p->Sync());
   }
   // Targets not finalized yet: their last position was not scanned (parity
   // repairs aside, every position of a target is in the scan; this is a
@@ -928,18 +977,23 @@ Status Fixer::Run() {
   ATLAS_RETURN_IF_ERROR(FinalizeUpTo(~0ull));
   // --errors-only: an empty file that is gone is no error to repair.
   if (!options_.errors_only) ATLAS_RETURN_IF_ERROR(RestoreEmptyFiles());
-  if (report_->parity_blocks_repaired > 0) {
+  // One line per parity level, with the positions as ranges: a replaced
+  // parity disk is millions of positions.
+  for (std::size_t l = 0; l < parity_repaired_.size(); ++l) {
+    const PositionRanges& r = parity_repaired_[l];
+    if (r.count() == 0) continue;
+    report_->actions.push_back(fmt::format("rewrite parity {} at {}", array_.parity[l].name, r.Text()));
     report_->findings.push_back(MakeFinding(
-        FindingKind::kRepaired, "", "",
-        fmt::format("{} {} parity block{} from verified data", options_.dry_run ? "would rewrite" : "rewrote",
-                    report_->parity_blocks_repaired, report_->parity_blocks_repaired == 1 ? "" : "s")));
-    if (!options_.dry_run) {
-      for (const StoredFinding& sf : stored_) {
-        if (sf.finding.kind == FindingKind::kParityMismatch) batch_->DeleteFinding(sf.finding);
-      }
-    }
+        FindingKind::kRepaired, array_.parity[l].name, "",
+        fmt::format("{} {} parity block{} of {} from verified data ({})", options_.dry_run ? "would rewrite" : "rewrote",
+                    r.count(), r.count() == 1 ? "" : "s", array_.parity[l].name, r.Text())));
   }
   if (options_.dry_run) return Status::Ok();
+  if (report_->parity_blocks_repaired > 0) {
+    for (const StoredFinding& sf : stored_) {
+      if (sf.finding.kind == FindingKind::kParityMismatch) batch_->DeleteFinding(sf.finding);
+    }
+  }
   ATLAS_RETURN_IF_ERROR(RecordDisks());
   RunRecord run;
   run.command = "fix";
@@ -952,16 +1006,40 @@ Status Fixer::Run() {
   batch_->PutMeta("copies_pending", "1");
   ATLAS_RETURN_IF_ERROR(m_->Commit(*batch_, /*durable=*/true));
   ATLAS_CRASH_POINT("fix.after_commit");
-  if (!config_.manifest_copies.empty()) {
-    std::vector<Finding> refused;  // unsafe copy directories: findings, not errors
-    ATLAS_RETURN_IF_ERROR(
-        m_->CopyTo(config_.manifest_copies, &refused).WithContext("manifest copy"));
-    for (Finding& f : refused) report_->findings.push_back(std::move(f));
-    std::unique_ptr<ManifestBatch> done = m_->NewBatch();
-    done->PutMeta("copies_pending", "0");
-    ATLAS_RETURN_IF_ERROR(m_->Commit(*done, /*durable=*/true));
+  if (config_.manifest_copies.empty()) return Status::Ok();
+  std::vector<Finding> refused;  // unsafe copy directories: findings, not errors
+  ATLAS_RETURN_IF_ERROR(m_->CopyTo(config_.manifest_copies, &refused).WithContext("manifest copy"));
+  for (Finding& f : refused) report_->findings.push_back(std::move(f));
+  std::unique_ptr<ManifestBatch> done = m_->NewBatch();
+  done->PutMeta("copies_pending", "0");
+  return m_->Commit(*done, /*durable=*/true);
+}
+
+Status Fixer::Run() {
+  ATLAS_RETURN_IF_ERROR(EngineSelfTest());
+  const std::int64_t start_ns = ctx_.clock->NowUnixNanos();
+  if (!options_.dry_run) {
+    ATLAS_ASSIGN_OR_RETURN(lock_, ManifestLock::Acquire(config_.manifest));
   }
-  return Status::Ok();
+  ManifestOptions mo;
+  mo.read_only = options_.dry_run;
+  mo.copy_dirs = config_.manifest_copies;
+  ATLAS_ASSIGN_OR_RETURN(m_, OpenManifest(config_.manifest, mo));
+  ATLAS_ASSIGN_OR_RETURN(array_, LoadArray(ctx_, m_.get()));
+  if (!array_.synced_ever) return Status::FailedPrecondition("the array has never been synced: nothing to fix from");
+  // Parity "repaired" without a disk of the manifest would no longer hold
+  // that disk's files.
+  ATLAS_RETURN_IF_ERROR(CheckOrphans(config_, array_));
+  ATLAS_RETURN_IF_ERROR(SelectScope());
+  ATLAS_RETURN_IF_ERROR(CheckGuards());
+  ATLAS_ASSIGN_OR_RETURN(codec_, ParityCodec::Create(static_cast<int>(array_.parity.size())));
+  ATLAS_ASSIGN_OR_RETURN(stored_, m_->ListFindings());
+  if (!options_.dry_run) batch_ = m_->NewBatch();
+  ATLAS_RETURN_IF_ERROR(OpenParityForRepair());
+  ATLAS_RETURN_IF_ERROR(LoadTempTag());
+  ATLAS_RETURN_IF_ERROR(RemoveStaleTemps());
+  ATLAS_RETURN_IF_ERROR(Scan());
+  return Conclude(start_ns);
 }
 
 }  // namespace

@@ -2,10 +2,10 @@
 // disk's block and every parity level's block, hashing on the reader
 // threads, with the windows after the caller's in flight so reading
 // overlaps the caller's work.
-// Two layouts (ReadsWholeStripes): one reader thread per disk, all disks at
-// once (hard disks), or one worker per core, each reading, hashing and
-// checking whole stripes (SSDs, RAM). Used by scrub, check and fix; sync has
-// its own variant because it decides per stripe what to read.
+// It runs on the StripePipeline (engine/stripe_pipeline.h), as sync's parity
+// pass does: one reader thread per disk, all disks at once (hard disks), or
+// one worker per core, each reading, hashing and checking whole stripes
+// (SSDs, RAM). Used by scrub, check and fix.
 #pragma once
 
 #include <atomic>
@@ -21,6 +21,7 @@
 #include "atlas/manifest.h"
 #include "engine/array.h"
 #include "engine/block_reader.h"
+#include "engine/parity_file.h"
 
 namespace atlas {
 
@@ -122,6 +123,8 @@ struct PositionInfo {
 // of any size from holding a list of every position it will read.
 using PositionSource = std::function<Result<bool>(PositionInfo* info)>;
 
+struct ScanWindow;
+
 class StripeScanner {
  public:
   StripeScanner(const RunContext& ctx, Manifest* m, const ArrayView& array, const ScanOptions& options);
@@ -136,11 +139,20 @@ class StripeScanner {
   std::uint64_t bytes_read() const;
 
  private:
+  void ReadData(ScannedStripe& s, std::size_t di, BlockReader& reader);
+  bool ParityWanted(std::size_t l) const;
+  void ReadParity(ScannedStripe& s, std::size_t l);
+  Result<std::size_t> NextPositions(const PositionSource& next_position, std::vector<ScannedStripe>& stripes,
+                                    std::size_t max);
+  void Prepare(ScanWindow& w, std::size_t i, std::size_t levels, Cursor<DirtyEntry>& dirty);
+
   const RunContext& ctx_;
   Manifest* m_;
   const ArrayView& array_;
   ScanOptions options_;
-  bool whole_stripes_;
+  std::vector<std::unique_ptr<ParityFile>> parity_;  // the levels read (Run)
+  bool more_ = true;   // the position source has not said "end" yet
+  PositionInfo info_;  // reused across positions (its vectors keep their capacity)
   std::unique_ptr<std::atomic<std::uint64_t>[]> errors_;  // per data disk
   std::unique_ptr<std::atomic<std::uint64_t>[]> bytes_;   // per data disk and parity level
 };

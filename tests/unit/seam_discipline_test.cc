@@ -51,10 +51,11 @@ std::string Where(const Line& l) { return l.file + ":" + std::to_string(l.number
 TEST_CASE("seam: the engine passes no data-disk path to a path-based FileSystem call",
           "[seam][unit][issue-14]") {
   // The first argument of every path-based call in the engine: parity
-  // files and configured roots are the admin's; nothing else is allowed.
+  // files (ParityFile keeps its level as level_) and configured roots are
+  // the admin's; nothing else is allowed.
   const std::regex call(
       R"((fs_?->|fs\.)(OpenForRead|OpenForWrite|Stat|Remove|Rename|RenameNoReplace|CreateDirs|SyncDir|ReadFile|SetAttributes)\(([^,)]*))");
-  const std::regex allowed(R"(^(p\.path|array_\.parity\[l\]\.path|dc\.path)$)");
+  const std::regex allowed(R"(^(p\.path|array_\.parity\[l\]\.path|level_\.path|dc\.path)$)");
   std::vector<std::string> bad;
   int calls = 0;
   for (const Line& l : SourceLines(fs::path(ATLAS_SOURCE_DIR) / "src" / "engine")) {

@@ -1,0 +1,67 @@
+#include "engine/parity_file.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "engine/array.h"
+
+namespace atlas {
+
+ParityFile::ParityFile(FileSystem* fs, const ArrayParity& level, std::uint32_t block_size)
+    : fs_(fs), level_(level), bs_(block_size) {}
+
+const std::string& ParityFile::name() const { return level_.name; }
+const std::filesystem::path& ParityFile::path() const { return level_.path; }
+
+Status ParityFile::OpenForRead() {
+  if (open_tried_) return open_status_;
+  open_tried_ = true;
+  Result<std::unique_ptr<RandomAccessFile>> f = fs_->OpenForRead(level_.path);
+  if (f.ok()) {
+    reader_ = std::move(f).value();
+  } else {
+    open_status_ = f.status();
+  }
+  return open_status_;
+}
+
+Status ParityFile::OpenForWrite() {
+  if (writer_) return Status::Ok();
+  ATLAS_ASSIGN_OR_RETURN(writer_, fs_->OpenForWrite(level_.path, OpenMode::kCreate, 0600));
+  return Status::Ok();
+}
+
+Result<std::size_t> ParityFile::ReadBlock(std::uint64_t pos, std::byte* buf) const {
+  ATLAS_ASSIGN_OR_RETURN(std::size_t n, reader_->ReadAt(Offset(pos), std::span(buf, bs_)));
+  if (n < bs_) std::memset(buf + n, 0, bs_ - n);  // past the end: zeros
+  return n;
+}
+
+Status ParityFile::WriteBlock(std::uint64_t pos, const std::byte* block) {
+  return writer_->WriteAt(Offset(pos), std::span<const std::byte>(block, bs_))
+      .WithContext(fmt::format("write parity {} at position {}", level_.name, pos));
+}
+
+Status ParityFile::SetLength(std::uint64_t positions, std::string_view why) {
+  return SetLengthBytes(Offset(positions), why);
+}
+
+Status ParityFile::SetLengthBytes(std::uint64_t bytes, std::string_view why) {
+  return writer_->Truncate(bytes).WithContext(fmt::format("{} parity {}", why, level_.path.string()));
+}
+
+Status ParityFile::Sync() {
+  if (!writer_) return Status::Ok();
+  return writer_->Sync().WithContext("sync parity " + level_.name);
+}
+
+Finding ParityFile::ReadErrorFinding(std::uint64_t pos, const Status& error) const {
+  Finding f = MakeFinding(FindingKind::kReadError, level_.name, "",
+                          fmt::format("read error in parity file {} at byte {}: {}", level_.path.string(),
+                                      Offset(pos), error.ToString()));
+  f.offset = Offset(pos);
+  return f;
+}
+
+}  // namespace atlas
