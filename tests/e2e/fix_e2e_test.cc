@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sstream>
+
 #include "support/temp_array.h"
 #include "support/verify_array.h"
 
@@ -131,6 +133,47 @@ TEST_CASE("fix: a corrupted parity file is repaired from the data", "[fix][e2e]"
   CHECK(fix.json["files_repaired"] == 0);
   ExpectSame(before, Take(a, 3));
   CHECK(a.Run({"scrub", "--plan", "full"}).exit_code == 0);
+  CHECK(VerifyArray(a).bad_parity_bytes == 0);
+}
+
+TEST_CASE("fix: rewritten parity is summarised per level as position ranges, not a line per position",
+          "[fix][e2e]") {
+  // STRATEGY: every position of parity level 2 but one (position 3) is
+  // overwritten with junk; fix rewrites them all and says so in one line for
+  // the level, with the two ranges, in text and in JSON.
+  TempArray a(3, 2);
+  Populate(a, 3);
+  REQUIRE(a.Run({"sync"}).exit_code == 0);
+  const std::uint64_t bs = a.block_size();
+  const std::uint64_t positions = fs::file_size(a.Parity(2)) / bs;
+  REQUIRE(positions >= 6);
+  {
+    int fd = open(a.Parity(2).c_str(), O_RDWR);
+    REQUIRE(fd >= 0);
+    std::vector<std::byte> junk = RandomBytes(positions * bs, 11);
+    REQUIRE(pwrite(fd, junk.data(), 3 * bs, 0) == static_cast<ssize_t>(3 * bs));
+    REQUIRE(pwrite(fd, junk.data() + 4 * bs, (positions - 4) * bs, static_cast<off_t>(4 * bs)) ==
+            static_cast<ssize_t>((positions - 4) * bs));
+    close(fd);
+  }
+  const std::string line = "rewrite parity parity2 at " + std::to_string(positions - 1) +
+                           " positions in 2 ranges: 0-2, 4-" + std::to_string(positions - 1);
+  CliResult dry = a.Run({"fix", "--dry-run"}, /*json=*/false);
+  INFO(dry.out << dry.err);
+  REQUIRE(dry.exit_code == 0);
+  std::size_t lines = 0;
+  std::istringstream out(dry.out);
+  for (std::string l; std::getline(out, l);) lines += l.find("rewrite parity") != std::string::npos ? 1 : 0;
+  CHECK(lines == 1);
+  CHECK(dry.out.find("would " + line + "\n") != std::string::npos);
+
+  CliResult fix = a.Run({"fix"});
+  INFO(fix.out << fix.err);
+  REQUIRE(fix.exit_code == 0);
+  CHECK(fix.json["parity_blocks_repaired"] == positions - 1);
+  REQUIRE(fix.json["actions"].size() == 1);
+  CHECK(fix.json["actions"][0] == line);
+  CHECK(CountKind(fix.json, "repaired") == 1);
   CHECK(VerifyArray(a).bad_parity_bytes == 0);
 }
 
