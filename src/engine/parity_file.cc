@@ -57,10 +57,16 @@ Status ParityFile::Sync() {
 }
 
 Finding ParityFile::ReadErrorFinding(std::uint64_t pos, const Status& error) const {
-  Finding f = MakeFinding(FindingKind::kReadError, level_.name, "",
-                          fmt::format("read error in parity file {} at byte {}: {}", level_.path.string(),
-                                      Offset(pos), error.ToString()));
-  f.offset = Offset(pos);
+  return ReadErrorFinding(level_, bs_, pos, error);
+}
+
+Finding ParityFile::ReadErrorFinding(const ArrayParity& level, std::uint32_t block_size, std::uint64_t pos,
+                                     const Status& error) {
+  const std::uint64_t offset = pos * block_size;
+  Finding f = MakeFinding(FindingKind::kReadError, level.name, "",
+                          fmt::format("read error in parity file {} at byte {}: {}", level.path.string(), offset,
+                                      error.ToString()));
+  f.offset = offset;
   return f;
 }
 

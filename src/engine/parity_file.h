@@ -57,6 +57,8 @@ class ParityFile {
 
   // The read_error finding for a failed read of position `pos`.
   Finding ReadErrorFinding(std::uint64_t pos, const Status& error) const;
+  static Finding ReadErrorFinding(const ArrayParity& level, std::uint32_t block_size, std::uint64_t pos,
+                                  const Status& error);
 
  private:
   FileSystem* fs_;

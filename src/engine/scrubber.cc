@@ -42,6 +42,7 @@
 #include "core/crash_point.h"
 #include "engine/array.h"
 #include "engine/guards.h"
+#include "engine/parity_file.h"
 #include "engine/stripe_scanner.h"
 
 namespace atlas {
@@ -289,12 +290,7 @@ Status Verifier::OnStripe(const ScannedStripe& s) {
   for (std::size_t l = 0; l < array_.parity.size(); ++l) {
     if (!s.parity_status[l].ok()) {
       parity_ok = false;
-      Finding f = MakeFinding(FindingKind::kReadError, array_.parity[l].name, "",
-                              fmt::format("read error in parity file {} at byte {}: {}",
-                                          array_.parity[l].path.string(), s.pos * bs,
-                                          s.parity_status[l].ToString()));
-      f.offset = s.pos * bs;
-      found.push_back(std::move(f));
+      found.push_back(ParityFile::ReadErrorFinding(array_.parity[l], bs, s.pos, s.parity_status[l]));
     }
   }
   if (data_ok) {
