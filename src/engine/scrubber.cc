@@ -100,6 +100,11 @@ class Verifier {
   // it with each stored level (on a reader thread with whole-stripe reads).
   void CheckParity(ScannedStripe& s) const;
   Status OnStripe(const ScannedStripe& s);
+  // The finding for data disk `di`'s block at `s` that did not check out.
+  Finding BlockProblem(const ScannedStripe& s, std::size_t di) const;
+  // scrub: closes the findings about blocks that checked out, and marks a
+  // clean stripe's blocks verified now.
+  Status RecordStripe(const ScannedStripe& s, bool clean);
   Status Flush(bool durable);
 
   const RunContext& ctx_;
@@ -242,6 +247,31 @@ void Verifier::CheckParity(ScannedStripe& s) const {
   }
 }
 
+Finding Verifier::BlockProblem(const ScannedStripe& s, std::size_t di) const {
+  const BlockCheck& c = s.checks[di];
+  const std::string& disk = array_.data[di].name;
+  Finding f;
+  switch (c.outcome) {
+    case BlockCheck::Outcome::kMismatch:
+      f = MakeFinding(FindingKind::kSilentCorruption, disk, s.paths[di],
+                      fmt::format("block {} (bytes {}..{}) no longer matches its checksum while the "
+                                  "file's size and mtime are unchanged; repair with `atlas-scrub fix --errors-only`",
+                                  s.recs[di]->file_block, c.offset, c.offset + c.bytes));
+      f.offset = c.offset;
+      break;
+    case BlockCheck::Outcome::kReadError:
+      f = MakeFinding(FindingKind::kReadError, disk, s.paths[di],
+                      fmt::format("read error at byte {}: {}", c.offset, c.error.ToString()));
+      f.offset = c.offset;
+      break;
+    default:
+      f = MakeFinding(FindingKind::kModified, disk, s.paths[di],
+                      "changed since the last sync; not verified (run `atlas-scrub sync`)");
+      break;
+  }
+  return f;
+}
+
 Status Verifier::OnStripe(const ScannedStripe& s) {
   const std::uint32_t bs = ctx_.config->block_size;
   // A file or parity file this user may not read is one error that ends
@@ -254,36 +284,12 @@ Status Verifier::OnStripe(const ScannedStripe& s) {
   bool data_ok = true;
   std::vector<Finding> found;
   for (std::size_t di = 0; di < array_.data.size(); ++di) {
-    const std::optional<BlockRecord>& rec = s.recs[di];
-    if (!rec) continue;
+    if (!s.recs[di]) continue;
     if (!s.read[di]) {
       data_ok = false;  // the disk was given up: unverified, already reported
-      continue;
-    }
-    const BlockCheck& c = s.checks[di];
-    if (c.outcome != BlockCheck::Outcome::kOk) {
+    } else if (s.checks[di].outcome != BlockCheck::Outcome::kOk) {
       data_ok = false;
-      Finding f;
-      switch (c.outcome) {
-        case BlockCheck::Outcome::kMismatch:
-          f = MakeFinding(FindingKind::kSilentCorruption, array_.data[di].name, s.paths[di],
-                          fmt::format("block {} (bytes {}..{}) no longer matches its checksum while the "
-                                      "file's size and mtime are unchanged; repair with `atlas-scrub fix --errors-only`",
-                                      rec->file_block, c.offset, c.offset + c.bytes));
-          f.offset = c.offset;
-          break;
-        case BlockCheck::Outcome::kReadError:
-          f = MakeFinding(FindingKind::kReadError, array_.data[di].name, s.paths[di],
-                          fmt::format("read error at byte {}: {}", c.offset, c.error.ToString()));
-          f.offset = c.offset;
-          break;
-        default:
-          f = MakeFinding(FindingKind::kModified, array_.data[di].name, s.paths[di],
-                          "changed since the last sync; not verified (run `atlas-scrub sync`)");
-          break;
-      }
-      found.push_back(std::move(f));
-      continue;
+      found.push_back(BlockProblem(s, di));
     }
   }
   bool parity_ok = true;
@@ -291,36 +297,19 @@ Status Verifier::OnStripe(const ScannedStripe& s) {
     if (!s.parity_status[l].ok()) {
       parity_ok = false;
       found.push_back(ParityFile::ReadErrorFinding(array_.parity[l], bs, s.pos, s.parity_status[l]));
-    }
-  }
-  if (data_ok) {
-    for (std::size_t l = 0; l < array_.parity.size(); ++l) {
-      if (!s.parity_status[l].ok()) continue;
-      if (!s.parity_verified[l]) {
-        parity_ok = false;
-        Range& r = mismatch_[l];
-        if (r.count++ == 0) r.first = s.pos;
-        r.last = s.pos;
-      } else {
-        level_clean_seen_[l] = true;
-      }
+    } else if (data_ok && !s.parity_verified[l]) {
+      parity_ok = false;
+      Range& r = mismatch_[l];
+      if (r.count++ == 0) r.first = s.pos;
+      r.last = s.pos;
+    } else if (data_ok) {
+      level_clean_seen_[l] = true;
     }
   }
   const bool clean = data_ok && parity_ok;
   if (clean) {
     report_->positions_verified++;
     if (!parity_open_.empty()) verified_clean_.push_back(s.pos);
-    // A read error on a parity level at this position is gone now.
-    if (record_) {
-      for (const auto& [key, list] : open_) {
-        for (const StoredFinding& sf : list) {
-          const Finding& f = sf.finding;
-          if (f.kind == FindingKind::kReadError && f.path.empty() && f.offset && *f.offset / bs == s.pos) {
-            batch_->DeleteFinding(f);
-          }
-        }
-      }
-    }
   } else {
     report_->positions_bad++;
   }
@@ -328,29 +317,43 @@ Status Verifier::OnStripe(const ScannedStripe& s) {
     if (record_ && f.severity >= Severity::kWarning) batch_->PutFinding({f, now_, now_});
     report_->findings.push_back(std::move(f));
   }
-  if (record_) {
-    for (std::size_t di = 0; di < array_.data.size(); ++di) {
-      const std::optional<BlockRecord>& rec = s.recs[di];
-      if (!rec || !s.read[di] || s.checks[di].outcome != BlockCheck::Outcome::kOk) continue;
-      // A block that checks out closes the findings about it.
-      auto it = open_.find({array_.data[di].name, s.paths[di]});
-      if (it != open_.end()) {
-        const std::uint64_t begin = rec->file_block * bs;
-        for (const StoredFinding& sf : it->second) {
-          if (sf.finding.offset && *sf.finding.offset >= begin && *sf.finding.offset < begin + bs) {
-            batch_->DeleteFinding(sf.finding);
-          }
+  return record_ ? RecordStripe(s, clean) : Status::Ok();
+}
+
+Status Verifier::RecordStripe(const ScannedStripe& s, bool clean) {
+  const std::uint32_t bs = ctx_.config->block_size;
+  if (clean) {
+    // A read error on a parity level at this position is gone now.
+    for (const auto& [key, list] : open_) {
+      for (const StoredFinding& sf : list) {
+        const Finding& f = sf.finding;
+        if (f.kind == FindingKind::kReadError && f.path.empty() && f.offset && *f.offset / bs == s.pos) {
+          batch_->DeleteFinding(f);
         }
       }
-      if (!clean) continue;
-      BlockRecord b = *rec;
-      b.verified_ns = now_;
-      b.scrubbed = true;
-      batch_->ReplaceBlock(*rec, b);  // *rec is as stored: the walk read it, and only this run writes
     }
-    if (clean && s.parity_hash_new) batch_->PutParityHash(*s.parity_hash_new);
-    if (++pending_ >= kCommitPositions) ATLAS_RETURN_IF_ERROR(Flush(false));
   }
+  for (std::size_t di = 0; di < array_.data.size(); ++di) {
+    const std::optional<BlockRecord>& rec = s.recs[di];
+    if (!rec || !s.read[di] || s.checks[di].outcome != BlockCheck::Outcome::kOk) continue;
+    // A block that checks out closes the findings about it.
+    auto it = open_.find({array_.data[di].name, s.paths[di]});
+    if (it != open_.end()) {
+      const std::uint64_t begin = rec->file_block * bs;
+      for (const StoredFinding& sf : it->second) {
+        if (sf.finding.offset && *sf.finding.offset >= begin && *sf.finding.offset < begin + bs) {
+          batch_->DeleteFinding(sf.finding);
+        }
+      }
+    }
+    if (!clean) continue;
+    BlockRecord b = *rec;
+    b.verified_ns = now_;
+    b.scrubbed = true;
+    batch_->ReplaceBlock(*rec, b);  // *rec is as stored: the walk read it, and only this run writes
+  }
+  if (clean && s.parity_hash_new) batch_->PutParityHash(*s.parity_hash_new);
+  if (++pending_ >= kCommitPositions) ATLAS_RETURN_IF_ERROR(Flush(false));
   return Status::Ok();
 }
 
