@@ -60,14 +60,14 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   app.add_flag("--no-progress", env.global.no_progress, "no progress line on a terminal");
 
   InitArgs init;
-  CLI::App* cmd_init = app.add_subcommand("init", kCommands[0].help);
+  CLI::App* cmd_init = app.add_subcommand("init", CommandHelp("init"));
   cmd_init->add_option("--data", init.data, "mount path of a data disk (repeat)")->required()->expected(1, -1);
   cmd_init->add_option("--parity", init.parity, "parity file, or directory for it (repeat, 1 to 6)")
       ->required()->expected(1, -1);
   cmd_init->add_option("--manifest", init.manifest, "manifest directory (default /var/lib/atlas-scrub/manifest)");
 
   SyncArgs sync;
-  CLI::App* cmd_sync = app.add_subcommand("sync", kCommands[1].help);
+  CLI::App* cmd_sync = app.add_subcommand("sync", CommandHelp("sync"));
   cmd_sync->add_flag("--force-empty", sync.force_empty, "sync even though a disk that held files is empty");
   cmd_sync->add_flag("--force-delete", sync.force_delete, "sync even though deletions exceed [guards]");
   cmd_sync->add_flag("--force-zero,-Z", sync.force_zero, "sync even though files that held data are now 0 bytes");
@@ -76,15 +76,15 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   cmd_sync->add_flag("--force-move", sync.force_move,
                      "sync even though files moved across disks no longer match their checksums");
 
-  CLI::App* cmd_diff = app.add_subcommand("diff", kCommands[2].help);
-  CLI::App* cmd_status = app.add_subcommand("status", kCommands[3].help);
+  CLI::App* cmd_diff = app.add_subcommand("diff", CommandHelp("diff"));
+  CLI::App* cmd_status = app.add_subcommand("status", CommandHelp("status"));
   StatusArgs status;
   auto* full_drift = cmd_status->add_flag(
       "--full-drift", status.full_drift, "walk every disk for drift however long it takes (default: stop after 0.3 s)");
   cmd_status->add_flag("--no-drift", status.no_drift, "no drift walk: answer from the manifest alone")
       ->excludes(full_drift);
   ScrubArgs scrub;
-  CLI::App* cmd_scrub = app.add_subcommand("scrub", kCommands[4].help);
+  CLI::App* cmd_scrub = app.add_subcommand("scrub", CommandHelp("scrub"));
   cmd_scrub->add_option("--plan", scrub.plan, "new | bad | full (default: oldest share, see [scrub])")
       ->check(CLI::IsMember({"new", "bad", "full"}));
   auto* percent = cmd_scrub->add_option("--percent", scrub.percent, "share of the array to verify, 0-100")
@@ -95,12 +95,12 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   older->excludes("--plan");
 
   CheckArgs check;
-  CLI::App* cmd_check = app.add_subcommand("check", kCommands[5].help);
+  CLI::App* cmd_check = app.add_subcommand("check", CommandHelp("check"));
   cmd_check->add_option("--disk", check.disks, "only this data disk (repeat)");
   cmd_check->add_option("--filter", check.filters, "only files whose path matches this glob (repeat)");
 
   FixArgs fix;
-  CLI::App* cmd_fix = app.add_subcommand("fix", kCommands[6].help);
+  CLI::App* cmd_fix = app.add_subcommand("fix", CommandHelp("fix"));
   cmd_fix->add_option("--disk", fix.disks, "only this data disk or parity level, e.g. a replaced disk (repeat)");
   cmd_fix->add_option("--filter", fix.filters, "only files whose path matches this glob (repeat)");
   cmd_fix->add_flag("--dry-run", fix.dry_run, "say what would be repaired, write nothing");
@@ -108,7 +108,7 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
                     "repair only what reads back wrong; never recreate deleted files");
 
   RestoreArgs restore;
-  CLI::App* cmd_restore = app.add_subcommand("restore-manifest", kCommands[7].help);
+  CLI::App* cmd_restore = app.add_subcommand("restore-manifest", CommandHelp("restore-manifest"));
   cmd_restore->add_option("--from", restore.from, "restore from this manifest_copies directory");
 
   CLI::App* cmd_disks = app.add_subcommand("disks", CommandHelp("disks"));
@@ -134,7 +134,7 @@ int RunCli(int argc, char** argv, std::stop_token stop) {
   cmd_outside->add_option("paths", outside.paths, "directories or files to scan")->expected(0, -1);
 
   SmartArgs smart;
-  CLI::App* cmd_smart = app.add_subcommand("smart", kCommands[9].help);
+  CLI::App* cmd_smart = app.add_subcommand("smart", CommandHelp("smart"));
   cmd_smart->add_option("--input", smart.inputs,
                         "judge a saved `smartctl --json` output or libatasmart blob instead of devices; "
                         "NAME=FILE stores it as disk NAME's reading (repeat)")
