@@ -157,10 +157,12 @@ Status Verifier::Run(const PickedPositions& positions, const std::vector<StoredF
   report_->bytes_read = scanner.bytes_read();
   report_->disks_given_up = scanner.GivenUp();
   for (const std::string& disk : report_->disks_given_up) {
-    report_->findings.push_back(MakeFinding(
-        FindingKind::kReadError, disk, "",
-        "stopped reading this disk after 100 read errors; the rest of its blocks were not verified; "
-        "check the disk (`smartctl -a`) before anything else"));
+    report_->findings.push_back(
+        MakeFinding(FindingKind::kReadError, disk, "",
+                    fmt::format("stopped reading this disk after {} read errors; the rest of its "
+                                "blocks were not verified; check the disk (`smartctl -a`) before "
+                                "anything else",
+                                scan_options.disk_error_limit)));
   }
   // One parity_mismatch finding per level, naming the positions.
   for (std::size_t l = 0; l < mismatch_.size(); ++l) {

@@ -115,6 +115,11 @@ TEST_CASE("scrub: past the per-disk error limit a disk is no longer read, and sc
   CHECK(faulty.fired(Op::kRead) >= 100);
   CHECK(faulty.fired(Op::kRead) <= 100 + extra);
   CHECK(Count(r.findings, FindingKind::kReadError) == 101);  // 100 blocks + the give-up note
+  const auto note = std::find_if(r.findings.begin(), r.findings.end(),
+                                 [](const Finding& f) { return f.path.empty(); });
+  REQUIRE(note != r.findings.end());
+  CHECK(note->disk == "d1");
+  CHECK(note->message.find("after 100 read errors") != std::string::npos);
   CHECK(r.positions_verified == 0);
 }
 
