@@ -1,6 +1,6 @@
 // The alert policy: what to send where, given the state in the manifest's
 // alerts table (docs/FORMAT.md) and this run's findings. Pure: no I/O, so
-// every rule is tested without a network (tests/unit/alert_policy_test.cc).
+// every rule is tested without a network (tests/unit/alert_test.cc).
 //
 // Per fingerprint the state remembers the severity last sent, when, which
 // command last reported it, whether it ever sat in the findings table, and

@@ -2,7 +2,7 @@
 // scrub, check and fix.
 //
 // A block is read, the file re-checked, and the bytes hashed. The verdict
-// follows SnapRAID's rule (reference/snapraid.md §1.6), made stricter: a
+// follows SnapRAID's rule (scrub_data_reader() in its cmdline/scrub.c), made stricter: a
 // checksum mismatch is silent corruption only while the open file is the
 // recorded one (same inode, size and mtime in ns, before and after the
 // read); otherwise it is drift, never corruption. The inode counts because users rename files over each other

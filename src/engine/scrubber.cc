@@ -19,7 +19,7 @@
 // Which positions (scrub): `full` all, `new` never scrubbed since hashed,
 // `bad` the ones with open findings, and by default the oldest-verified
 // share ([scrub] percent, only blocks not verified for [scrub] older_than),
-// plus the bad ones (SnapRAID's plan, reference/snapraid.md §1.8). Picking
+// plus the bad ones (SnapRAID's plan: state_scrub() in its cmdline/scrub.c). Picking
 // the oldest share walks the block records for a histogram of verification
 // days; every plan then streams its positions into the scanner from a walk
 // (after one that counts them), so memory does not grow with the array.

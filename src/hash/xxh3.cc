@@ -105,7 +105,7 @@ Hash128 HashBlock(std::span<const std::byte> data) {
 
 Hasher128::Hasher128() : state_(XXH3_createState()) {
   if (state_ == nullptr)
-    throw std::bad_alloc();  // terminates: see STYLE.md §3
+    throw std::bad_alloc();  // terminates: nothing catches bad_alloc
   // Only fails for a null state.
   XXH3_128bits_reset(State(state_));
 }
