@@ -288,9 +288,9 @@ TEST_CASE("fix: rewriting a parity block that returned EIO closes its read_error
   //    block (faults still on for its read, cleared after).
   // 2. status shows no read_error and health ok, as after a data block's
   //    repair.
-  // Fails today: after rewriting parity, Fixer::Run (src/engine/fix.cc) only
-  // deletes stored parity_mismatch findings, never a parity level's
-  // read_error, so status stays critical for a block that was repaired.
+  // Regression: after rewriting parity, Fixer::Run (src/engine/fix.cc) once
+  // deleted only stored parity_mismatch findings, never a parity level's
+  // read_error, so status stayed critical for a block that was repaired.
   TempArray a(3, 2);
   Fill(a);
   Harness h(a);
@@ -320,8 +320,8 @@ TEST_CASE(
   // 2. fix with ENOSPC on every write to a temporary file: it fails with
   //    kNoSpace naming the file; the film keeps its (corrupt) bytes and its
   //    mtime, nothing is counted as repaired.
-  // 3. A fix without faults removes the temporary file the failed one may
-  //    have left (today it does leave one: only a fix removes them), repairs
+  // 3. A fix without faults removes the temporary file the failed one left
+  //    (a fix that fails leaves it: only the next fix removes them), repairs
   //    the film byte for byte, and leaves no temporary file.
   TempArray a(3, 2);
   Fill(a);
