@@ -1,7 +1,10 @@
 // The man page documents what the binary accepts: every command and every
 // long option, read from the binary's own --help.
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <string_view>
+#include <utility>
 
 #include "support/temp_array.h"
 
@@ -36,6 +39,108 @@ Help ParseHelp(const std::string& text) {
     }
   }
   return h;
+}
+
+// Each command's one-line summary in the "Subcommands:" section of CLI11's
+// help: the name, padded, then the summary; a name too long for its column
+// has the summary on the next line.
+std::map<std::string, std::string> HelpSummaries(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  std::string section;
+  std::string pending;  // a name whose summary is on the next line
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] != ' ') {
+      section = line;
+      continue;
+    }
+    if (section != "Subcommands:")
+      continue;
+    const std::size_t begin = line.find_first_not_of(' ');
+    if (begin == std::string::npos)
+      continue;
+    if (!pending.empty()) {
+      out[pending] = line.substr(begin);
+      pending.clear();
+      continue;
+    }
+    const std::size_t name_end = line.find(' ', begin);
+    const std::string name = line.substr(begin, name_end - begin);
+    const std::size_t summary =
+        name_end == std::string::npos ? name_end : line.find_first_not_of(' ', name_end);
+    if (summary == std::string::npos) {
+      pending = name;
+    } else {
+      out[name] = line.substr(summary);
+    }
+  }
+  return out;
+}
+
+// The text a reader sees for one line of roff: the escapes this page uses
+// in its summaries replaced by their characters. Any other escape is left
+// as it is, so that the comparison fails and names it.
+std::string RoffText(const std::string& line) {
+  static const std::pair<std::string_view, std::string_view> kEscapes[] = {
+      {"\\-", "-"}, {"\\(ga", "`"}, {"\\(aq", "'"}, {"\\&", ""},  {"\\e", "\\"},
+      {"\\fB", ""}, {"\\fI", ""},   {"\\fR", ""},   {"\\fP", ""},
+  };
+  std::string out;
+  for (std::size_t i = 0; i < line.size();) {
+    bool replaced = false;
+    for (const auto& [escape, text] : kEscapes) {
+      if (line.compare(i, escape.size(), escape) == 0) {
+        out += text;
+        i += escape.size();
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced)
+      out += line[i++];
+  }
+  return out;
+}
+
+// The one-line summaries at the top of COMMANDS in atlas-scrub(1), before
+// the first ".SS": ".TP", ".B NAME", then the summary up to the next
+// request.
+std::map<std::string, std::string> ManSummaries(const std::string& roff) {
+  std::map<std::string, std::string> out;
+  const std::size_t begin = roff.find("\n.SH COMMANDS\n");
+  REQUIRE(begin != std::string::npos);
+  const std::size_t end = roff.find("\n.SS ", begin);
+  REQUIRE(end != std::string::npos);
+  std::istringstream in(roff.substr(begin, end - begin));
+  std::string name;
+  bool after_tp = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(".TP", 0) == 0) {
+      after_tp = true;
+      name.clear();
+    } else if (after_tp && line.rfind(".B ", 0) == 0) {
+      name = RoffText(line.substr(3));
+      if (name.size() >= 2 && name.front() == '"' && name.back() == '"')
+        name = name.substr(1, name.size() - 2);
+      after_tp = false;
+      out[name];
+    } else if (!line.empty() && line[0] == '.') {
+      after_tp = false;
+      name.clear();
+    } else if (!name.empty()) {
+      std::string& summary = out[name];
+      summary += (summary.empty() ? "" : " ") + RoffText(line);
+    }
+  }
+  return out;
+}
+
+std::string ManSource() {
+  std::ifstream in(ATLAS_SOURCE_DIR "/man/atlas-scrub.1");
+  REQUIRE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 std::string ManPage() {
@@ -88,6 +193,32 @@ TEST_CASE("docs: atlas-scrub(1) documents every command and long option the bina
         CHECK(man.find(opt) != std::string::npos);
       }
     }
+  }
+}
+
+TEST_CASE(
+    "docs: each command's one-line summary in --help is the one in COMMANDS of atlas-scrub(1)",
+    "[docs][e2e]") {
+  // STRATEGY:
+  // 1. Read every command's one-line summary from `atlas-scrub --help`.
+  // 2. Read the summaries listed at the top of COMMANDS in atlas-scrub(1)
+  //    (".TP", ".B NAME", the summary), with the roff escapes turned into
+  //    the characters a reader sees.
+  // 3. The two lists name the same commands, and each summary is the same
+  //    word for word: a change on either side alone fails here.
+  CliResult top = RunCli({"--help"});
+  REQUIRE(top.exit_code == 0);
+  const std::map<std::string, std::string> help = HelpSummaries(top.out);
+  REQUIRE(help.size() >= 8);
+  const std::map<std::string, std::string> man = ManSummaries(ManSource());
+  for (const auto& [name, summary] : help) {
+    INFO("command " << name << " in --help: " << summary);
+    REQUIRE(man.count(name) == 1);
+    CHECK(man.at(name) == summary);
+  }
+  for (const auto& [name, summary] : man) {
+    INFO("command " << name << " in atlas-scrub(1): " << summary);
+    CHECK(help.count(name) == 1);
   }
 }
 
