@@ -19,12 +19,12 @@
 //
 // Writing a file. Rebuilt blocks go to a temporary file beside the original
 // (".atlas-fix-<tag>-<id>", below), at their offsets, as the stripes come
-// in. When the scan is done, the blocks that were good are copied in from
-// the original (which must still be the recorded inode), every block is
-// verified against the manifest, the file is given the recorded mode, owner
-// and mtime on its descriptor, fdatasync'ed, renamed over the original (a
-// restore never over a file that appeared since), and the directory is
-// fsync'ed. A file with any
+// in. Once the scan has passed the file's last position, the blocks that
+// were good are copied in from the original (which must still be the
+// recorded inode), every block is verified against the manifest, the file
+// is given the recorded mode, owner and mtime on its descriptor,
+// fdatasync'ed, renamed over the original (a restore never over a file that
+// appeared since), and the directory is fsync'ed. A file with any
 // block that could not be rebuilt is left exactly as it was (its temporary
 // file is removed) and named in an `unrecoverable` finding with the blocks.
 // Temporary files left by a crash are removed when fix starts.
