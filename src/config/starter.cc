@@ -107,7 +107,8 @@ Result<std::string> StarterConfig(const std::vector<fs::path>& data_paths,
                      TomlArray(copies, [](const fs::path& p) { return p.string(); }));
   line("");
   line("# Parity block size, a power of two from 4KiB to 16MiB. It is fixed at the");
-  line("# first sync: changing it later means building parity again.");
+  line("# first sync: another value is refused after it (a new size needs a new");
+  line("# manifest and new parity files).");
   out += fmt::format("#block_size = \"{}KiB\"\n", defaults.block_size / 1024);
   line("# Paths never scanned: \"*.tmp\" matches a name anywhere, a leading \"/\"");
   line("# anchors at the disk root, a trailing \"/\" matches only directories.");
