@@ -202,9 +202,9 @@ TEST_CASE("scrub: a read_error on a parity level is closed once that block reads
   //    scrub --plan full verifies every position, parity2 included.
   // 3. status no longer shows the read_error, as it does for a data block.
   // Regression: Verifier::OnStripe (src/engine/scrubber.cc) once closed
-  // findings only for data disks, while Verifier::Run files a parity
-  // read_error (disk "parity2", path "") under open_; no scrub ever closed
-  // it, so status stayed critical.
+  // findings only for data disks, while a parity read_error (disk
+  // "parity2", path "") was filed with them; no scrub ever closed it, so
+  // status stayed critical.
   TempArray a(2, 2);
   a.Write(1, "a.mkv", 3 * 65536, 1);
   a.Write(2, "b.mkv", 3 * 65536, 2);
