@@ -17,7 +17,8 @@ int CmdInit(const CommandEnv& env, const InitArgs& args) {
   Result<std::string> text = StarterConfig(data, parity, manifest);
   if (!text.ok()) return ReportError(env.global, "init", text.status());
   std::filesystem::path path = ConfigPath(env.global);
-  Status s = FileSystem::Default()->CreateDirs(path.parent_path());
+  // A bare file name ("-c atlas-scrub.toml") has no directory to create.
+  Status s = path.has_parent_path() ? FileSystem::Default()->CreateDirs(path.parent_path()) : Status::Ok();
   if (s.ok()) s = WriteFileAtomic(FileSystem::Default(), path, *text, 0644, /*exclusive=*/true);
   if (s.code() == Code::kFailedPrecondition) {
     s = Status::InvalidArgument(fmt::format(

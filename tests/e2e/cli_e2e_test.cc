@@ -92,6 +92,19 @@ TEST_CASE("init: writes a starter config that syncs, and never overwrites", "[in
   CHECK(TreeFingerprint(cfg) == before);
 }
 
+TEST_CASE("init: a config named by a bare file name is written in the working directory", "[init][e2e]") {
+  TempDir dir;
+  fs::create_directories(dir / "d1");
+  fs::create_directories(dir / "p1");
+  // sh -c 'cd DIR && exec BIN ARGS...': the binary runs in DIR.
+  CliResult init = RunCliPrefixed({"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", dir.path().string()},
+                                  {"-c", "atlas-scrub.toml", "init", "--data", (dir / "d1").string(), "--parity",
+                                   (dir / "p1").string(), "--manifest", (dir / "manifest").string()});
+  INFO(init.out << init.err);
+  CHECK(init.exit_code == 0);
+  CHECK(fs::is_regular_file(dir / "atlas-scrub.toml"));
+}
+
 TEST_CASE("init: a relative path is refused with exit 2", "[init][e2e]") {
   TempDir dir;
   CliResult r = RunCli({"-c", (dir / "c.toml").string(), "init", "--data", "relative/d1", "--parity", "/p1/x"});
