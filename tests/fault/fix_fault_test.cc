@@ -229,9 +229,9 @@ TEST_CASE("fix: rewriting a parity block that returned EIO closes its read_error
   //    block (faults still on for its read, cleared after).
   // 2. status shows no read_error and health ok, as after a data block's
   //    repair.
-  // Fails today: after rewriting parity, Fixer::Run (src/engine/fix.cc) only
-  // deletes stored parity_mismatch findings, never a parity level's
-  // read_error, so status stays critical for a block that was repaired.
+  // Regression: after rewriting parity, Fixer::Run (src/engine/fix.cc) once
+  // deleted only stored parity_mismatch findings, never a parity level's
+  // read_error, so status stayed critical for a block that was repaired.
   TempArray a(3, 2);
   Fill(a);
   EngineHarness h(a);

@@ -161,11 +161,10 @@ TEST_CASE("scrub: a read_error on a parity level is closed once that block reads
   // 2. The fault goes away (a transient error, or the sector was remapped):
   //    scrub --plan full verifies every position, parity2 included.
   // 3. status no longer shows the read_error, as it does for a data block.
-  // Fails today: Verifier::OnStripe (src/engine/scrubber.cc, the "A block
-  // that checks out closes the findings about it" loop) only walks data
-  // disks, and Verifier::Run files a parity read_error (disk "parity2", path
-  // "") under open_, which that loop never visits; parity_open_ holds only
-  // parity_mismatch. No scrub ever closes it, so status stays critical.
+  // Regression: Verifier::OnStripe (src/engine/scrubber.cc) once closed
+  // findings only for data disks, and a parity read_error (disk "parity2",
+  // path "") was filed where no loop visited it: no scrub ever closed it,
+  // so status stayed critical.
   TempArray a(2, 2);
   a.Write(1, "a.mkv", 3 * 65536, 1);
   a.Write(2, "b.mkv", 3 * 65536, 2);
