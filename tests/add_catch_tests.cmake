@@ -39,6 +39,23 @@ foreach(line IN LISTS lines)
   foreach(char "\\" "," "[" "]" "\"" "~")
     string(REPLACE "${char}" "\\${char}" spec "${spec}")
   endforeach()
+  # A spec that starts with "exclude:" selects every test case but the one
+  # named by the rest, escaped or quoted alike; a leading wildcard in place
+  # of the 'e' selects the names that end like this one: this one alone, as
+  # the listing checks.
+  if(spec MATCHES "^exclude:")
+    string(SUBSTRING "${spec}" 1 -1 rest)
+    set(spec "*${rest}")
+    execute_process(
+      COMMAND "${EXECUTABLE}" --list-test-names-only "${spec}"
+      OUTPUT_VARIABLE matched)
+    string(REPLACE ";" "${unit_separator}" matched "${matched}")
+    string(REGEX MATCHALL "[^\n]+" matched "${matched}")
+    list(LENGTH matched matches)
+    if(NOT matches EQUAL 1)
+      message(FATAL_ERROR "the test spec for \"${name}\" selects ${matches} test cases")
+    endif()
+  endif()
   string(APPEND script
          "add_test([==[${KIND}: ${name}]==] [==[${EXECUTABLE}]==] [==[${spec}]==])\n"
          "set_tests_properties([==[${KIND}: ${name}]==] PROPERTIES LABELS [==[${KIND}]==]"
