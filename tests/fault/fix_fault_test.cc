@@ -13,12 +13,11 @@
 #include <unistd.h>
 
 #include "atlas/engine.h"
-#include "engine/disk_workers.h"
 
-#include "support/fake_clock.h"
+#include "engine/disk_workers.h"
+#include "support/engine_harness.h"
 #include "support/fault_fs.h"
 #include "support/temp_array.h"
-#include "support/verify_array.h"
 
 namespace atlas::testing {
 namespace {
@@ -26,54 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::uint64_t kBlock = 64 * 1024;
-
-struct Harness {
-  explicit Harness(TempArray& array) : a(array) {
-    Result<Config> c = LoadConfig(FileSystem::Default(), a.config());
-    REQUIRE_OK(c.status());
-    config = std::move(c).value();
-  }
-  RunContext Ctx(FileSystem* fsys) { return RunContext{&config, fsys, &clock, NullProgress(), {}}; }
-  void Sync() {
-    SyncReport r;
-    REQUIRE_OK(RunSync(Ctx(FileSystem::Default()), SyncOptions(), &r));
-  }
-  VerifyReport Scrub(FileSystem* fsys = FileSystem::Default()) {
-    VerifyReport r;
-    REQUIRE_OK(RunScrub(Ctx(fsys), {.plan = ScrubPlan::kFull}, &r));
-    return r;
-  }
-  Status Fix(FileSystem* fsys, FixReport* r, const FixOptions& o = FixOptions()) {
-    return RunFix(Ctx(fsys), o, r);
-  }
-  StatusReport GetStatus() {
-    StatusReport r;
-    REQUIRE_OK(BuildStatus(Ctx(FileSystem::Default()), &r));
-    return r;
-  }
-  void ExpectClean() {
-    ArrayCheck c = VerifyArray(a);
-    INFO(c.first_problem);
-    CHECK(c.bad_blocks == 0);
-    CHECK(c.bad_parity_bytes == 0);
-    CHECK(c.false_parity_hashes == 0);
-    CHECK(c.coverage_mismatches == 0);
-    CHECK(c.dirty_positions == 0);
-  }
-  TempArray& a;
-  Config config;
-  FakeClock clock;
-};
-
-std::size_t Count(const std::vector<Finding>& fs, FindingKind kind) {
-  return static_cast<std::size_t>(
-      std::count_if(fs.begin(), fs.end(), [&](const Finding& f) { return f.kind == kind; }));
-}
-
-const Finding* Find(const std::vector<Finding>& fs, FindingKind kind) {
-  auto it = std::find_if(fs.begin(), fs.end(), [&](const Finding& f) { return f.kind == kind; });
-  return it == fs.end() ? nullptr : &*it;
-}
 
 // "" when `got` equals `want`, else where they first differ. (Catch would
 // print every byte of both vectors.)
@@ -122,7 +73,7 @@ TEST_CASE("fix: with whole-stripe reads the workers run below the thread that wr
   // priority. The lost file comes back byte for byte.
   TempArray a(3, 2, kBlock, "read_layout = \"whole-stripes\"\nio_threads = 2");
   Fill(a);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   const fs::path other = a.File(2, "Movies/other.mkv");
   const std::vector<std::byte> before = ReadFileBytes(other);
@@ -143,8 +94,7 @@ TEST_CASE("fix: with whole-stripe reads the workers run below the thread that wr
   const int own = CurrentThreadNice();
   FixOptions only_d2;
   only_d2.disks = {"d2"};
-  FixReport fix;
-  REQUIRE_OK(h.Fix(&watched, &fix, only_d2));
+  FixReport fix = h.Fix(&watched, only_d2);
   CHECK(fix.files_repaired == 1);
   CHECK(Difference(ReadFileBytes(other), before) == "");
   CHECK(read_nice == std::set<int>{LowerPriorityThan(own)});
@@ -166,7 +116,7 @@ TEST_CASE("fix: a data block that returns EIO is rebuilt from parity and the fil
   //    and parity still verifies byte for byte.
   TempArray a(3, 2);
   Fill(a);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   const fs::path film = a.File(1, "Movies/film.mkv");
   const std::vector<std::byte> before = ReadFileBytes(film);
@@ -179,23 +129,20 @@ TEST_CASE("fix: a data block that returns EIO is rebuilt from parity and the fil
                  .offset_end = 2 * kBlock + 1,
                  .fault = Fault::Errno(EIO)});
   VerifyReport scrub = h.Scrub(&faulty);
-  REQUIRE(Count(scrub.findings, FindingKind::kReadError) == 1);
-  const Finding* f = Find(scrub.findings, FindingKind::kReadError);
+  REQUIRE(CountFindings(scrub.findings, FindingKind::kReadError) == 1);
+  const Finding* f = FindFinding(scrub.findings, FindingKind::kReadError);
   CHECK(f->disk == "d1");
   CHECK(f->path == "Movies/film.mkv");
   CHECK(f->offset == 2 * kBlock);
   CHECK(scrub.positions_bad == 1);
 
-  FixReport fix;
-  Status s = h.Fix(&faulty, &fix);
-  INFO(s.ToString());
-  REQUIRE(s.ok());
+  FixReport fix = h.Fix(&faulty);
   CHECK(faulty.fired(Op::kRead) >= 2);  // the scrub's and the fix's read of block 2
   CHECK(fix.files_repaired == 1);
   CHECK(fix.files_unrecoverable == 0);
   CHECK(fix.blocks_recovered == 1);
   CHECK(fix.bytes_recovered == kBlock);
-  CHECK(Count(fix.findings, FindingKind::kRepaired) == 1);
+  CHECK(CountFindings(fix.findings, FindingKind::kRepaired) == 1);
   CHECK(Difference(ReadFileBytes(film), before) == "");
   CHECK(MtimeNs(film) == mtime);
   CHECK(FixTemps(a.Disk(1)).empty());
@@ -205,9 +152,9 @@ TEST_CASE("fix: a data block that returns EIO is rebuilt from parity and the fil
   CHECK(clean.findings.empty());
   CHECK(clean.positions_bad == 0);
   StatusReport st = h.GetStatus();
-  CHECK(Count(st.findings, FindingKind::kReadError) == 0);
+  CHECK(CountFindings(st.findings, FindingKind::kReadError) == 0);
   CHECK(st.health == 0);
-  h.ExpectClean();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 TEST_CASE("fix: a dying disk with more unreadable blocks than scrub's error limit is still rebuilt",
@@ -218,20 +165,17 @@ TEST_CASE("fix: a dying disk with more unreadable blocks than scrub's error limi
   const std::vector<std::byte> want = a.Write(1, "Movies/worn.mkv", 150 * 4096 + 11, 7);
   a.Write(2, "b.mkv", 160 * 4096, 8);
   a.Write(3, "c.mkv", 40 * 4096, 9);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   const fs::path worn = a.File(1, "Movies/worn.mkv");
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "/worn.mkv", .op = Op::kRead, .fault = Fault::Errno(EIO)});
-  FixReport fix;
-  Status s = h.Fix(&faulty, &fix);
-  INFO(s.ToString());
-  REQUIRE(s.ok());
+  FixReport fix = h.Fix(&faulty);
   CHECK(fix.files_unrecoverable == 0);
   CHECK(fix.files_repaired == 1);
   CHECK(fix.blocks_recovered == 151);
   CHECK(Difference(ReadFileBytes(worn), want) == "");
-  h.ExpectClean();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 TEST_CASE("fix: a parity block that returns EIO is rewritten from the data", "[fix][fault]") {
@@ -246,7 +190,7 @@ TEST_CASE("fix: a parity block that returns EIO is rewritten from the data", "[f
   //    scrub without faults is clean.
   TempArray a(3, 2);
   Fill(a);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   const std::vector<std::byte> film = ReadFileBytes(a.File(1, "Movies/film.mkv"));
   const std::vector<std::byte> other = ReadFileBytes(a.File(2, "Movies/other.mkv"));
@@ -258,25 +202,22 @@ TEST_CASE("fix: a parity block that returns EIO is rewritten from the data", "[f
                  .offset_end = kBlock + 1,
                  .fault = Fault::Errno(EIO)});
   VerifyReport scrub = h.Scrub(&faulty);
-  REQUIRE(Count(scrub.findings, FindingKind::kReadError) == 1);
-  const Finding* f = Find(scrub.findings, FindingKind::kReadError);
+  REQUIRE(CountFindings(scrub.findings, FindingKind::kReadError) == 1);
+  const Finding* f = FindFinding(scrub.findings, FindingKind::kReadError);
   CHECK(f->disk == "parity2");
   CHECK(f->offset == kBlock);
 
-  FixReport fix;
-  Status s = h.Fix(&faulty, &fix);
-  INFO(s.ToString());
-  REQUIRE(s.ok());
+  FixReport fix = h.Fix(&faulty);
   CHECK(fix.parity_blocks_repaired == 1);
   CHECK(fix.files_repaired == 0);
   CHECK(std::count_if(fix.actions.begin(), fix.actions.end(), [](const std::string& l) {
           return l.find("parity2") != std::string::npos;
         }) == 1);
-  h.ExpectClean();
+  REQUIRE_ARRAY_CLEAN(h);
   faulty.ClearFaults();
   VerifyReport clean = h.Scrub();
   CHECK(clean.positions_bad == 0);
-  CHECK(Count(clean.findings, FindingKind::kReadError) == 0);
+  CHECK(CountFindings(clean.findings, FindingKind::kReadError) == 0);
   CHECK(Difference(ReadFileBytes(a.File(1, "Movies/film.mkv")), film) == "");
   CHECK(Difference(ReadFileBytes(a.File(2, "Movies/other.mkv")), other) == "");
 }
@@ -293,7 +234,7 @@ TEST_CASE("fix: rewriting a parity block that returned EIO closes its read_error
   // read_error, so status stayed critical for a block that was repaired.
   TempArray a(3, 2);
   Fill(a);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "parity2",
@@ -301,12 +242,11 @@ TEST_CASE("fix: rewriting a parity block that returned EIO closes its read_error
                  .offset_begin = kBlock,
                  .offset_end = kBlock + 1,
                  .fault = Fault::Errno(EIO)});
-  REQUIRE(Count(h.Scrub(&faulty).findings, FindingKind::kReadError) == 1);
-  FixReport fix;
-  REQUIRE_OK(h.Fix(&faulty, &fix));
+  REQUIRE(CountFindings(h.Scrub(&faulty).findings, FindingKind::kReadError) == 1);
+  FixReport fix = h.Fix(&faulty);
   REQUIRE(fix.parity_blocks_repaired == 1);
   StatusReport st = h.GetStatus();
-  CHECK(Count(st.findings, FindingKind::kReadError) == 0);
+  CHECK(CountFindings(st.findings, FindingKind::kReadError) == 0);
   CHECK(st.health == 0);
 }
 
@@ -325,7 +265,7 @@ TEST_CASE(
   //    the film byte for byte, and leaves no temporary file.
   TempArray a(3, 2);
   Fill(a);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   const fs::path film = a.File(1, "Movies/film.mkv");
   const std::vector<std::byte> before = ReadFileBytes(film);
@@ -336,7 +276,7 @@ TEST_CASE(
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "/.atlas-fix-", .op = Op::kWrite, .fault = Fault::Errno(ENOSPC)});
   FixReport failed;
-  Status s = h.Fix(&faulty, &failed);
+  Status s = h.TryFix(&faulty, &failed);
   INFO(s.ToString());
   CHECK(s.code() == Code::kNoSpace);
   CHECK(s.ToString().find("Movies/film.mkv") != std::string::npos);
@@ -345,15 +285,14 @@ TEST_CASE(
   CHECK(Difference(ReadFileBytes(film), corrupt) == "");
   CHECK(MtimeNs(film) == mtime);
 
-  FixReport fix;
-  REQUIRE_OK(h.Fix(FileSystem::Default(), &fix));
+  FixReport fix = h.Fix();
   CHECK(fix.files_repaired == 1);
   CHECK(fix.blocks_recovered == 1);
   CHECK(Difference(ReadFileBytes(film), before) == "");
   CHECK(MtimeNs(film) == mtime);
   CHECK(FixTemps(a.Disk(1)).empty());
   CHECK(h.Scrub().findings.empty());
-  h.ExpectClean();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 TEST_CASE("fix: a file a user puts at a missing file's name before the restore lands is left alone",
@@ -366,7 +305,7 @@ TEST_CASE("fix: a file a user puts at a missing file's name before the restore l
   //    reason, the user's bytes are untouched, and no temporary file is left.
   TempArray a(3, 2);
   Fill(a);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   const fs::path film = a.File(1, "Movies/film.mkv");
   fs::remove(film);
@@ -376,11 +315,10 @@ TEST_CASE("fix: a file a user puts at a missing file's name before the restore l
       WriteFile(film, std::string("the user's newer file"));
     }
   });
-  FixReport fix;
-  REQUIRE_OK(h.Fix(&watched, &fix));
+  FixReport fix = h.Fix(&watched);
   CHECK(fix.files_unrecoverable == 1);
   CHECK(fix.files_repaired == 0);
-  REQUIRE(Count(fix.findings, FindingKind::kUnrecoverable) == 1);
+  REQUIRE(CountFindings(fix.findings, FindingKind::kUnrecoverable) == 1);
   for (const Finding& f : fix.findings) {
     if (f.kind == FindingKind::kUnrecoverable) CHECK(f.message.find("a file was put at its name") != std::string::npos);
   }
@@ -401,19 +339,19 @@ TEST_CASE("fix: EIO on the rename leaves the original in place and the next fix 
   //    left, repairs the film byte for byte and closes the finding.
   TempArray a(3, 2);
   Fill(a);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   const fs::path film = a.File(1, "Movies/film.mkv");
   const std::vector<std::byte> before = ReadFileBytes(film);
   const std::int64_t mtime = MtimeNs(film);
   FlipByteKeepMtime(film, 2 * kBlock + 999);
   const std::vector<std::byte> corrupt = ReadFileBytes(film);
-  REQUIRE(Count(h.Scrub().findings, FindingKind::kSilentCorruption) == 1);
+  REQUIRE(CountFindings(h.Scrub().findings, FindingKind::kSilentCorruption) == 1);
 
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "/.atlas-fix-", .op = Op::kRename, .fault = Fault::Errno(EIO)});
   FixReport failed;
-  Status s = h.Fix(&faulty, &failed);
+  Status s = h.TryFix(&faulty, &failed);
   INFO(s.ToString());
   CHECK(s.code() == Code::kIOError);
   CHECK(s.ToString().find("Movies/film.mkv") != std::string::npos);
@@ -421,18 +359,17 @@ TEST_CASE("fix: EIO on the rename leaves the original in place and the next fix 
   CHECK(failed.files_repaired == 0);
   CHECK(Difference(ReadFileBytes(film), corrupt) == "");
   CHECK(MtimeNs(film) == mtime);
-  CHECK(Count(h.GetStatus().findings, FindingKind::kSilentCorruption) == 1);
+  CHECK(CountFindings(h.GetStatus().findings, FindingKind::kSilentCorruption) == 1);
 
-  FixReport fix;
-  REQUIRE_OK(h.Fix(FileSystem::Default(), &fix));
+  FixReport fix = h.Fix();
   CHECK(fix.files_repaired == 1);
   CHECK(Difference(ReadFileBytes(film), before) == "");
   CHECK(MtimeNs(film) == mtime);
   CHECK(FixTemps(a.Disk(1)).empty());
   StatusReport st = h.GetStatus();
-  CHECK(Count(st.findings, FindingKind::kSilentCorruption) == 0);
+  CHECK(CountFindings(st.findings, FindingKind::kSilentCorruption) == 0);
   CHECK(h.Scrub().findings.empty());
-  h.ExpectClean();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 TEST_CASE("fix --dry-run writes nothing", "[fix][fault]") {
@@ -448,7 +385,7 @@ TEST_CASE("fix --dry-run writes nothing", "[fix][fault]") {
   //    verifies.
   TempArray a(3, 2);
   Fill(a);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   const std::vector<std::byte> film = ReadFileBytes(a.File(1, "Movies/film.mkv"));
   const std::vector<std::byte> track = ReadFileBytes(a.File(3, "Music/track.flac"));
@@ -463,8 +400,7 @@ TEST_CASE("fix --dry-run writes nothing", "[fix][fault]") {
   }
   const std::string array_before = TreeFingerprint(a.root());
 
-  FixReport dry;
-  REQUIRE_OK(h.Fix(FileSystem::Default(), &dry, {.disks = {}, .filters = {}, .dry_run = true}));
+  FixReport dry = h.Fix({.disks = {}, .filters = {}, .dry_run = true});
   CHECK(TreeFingerprint(a.root()) == array_before);
   CHECK(FixTemps(a.root()).empty());
   CHECK(dry.files_repaired == 2);
@@ -485,15 +421,14 @@ TEST_CASE("fix --dry-run writes nothing", "[fix][fault]") {
   CHECK(listed(dry.actions, "d3:Music/track.flac"));
   CHECK(listed(dry.actions, "parity1 at position 4"));
 
-  FixReport fix;
-  REQUIRE_OK(h.Fix(FileSystem::Default(), &fix));
+  FixReport fix = h.Fix();
   CHECK(fix.actions == dry.actions);
   CHECK(fix.files_repaired == 2);
   CHECK(fix.blocks_recovered == 4);
   CHECK(fix.parity_blocks_repaired == 1);
   CHECK(Difference(ReadFileBytes(a.File(1, "Movies/film.mkv")), film) == "");
   CHECK(Difference(ReadFileBytes(a.File(3, "Music/track.flac")), track) == "");
-  h.ExpectClean();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 }  // namespace

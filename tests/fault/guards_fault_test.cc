@@ -8,9 +8,9 @@
 
 #include "atlas/engine.h"
 
+#include "support/engine_harness.h"
 #include "support/fault_fs.h"
 #include "support/temp_array.h"
-#include "support/verify_array.h"
 
 namespace atlas::testing {
 namespace {
@@ -19,35 +19,9 @@ namespace fs = std::filesystem;
 
 constexpr std::uint32_t kBlock = 64 * 1024;
 
-struct Harness {
-  explicit Harness(TempArray& array) : a(array) {
-    Result<Config> c = LoadConfig(FileSystem::Default(), a.config());
-    REQUIRE_OK(c.status());
-    config = std::move(c).value();
-  }
-  Status Sync(FileSystem* fsys, SyncReport* report) {
-    RunContext ctx{&config, fsys, Clock::Default(), NullProgress(), {}};
-    return RunSync(ctx, SyncOptions(), report);
-  }
-  StatusReport GetStatus() {
-    RunContext ctx{&config, FileSystem::Default(), Clock::Default(), NullProgress(), {}};
-    StatusReport report;
-    StatusOptions options;
-    options.drift = DriftWalk::kFull;
-    REQUIRE_OK(BuildStatus(ctx, options, &report));
-    return report;
-  }
-  TempArray& a;
-  Config config;
-};
-
-const Finding* Find(const std::vector<Finding>& findings, FindingKind kind) {
-  for (const Finding& f : findings) {
-    if (f.kind == kind)
-      return &f;
-  }
-  return nullptr;
-}
+// status walks every disk to the end, so what it shows never depends on
+// how far a bounded walk got.
+const StatusOptions kFullDrift{.drift = DriftWalk::kFull};
 
 bool Mentions(const Finding* f, const std::string& text) {
   return f != nullptr && f->message.find(text) != std::string::npos;
@@ -66,9 +40,8 @@ TEST_CASE(
   // 4. A clean sync closes it: status has no `unsynced`.
   TempArray a(3, 1, kBlock);
   a.Write(3, "Music/c.flac", 1000, 3);
-  Harness h(a);
-  SyncReport first;
-  REQUIRE_OK(h.Sync(FileSystem::Default(), &first));
+  EngineHarness h(a);
+  h.Sync();
 
   a.Write(1, "Movies/a.mkv", 5 * kBlock, 1);
   a.Write(2, "Movies/b.mkv", 3 * kBlock, 2);
@@ -78,27 +51,25 @@ TEST_CASE(
                  .offset_begin = 2 * kBlock,
                  .offset_end = 2 * kBlock + 1,
                  .fault = Fault::Errno(EIO)});
-  SyncReport r;
-  REQUIRE_OK(h.Sync(&faulty, &r));
+  SyncReport r = h.Sync(&faulty);
   CHECK(r.positions_left == 1);
-  const Finding* u = Find(r.findings, FindingKind::kUnsynced);
+  const Finding* u = FindFinding(r.findings, FindingKind::kUnsynced);
   REQUIRE(u != nullptr);
   CHECK(u->severity == Severity::kWarning);
   CHECK(Mentions(u, "1 position could not be synced (from position 2"));
   CHECK(Mentions(u, "d2:Movies/b.mkv"));
   CHECK_FALSE(Mentions(u, "d1:Movies/a.mkv"));  // it has its own read_error
 
-  StatusReport st = h.GetStatus();
+  StatusReport st = h.GetStatus(kFullDrift);
   CHECK(st.health >= 1);
-  const Finding* su = Find(st.findings, FindingKind::kUnsynced);
+  const Finding* su = FindFinding(st.findings, FindingKind::kUnsynced);
   REQUIRE(su != nullptr);
   CHECK(Mentions(su, "d2:Movies/b.mkv"));
 
-  SyncReport clean;
-  REQUIRE_OK(h.Sync(FileSystem::Default(), &clean));
+  SyncReport clean = h.Sync();
   CHECK(clean.positions_left == 0);
-  StatusReport after = h.GetStatus();
-  CHECK(Find(after.findings, FindingKind::kUnsynced) == nullptr);
+  StatusReport after = h.GetStatus(kFullDrift);
+  CHECK(FindFinding(after.findings, FindingKind::kUnsynced) == nullptr);
   CHECK(after.health == 0);
 }
 
@@ -119,9 +90,8 @@ TEST_CASE(
   TempArray a(2, 1, kBlock, "[guards]\nmax_deletes_pct = 100\n");
   a.Write(1, "Movies/a.mkv", 3 * kBlock, 1);
   a.Write(2, "Movies/b.mkv", 2 * kBlock, 2);
-  Harness h(a);
-  SyncReport first;
-  REQUIRE_OK(h.Sync(FileSystem::Default(), &first));
+  EngineHarness h(a);
+  h.Sync();
 
   {
     const fs::path big = a.File(1, "big.img");
@@ -134,31 +104,26 @@ TEST_CASE(
                .offset_begin = 8ull * kBlock,
                .fault = Fault::Errno(ENOSPC)});
   SyncReport failed;
-  Status s = h.Sync(&full, &failed);
+  Status s = h.TrySync(&full, &failed);
   CHECK(s.code() == Code::kNoSpace);
   CHECK(full.fired(Op::kWrite) >= 1);
 
-  StatusReport during = h.GetStatus();
+  StatusReport during = h.GetStatus(kFullDrift);
   CHECK(during.health >= 1);
-  const Finding* u = Find(during.findings, FindingKind::kUnsynced);
+  const Finding* u = FindFinding(during.findings, FindingKind::kUnsynced);
   REQUIRE(u != nullptr);
   CHECK(Mentions(u, "the last sync failed"));
   CHECK(Mentions(u, "No space left on device"));
 
   fs::remove(a.File(1, "big.img"));
-  SyncReport recovered;
-  REQUIRE_OK(h.Sync(&full, &recovered));
+  SyncReport recovered = h.Sync(&full);
   CHECK(recovered.positions_left == 0);
   CHECK(recovered.drift.deleted == 1);
 
-  StatusReport after = h.GetStatus();
-  CHECK(Find(after.findings, FindingKind::kUnsynced) == nullptr);
+  StatusReport after = h.GetStatus(kFullDrift);
+  CHECK(FindFinding(after.findings, FindingKind::kUnsynced) == nullptr);
   CHECK(after.health == 0);
-  ArrayCheck c = VerifyArray(a);
-  INFO(c.first_problem);
-  CHECK(c.bad_blocks == 0);
-  CHECK(c.bad_parity_bytes == 0);
-  CHECK(c.dirty_positions == 0);
+  REQUIRE_ARRAY_CLEAN(h);
   // The deleted file's parity is a hole now, not written zeros.
   struct stat st {};
   REQUIRE(stat(a.Parity(1).c_str(), &st) == 0);
@@ -166,12 +131,8 @@ TEST_CASE(
 
   // And it stays usable: a new file past the cut grows the parity again.
   a.Write(2, "Movies/c.mkv", 4 * kBlock, 3);
-  SyncReport grown;
-  REQUIRE_OK(h.Sync(FileSystem::Default(), &grown));
-  ArrayCheck g = VerifyArray(a);
-  INFO(g.first_problem);
-  CHECK(g.bad_parity_bytes == 0);
-  CHECK(g.dirty_positions == 0);
+  h.Sync();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 }  // namespace

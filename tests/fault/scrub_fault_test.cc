@@ -3,51 +3,14 @@
 #include <algorithm>
 
 #include "atlas/engine.h"
+
 #include "engine/array.h"
-#include "support/fake_clock.h"
+#include "support/engine_harness.h"
 #include "support/fault_fs.h"
 #include "support/temp_array.h"
-#include "support/verify_array.h"
 
 namespace atlas::testing {
 namespace {
-
-struct Harness {
-  explicit Harness(TempArray& array) : a(array) {
-    Result<Config> c = LoadConfig(FileSystem::Default(), a.config());
-    REQUIRE_OK(c.status());
-    config = std::move(c).value();
-  }
-  RunContext Ctx(FileSystem* fsys) { return RunContext{&config, fsys, &clock, NullProgress(), {}}; }
-  void Sync() {
-    SyncReport r;
-    REQUIRE_OK(RunSync(Ctx(FileSystem::Default()), SyncOptions(), &r));
-  }
-  VerifyReport Scrub(const ScrubOptions& o, FileSystem* fsys = FileSystem::Default()) {
-    VerifyReport r;
-    Status s = RunScrub(Ctx(fsys), o, &r);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-    return r;
-  }
-  StatusReport GetStatus() {
-    StatusReport r;
-    REQUIRE_OK(BuildStatus(Ctx(FileSystem::Default()), &r));
-    return r;
-  }
-  TempArray& a;
-  Config config;
-  FakeClock clock;
-};
-
-std::size_t Count(const std::vector<Finding>& fs, FindingKind kind) {
-  return static_cast<std::size_t>(std::count_if(fs.begin(), fs.end(), [&](const Finding& f) { return f.kind == kind; }));
-}
-
-const Finding* Find(const std::vector<Finding>& fs, FindingKind kind) {
-  auto it = std::find_if(fs.begin(), fs.end(), [&](const Finding& f) { return f.kind == kind; });
-  return it == fs.end() ? nullptr : &*it;
-}
 
 TEST_CASE("scrub: EIO on a data block is a read_error with path and offset, and scrub goes on",
           "[scrub][fault]") {
@@ -60,14 +23,14 @@ TEST_CASE("scrub: EIO on a data block is a read_error with path and offset, and 
   a.Write(1, "Movies/a.mkv", 5 * 65536, 1);
   a.Write(2, "b.mkv", 5 * 65536, 2);
   a.Write(3, "c.mkv", 65536, 3);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "Movies/a.mkv", .op = Op::kRead, .offset_begin = 2 * 65536,
                  .offset_end = 2 * 65536 + 1, .fault = Fault::Errno(EIO)});
-  VerifyReport r = h.Scrub({.plan = ScrubPlan::kFull}, &faulty);
-  REQUIRE(Count(r.findings, FindingKind::kReadError) == 1);
-  const Finding* f = Find(r.findings, FindingKind::kReadError);
+  VerifyReport r = h.Scrub(&faulty);
+  REQUIRE(CountFindings(r.findings, FindingKind::kReadError) == 1);
+  const Finding* f = FindFinding(r.findings, FindingKind::kReadError);
   CHECK(f->disk == "d1");
   CHECK(f->path == "Movies/a.mkv");
   CHECK(f->offset == 2 * 65536);
@@ -85,36 +48,37 @@ TEST_CASE("scrub: EIO on a parity block is a read_error naming the parity level 
   TempArray a(2, 2);
   a.Write(1, "a.mkv", 3 * 65536, 1);
   a.Write(2, "b.mkv", 3 * 65536, 2);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "parity2", .op = Op::kRead, .offset_begin = 65536, .offset_end = 65537,
                  .fault = Fault::Errno(EIO)});
-  VerifyReport r = h.Scrub({.plan = ScrubPlan::kFull}, &faulty);
-  REQUIRE(Count(r.findings, FindingKind::kReadError) == 1);
-  const Finding* f = Find(r.findings, FindingKind::kReadError);
+  VerifyReport r = h.Scrub(&faulty);
+  REQUIRE(CountFindings(r.findings, FindingKind::kReadError) == 1);
+  const Finding* f = FindFinding(r.findings, FindingKind::kReadError);
   CHECK(f->disk == "parity2");
   CHECK(f->offset == 65536);
-  CHECK(Count(r.findings, FindingKind::kSilentCorruption) == 0);
+  CHECK(CountFindings(r.findings, FindingKind::kSilentCorruption) == 0);
 }
 
 TEST_CASE("scrub: past the per-disk error limit a disk is no longer read, and scrub says so", "[scrub][fault]") {
   TempArray a(2, 1, 4096);
   a.Write(1, "a.mkv", 200 * 4096, 1);
   a.Write(2, "b.mkv", 10 * 4096, 2);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "a.mkv", .op = Op::kRead, .fault = Fault::Errno(EIO)});
-  VerifyReport r = h.Scrub({.plan = ScrubPlan::kFull}, &faulty);
+  VerifyReport r = h.Scrub(&faulty);
   CHECK(r.disks_given_up == std::vector<std::string>{"d1"});
   // Per disk, the one reader stops at the limit. With whole stripes (set,
   // or picked by auto where the test disk is solid-state), each other
   // worker may have a read of the disk under way when it is reached.
-  const std::size_t extra = h.config.read_layout == ReadLayout::kPerDisk ? 0 : WholeStripeWorkers(h.config) - 1;
+  const std::size_t extra =
+      h.config().read_layout == ReadLayout::kPerDisk ? 0 : WholeStripeWorkers(h.config()) - 1;
   CHECK(faulty.fired(Op::kRead) >= 100);
   CHECK(faulty.fired(Op::kRead) <= 100 + extra);
-  CHECK(Count(r.findings, FindingKind::kReadError) == 101);  // 100 blocks + the give-up note
+  CHECK(CountFindings(r.findings, FindingKind::kReadError) == 101);  // 100 blocks + the give-up note
   const auto note = std::find_if(r.findings.begin(), r.findings.end(),
                                  [](const Finding& f) { return f.path.empty(); });
   REQUIRE(note != r.findings.end());
@@ -127,12 +91,12 @@ TEST_CASE("scrub: a file modified since sync is drift, never corruption", "[scru
   TempArray a(2, 1);
   a.Write(1, "a.mkv", 3 * 65536, 1);
   a.Write(2, "b.mkv", 65536, 2);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   a.Write(1, "a.mkv", 3 * 65536, 99);  // new content and a new mtime
-  VerifyReport r = h.Scrub({.plan = ScrubPlan::kFull});
-  CHECK(Count(r.findings, FindingKind::kSilentCorruption) == 0);
-  CHECK(Count(r.findings, FindingKind::kModified) >= 1);
+  VerifyReport r = h.Scrub();
+  CHECK(CountFindings(r.findings, FindingKind::kSilentCorruption) == 0);
+  CHECK(CountFindings(r.findings, FindingKind::kModified) >= 1);
   CHECK(HealthOf(r.findings) == 0);
 }
 
@@ -146,9 +110,9 @@ TEST_CASE("scrub: the default plan verifies the oldest share first, and status s
   // 4. At day 86, nothing was verified for 46 days: scrub_overdue (warning).
   TempArray a(1, 1);
   a.Write(1, "a.mkv", 20 * 65536, 1);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
-  h.clock.AdvanceDays(40);
+  h.clock().AdvanceDays(40);
   StatusReport before = h.GetStatus();
   CHECK(before.verified_pct_30d == 0.0);
   CHECK(before.oldest_unverified_days == 40);
@@ -162,16 +126,16 @@ TEST_CASE("scrub: the default plan verifies the oldest share first, and status s
   CHECK(after.last_scrub_ns.has_value());
   CHECK(h.Scrub(half).positions_selected == 0);
 
-  h.clock.AdvanceDays(46);
+  h.clock().AdvanceDays(46);
   StatusReport overdue = h.GetStatus();
-  CHECK(Count(overdue.findings, FindingKind::kScrubOverdue) == 1);
+  CHECK(CountFindings(overdue.findings, FindingKind::kScrubOverdue) == 1);
   CHECK(overdue.health == 1);
 }
 
 TEST_CASE("scrub: --plan new takes only blocks never scrubbed since they were synced", "[scrub][fault]") {
   TempArray a(1, 1);
   a.Write(1, "a.mkv", 4 * 65536, 1);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   CHECK(h.Scrub({.plan = ScrubPlan::kNew}).positions_verified == 4);
   a.Write(1, "b.mkv", 2 * 65536, 2);
@@ -183,13 +147,13 @@ TEST_CASE("scrub: --plan new takes only blocks never scrubbed since they were sy
 TEST_CASE("status: changes left unsynced longer than unsynced_warn_after raise unsynced", "[status][fault]") {
   TempArray a(1, 1);
   a.Write(1, "a.mkv", 65536, 1);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   a.Write(1, "b.mkv", 100, 2);
-  CHECK(Count(h.GetStatus().findings, FindingKind::kUnsynced) == 0);
-  h.clock.AdvanceDays(4);
+  CHECK(CountFindings(h.GetStatus().findings, FindingKind::kUnsynced) == 0);
+  h.clock().AdvanceDays(4);
   StatusReport st = h.GetStatus();
-  CHECK(Count(st.findings, FindingKind::kUnsynced) == 1);
+  CHECK(CountFindings(st.findings, FindingKind::kUnsynced) == 1);
   CHECK(st.health == 1);
 }
 
@@ -208,7 +172,7 @@ TEST_CASE("scrub: a read_error on a parity level is closed once that block reads
   TempArray a(2, 2);
   a.Write(1, "a.mkv", 3 * 65536, 1);
   a.Write(2, "b.mkv", 3 * 65536, 2);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "parity2",
@@ -216,14 +180,13 @@ TEST_CASE("scrub: a read_error on a parity level is closed once that block reads
                  .offset_begin = 65536,
                  .offset_end = 65536 + 1,
                  .fault = Fault::Errno(EIO)});
-  REQUIRE(Count(h.Scrub({.plan = ScrubPlan::kFull}, &faulty).findings, FindingKind::kReadError) ==
-          1);
+  REQUIRE(CountFindings(h.Scrub(&faulty).findings, FindingKind::kReadError) == 1);
   REQUIRE(h.GetStatus().health == 2);
-  VerifyReport clean = h.Scrub({.plan = ScrubPlan::kFull});
+  VerifyReport clean = h.Scrub();
   REQUIRE(clean.positions_verified == 3);
   REQUIRE(clean.findings.empty());
   StatusReport st = h.GetStatus();
-  CHECK(Count(st.findings, FindingKind::kReadError) == 0);
+  CHECK(CountFindings(st.findings, FindingKind::kReadError) == 0);
   CHECK(st.health == 0);
 }
 
@@ -244,11 +207,11 @@ TEST_CASE("scrub: every clean position is verified while all disks are read at o
   TempArray a(kDisks, 1, kSmall);
   for (int d = 1; d <= kDisks; ++d)
     a.Write(d, "f.bin", 1500 * kSmall, static_cast<std::uint64_t>(d));
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   for (int run = 0; run < 6; ++run) {
     INFO("scrub " << run);
-    VerifyReport r = h.Scrub({.plan = ScrubPlan::kFull});
+    VerifyReport r = h.Scrub();
     CHECK(r.positions_bad == 0);
     CHECK(r.positions_verified == 1500);
     CHECK(r.findings.empty());
@@ -267,16 +230,16 @@ TEST_CASE("sync: a finding about a file that was then deleted is closed by the s
   a.Write(1, "bad.mkv", 3 * 65536, 1);
   a.Write(1, "keep.mkv", 65536, 3);
   a.Write(2, "b.mkv", 3 * 65536, 2);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "/bad.mkv", .op = Op::kRead, .fault = Fault::Errno(EIO)});
-  h.Scrub({.plan = ScrubPlan::kFull}, &faulty);
+  h.Scrub(&faulty);
   CHECK(h.GetStatus().health == 2);
   std::filesystem::remove(a.File(1, "bad.mkv"));
   h.Sync();
   StatusReport st = h.GetStatus();
-  CHECK(Count(st.findings, FindingKind::kReadError) == 0);
+  CHECK(CountFindings(st.findings, FindingKind::kReadError) == 0);
   CHECK(st.health == 0);
 }
 
@@ -288,24 +251,23 @@ TEST_CASE("scrub: --plan new does not close a parity_mismatch it did not recheck
   // 3. `--plan bad` rechecks the range; after fix, it closes.
   TempArray a(1, 1);
   a.Write(1, "a.mkv", 3 * 65536, 1);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   {
     std::vector<std::byte> parity = ReadFileBytes(a.Parity(1));
     parity[65536 + 7] ^= std::byte{1};
     WriteFile(a.Parity(1), parity);
   }
-  CHECK(Count(h.Scrub({.plan = ScrubPlan::kFull}).findings, FindingKind::kParityMismatch) == 1);
+  CHECK(CountFindings(h.Scrub().findings, FindingKind::kParityMismatch) == 1);
   a.Write(1, "b.mkv", 2 * 65536, 2);
   h.Sync();
   VerifyReport fresh = h.Scrub({.plan = ScrubPlan::kNew});
   CHECK(fresh.positions_verified == 2);
-  CHECK(Count(h.GetStatus().findings, FindingKind::kParityMismatch) == 1);
-  FixReport fr;
-  REQUIRE_OK(RunFix(h.Ctx(FileSystem::Default()), FixOptions(), &fr));
-  CHECK(fr.parity_blocks_repaired == 1);
-  CHECK(Count(h.Scrub({.plan = ScrubPlan::kBad}).findings, FindingKind::kParityMismatch) == 0);
-  CHECK(Count(h.GetStatus().findings, FindingKind::kParityMismatch) == 0);
+  CHECK(CountFindings(h.GetStatus().findings, FindingKind::kParityMismatch) == 1);
+  CHECK(h.Fix().parity_blocks_repaired == 1);
+  VerifyReport bad = h.Scrub({.plan = ScrubPlan::kBad});
+  CHECK(CountFindings(bad.findings, FindingKind::kParityMismatch) == 0);
+  CHECK(CountFindings(h.GetStatus().findings, FindingKind::kParityMismatch) == 0);
 }
 
 TEST_CASE("sync: a temporary file left by an interrupted fix is not array data; a user's look-alike is",
@@ -319,15 +281,14 @@ TEST_CASE("sync: a temporary file left by an interrupted fix is not array data; 
   //    fix's own; diff then sees nothing.
   TempArray a(1, 1);
   a.Write(1, "a.mkv", 65536, 1);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
-  FixReport fr;
-  REQUIRE_OK(RunFix(h.Ctx(FileSystem::Default()), FixOptions(), &fr));
+  h.Fix();
   std::string tag;
   {
     ManifestOptions mo;
     mo.read_only = true;
-    Result<std::unique_ptr<Manifest>> m = OpenManifest(h.config.manifest, mo);
+    Result<std::unique_ptr<Manifest>> m = OpenManifest(h.config().manifest, mo);
     REQUIRE_OK(m.status());
     Result<std::optional<std::string>> t = (*m)->GetMeta("fix_temp_tag");
     REQUIRE_OK(t.status());
@@ -337,9 +298,7 @@ TEST_CASE("sync: a temporary file left by an interrupted fix is not array data; 
   CHECK(tag.size() == 16);
   a.Write(1, "dir/.atlas-fix-" + tag + "-7", 65536, 2);
   a.Write(1, "dir/.a.mkv.atlas-fix-tmp", 65536, 3);
-  SyncReport r;
-  REQUIRE_OK(RunSync(h.Ctx(FileSystem::Default()), SyncOptions(), &r));
-  CHECK(r.drift.added == 1);
+  CHECK(h.Sync().drift.added == 1);
   CliResult diff = a.Run({"diff"});
   INFO(diff.out);
   CHECK(diff.exit_code == 0);

@@ -4,7 +4,8 @@
 #include <filesystem>
 
 #include "atlas/engine.h"
-#include "support/fake_clock.h"
+
+#include "support/engine_harness.h"
 #include "support/fault_fs.h"
 #include "support/temp_array.h"
 #include "support/test_util.h"
@@ -14,36 +15,6 @@ namespace atlas::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Harness {
-  explicit Harness(TempArray& array) : a(array) {
-    Result<Config> c = LoadConfig(FileSystem::Default(), a.config());
-    REQUIRE_OK(c.status());
-    config = std::move(c).value();
-  }
-  RunContext Ctx(FileSystem* fsys = FileSystem::Default()) {
-    return RunContext{&config, fsys, &clock, NullProgress(), {}};
-  }
-  void Sync() {
-    SyncReport r;
-    REQUIRE_OK(RunSync(Ctx(), SyncOptions(), &r));
-  }
-  VerifyReport Scrub(const ScrubOptions& o) {
-    VerifyReport r;
-    Status s = RunScrub(Ctx(), o, &r);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-    return r;
-  }
-  StatusReport GetStatus(const StatusOptions& o = StatusOptions(), FileSystem* fsys = FileSystem::Default()) {
-    StatusReport r;
-    REQUIRE_OK(BuildStatus(Ctx(fsys), o, &r));
-    return r;
-  }
-  TempArray& a;
-  Config config;
-  FakeClock clock;
-};
 
 TEST_CASE("status: coverage from the summary equals a recount after sync, scrub, fix and resync",
           "[status][coverage][fault]") {
@@ -58,14 +29,14 @@ TEST_CASE("status: coverage from the summary equals a recount after sync, scrub,
   a.Write(1, "a.mkv", 6 * 65536, 1);
   a.Write(2, "b.mkv", 6 * 65536, 2);
   a.Write(3, "c.mkv", 6 * 65536 + 17, 3);
-  Harness h(a);
+  EngineHarness h(a);
   h.Sync();
   CHECK(CheckCoverage(a) == "");
   StatusReport s0 = h.GetStatus();
   CHECK(s0.blocks == 19);
   CHECK(s0.verified_pct_30d == 100.0);
 
-  h.clock.AdvanceDays(40);
+  h.clock().AdvanceDays(40);
   ScrubOptions half{.plan = ScrubPlan::kDefault, .percent = 50.0, .older_than_s = 10 * 86400};
   CHECK(h.Scrub(half).positions_verified == 4);
   CHECK(CheckCoverage(a) == "");
@@ -76,13 +47,11 @@ TEST_CASE("status: coverage from the summary equals a recount after sync, scrub,
   CHECK(s1.verified_pct_30d == Approx(100.0 * 12 / 19));
 
   FlipByteKeepMtime(a.File(2, "b.mkv"), 65536 + 5);
-  h.clock.AdvanceDays(1);
-  VerifyReport full = h.Scrub({.plan = ScrubPlan::kFull});
+  h.clock().AdvanceDays(1);
+  VerifyReport full = h.Scrub();
   CHECK(full.positions_bad == 1);
   CHECK(CheckCoverage(a) == "");
-  FixReport fixed;
-  REQUIRE_OK(RunFix(h.Ctx(), FixOptions(), &fixed));
-  CHECK(fixed.files_repaired == 1);
+  CHECK(h.Fix().files_repaired == 1);
   CHECK(CheckCoverage(a) == "");
 
   a.Write(1, "a.mkv", 3 * 65536, 9);  // modified: shrinks, new content
@@ -110,17 +79,18 @@ TEST_CASE("status: the drift walk stops at its time limit and says partial; --fu
     a.Write(1, "a/f" + std::to_string(10000 + i), 0, 1);
     a.Write(1, "b/f" + std::to_string(10000 + i), 0, 1);
   }
-  Harness h(a);
+  EngineHarness h(a);
   FaultFileSystem slow;
   slow.Inject({.path_substr = (a.Disk(1) / "b").string(), .op = Op::kWalk, .fault = Fault::Delay(3000)});
 
-  StatusReport partial = h.GetStatus({.drift = DriftWalk::kBounded, .drift_time_limit_ns = 1'000'000'000}, &slow);
+  StatusReport partial =
+      h.GetStatus(&slow, {.drift = DriftWalk::kBounded, .drift_time_limit_ns = 1'000'000'000});
   CHECK(partial.drift_walk == "partial");
   CHECK(partial.drift_files_walked >= 1024);
   CHECK(partial.drift_files_walked < 2200);
   CHECK(partial.drift.added == partial.drift_files_walked);
 
-  StatusReport full = h.GetStatus({.drift = DriftWalk::kFull}, &slow);
+  StatusReport full = h.GetStatus(&slow, {.drift = DriftWalk::kFull});
   CHECK(full.drift_walk == "full");
   CHECK(full.drift_files_walked == 2200);
   CHECK(full.drift.added == 2200);

@@ -3,6 +3,8 @@
 // fdatasync never marks positions synced, and the next clean sync completes
 // with parity that verifies byte for byte.
 #include "atlas/engine.h"
+
+#include "support/engine_harness.h"
 #include "support/fault_fs.h"
 #include "support/temp_array.h"
 #include "support/verify_array.h"
@@ -11,33 +13,6 @@ namespace atlas::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Harness {
-  explicit Harness(TempArray& array) : a(array) {
-    Result<Config> c = LoadConfig(FileSystem::Default(), a.config());
-    REQUIRE_OK(c.status());
-    config = std::move(c).value();
-  }
-  Status Sync(FileSystem* fsys, SyncReport* report, std::stop_token stop = {}) {
-    RunContext ctx{&config, fsys, Clock::Default(), NullProgress(), stop};
-    return RunSync(ctx, SyncOptions(), report);
-  }
-  Status GetStatus(StatusReport* report) {
-    RunContext ctx{&config, FileSystem::Default(), Clock::Default(), NullProgress(), {}};
-    return BuildStatus(ctx, report);
-  }
-  void ExpectClean() {
-    ArrayCheck c = VerifyArray(a);
-    INFO(c.first_problem);
-    CHECK(c.bad_blocks == 0);
-    CHECK(c.bad_parity_bytes == 0);
-    CHECK(c.false_parity_hashes == 0);
-    CHECK(c.coverage_mismatches == 0);
-    CHECK(c.dirty_positions == 0);
-  }
-  TempArray& a;
-  Config config;
-};
 
 bool Has(const SyncReport& r, FindingKind kind, const std::string& path) {
   for (const Finding& f : r.findings) {
@@ -62,12 +37,11 @@ TEST_CASE("sync: EIO reading a data file is a read_error, its stripe stays unsyn
   //    back clean.
   TempArray a(3, 2);
   Fill(a);
-  Harness h(a);
+  EngineHarness h(a);
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "Movies/a.mkv", .op = Op::kRead, .offset_begin = 2 * 65536,
                  .offset_end = 2 * 65536 + 1, .fault = Fault::Errno(EIO)});
-  SyncReport r;
-  REQUIRE_OK(h.Sync(&faulty, &r));
+  SyncReport r = h.Sync(&faulty);
   CHECK(faulty.fired(Op::kRead) >= 1);
   REQUIRE(Has(r, FindingKind::kReadError, "Movies/a.mkv"));
   for (const Finding& f : r.findings) {
@@ -76,18 +50,16 @@ TEST_CASE("sync: EIO reading a data file is a read_error, its stripe stays unsyn
   CHECK(r.positions_left == 1);
   CHECK(VerifyArray(a).dirty_positions == 1);
 
-  StatusReport st;
-  REQUIRE_OK(h.GetStatus(&st));
+  StatusReport st = h.GetStatus();
   CHECK(st.health == 2);
   CHECK(std::any_of(st.findings.begin(), st.findings.end(),
                     [](const Finding& f) { return f.kind == FindingKind::kReadError; }));
 
   // 4. The next clean sync reads the block back and closes the finding.
-  SyncReport again;
-  REQUIRE_OK(h.Sync(FileSystem::Default(), &again));
+  SyncReport again = h.Sync();
   CHECK(again.positions_left == 0);
-  h.ExpectClean();
-  REQUIRE_OK(h.GetStatus(&st));
+  REQUIRE_ARRAY_CLEAN(h);
+  st = h.GetStatus();
   CHECK(std::none_of(st.findings.begin(), st.findings.end(),
                      [](const Finding& f) { return f.kind == FindingKind::kReadError; }));
   CHECK(st.health == 0);
@@ -96,97 +68,90 @@ TEST_CASE("sync: EIO reading a data file is a read_error, its stripe stays unsyn
 TEST_CASE("sync: short reads from a data file still produce correct parity", "[sync][fault]") {
   TempArray a(3, 1);
   Fill(a);
-  Harness h(a);
+  EngineHarness h(a);
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "Movies/b.mkv", .op = Op::kRead, .fault = Fault::ShortRead(1000)});
-  SyncReport r;
-  REQUIRE_OK(h.Sync(&faulty, &r));
+  SyncReport r = h.Sync(&faulty);
   CHECK(faulty.fired(Op::kRead) > 3);
   CHECK(r.positions_left == 0);
-  h.ExpectClean();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 TEST_CASE("sync: a read that comes back empty mid-file is drift, never corruption", "[sync][fault]") {
   TempArray a(3, 1);
   Fill(a);
-  Harness h(a);
+  EngineHarness h(a);
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "Movies/b.mkv", .op = Op::kRead, .offset_begin = 65536,
                  .offset_end = 65537, .fault = Fault::ShortRead(0)});
-  SyncReport r;
-  REQUIRE_OK(h.Sync(&faulty, &r));
+  SyncReport r = h.Sync(&faulty);
   CHECK(Has(r, FindingKind::kModified, "Movies/b.mkv"));
   for (const Finding& f : r.findings) CHECK(f.kind != FindingKind::kSilentCorruption);
   CHECK(r.positions_left == 1);
-  SyncReport again;
-  REQUIRE_OK(h.Sync(FileSystem::Default(), &again));
-  h.ExpectClean();
+  h.Sync();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 TEST_CASE("sync: ENOSPC writing parity fails the run, marks nothing synced, and the next sync completes",
           "[sync][fault]") {
   TempArray a(3, 2);
   Fill(a);
-  Harness h(a);
+  EngineHarness h(a);
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "parity2", .op = Op::kWrite, .offset_begin = 65536, .fault = Fault::Errno(ENOSPC)});
   SyncReport r;
-  Status s = h.Sync(&faulty, &r);
+  Status s = h.TrySync(&faulty, &r);
   CHECK(s.code() == Code::kNoSpace);
   CHECK(s.ToString().find("parity2") != std::string::npos);
   ArrayCheck mid = VerifyArray(a);
   CHECK(mid.dirty_positions > 0);
 
-  SyncReport again;
-  REQUIRE_OK(h.Sync(FileSystem::Default(), &again));
-  h.ExpectClean();
+  h.Sync();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 TEST_CASE("sync: EIO on the parity fdatasync fails the run and the next sync completes", "[sync][fault]") {
   TempArray a(3, 2);
   Fill(a);
-  Harness h(a);
+  EngineHarness h(a);
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "atlas.parity", .op = Op::kSync, .count = 1, .fault = Fault::Errno(EIO)});
   SyncReport r;
-  Status s = h.Sync(&faulty, &r);
+  Status s = h.TrySync(&faulty, &r);
   CHECK(s.code() == Code::kIOError);
   CHECK(VerifyArray(a).dirty_positions > 0);
-  SyncReport again;
-  REQUIRE_OK(h.Sync(FileSystem::Default(), &again));
-  h.ExpectClean();
+  h.Sync();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 TEST_CASE("sync: EIO writing parity fails the run and the next sync completes", "[sync][fault]") {
   TempArray a(3, 1);
   Fill(a);
-  Harness h(a);
-  REQUIRE_OK([&] { SyncReport r; return h.Sync(FileSystem::Default(), &r); }());
+  EngineHarness h(a);
+  h.Sync();
   a.Write(2, "Movies/b.mkv", 4 * 65536, 77);  // modified: its positions are rewritten
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "atlas.parity", .op = Op::kWrite, .fault = Fault::Errno(EIO)});
   SyncReport r;
-  CHECK(h.Sync(&faulty, &r).code() == Code::kIOError);
-  SyncReport again;
-  REQUIRE_OK(h.Sync(FileSystem::Default(), &again));
+  CHECK(h.TrySync(&faulty, &r).code() == Code::kIOError);
+  SyncReport again = h.Sync();
   CHECK(again.drift.modified == 0);  // recorded by the failed run; only parity was left
-  h.ExpectClean();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 TEST_CASE("sync: a stop request ends the run after the batch in hand and the next sync resumes",
           "[sync][fault]") {
   TempArray a(3, 2);
   Fill(a);
-  Harness h(a);
+  EngineHarness h(a);
   std::stop_source stop;
   stop.request_stop();
   SyncReport r;
-  Status s = h.Sync(FileSystem::Default(), &r, stop.get_token());
+  Status s = h.TrySync(FileSystem::Default(), &r, SyncOptions(), stop.get_token());
   CHECK(s.code() == Code::kCancelled);
-  SyncReport again;
-  REQUIRE_OK(h.Sync(FileSystem::Default(), &again));
+  SyncReport again = h.Sync();
   CHECK(again.positions_left == 0);
-  h.ExpectClean();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 TEST_CASE("sync: a file that silently changed under a synced block is silent_corruption, not parity",
@@ -201,18 +166,16 @@ TEST_CASE("sync: a file that silently changed under a synced block is silent_cor
   TempArray a(2, 1);
   a.Write(1, "x.mkv", 3 * 65536, 1);
   a.Write(2, "y.mkv", 3 * 65536, 2);
-  Harness h(a);
-  REQUIRE_OK([&] { SyncReport r; return h.Sync(FileSystem::Default(), &r); }());
+  EngineHarness h(a);
+  h.Sync();
   a.Write(2, "y.mkv", 3 * 65536, 3);
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "x.mkv", .op = Op::kRead, .fault = Fault::FlipBit(65536 + 10, 3)});
-  SyncReport r;
-  REQUIRE_OK(h.Sync(&faulty, &r));
+  SyncReport r = h.Sync(&faulty);
   CHECK(Has(r, FindingKind::kSilentCorruption, "x.mkv"));
   CHECK(r.positions_left == 1);
-  SyncReport again;
-  REQUIRE_OK(h.Sync(FileSystem::Default(), &again));
-  h.ExpectClean();
+  h.Sync();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 }  // namespace
@@ -233,17 +196,16 @@ TEST_CASE("sync: a file added where other disks hold data updates parity from th
   TempArray a(4, 2);
   a.Write(1, "one.mkv", 1000, 1);
   for (int d = 2; d <= 4; ++d) a.Write(d, "f.mkv", 8 * 65536, 10 + d);
-  Harness h(a);
-  REQUIRE_OK([&] { SyncReport r; return h.Sync(FileSystem::Default(), &r); }());
+  EngineHarness h(a);
+  h.Sync();
   a.Write(1, "new.mkv", 5 * 65536, 2);
 
   FaultFileSystem counting;
   int others = counting.Inject({.path_substr = "/f.mkv", .op = Op::kRead, .fault = Fault::Delay(0)});
-  SyncReport r;
-  REQUIRE_OK(h.Sync(&counting, &r));
+  SyncReport r = h.Sync(&counting);
   CHECK(r.drift.added == 1);
   CHECK(counting.rule_fired(others) == 0);
-  h.ExpectClean();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 TEST_CASE("sync: a delta update is never applied twice after a crash", "[sync][fault]") {
@@ -256,20 +218,19 @@ TEST_CASE("sync: a delta update is never applied twice after a crash", "[sync][f
   TempArray a(4, 2);
   a.Write(1, "one.mkv", 1000, 1);
   for (int d = 2; d <= 4; ++d) a.Write(d, "f.mkv", 8 * 65536, 10 + d);
-  Harness h(a);
-  REQUIRE_OK([&] { SyncReport r; return h.Sync(FileSystem::Default(), &r); }());
+  EngineHarness h(a);
+  h.Sync();
   a.Write(1, "new.mkv", 5 * 65536, 2);
 
   FaultFileSystem faulty;
   faulty.Inject({.path_substr = "parity2", .op = Op::kWrite, .offset_begin = 3 * 65536,
                  .fault = Fault::Errno(EIO)});
   SyncReport r;
-  CHECK(h.Sync(&faulty, &r).code() == Code::kIOError);
+  CHECK(h.TrySync(&faulty, &r).code() == Code::kIOError);
   CHECK(VerifyArray(a).dirty_positions > 0);
 
-  SyncReport again;
-  REQUIRE_OK(h.Sync(FileSystem::Default(), &again));
-  h.ExpectClean();
+  h.Sync();
+  REQUIRE_ARRAY_CLEAN(h);
 }
 
 }  // namespace
