@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -82,21 +83,30 @@ Status ScanAllDisks(const RunContext& ctx, Manifest* manifest, const ArrayView& 
 
 namespace {
 
-std::uint64_t CountMoves(const std::vector<DiskDrift>& drift, const GuardExemptions* exempt) {
-  std::vector<std::unordered_set<std::uint64_t>> added(drift.size());
+// Deleted files that reappear on another disk with the same key, paired one
+// to one (one added cover.jpg is the move of one deleted cover.jpg, not of
+// twenty). Deletions on the disks `uncounted` names (an emptied disk synced
+// with --force-empty) are not counted as deletions, so none of them is
+// counted as a move either.
+std::uint64_t CountMoves(const std::vector<DiskDrift>& drift, const GuardExemptions* exempt,
+                         const std::vector<bool>& uncounted = {}) {
+  std::vector<std::unordered_map<std::uint64_t, std::uint64_t>> added(drift.size());
   for (std::size_t j = 0; j < drift.size(); ++j) {
-    added[j].insert(drift[j].added_keys.begin(), drift[j].added_keys.end());
+    for (std::uint64_t key : drift[j].added_keys) added[j][key]++;
   }
   std::uint64_t moves = 0;
   for (std::size_t i = 0; i < drift.size(); ++i) {
+    if (i < uncounted.size() && uncounted[i]) continue;
     for (const FileRecord& rec : drift[i].deleted) {
       if (exempt != nullptr && exempt->Exempt(rec.path)) continue;
-      std::uint64_t key = MoveKey(rec.path, rec.size, rec.mtime_ns);
+      const std::uint64_t key = MoveKey(rec.path, rec.size, rec.mtime_ns);
       for (std::size_t j = 0; j < drift.size(); ++j) {
-        if (j != i && added[j].count(key) != 0) {
-          ++moves;
-          break;
-        }
+        if (j == i) continue;
+        auto it = added[j].find(key);
+        if (it == added[j].end() || it->second == 0) continue;
+        it->second--;
+        ++moves;
+        break;
       }
     }
   }
@@ -116,6 +126,7 @@ std::vector<Finding> CheckScanGuards(const Config& config, const ArrayView& arra
   std::vector<Finding> out;
   const GuardExemptions exempt(config.guards);
   std::uint64_t recorded = 0, deleted = 0;
+  std::vector<bool> uncounted(array.data.size(), false);  // deletions --force-empty says are intended
   for (std::size_t i = 0; i < array.data.size(); ++i) {
     const ArrayDataDisk& disk = array.data[i];
     if (!disk.record) continue;
@@ -123,7 +134,8 @@ std::vector<Finding> CheckScanGuards(const Config& config, const ArrayView& arra
     const bool emptied = drift[i].scanned && disk.record->files > 0 && drift[i].totals.files == 0;
     // --force-empty says the emptied disk's deletions are intended: they do
     // not count towards the mass-delete limit either.
-    if (!(emptied && force_empty)) {
+    uncounted[i] = emptied && force_empty;
+    if (!uncounted[i]) {
       for (const FileRecord& rec : drift[i].deleted) deleted += exempt.Exempt(rec.path) ? 0 : 1;
     }
     if (!force_empty && emptied) {
@@ -136,7 +148,7 @@ std::vector<Finding> CheckScanGuards(const Config& config, const ArrayView& arra
     }
   }
   if (!out.empty() || force_delete || deleted == 0) return out;
-  std::uint64_t moves = std::min(deleted, CountMoves(drift, &exempt));
+  std::uint64_t moves = std::min(deleted, CountMoves(drift, &exempt, uncounted));
   std::uint64_t effective = deleted - moves;
   double pct = recorded > 0 ? 100.0 * static_cast<double>(effective) / static_cast<double>(recorded) : 0;
   bool over_count = effective > config.guards.max_deletes;

@@ -242,15 +242,15 @@ TEST_CASE(
 
 TEST_CASE(
     "drift: one file that reappears is the move of one deleted file, not of every one like it",
-    "[drift][guards][engine][unit][!shouldfail]") {
+    "[drift][guards][engine][unit]") {
   // STRATEGY: 20 files named cover.jpg, each in its own album folder, with
   // one size and mtime (a batch copy keeps them), are deleted from d1; one
   // cover.jpg is added on d2. At most one deletion is a move: 19 files are
   // gone, far above max_deletes = 5.
-  // Fails today: CountMoves (src/engine/drift.cc) counts every deleted file
-  // whose (base name, size, mtime) key is among another disk's added keys,
-  // so one added file excuses all 20 deletions and sync runs. diff pairs
-  // each added file with one deleted file (src/engine/diff.cc).
+  // Regression: CountMoves (src/engine/drift.cc) counted every deleted file
+  // whose (base name, size, mtime) key was among another disk's added keys,
+  // so one added file excused all 20 deletions and sync ran. It pairs them
+  // one to one now, as diff does (src/engine/diff.cc).
   Scene s;
   s.config.guards.max_deletes = 5;
   s.config.guards.max_deletes_pct = 100;
@@ -264,14 +264,14 @@ TEST_CASE(
 
 TEST_CASE(
     "drift: moves off a disk emptied with --force-empty do not excuse deletions on another disk",
-    "[drift][guards][engine][unit][!shouldfail]") {
+    "[drift][guards][engine][unit]") {
   // STRATEGY: every file of d1 moved to d2 (d1 empty: the user runs sync
   // --force-empty), and meanwhile 15 files vanished from d3, above
   // max_deletes = 10. d1's deletions are left out of the count, as
   // --force-empty says; d3's 15 are a mass delete.
-  // Fails today: CheckScanGuards (src/engine/drift.cc) leaves the emptied
+  // Regression: CheckScanGuards (src/engine/drift.cc) left the emptied
   // disk's deletions out of `deleted` but not out of CountMoves, so d1's 10
-  // moves are subtracted from d3's 15 deletions: 5 remain, and sync runs.
+  // moves were subtracted from d3's 15 deletions: 5 remained, and sync ran.
   Scene s;
   s.config.guards.max_deletes = 10;
   s.config.guards.max_deletes_pct = 100;
