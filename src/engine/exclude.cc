@@ -53,6 +53,10 @@ std::optional<PathPattern> PathPattern::Parse(std::string_view raw) {
     p.glob.erase(0, 1);
   }
   if (p.glob.empty()) return std::nullopt;
+  // A slash inside ("Movies/*.tmp") names a path, not a base name: it is
+  // anchored at the disk root, as in gitignore (a base name never holds
+  // one, so the pattern would otherwise match nothing).
+  if (p.glob.find('/') != std::string::npos) p.anchored = true;
   return p;
 }
 

@@ -5,6 +5,7 @@
 //   "*.tmp"         glob on the base name, anywhere on the disk
 //   "/lost+found/"  a leading '/' anchors the glob at the disk root and it
 //                   is matched against the whole relative path
+//   "Movies/*.tmp"  so does a '/' inside the pattern
 //   trailing '/'    matches directories only
 #pragma once
 

@@ -94,6 +94,22 @@ TEST_CASE("exclude: a leading '/' anchors the glob at the disk root and matches 
   CHECK_FALSE(nested.Matches("Media/TV/cache", kFile));
 }
 
+TEST_CASE("exclude: a '/' inside the pattern anchors it at the disk root, as a leading one does",
+          "[exclude][engine][unit]") {
+  // A base name never holds a '/': unanchored, "Movies/*.tmp" matched nothing.
+  PathPattern p = Pattern("Movies/*.tmp");
+  CHECK(p.anchored);
+  CHECK(p.glob == "Movies/*.tmp");
+  CHECK(p.Matches("Movies/a.tmp", kFile));
+  CHECK_FALSE(p.Matches("Other/Movies/a.tmp", kFile));
+  CHECK_FALSE(p.Matches("a.tmp", kFile));
+  PathPattern dir = Pattern("Media/*/cache/");
+  CHECK(dir.anchored);
+  CHECK(dir.dir_only);
+  CHECK(dir.Matches("Media/TV/cache", kDir));
+  CHECK_FALSE(dir.Matches("Media/TV/cache", kFile));
+}
+
 TEST_CASE("exclude: a trailing '/' matches directories only", "[exclude][engine][unit]") {
   PathPattern p = Pattern("cache/");
   CHECK(p.Matches("cache", kDir));
