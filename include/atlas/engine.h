@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -19,17 +18,10 @@
 #include "atlas/env.h"
 #include "atlas/finding.h"
 #include "atlas/progress.h"
+#include "atlas/run_context.h"
 #include "atlas/status.h"
 
 namespace atlas {
-
-struct RunContext {
-  const Config* config = nullptr;
-  FileSystem* fs = nullptr;         // FileSystem::Default() in production
-  Clock* clock = nullptr;           // Clock::Default() in production
-  ProgressSink* progress = nullptr;  // NullProgress() when quiet
-  std::stop_token stop;             // a stop request ends the run after the batch in hand
-};
 
 // Counts of drift between the disks and the manifest.
 struct DriftCounts {

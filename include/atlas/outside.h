@@ -45,11 +45,11 @@
 #include <vector>
 
 #include "atlas/config.h"
-#include "atlas/engine.h"
 #include "atlas/env.h"
 #include "atlas/finding.h"
 #include "atlas/hash.h"
 #include "atlas/manifest.h"
+#include "atlas/run_context.h"
 #include "atlas/status.h"
 
 namespace atlas {

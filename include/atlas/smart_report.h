@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "atlas/engine.h"
+#include "atlas/run_context.h"
 #include "atlas/smart.h"
 
 namespace atlas {
