@@ -1,4 +1,5 @@
-// The array engine: `sync`, `diff`, `status`, `scrub`, `check` and `fix`.
+// The array engine: `sync`, `diff`, `scrub`, `check` and `fix`. (`status`
+// and `disks` are views the report module builds: atlas/report.h.)
 //
 // Each entry point takes a RunContext (config, I/O seam, clock, progress,
 // stop token) and fills a report. The report is filled even when the call
@@ -13,11 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "atlas/config.h"
-#include "atlas/disk.h"
-#include "atlas/env.h"
 #include "atlas/finding.h"
-#include "atlas/progress.h"
 #include "atlas/run_context.h"
 #include "atlas/status.h"
 
@@ -85,92 +82,6 @@ struct DiffReport {
 // added on one disk with the size of a file deleted from another is hashed to
 // tell a move from an add. Writes nothing.
 Status RunDiff(const RunContext& ctx, const DiffOptions& options, DiffReport* report);
-
-struct DiskStatus {
-  std::string name;
-  std::string role;  // "data" | "parity"
-  std::string path;
-  std::string device;
-  std::string model;
-  std::string serial;
-  std::string fs_uuid;
-  bool mounted = false;  // present and, where it was a mount point, still one
-  std::string smart = "unknown";
-  std::uint64_t files = 0;
-  std::uint64_t bytes = 0;
-};
-
-struct StatusReport {
-  int health = 0;  // 0 ok, 1 warning, 2 critical
-  std::size_t data_disks = 0;
-  std::size_t parity_levels = 0;
-  std::uint64_t files = 0;
-  std::uint64_t bytes = 0;
-  std::uint32_t block_size = 0;
-  std::uint64_t blocks = 0;           // blocks in use
-  std::uint64_t positions_unsynced = 0;
-  std::optional<std::int64_t> last_sync_ns;
-  std::optional<std::int64_t> last_scrub_ns;
-  double verified_pct_30d = 0;        // share of blocks verified in the last 30 days
-  std::int64_t oldest_unverified_days = 0;
-  bool synced_ever = false;
-  DriftCounts drift;
-  // How much of the drift walk ran: "full" (every disk walked to the end),
-  // "partial" (stopped at the time limit: the counts are what it saw, and
-  // deletions are not counted), or "skipped".
-  std::string drift_walk = "full";
-  std::uint64_t drift_files_walked = 0;
-  std::vector<DiskStatus> disks;
-  std::vector<Finding> findings;      // open findings that need attention, then info
-  // The outside index's public key ("ed25519:..."), empty before the first
-  // sync that wrote an index.
-  std::string outside_key;
-};
-
-enum class DriftWalk : std::uint8_t {
-  kBounded,  // walk until StatusOptions::drift_time_limit_ns, then report what was seen
-  kFull,     // walk every disk to the end, however long it takes
-  kNone,     // no walk: drift from the manifest alone (unsynced positions)
-};
-
-struct StatusOptions {
-  DriftWalk drift = DriftWalk::kBounded;
-  std::int64_t drift_time_limit_ns = 300'000'000;  // 0.3 s
-};
-
-// The one-glance view: stored findings, live guard checks, drift
-// (metadata only), scrub coverage. Writes nothing. Coverage comes from the
-// manifest's coverage summary and disk records, so everything but the drift
-// walk costs O(disks + open findings + dirty positions), not O(files).
-Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusReport* report);
-// BuildStatus with the default StatusOptions (a drift walk bounded to 0.3 s).
-Status BuildStatus(const RunContext& ctx, StatusReport* report);
-
-// One configured data disk or parity level and what holds it.
-struct DiskInfo {
-  std::string name;
-  std::string role;  // "data" | "parity"
-  std::string path;  // data: mount path; parity: the parity file
-  bool present = false;  // data: the directory exists; parity: the file's directory does
-  // Present and, where it was a mount point at the last sync, still one.
-  bool mounted = false;
-  std::optional<FsIdentity> fs;       // the filesystem holding the path; nullopt: not present
-  std::optional<BlockDevice> device;  // nullopt: no block device (tmpfs, network, FUSE)
-  std::optional<std::string> recorded_uuid;    // at the last sync; nullopt: never synced
-  std::optional<std::string> recorded_serial;
-  std::optional<std::string> recorded_device;
-};
-
-struct DisksReport {
-  std::vector<DiskInfo> disks;
-  // missing_disk for a disk that is absent, unmounted or another disk than
-  // recorded; shared_filesystem (info) for disks on one filesystem.
-  std::vector<Finding> findings;
-};
-
-// The block devices behind the array (`disks`): mountinfo, sysfs, libblkid
-// and the udev database where there is one. Writes nothing.
-Status ListArrayDisks(const RunContext& ctx, DisksReport* report);
 
 enum class ScrubPlan : std::uint8_t {
   kDefault,  // the oldest-verified share ([scrub] percent, older_than), plus bad positions

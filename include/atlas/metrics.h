@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "atlas/engine.h"
+#include "atlas/report.h"
 #include "atlas/manifest.h"
 #include "atlas/status.h"
 

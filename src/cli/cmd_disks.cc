@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "atlas/report.h"
 #include "cli/commands.h"
 
 namespace atlas::cli {

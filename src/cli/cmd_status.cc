@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "atlas/advice.h"
+#include "atlas/report.h"
 #include "cli/commands.h"
 
 namespace atlas::cli {

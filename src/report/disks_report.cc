@@ -1,7 +1,7 @@
 // disks: the block devices behind the array, and whether each is still the
 // disk recorded at the last sync.
-#include "atlas/engine.h"
 #include "atlas/manifest.h"
+#include "atlas/report.h"
 #include "engine/array.h"
 
 namespace atlas {

@@ -21,9 +21,9 @@
 
 #include <fmt/format.h>
 
-#include "atlas/engine.h"
 #include "atlas/manifest.h"
 #include "atlas/outside.h"
+#include "atlas/report.h"
 #include "atlas/smart_report.h"
 #include "engine/array.h"
 #include "engine/drift.h"

@@ -24,6 +24,7 @@
 #include "atlas/engine.h"
 #include "atlas/env.h"
 #include "atlas/finding.h"
+#include "atlas/report.h"
 
 #include "support/fake_clock.h"
 #include "support/temp_array.h"
