@@ -10,8 +10,6 @@
 
 #include <unistd.h>
 
-#include "atlas/env.h"
-
 namespace atlas {
 namespace internal {
 namespace {
@@ -72,11 +70,9 @@ void ClearCrashPointsReached() {
   st.reached.clear();
 }
 
-}  // namespace internal
-
-void SetCrashPoint(std::string name) {
+void ArmCrashPoint(std::string name) {
 #if defined(ATLAS_TEST_HOOKS)
-  internal::CrashState& st = internal::State();
+  CrashState& st = State();
   std::lock_guard<std::mutex> lock(st.mu);
   st.armed = std::move(name);
 #else
@@ -84,12 +80,5 @@ void SetCrashPoint(std::string name) {
 #endif
 }
 
-bool TestHooksEnabled() {
-#if defined(ATLAS_TEST_HOOKS)
-  return true;
-#else
-  return false;
-#endif
-}
-
+}  // namespace internal
 }  // namespace atlas

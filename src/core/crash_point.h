@@ -4,7 +4,8 @@
 //   ATLAS_CRASH_POINT("fix.after_fsync_before_rename");
 //
 // With ATLAS_TEST_HOOKS defined (every test preset), reaching the point whose
-// name was armed with SetCrashPoint (atlas/env.h) writes
+// name was armed with ArmCrashPoint (public as SetCrashPoint in atlas/env.h,
+// which forwards here from src/io/test_hooks.cc) writes
 // "atlas-scrub: crash point <name> reached" to stderr and _exit(137)s, as if
 // SIGKILLed: no destructors, no flushing, no atexit handlers. Without test
 // hooks the macro compiles to nothing.
@@ -23,6 +24,10 @@ namespace atlas::internal {
 // Records `name` as reached and exits the process with status 137 if it is
 // the armed crash point. Thread-safe. Use the macro, not this function.
 void CrashPoint(std::string_view name);
+
+// Arms the crash point called `name` ("" disarms). Thread-safe. Does
+// nothing without test hooks.
+void ArmCrashPoint(std::string name);
 
 // The distinct crash points reached since the process started or since the
 // last ClearCrashPointsReached(), in the order first reached. Lets a test
