@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "manifest/coding.h"
+#include "core/coding.h"
 
 namespace atlas {
 

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "atlas/parity.h"
-#include "manifest/coding.h"
+#include "core/coding.h"
 
 namespace atlas::records {
 namespace {

@@ -37,7 +37,7 @@
 #include <rocksdb/utilities/backup_engine.h>
 #include <rocksdb/write_batch.h>
 
-#include "manifest/coding.h"
+#include "core/coding.h"
 #include "manifest/copy_dir.h"
 #include "manifest/records.h"
 

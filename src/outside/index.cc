@@ -36,8 +36,8 @@
 
 #include "atlas/outside.h"
 
+#include "core/coding.h"
 #include "core/crash_point.h"
-#include "manifest/coding.h"
 #include "manifest/copy_dir.h"
 #include "outside/sign.h"
 

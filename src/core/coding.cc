@@ -1,6 +1,6 @@
-#include "manifest/coding.h"
+#include "core/coding.h"
 
-#include <cstddef>
+#include <cstring>
 
 namespace atlas::coding {
 
@@ -41,10 +41,8 @@ void PutLengthPrefixed(std::string* out, std::string_view s) {
   out->append(s);
 }
 
-void PutHash(std::string* out, const Hash128& h) {
-  std::byte b[16];
-  h.ToBytes(b);
-  out->append(reinterpret_cast<const char*>(b), 16);
+void PutBytes(std::string* out, std::span<const std::byte> bytes) {
+  out->append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
 bool Reader::GetByte(std::uint8_t* v) {
@@ -84,10 +82,10 @@ bool Reader::GetLengthPrefixed(std::string* s) {
   return true;
 }
 
-bool Reader::GetHash(Hash128* h) {
-  if (failed_ || in_.size() < 16) return Fail();
-  *h = Hash128::FromBytes(reinterpret_cast<const std::byte*>(in_.data()));
-  in_.remove_prefix(16);
+bool Reader::GetBytes(std::span<std::byte> out) {
+  if (failed_ || in_.size() < out.size()) return Fail();
+  std::memcpy(out.data(), in_.data(), out.size());
+  in_.remove_prefix(out.size());
   return true;
 }
 
