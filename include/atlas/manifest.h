@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "atlas/config.h"
 #include "atlas/finding.h"
 #include "atlas/hash.h"
 #include "atlas/smart.h"
@@ -325,6 +326,19 @@ struct ManifestOptions {
 //   kIOError: anything else
 Result<std::unique_ptr<Manifest>> OpenManifest(const std::filesystem::path& path,
                                                const ManifestOptions& options);
+
+// Opens the manifest of `config` read-only (its copies named in errors); a
+// null pointer when the array was never synced (no manifest and no copy).
+// Other errors as OpenManifest.
+Result<std::unique_ptr<Manifest>> OpenManifestIfExists(const Config& config);
+
+// The number of distinct dirty positions (positions whose parity is not up
+// to date), counted by walking the dirty table.
+Result<std::uint64_t> CountDirtyPositions(Manifest* m);
+
+// A meta value as a decimal integer; nullopt when absent or empty.
+// kCorruption when it is not a number.
+Result<std::optional<std::int64_t>> GetMetaInt(Manifest* m, std::string_view key);
 
 // An exclusive advisory lock (flock) on "<manifest>.lock", beside the
 // manifest directory, held for the life of the object. A second run that

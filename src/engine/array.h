@@ -83,14 +83,4 @@ std::size_t WholeStripeWorkers(const Config& config);
 // Identity as stored in the manifest.
 DiskIdentityRecord ToRecord(const FsIdentity& id);
 
-// Opens the manifest read-only; a null pointer when the array was never
-// synced (no manifest and no copy). Other errors as OpenManifest.
-Result<std::unique_ptr<Manifest>> OpenManifestIfExists(const Config& config);
-
-// Number of distinct dirty positions (parity not up to date).
-Result<std::uint64_t> CountDirtyPositions(Manifest* m);
-
-// Reads a decimal meta value.
-Result<std::optional<std::int64_t>> GetMetaInt(Manifest* m, std::string_view key);
-
 }  // namespace atlas

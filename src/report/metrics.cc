@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "engine/array.h"
+#include "atlas/manifest.h"
 
 namespace atlas {
 namespace {

@@ -20,7 +20,6 @@
 
 #include "atlas/disk.h"
 #include "atlas/manifest.h"
-#include "engine/array.h"
 
 namespace atlas {
 namespace fs = std::filesystem;
