@@ -13,6 +13,7 @@
 #include "atlas/hash.h"
 #include "atlas/manifest.h"
 #include "engine/array.h"
+#include "engine/disk_guards.h"
 #include "engine/drift.h"
 #include "engine/guards.h"
 

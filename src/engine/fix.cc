@@ -62,6 +62,7 @@
 #include "atlas/parity.h"
 #include "core/crash_point.h"
 #include "engine/array.h"
+#include "engine/disk_guards.h"
 #include "engine/exclude.h"
 #include "engine/guards.h"
 #include "engine/parallel.h"

@@ -1,5 +1,5 @@
 // The content guards of sync (atlas-scrub(1), GUARDS), beside the disk and
-// delete guards of engine/array.h and engine/drift.h: a recorded file that is
+// delete guards of engine/disk_guards.h and engine/drift.h: a recorded file that is
 // now 0 bytes, more files modified than [guards] max_modified(_pct), and a
 // move across disks whose content no longer matches the recorded checksums.
 // Each refuses the sync in its read-only check pass, so nothing is written,

@@ -41,6 +41,7 @@
 #include "atlas/parity.h"
 #include "core/crash_point.h"
 #include "engine/array.h"
+#include "engine/disk_guards.h"
 #include "engine/guards.h"
 #include "engine/parity_file.h"
 #include "engine/stripe_scanner.h"

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "atlas/hash.h"
+#include "engine/read_layout.h"
 
 namespace atlas {
 namespace {

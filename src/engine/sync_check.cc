@@ -4,6 +4,7 @@
 // sync that a guard refuses leaves the manifest directory byte-identical.
 #include <fmt/format.h>
 
+#include "engine/disk_guards.h"
 #include "engine/drift.h"
 #include "engine/guards.h"
 #include "engine/sync_internal.h"

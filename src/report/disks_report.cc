@@ -3,6 +3,7 @@
 #include "atlas/manifest.h"
 #include "atlas/report.h"
 #include "engine/array.h"
+#include "engine/disk_guards.h"
 
 namespace atlas {
 namespace {

@@ -26,6 +26,7 @@
 #include "atlas/report.h"
 #include "atlas/smart_report.h"
 #include "engine/array.h"
+#include "engine/disk_guards.h"
 #include "engine/drift.h"
 #include "engine/guards.h"
 

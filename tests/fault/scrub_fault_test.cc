@@ -4,7 +4,7 @@
 
 #include "atlas/engine.h"
 
-#include "engine/array.h"
+#include "engine/read_layout.h"
 #include "support/engine_harness.h"
 #include "support/fault_fs.h"
 #include "support/temp_array.h"

@@ -3,7 +3,7 @@
 // binary. The in-process and e2e tests can only fake an unmounted disk with
 // an emptied directory; here the kernel's mount table and the superblock UUID
 // change for real, so the not-a-mount-point and filesystem-UUID guards of
-// engine/array.cc are exercised as a user would trip them.
+// engine/disk_guards.cc are exercised as a user would trip them.
 #include <filesystem>
 #include <memory>
 #include <optional>

@@ -11,6 +11,8 @@
 
 #include "atlas/disk.h"
 #include "engine/array.h"
+#include "engine/disk_guards.h"
+#include "engine/read_layout.h"
 #include "support/test_util.h"
 
 namespace atlas {
