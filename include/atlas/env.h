@@ -95,6 +95,10 @@ class WritableFile {
   // fchown, fchmod, futimens on the descriptor, never through a name (fix
   // restores them). Owner first: fchown clears set-user-ID bits.
   virtual Status SetAttributes(const FileStat& attrs) = 0;
+  // Sets the permission bits (07777) of the open file to exactly `mode`,
+  // whatever the umask took from them at creation (fchmod on the
+  // descriptor).
+  virtual Status SetMode(std::uint32_t mode) = 0;
   virtual const std::filesystem::path& path() const = 0;
 };
 
@@ -248,9 +252,57 @@ class FileSystemWrapper : public FileSystem {
   FileSystem* target_;
 };
 
-// Writes `contents` to `path` atomically: a temporary file beside it, written,
-// fdatasync'ed, renamed over `path`, and the directory fsync'ed. With
-// `exclusive`, fails with kFailedPrecondition if `path` already exists.
+// How WriteFileAtomic creates and names what it writes.
+struct AtomicWriteOptions {
+  // Permission bits of the new file, less the process umask unless
+  // `exact_mode`.
+  std::uint32_t mode = 0644;
+  // Give the file exactly `mode` whatever the umask (SetMode before the data
+  // is written): for a file another user reads, such as node_exporter's
+  // textfile or the outside index a compute host reads over NFS.
+  bool exact_mode = false;
+  // Fail with kFailedPrecondition when `path` exists, and never replace a
+  // file that appears there meanwhile (RenameNoReplace).
+  bool exclusive = false;
+  // The temporary file's name beside `path`: "NAME.tmp.PID", or with
+  // `hidden_temp` ".NAME.PID.tmp", a dot file ending in .tmp, for a
+  // directory whose reader takes every file with the target's suffix
+  // (node_exporter reads *.prom).
+  bool hidden_temp = false;
+  // Names the crash points passed on the way: "<crash_points>_before_rename"
+  // and "<crash_points>_after_rename" (docs/DESIGN.md "Crash points").
+  std::string_view crash_points = "io.atomic_write";
+};
+
+// Writes `contents` to `path` so that `path` holds either its old contents
+// or all of `contents`, never a mix, even after a crash or power loss. The
+// one way atlas replaces a whole file (the config of `init`, the metrics
+// textfile, the outside index); every step goes through `fs`:
+//   1. The temporary file beside `path` is removed if an earlier run with
+//      this pid left it, and created anew with O_CREAT|O_EXCL, so it is
+//      never opened through a symlink someone put at its name.
+//   2. `contents` is written, the mode set when `exact_mode`, and the file
+//      fdatasync(2)'ed and closed: the data and the size are durable before
+//      the name points at them. (fdatasync, not fsync: the mode is not
+//      promised durable by POSIX, though ext4, xfs and btrfs commit it with
+//      the new inode.)
+//   3. It is renamed over `path` (rename(2), atomic for readers; with
+//      `exclusive`, renameat2 RENAME_NOREPLACE).
+//   4. The directory holding `path` is fsync(2)'ed, which makes the rename
+//      itself durable.
+// A crash before 3 leaves `path` as it was and the synced temporary beside
+// it (removed by the next write with the same pid, or by a caller that
+// knows the name is its own); between 3 and 4 a power loss may bring back
+// the old file, never a partial one.
+//   kFailedPrecondition: `exclusive` and `path` exists
+//   otherwise the code of the call that failed (kNoSpace, kIOError, ...),
+//   with its errno and path; the temporary is removed and `path` is as it
+//   was (unless only step 4 failed).
+// Writers of one path must be serialized by the caller: two concurrent
+// calls in one process would share the temporary name.
+Status WriteFileAtomic(FileSystem* fs, const std::filesystem::path& path,
+                       std::string_view contents, const AtomicWriteOptions& options);
+// The same with only `mode` and `exclusive` chosen.
 Status WriteFileAtomic(FileSystem* fs, const std::filesystem::path& path,
                        std::string_view contents, std::uint32_t mode = 0644,
                        bool exclusive = false);

@@ -7,12 +7,7 @@
 // 2 for a bad config or a missing --textfile directory; 3 when the manifest
 // could not be read -- the exposition is still written then, with
 // atlas_scrub_scrape_success 0, so a stale or broken state is alertable.
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -38,35 +33,16 @@ nlohmann::json FamiliesJson(const std::vector<MetricFamily>& families) {
   return arr;
 }
 
-// DIR/.atlas_scrub.prom.PID.tmp (node_exporter reads only *.prom), written,
-// chmod 0644 whatever the umask (node_exporter runs as another user),
-// fsync'ed, renamed over DIR/atlas_scrub.prom, and DIR fsync'ed: a scrape sees
-// the old file or the new one, never a part.
-Status WriteTextfile(const std::filesystem::path& dir, const std::string& text) {
-  const std::filesystem::path target = dir / kTextfileName;
-  const std::filesystem::path tmp = dir / fmt::format(".{}.{}.tmp", kTextfileName, ::getpid());
-  auto sys_error = [](const std::string& what, const std::filesystem::path& p) {
-    return Status::IOError(fmt::format("{} {}: {}", what, p.string(), std::strerror(errno)));
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) return sys_error("open", tmp);
-  Status s = Status::Ok();
-  std::size_t done = 0;
-  while (s.ok() && done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) s = sys_error("write", tmp);
-    else done += static_cast<std::size_t>(n);
-  }
-  if (s.ok() && ::fchmod(fd, 0644) != 0) s = sys_error("chmod", tmp);
-  if (s.ok() && ::fsync(fd) != 0) s = sys_error("fsync", tmp);
-  if (::close(fd) != 0 && s.ok()) s = sys_error("close", tmp);
-  if (s.ok() && ::rename(tmp.c_str(), target.c_str()) != 0) s = sys_error("rename", target);
-  if (!s.ok()) {
-    ::unlink(tmp.c_str());
-    return s;
-  }
-  return FileSystem::Default()->SyncDir(dir);
+// DIR/atlas_scrub.prom through the temporary DIR/.atlas_scrub.prom.PID.tmp
+// (node_exporter reads only *.prom), mode 0644 whatever the umask
+// (node_exporter runs as another user): a scrape sees the old file or the
+// new one, never a part (WriteFileAtomic, atlas/env.h).
+Status WriteTextfile(const std::filesystem::path& target, const std::string& text) {
+  AtomicWriteOptions options;
+  options.mode = 0644;
+  options.exact_mode = true;
+  options.hidden_temp = true;
+  return WriteFileAtomic(FileSystem::Default(), target, text, options);
 }
 
 }  // namespace
@@ -98,7 +74,7 @@ int CmdMetrics(const CommandEnv& env, const MetricsArgs& args) {
   std::string text = RenderMetrics(families);
 
   if (!target.empty()) {
-    Status w = WriteTextfile(target.parent_path(), text);
+    Status w = WriteTextfile(target, text);
     if (!w.ok()) return ReportError(env.global, "metrics", w.WithContext("metrics --textfile"));
   }
   if (!s.ok()) return ReportError(env.global, "metrics", s);

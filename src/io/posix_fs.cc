@@ -1,5 +1,4 @@
-// The POSIX implementation of the I/O seam (atlas/env.h), WriteFileAtomic and
-// the real Clock.
+// The POSIX implementation of the I/O seam (atlas/env.h) and the real Clock.
 //
 // Paths are raw bytes. Names on a data disk may hold newlines, invalid UTF-8
 // or anything but '/' and NUL, so nothing here converts encodings: every
@@ -53,8 +52,6 @@
 
 #include "atlas/env.h"
 #include "atlas/status.h"
-
-#include "core/crash_point.h"
 
 namespace atlas {
 namespace {
@@ -436,6 +433,14 @@ class PosixWritableFile final : public WritableFile {
     if (fd_ < 0)
       return ErrnoStatus(EBADF, "fchown", path_);
     return SetAttributesOfFd(fd_, path_, attrs);
+  }
+
+  Status SetMode(std::uint32_t mode) override {
+    if (fd_ < 0)
+      return ErrnoStatus(EBADF, "fchmod", path_);
+    if (::fchmod(fd_, static_cast<mode_t>(mode & 07777)) != 0)
+      return ErrnoStatus(errno, "fchmod", path_);
+    return Status::Ok();
   }
 
   const stdfs::path& path() const override { return path_; }
@@ -969,63 +974,6 @@ std::string Rfc3339(std::int64_t unix_ns) {
 Clock* Clock::Default() {
   static Clock* const clock = new PosixClock();
   return clock;
-}
-
-// Invariant: `path` holds either its old contents or all of `contents`, never
-// a mix. The data is fdatasync'ed in the temporary file before the rename, so
-// a crash leaves at worst a stray "<path>.tmp.<pid>" beside the old file; the
-// directory fsync after the rename makes the new name durable.
-//
-// Writers of one path must be serialized by the caller: two concurrent calls
-// in one process would share the temporary name.
-Status WriteFileAtomic(FileSystem* fs, const stdfs::path& path, std::string_view contents,
-                       std::uint32_t mode, bool exclusive) {
-  if (exclusive) {
-    Result<FileStat> st = fs->Stat(path);
-    if (st.ok())
-      return Status::FailedPrecondition(path.native() + " already exists");
-    if (st.status().code() != Code::kNotFound)
-      return st.status();
-  }
-  const stdfs::path tmp = path.native() + ".tmp." + std::to_string(::getpid());
-  // A stale temporary (an earlier run with the same pid crashed) would keep
-  // its old mode under kCreate; start from scratch instead.
-  fs->Remove(tmp).IgnoreError();
-  ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
-                         fs->OpenForWrite(tmp, OpenMode::kCreateExclusive, mode));
-  const auto fail = [&](const Status& s) {
-    file.reset();
-    fs->Remove(tmp).IgnoreError();
-    return s;
-  };
-  const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(contents.data()),
-                                         contents.size());
-  if (Status s = file->WriteAt(0, bytes); !s.ok())
-    return fail(s);
-  if (Status s = file->Sync(); !s.ok())
-    return fail(s);
-  if (Status s = file->Close(); !s.ok())
-    return fail(s);
-  // Invariant: the new contents are durable in `tmp`; `path` still holds the
-  // old ones. A crash here leaves both, and the next write replaces `tmp`.
-  ATLAS_CRASH_POINT("io.atomic_write_before_rename");
-  if (exclusive) {
-    Status s = fs->RenameNoReplace(tmp, path);
-    if (!s.ok()) {
-      if (s.sys_errno() == EEXIST) {
-        return fail(Status::FailedPrecondition(path.native() + " already exists"));
-      }
-      return fail(s);
-    }
-  } else if (Status s = fs->Rename(tmp, path); !s.ok()) {
-    return fail(s);
-  }
-  // Invariant: `path` names the new, durable contents, but the rename itself
-  // is durable only after SyncDir; a crash here may bring back the old file,
-  // never a partial one.
-  ATLAS_CRASH_POINT("io.atomic_write_after_rename");
-  const stdfs::path dir = path.has_parent_path() ? path.parent_path() : stdfs::path(".");
-  return fs->SyncDir(dir);
 }
 
 }  // namespace atlas

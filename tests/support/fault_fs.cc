@@ -195,6 +195,14 @@ class FaultWritableFile final : public WritableFile {
     return base_->SetAttributes(attrs);
   }
 
+  Status SetMode(std::uint32_t mode) override {
+    const FaultFileSystem::Decision d = fs_->Evaluate(Op::kWrite, path().native(), {});
+    FaultFileSystem::Sleep(d);
+    if (d.err != 0)
+      return Status::FromErrno(d.err, On("fchmod", path()));
+    return base_->SetMode(mode);
+  }
+
   const stdfs::path& path() const override { return base_->path(); }
 
  private:

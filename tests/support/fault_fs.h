@@ -42,7 +42,7 @@ namespace atlas::testing {
 enum class Op : std::uint8_t {
   kOpen,      // OpenForRead, OpenForWrite, OpenUnder, CreateUnder (and ReadFile's open)
   kRead,      // RandomAccessFile::ReadAt (and the reads inside ReadFile)
-  kWrite,     // WritableFile::WriteAt and WritableFile::SetAttributes
+  kWrite,     // WritableFile::WriteAt, SetAttributes and SetMode
   kSync,      // WritableFile::Sync, FileSystem::SyncDir and SyncDirUnder
   kRename,    // Rename, RenameNoReplace, RenameUnder
   kStat,      // Stat, StatUnder, RandomAccessFile::Stat

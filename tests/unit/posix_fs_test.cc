@@ -357,6 +357,45 @@ TEST_CASE("posix_fs: WriteFileAtomic replaces, and exclusive refuses an existing
   CHECK(no_dir.code() == Code::kNotFound);
 }
 
+TEST_CASE("posix_fs: WriteFileAtomic's exact mode beats the umask, and the temporary can be hidden",
+          "[posix_fs][unit]") {
+  // Records the temporary names WriteFileAtomic creates.
+  class Recording : public FileSystemWrapper {
+   public:
+    Recording() : FileSystemWrapper(FileSystem::Default()) {}
+    Result<std::unique_ptr<WritableFile>> OpenForWrite(const stdfs::path& p, OpenMode om,
+                                                       std::uint32_t mode) override {
+      opened.push_back(p);
+      return FileSystemWrapper::OpenForWrite(p, om, mode);
+    }
+    std::vector<stdfs::path> opened;
+  };
+  TempDir dir;
+  Recording fs;
+  const stdfs::path p = dir / "atlas_scrub.prom";
+  const mode_t old_umask = ::umask(077);
+  Status plain = WriteFileAtomic(&fs, dir / "plain", "x", 0644);
+  AtomicWriteOptions options;
+  options.mode = 0644;
+  options.exact_mode = true;
+  options.hidden_temp = true;
+  Status exact = WriteFileAtomic(&fs, p, "metric 1\n", options);
+  ::umask(old_umask);
+  REQUIRE_OK(plain);
+  REQUIRE_OK(exact);
+
+  struct stat st {};
+  REQUIRE(::stat((dir / "plain").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  REQUIRE(::stat(p.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0644);
+  CHECK(*fs.ReadFile(p) == "metric 1\n");
+  const std::string pid = std::to_string(::getpid());
+  CHECK(fs.opened == std::vector<stdfs::path>{dir / ("plain.tmp." + pid),
+                                              dir / (".atlas_scrub.prom." + pid + ".tmp")});
+  CHECK(WalkAll(dir.path()) == std::vector<std::string>{"atlas_scrub.prom", "plain"});
+}
+
 TEST_CASE("posix_fs: RenameNoReplace refuses to replace with EEXIST", "[posix_fs][unit]") {
   TempDir dir;
   FileSystem* fs = FileSystem::Default();
