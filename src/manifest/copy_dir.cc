@@ -288,6 +288,8 @@ CopyDir::~CopyDir() {
     ::close(backup_fd_);
 }
 
+std::string CopyDir::FdPath() const { return fmt::format("/proc/self/fd/{}", fd_); }
+
 std::string CopyDir::BackupPath() const {
   return backup_fd_ < 0 ? std::string() : fmt::format("/proc/self/fd/{}", backup_fd_);
 }

@@ -53,6 +53,10 @@ class CopyDir {
   const std::filesystem::path& dir() const { return dir_; }
   // Descriptor of the copy directory itself, owned by this object.
   int fd() const { return fd_; }
+  // "/proc/self/fd/N" of the copy directory: a path for path-based calls
+  // (WriteFileAtomic) that the kernel resolves to the very directory that
+  // was checked.
+  std::string FdPath() const;
   // "/proc/self/fd/N" of the backup subdirectory; empty if it has none.
   std::string BackupPath() const;
   // Sets every regular file under the backup subdirectory to mode 0600,

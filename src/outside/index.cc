@@ -37,7 +37,6 @@
 #include "atlas/outside.h"
 
 #include "core/coding.h"
-#include "core/crash_point.h"
 #include "manifest/copy_dir.h"
 #include "outside/sign.h"
 
@@ -86,13 +85,15 @@ std::uint64_t MetaOr(Manifest* m, std::string_view key, std::uint64_t fallback, 
   }
 }
 
-// Writes `bytes` as outside.idx into the judged copy directory `dir`,
-// relative to its descriptor: a temporary created O_EXCL|O_NOFOLLOW, fdatasync,
-// renameat over the old index, fsync of the directory. A run that crashed
-// between writing and renaming left "outside.idx.tmp.<its pid>" behind; it
-// is removed here (only the euid can write this directory, so the name is
-// ours).
-Status WriteIndexAt(const CopyDir& dir, std::string_view bytes) {
+// Writes `bytes` as outside.idx into the judged copy directory `dir` with
+// WriteFileAtomic, through "/proc/self/fd/N" so that every step lands in
+// the directory CopyDir checked, whatever is renamed around it: a temporary
+// created O_EXCL, fdatasync, rename over the old index, fsync of the
+// directory; mode 0644 whatever the umask, since the index is meant to be
+// world-readable. A run that crashed between writing and renaming left
+// "outside.idx.tmp.<its pid>" behind; it is removed here (only the euid can
+// write this directory, so the name is ours).
+Status WriteIndexAt(FileSystem* fs, const CopyDir& dir, std::string_view bytes) {
   const std::string prefix = std::string(kOutsideIndexName) + ".tmp.";
   if (int dup = ::fcntl(dir.fd(), F_DUPFD_CLOEXEC, 0); dup >= 0) {
     if (DIR* d = ::fdopendir(dup)) {
@@ -107,46 +108,16 @@ Status WriteIndexAt(const CopyDir& dir, std::string_view bytes) {
       ::close(dup);
     }
   }
-  const std::string tmp = prefix + std::to_string(::getpid());
-  const std::string where = (dir.dir() / tmp).string();
-  int fd =
-      ::openat(dir.fd(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return Status::FromErrno(errno, "create " + where);
-  Status s;
-  for (std::size_t done = 0; s.ok() && done < bytes.size();) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      s = Status::FromErrno(errno, "write " + where);
-    else
-      done += static_cast<std::size_t>(n);
-  }
-  // umask may have taken bits away; the index is meant to be world-readable.
-  if (s.ok() && ::fchmod(fd, 0644) != 0)
-    s = Status::FromErrno(errno, "chmod " + where);
-  if (s.ok() && ::fdatasync(fd) != 0)
-    s = Status::FromErrno(errno, "fdatasync " + where);
-  if (::close(fd) != 0 && s.ok())
-    s = Status::FromErrno(errno, "close " + where);
-  if (!s.ok()) {
-    ::unlinkat(dir.fd(), tmp.c_str(), 0);
-    return s;
-  }
-  // Invariant: outside.idx is replaced by rename after its bytes are
-  // fdatasync'ed, so a reader (even over NFS) sees the old index or the
-  // new one, never a mix; a torn read fails the checksum.
-  ATLAS_CRASH_POINT("outside.export_before_rename");
-  if (::renameat(dir.fd(), tmp.c_str(), dir.fd(), std::string(kOutsideIndexName).c_str()) != 0) {
-    s = Status::FromErrno(errno, "rename " + where);
-    ::unlinkat(dir.fd(), tmp.c_str(), 0);
-    return s;
-  }
-  ATLAS_CRASH_POINT("outside.export_after_rename");
-  if (::fsync(dir.fd()) != 0)
-    return Status::FromErrno(errno, "fsync " + dir.dir().string());
-  return Status::Ok();
+  // Invariant (crash points outside.export_before_rename and _after_rename):
+  // outside.idx is replaced by rename after its bytes are fdatasync'ed, so a
+  // reader (even over NFS) sees the old index or the new one, never a mix; a
+  // torn read fails the checksum.
+  AtomicWriteOptions options;
+  options.mode = 0644;
+  options.exact_mode = true;
+  options.crash_points = "outside.export";
+  return WriteFileAtomic(fs, stdfs::path(dir.FdPath()) / kOutsideIndexName, bytes, options)
+      .WithContext(dir.dir().string());
 }
 
 }  // namespace
@@ -540,7 +511,7 @@ Status ExportOutsideIndex(FileSystem* fs, Manifest* manifest,
       continue;
     }
     if (s.ok())
-      s = WriteIndexAt(*cd, bytes);
+      s = WriteIndexAt(fs, *cd, bytes);
     if (!s.ok() && first.ok())
       first = s.WithContext("outside index");
   }
