@@ -1,6 +1,13 @@
 // What to do next about a finding: the exact commands an admin should run,
 // for `status` and for alert messages (SPEC: "alerts should include the exact
 // `atlas-scrub fix --dry-run ...` command to run").
+//
+// One table in src/core/advice.cc holds a row for every finding kind; every
+// text that tells the user which command answers a finding or drift comes
+// from it: status (text and --json next_steps), alert bodies, the last line
+// of scrub and check, the drift lines of status and diff.
+//
+// Thread-safety: every function here is pure.
 #pragma once
 
 #include <string>
@@ -39,6 +46,25 @@ std::string GlobEscape(std::string_view path);
 //   only_copy_outside              copy the file to Atlas
 //   duplicate_outside              remove the extra copy if it is not needed
 //   unrecoverable                  restore from a backup
+//   unsafe_copy_dir                correct the directory, then sync
+//   zero_size                      fix --dry-run --filter, then fix, or
+//                                  sync --force-zero
+//   mass_modify                    diff, then sync --force-modified
+//   move_mismatch                  fix the original, or sync --force-move
 std::vector<std::string> NextSteps(const Finding& f, std::string_view program);
+
+// Whether the table has a row for `kind` (every kind must: a unit test
+// checks).
+bool HasAdvice(FindingKind kind);
+
+// One sentence for a message about several findings, naming the command
+// that answers the most urgent of them: errors a fix can repair, then a
+// missing disk, then SMART; otherwise `status`. E.g. "`atlas-scrub fix
+// --dry-run --errors-only` shows what fix would repair" (no final period).
+std::string NextStepSummary(const std::vector<Finding>& findings, std::string_view program);
+
+// The command that takes drift (files changed since the last sync) into the
+// parity: what `unsynced` advises, "atlas-scrub sync".
+std::string DriftNextStep(std::string_view program);
 
 }  // namespace atlas

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,9 @@ enum class FindingKind : std::uint8_t {
   kMoveMismatch,  // a move across disks whose content differs from the recorded checksums
 };
 
+// Every kind, in enum order (for tables that must cover them all: the
+// zero series of metrics, the advice of atlas/advice.h).
+std::span<const FindingKind> AllFindingKinds();
 // "silent_corruption", "missing_disk", ... as in SPEC.
 std::string_view KindName(FindingKind kind);
 // Parses a SPEC kind name; nullopt if unknown.

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "atlas/advice.h"
 #include "atlas/alert.h"
 #include "atlas/env.h"
 #include "core/finding_json.h"
@@ -112,20 +113,10 @@ std::string MoreLine(std::size_t n) {
   return fmt::format("\xE2\x80\xA6 and {} more finding{}; run `atlas-scrub status`", n, n == 1 ? "" : "s");
 }
 
-// What to do next, for an alert.
+// What to do next, for an alert (the advice table, atlas/advice.h).
 std::string NextStep(const AlertMessage& m) {
   if (m.event != AlertEvent::kAlert) return "";
-  bool fixable = false, disk = false, smart = false;
-  for (const Finding& f : m.findings) {
-    fixable = fixable || f.kind == FindingKind::kSilentCorruption || f.kind == FindingKind::kReadError ||
-              f.kind == FindingKind::kParityMismatch;
-    disk = disk || f.kind == FindingKind::kMissingDisk;
-    smart = smart || f.kind == FindingKind::kSmartFailing || f.kind == FindingKind::kSmartWarning;
-  }
-  if (fixable) return "Next: `atlas-scrub fix --dry-run --errors-only` shows what fix would repair.";
-  if (disk) return "Next: check that every disk is mounted; `atlas-scrub status` shows which one is missing.";
-  if (smart) return "Next: `atlas-scrub smart` shows the disk's attributes.";
-  return "Next: `atlas-scrub status` shows the array's health.";
+  return "Next: " + NextStepSummary(m.findings, "atlas-scrub") + ".";
 }
 
 // Body lines that fit in `budget` bytes (joined with '\n'), the rest counted

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "atlas/advice.h"
 #include "cli/commands.h"
 
 namespace atlas::cli {
@@ -37,7 +38,8 @@ int CmdDiff(const CommandEnv& env) {
   const DriftCounts& d = report.drift;
   fmt::print("diff: {} unchanged, {} added, {} modified, {} deleted, {} moved{}\n", d.unchanged, d.added,
              d.modified, d.deleted, d.moved,
-             d.Changes() + report.positions_unsynced == 0 ? "; nothing to sync" : "; run `atlas-scrub sync`");
+             d.Changes() + report.positions_unsynced == 0 ? "; nothing to sync"
+                                                            : fmt::format("; run `{}`", DriftNextStep("atlas-scrub")));
   if (report.positions_unsynced > 0) {
     fmt::print("diff: {} positions were left unsynced by an interrupted sync\n", report.positions_unsynced);
   }

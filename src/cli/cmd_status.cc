@@ -154,13 +154,13 @@ void PrintStatusText(const GlobalOptions& g, const StatusReport& r, std::int64_t
                "{} unsynced positions; `{} diff` or `{} status --full-drift` walks everything\n",
                r.drift_files_walked, d.added, d.modified, d.moved, r.positions_unsynced, program, program);
   } else if (!r.synced_ever) {
-    fmt::print("drift:      never synced: {} files not protected; run `{} sync`\n", d.added, program);
+    fmt::print("drift:      never synced: {} files not protected; run `{}`\n", d.added, DriftNextStep(program));
   } else if (d.Changes() + r.positions_unsynced == 0) {
     fmt::print("drift:      none, parity is up to date\n");
   } else {
     fmt::print("drift:      {} added, {} modified, {} deleted, {} moved, {} unsynced positions: run "
-               "`{} sync`\n",
-               d.added, d.modified, d.deleted, d.moved, r.positions_unsynced, program);
+               "`{}`\n",
+               d.added, d.modified, d.deleted, d.moved, r.positions_unsynced, DriftNextStep(program));
   }
   fmt::print("disks:\n");
   fmt::print("  {:<8} {:<6} {:<7} {:<12} {:<8} {}\n", "NAME", "ROLE", "STATE", "DEVICE", "SMART", "PATH");

@@ -1,6 +1,7 @@
 // scrub and check: the same verification, rendered the same way.
 #include <fmt/format.h>
 
+#include "atlas/advice.h"
 #include "cli/commands.h"
 #include "cli/run_notifier.h"
 
@@ -36,7 +37,7 @@ int Render(const CommandEnv& env, std::string_view command, const Status& s, con
       if (f.severity >= Severity::kWarning || env.global.verbose) shown.push_back(f);
     }
     PrintFindingsText(stdout, shown);
-    if (code == kExitAttention) fmt::print("{}: next: `atlas-scrub fix --dry-run --errors-only` shows what fix would repair\n", command);
+    if (code == kExitAttention) fmt::print("{}: next: {}\n", command, NextStepSummary(r.findings, "atlas-scrub"));
   }
   if (!s.ok()) fmt::print(stderr, "atlas-scrub: {}\n", s.ToString());
   return code;

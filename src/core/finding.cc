@@ -40,6 +40,12 @@ constexpr std::array<KindInfo, 22> kKinds = {{
     {FindingKind::kMoveMismatch, "move_mismatch", Severity::kCritical},
 }};
 
+constexpr std::array<FindingKind, kKinds.size()> kAllKinds = [] {
+  std::array<FindingKind, kKinds.size()> out{};
+  for (std::size_t i = 0; i < kKinds.size(); ++i) out[i] = kKinds[i].kind;
+  return out;
+}();
+
 const KindInfo& Info(FindingKind kind) {
   for (const KindInfo& k : kKinds) {
     if (k.kind == kind) return k;
@@ -48,6 +54,8 @@ const KindInfo& Info(FindingKind kind) {
 }
 
 }  // namespace
+
+std::span<const FindingKind> AllFindingKinds() { return kAllKinds; }
 
 std::string_view KindName(FindingKind kind) { return Info(kind).name; }
 

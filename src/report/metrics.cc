@@ -24,17 +24,6 @@ namespace {
 // of daily syncs and scrubs (one record per run, newest first).
 constexpr std::size_t kRunHistoryScan = 20000;
 
-constexpr FindingKind kAllKinds[] = {
-    FindingKind::kSilentCorruption, FindingKind::kReadError,       FindingKind::kParityMismatch,
-    FindingKind::kUnrecoverable,    FindingKind::kMissingDisk,     FindingKind::kSmartFailing,
-    FindingKind::kSmartWarning,     FindingKind::kOnlyCopyOutside, FindingKind::kDuplicateOutside,
-    FindingKind::kUnsynced,         FindingKind::kScrubOverdue,    FindingKind::kMassDelete,
-    FindingKind::kAdded,            FindingKind::kModified,        FindingKind::kDeleted,
-    FindingKind::kMoved,            FindingKind::kSharedFilesystem, FindingKind::kRepaired,
-    FindingKind::kUnsafeCopyDir,
-    FindingKind::kZeroSize,         FindingKind::kMassModify,      FindingKind::kMoveMismatch,
-};
-
 std::string EscapeLabel(std::string_view v) {
   std::string out;
   out.reserve(v.size());
@@ -168,7 +157,7 @@ std::vector<MetricFamily> MetricFamilies(const MetricsReport& report, bool ok, d
   // Open findings by (severity, kind): a zero series for every kind SPEC
   // rates warning or critical, plus whatever else is open.
   std::map<std::pair<std::string, std::string>, double> open;
-  for (FindingKind k : kAllKinds) {
+  for (FindingKind k : AllFindingKinds()) {
     Severity sev = DefaultSeverity(k);
     if (sev >= Severity::kWarning) open[{std::string(SeverityName(sev)), std::string(KindName(k))}] = 0;
   }

@@ -1,5 +1,4 @@
-// The metrics renderer and the next-step advice, without a binary.
-#include "atlas/advice.h"
+// The metrics renderer, without a binary.
 #include "atlas/metrics.h"
 #include "support/test_util.h"
 
@@ -73,52 +72,6 @@ TEST_CASE("metrics: every warning and critical kind has a zero series and open f
   std::string failed = RenderMetrics(MetricFamilies(report, false, 0.1, "9.9"));
   CHECK(failed.find("atlas_scrub_scrape_success 0\n") != std::string::npos);
   CHECK(failed.find("atlas_scrub_health") == std::string::npos);
-}
-
-TEST_CASE("advice: shell quoting survives quotes, spaces and glob characters", "[advice]") {
-  CHECK(ShellQuote("Movies/a.mkv") == "Movies/a.mkv");
-  CHECK(ShellQuote("a b") == "'a b'");
-  CHECK(ShellQuote("It's") == "'It'\\''s'");
-  CHECK(ShellQuote("") == "''");
-  CHECK(ShellQuote("$(rm -rf /)") == "'$(rm -rf /)'");
-  CHECK(ShellQuote("a\nb\xff'\\") == "$'a\\x0ab\\xff\\'\\\\'");
-  CHECK(ShellQuote("caf\xc3\xa9 d") == "'caf\xc3\xa9 d'");  // printable UTF-8 stays readable
-  CHECK(GlobEscape("a*b?[c]\\d") == "a\\*b\\?\\[c]\\\\d");
-}
-
-TEST_CASE("advice: each finding kind that needs attention has a next step", "[advice]") {
-  const std::string p = "atlas-scrub";
-  CHECK(NextSteps(MakeFinding(FindingKind::kSilentCorruption, "d1", "Movies/x y.mkv", ""), p) ==
-        std::vector<std::string>{"atlas-scrub fix --dry-run --errors-only --filter 'Movies/x y.mkv'",
-                                 "atlas-scrub fix --errors-only --filter 'Movies/x y.mkv'"});
-  CHECK(NextSteps(MakeFinding(FindingKind::kReadError, "d2", "", ""), p) ==
-        std::vector<std::string>{"atlas-scrub fix --dry-run --errors-only --disk d2",
-                                 "atlas-scrub fix --errors-only --disk d2"});
-  CHECK(NextSteps(MakeFinding(FindingKind::kParityMismatch, "parity1", "", ""), p)[0] ==
-        "atlas-scrub fix --dry-run --errors-only");
-  CHECK(NextSteps(MakeFinding(FindingKind::kUnsynced, "", "", ""), p)[0] == "atlas-scrub sync");
-  CHECK(NextSteps(MakeFinding(FindingKind::kScrubOverdue, "", "", ""), p)[0] == "atlas-scrub scrub");
-  CHECK(NextSteps(MakeFinding(FindingKind::kMassDelete, "", "", ""), p)[0] == "atlas-scrub diff");
-  CHECK(NextSteps(MakeFinding(FindingKind::kMassDelete, "", "", ""), p)[1].find("sync --force-delete") !=
-        std::string::npos);
-  CHECK(NextSteps(MakeFinding(FindingKind::kMassModify, "", "", ""), p) ==
-        std::vector<std::string>{"atlas-scrub diff",
-                                 "if the changes are intended: atlas-scrub sync --force-modified"});
-  CHECK(NextSteps(MakeFinding(FindingKind::kZeroSize, "d1", "a b.mkv", ""), p) ==
-        std::vector<std::string>{"atlas-scrub fix --dry-run --disk d1 --filter 'a b.mkv'",
-                                 "atlas-scrub fix --disk d1 --filter 'a b.mkv'",
-                                 "if it was emptied on purpose: atlas-scrub sync --force-zero"});
-  Finding moved = MakeFinding(FindingKind::kMoveMismatch, "d2", "x.mkv", "");
-  moved.from = "d1:Movies/x.mkv";
-  CHECK(NextSteps(moved, p) ==
-        std::vector<std::string>{"atlas-scrub fix --dry-run --disk d1 --filter Movies/x.mkv",
-                                 "atlas-scrub fix --disk d1 --filter Movies/x.mkv",
-                                 "if the moved copy is the one to keep: atlas-scrub sync --force-move"});
-  CHECK(NextSteps(MakeFinding(FindingKind::kSmartWarning, "d1", "", ""), p)[0] == "atlas-scrub smart");
-  CHECK(NextSteps(MakeFinding(FindingKind::kUnrecoverable, "d1", "x", ""), p)[0].find("backup") !=
-        std::string::npos);
-  CHECK(NextSteps(MakeFinding(FindingKind::kOnlyCopyOutside, "", "x", ""), p)[0].find("copy") != std::string::npos);
-  CHECK(NextSteps(MakeFinding(FindingKind::kAdded, "d1", "x", ""), p).empty());
 }
 
 }  // namespace
