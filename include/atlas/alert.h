@@ -12,6 +12,9 @@
 //   policy    which findings to send to which channel given the alert state
 //             kept in the manifest, and the state to write back (PlanAlerts,
 //             AlertPlan::Record)
+//   run       the end of one command run: read the state under the
+//             manifest lock, plan, send, write the state back, ping the
+//             healthcheck (FinishRunAlerts); the CLI only wires and logs
 //
 // Nothing here prints or exits: failures come back as ChannelOutcome/Status
 // for the CLI to log. No call can take longer than the configured timeouts
@@ -29,6 +32,7 @@
 #include <vector>
 
 #include "atlas/config.h"
+#include "atlas/env.h"
 #include "atlas/finding.h"
 #include "atlas/manifest.h"
 #include "atlas/status.h"
@@ -230,5 +234,65 @@ class AlertPlan {
 //    that last reported it covers its scope without it. A cleared finding is
 //    announced as resolved on the channels that got its alert.
 AlertPlan PlanAlerts(const AlertPolicyInput& in);
+
+// --------------------------------------------------------------- one run ---
+
+// The token_file and password_file of [alerts] that every user may read
+// (SPEC: a secret readable by others draws a warning), in config order.
+// A file that cannot be stat'ed is not listed (sending reports it).
+std::vector<std::filesystem::path> ReadableSecretFiles(const AlertsConfig& config);
+
+// The healthcheck body after a run: "atlas-scrub scrub on atlas: exit 1; 2
+// critical, 0 warning findings", then one line per finding of severity
+// warning or above, at most 10 of them and "..." after.
+std::string HealthcheckSummary(std::string_view host, std::string_view command, int exit_code,
+                               const std::vector<Finding>& findings);
+
+// What a command's run hands to its alerts when it ends.
+struct RunAlertsInput {
+  std::string command;         // "scrub"
+  std::string host;            // this machine's name, for titles and the summary
+  int exit_code = 0;           // pinged as <healthcheck_url>/<exit_code>
+  bool completed = false;      // the run finished its work (exit 0 or 1)
+  bool covers_scope = true;    // false for a narrowed run (check --disk, fix --filter)
+  std::vector<Finding> findings;  // what the run reported
+};
+
+// One message handed to one channel.
+struct AlertDelivery {
+  AlertEvent event = AlertEvent::kAlert;  // kAlert or kResolved
+  std::size_t findings = 0;               // how many findings it carried
+  ChannelOutcome outcome;
+};
+
+// What FinishRunAlerts did, for the caller to log.
+struct RunAlertsReport {
+  // Set when there were channels but the manifest's alert state could not
+  // be used (no manifest yet, another run holds the lock, unreadable), with
+  // the reason: every finding at or above min_severity was sent, nothing
+  // announced as resolved, and nothing recorded for the next run.
+  std::optional<std::string> stateless_why;
+  std::vector<AlertDelivery> deliveries;  // in the order sent
+  Status state_write;  // writing the changed alert state back; OK if nothing changed
+  Status ping;         // the healthcheck ping; OK without a healthcheck URL
+};
+
+// The alerts at the end of one command run (man atlas-scrub(1) ALERTS),
+// once the engine has let go of the manifest:
+//   1. takes ManifestLock and reads the findings table and the alert state
+//      from the manifest opened read-only;
+//   2. plans what goes to which channel (PlanAlerts) and sends it through
+//      `notifier`, alerts before resolved notices, channel by channel;
+//   3. writes back the alert state that changed, reopening the manifest
+//      read-write only then, so a run whose alert state is unchanged leaves
+//      the manifest's files as they were; then lets go of the lock;
+//   4. pings the healthcheck with the exit code and HealthcheckSummary.
+// Without a manifest, or while another run holds the lock, it sends without
+// state (report->stateless_why). Never fails as a whole: every problem is in
+// `report`, and none of them should change the run's exit code. Takes at
+// most the notifier's timeouts times its attempts (plus backoff) per
+// message. `notifier` and `clock` must outlive the call.
+void FinishRunAlerts(const Config& config, Notifier* notifier, Clock* clock, const RunAlertsInput& input,
+                     RunAlertsReport* report);
 
 }  // namespace atlas

@@ -6,12 +6,11 @@
 //   ...
 //   return notifier.Finish(report.findings, code);    // alerts, pings /<code>
 //
-// Finish applies the alert policy with the state in the manifest (opened
-// after the engine let go of it, under ManifestLock); when there is no
-// manifest, or another run holds it, it sends without state: every finding
-// at or above min_severity, no resolved notices. Delivery failures are logged
-// on stderr and kept in the manifest for the next run; they never change the
-// exit code, and the whole step is bounded by [alerts] timeout x attempts.
+// Finish hands the run to the alert module (FinishRunAlerts, atlas/alert.h:
+// the policy with the state in the manifest, delivery, the healthcheck ping)
+// and logs on stderr what it reports, once it is done. Delivery failures
+// never change the exit code, and the whole step is bounded by [alerts]
+// timeout x attempts.
 #pragma once
 
 #include <memory>

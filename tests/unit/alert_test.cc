@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alert/url.h"
+#include "support/fake_clock.h"
 #include "support/test_util.h"
 
 namespace atlas {
@@ -319,6 +320,73 @@ TEST_CASE("alert config: timeout, attempts and retry_delay parse and are bounded
   Result<Config> slow = ParseConfig(disks + "[alerts]\ntimeout = \"1h\"\n", "/x");
   CHECK(std::string(slow.status().message()).find("alerts.timeout: expected a duration from \"1s\" to \"10m\"") !=
         std::string::npos);
+}
+
+// Records what would have been posted; every post succeeds.
+class RecordingTransport final : public AlertTransport {
+ public:
+  Status Post(const HttpRequest& request) override {
+    posts.push_back(request);
+    return Status::Ok();
+  }
+  Status SendMail(const MailRequest&) override { return Status::Ok(); }
+  std::vector<HttpRequest> posts;
+};
+
+TEST_CASE("alert run: without a manifest every finding is sent; with one, the state keeps it from repeating",
+          "[alert][unit]") {
+  testing::TempDir dir;
+  Config config;
+  config.manifest = dir.path() / "manifest";
+  config.alerts.healthcheck_url = "http://127.0.0.1:9/hc";
+  config.alerts.webhooks.push_back(WebhookConfig{"http://127.0.0.1:9/hook", "json", {}});
+  RecordingTransport transport;
+  Notifier notifier(config.alerts, &transport, DeliveryOptionsFrom(config.alerts));
+  testing::FakeClock clock(1000 * kSec);
+  RunAlertsInput in;
+  in.command = "scrub";
+  in.host = "atlas";
+  in.exit_code = 1;
+  in.completed = true;
+  in.findings = {Corrupt("a.mkv")};
+
+  // 1. No manifest yet: sent without state, nothing recorded; the
+  //    healthcheck gets the exit code and the summary.
+  RunAlertsReport first;
+  FinishRunAlerts(config, &notifier, &clock, in, &first);
+  CHECK(first.stateless_why.has_value());
+  REQUIRE(first.deliveries.size() == 1);
+  CHECK(first.deliveries[0].outcome.ok);
+  CHECK(first.deliveries[0].findings == 1);
+  REQUIRE(transport.posts.size() == 2);
+  CHECK(transport.posts[1].url == "http://127.0.0.1:9/hc/1");
+  CHECK(transport.posts[1].body.find("atlas-scrub scrub on atlas: exit 1; 1 critical, 0 warning findings\n") == 0);
+  CHECK(first.state_write.ok());
+  CHECK(first.ping.ok());
+
+  // 2. With a manifest the finding is sent once more (the state had none)
+  //    and recorded; 3. the same run again sends nothing.
+  ManifestOptions create;
+  create.create_if_missing = true;
+  REQUIRE_OK(OpenManifest(config.manifest, create));
+  RunAlertsReport second;
+  FinishRunAlerts(config, &notifier, &clock, in, &second);
+  CHECK_FALSE(second.stateless_why.has_value());
+  CHECK(second.deliveries.size() == 1);
+  INFO(second.state_write.ToString());
+  CHECK(second.state_write.ok());
+  ManifestOptions ro;
+  ro.read_only = true;
+  Result<std::unique_ptr<Manifest>> m = OpenManifest(config.manifest, ro);
+  REQUIRE_OK(m);
+  CHECK(m->get()->ListAlertStates()->size() == 1);
+  m->reset();
+
+  RunAlertsReport third;
+  FinishRunAlerts(config, &notifier, &clock, in, &third);
+  CHECK_FALSE(third.stateless_why.has_value());
+  CHECK(third.deliveries.empty());
+  CHECK(transport.posts.size() == 5);  // 2 + alert + ping, then only a ping
 }
 
 }  // namespace
