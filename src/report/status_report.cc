@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "atlas/advice.h"
 #include "atlas/manifest.h"
 #include "atlas/outside.h"
 #include "atlas/report.h"
@@ -42,35 +43,19 @@ std::string Age(std::int64_t ns) {
   return fmt::format("{} minutes", std::max<std::int64_t>(0, s / 60));
 }
 
-}  // namespace
-
-Status BuildStatus(const RunContext& ctx, StatusReport* report) {
-  return BuildStatus(ctx, StatusOptions(), report);
+// "`atlas-scrub scrub`": the first step the advice table gives `kind`, for
+// the messages of the findings status makes itself.
+std::string RunFor(FindingKind kind) {
+  return "`" + NextSteps(MakeFinding(kind, "", "", ""), "atlas-scrub").front() + "`";
 }
 
-Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusReport* report) {
-  *report = StatusReport();
-  const Config& config = *ctx.config;
-  const std::int64_t now = ctx.clock->NowUnixNanos();
-  Result<std::unique_ptr<Manifest>> opened = OpenManifestIfExists(config);
-  if (!opened.ok()) return opened.status().WithContext("status");
-  std::unique_ptr<Manifest> m = std::move(opened).value();
-  ATLAS_ASSIGN_OR_RETURN(ArrayView array, LoadArray(ctx, m.get()));
-  report->block_size = config.block_size;
-  report->data_disks = array.data.size();
-  report->parity_levels = array.parity.size();
-  report->synced_ever = array.synced_ever;
-  report->last_sync_ns = array.last_sync_ns;
-  report->last_scrub_ns = array.last_scrub_ns;
-  if (m) {
-    // What a compute host passes to `outside --key`.
-    ATLAS_ASSIGN_OR_RETURN(std::optional<OutsideKeyPair> key,
-                           OutsideSigningKey(m.get(), /*create=*/false));
-    if (key)
-      report->outside_key = FormatOutsideKey(key->public_key);
-  }
+void AppendAll(std::vector<Finding>* to, std::vector<Finding> from) {
+  for (Finding& f : from) to->push_back(std::move(f));
+}
 
-  std::vector<Finding> findings = CheckDiskGuards(array);
+// One row per data disk and parity level, and the files and bytes the data
+// disks held at the last sync.
+void AddDiskRows(const ArrayView& array, StatusReport* report) {
   for (const ArrayDataDisk& d : array.data) {
     DiskStatus ds;
     ds.name = d.name;
@@ -106,40 +91,51 @@ Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusRe
     ds.bytes = p.file_size.value_or(0);
     report->disks.push_back(std::move(ds));
   }
+}
 
-  std::vector<DiskDrift> drift;
+// The drift walk as `options` asks: none, to the end, or until the time
+// limit (then report->drift_walk is "partial" and `drift` holds what was
+// seen). Errors other than the time limit end the status.
+Status WalkDrift(const RunContext& ctx, const StatusOptions& options, Manifest* m, const ArrayView& array,
+                 StatusReport* report, std::vector<DiskDrift>* drift) {
   if (options.drift == DriftWalk::kNone) {
     report->drift_walk = "skipped";
-  } else {
-    // The walk stops at the caller's stop request, and in bounded mode at
-    // the time limit: a timer thread requests a stop that ScanDisk checks
-    // every 1024 files.
-    std::stop_source walk_stop;
-    std::stop_callback forward(ctx.stop, [&] { walk_stop.request_stop(); });
-    std::jthread timer;
-    if (options.drift == DriftWalk::kBounded) {
-      timer = std::jthread([&walk_stop, limit = options.drift_time_limit_ns](std::stop_token done) {
-        std::mutex mu;
-        std::condition_variable_any cv;
-        std::unique_lock<std::mutex> lock(mu);
-        if (!cv.wait_for(lock, done, std::chrono::nanoseconds(limit), [] { return false; }) &&
-            !done.stop_requested()) {
-          walk_stop.request_stop();
-        }
-      });
-    }
-    RunContext walk_ctx = ctx;
-    walk_ctx.stop = walk_stop.get_token();
-    Status walked = ScanAllDisks(walk_ctx, m.get(), array, /*collect=*/false, &drift);
-    if (timer.joinable()) {
-      timer.request_stop();
-      timer.join();
-    }
-    if (!walked.ok()) {
-      if (walked.code() != Code::kCancelled || ctx.stop.stop_requested()) return walked.WithContext("status");
-      report->drift_walk = "partial";
-    }
+    return Status::Ok();
   }
+  // The walk stops at the caller's stop request, and in bounded mode at
+  // the time limit: a timer thread requests a stop that ScanDisk checks
+  // every 1024 files.
+  std::stop_source walk_stop;
+  std::stop_callback forward(ctx.stop, [&] { walk_stop.request_stop(); });
+  std::jthread timer;
+  if (options.drift == DriftWalk::kBounded) {
+    timer = std::jthread([&walk_stop, limit = options.drift_time_limit_ns](std::stop_token done) {
+      std::mutex mu;
+      std::condition_variable_any cv;
+      std::unique_lock<std::mutex> lock(mu);
+      if (!cv.wait_for(lock, done, std::chrono::nanoseconds(limit), [] { return false; }) &&
+          !done.stop_requested()) {
+        walk_stop.request_stop();
+      }
+    });
+  }
+  RunContext walk_ctx = ctx;
+  walk_ctx.stop = walk_stop.get_token();
+  Status walked = ScanAllDisks(walk_ctx, m, array, /*collect=*/false, drift);
+  if (timer.joinable()) {
+    timer.request_stop();
+    timer.join();
+  }
+  if (!walked.ok()) {
+    if (walked.code() != Code::kCancelled || ctx.stop.stop_requested()) return walked;
+    report->drift_walk = "partial";
+  }
+  return Status::Ok();
+}
+
+// Sums the walk into report->drift; returns the oldest mtime among added
+// and modified files (INT64_MAX if none).
+std::int64_t AddDrift(const std::vector<DiskDrift>& drift, StatusReport* report) {
   std::int64_t oldest_change = INT64_MAX;
   for (const DiskDrift& d : drift) {
     report->drift_files_walked += d.totals.files;
@@ -152,90 +148,143 @@ Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusRe
     report->drift.deleted_bytes += d.drift.deleted_bytes;
     oldest_change = std::min(oldest_change, d.oldest_change_mtime_ns);
   }
-  if (!drift.empty()) {
-    for (Finding& f : CheckScanGuards(config, array, drift, false, false)) findings.push_back(std::move(f));
-    for (Finding& f : CheckContentGuards(config, array, drift, false, false)) findings.push_back(std::move(f));
+  return oldest_change;
+}
+
+// What earlier runs stored: findings, dirty positions, and each disk's
+// SMART state and findings from its last stored reading (`atlas-scrub
+// smart` stores them; they are not in the findings table).
+Status AddStored(Manifest* m, StatusReport* report, std::vector<Finding>* findings) {
+  ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m->ListFindings());
+  for (StoredFinding& sf : stored) findings->push_back(std::move(sf.finding));
+  ATLAS_ASSIGN_OR_RETURN(report->positions_unsynced, CountDirtyPositions(m));
+  std::vector<std::string> names;
+  for (const DiskStatus& ds : report->disks) names.push_back(ds.name);
+  ATLAS_ASSIGN_OR_RETURN(auto smart, LastSmartStates(m, names));
+  for (auto& [name, last] : smart) {
+    for (DiskStatus& ds : report->disks) {
+      if (ds.name == name) ds.smart = std::string(SmartStateName(last.state));
+    }
+    AppendAll(findings, std::move(last.findings));
   }
+  return Status::Ok();
+}
 
-  if (m) {
-    ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m->ListFindings());
-    for (StoredFinding& sf : stored) findings.push_back(std::move(sf.finding));
-    ATLAS_ASSIGN_OR_RETURN(report->positions_unsynced, CountDirtyPositions(m.get()));
-
-    // SMART: each disk's state and findings from its last stored reading
-    // (`atlas-scrub smart` stores them; they are not in the findings table).
-    std::vector<std::string> names;
-    for (const DiskStatus& ds : report->disks) names.push_back(ds.name);
-    ATLAS_ASSIGN_OR_RETURN(auto smart, LastSmartStates(m.get(), names));
-    for (auto& [name, last] : smart) {
-      for (DiskStatus& ds : report->disks) {
-        if (ds.name == name) ds.smart = std::string(SmartStateName(last.state));
-      }
-      for (Finding& f : last.findings) findings.push_back(std::move(f));
+// Scrub coverage: from the coverage summary (synced blocks per minute of
+// their last verification), or, for a manifest that has none yet, from
+// every block record. A bucket counts as verified within 30 days when its
+// last nanosecond is, and the oldest verification is its bucket's start:
+// ages are exact to the minute, rounded up. scrub_overdue when the oldest
+// verification is older than [guards] scrub_overdue_after.
+Status AddCoverage(const Config& config, Manifest* m, const ArrayView& array, std::int64_t now,
+                   StatusReport* report, std::vector<Finding>* findings) {
+  std::uint64_t recent = 0;
+  std::int64_t oldest_verified = INT64_MAX;
+  ATLAS_ASSIGN_OR_RETURN(std::optional<std::vector<CoverageBucket>> coverage, m->Coverage());
+  if (coverage) {
+    for (const CoverageBucket& c : *coverage) {
+      report->blocks += c.blocks;
+      if (now - (c.start_ns + kCoverageBucketNs - 1) <= 30 * kNsPerDay) recent += c.blocks;
+      if (c.blocks > 0) oldest_verified = std::min(oldest_verified, c.start_ns);
     }
-
-    // Scrub coverage: from the coverage summary (synced blocks per minute of
-    // their last verification), or, for a manifest that has none yet, from
-    // every block record. A bucket counts as verified within 30 days when its
-    // last nanosecond is, and the oldest verification is its bucket's start:
-    // ages are exact to the minute, rounded up.
-    std::uint64_t recent = 0;
-    std::int64_t oldest_verified = INT64_MAX;
-    ATLAS_ASSIGN_OR_RETURN(std::optional<std::vector<CoverageBucket>> coverage, m->Coverage());
-    if (coverage) {
-      for (const CoverageBucket& c : *coverage) {
-        report->blocks += c.blocks;
-        if (now - (c.start_ns + kCoverageBucketNs - 1) <= 30 * kNsPerDay) recent += c.blocks;
-        if (c.blocks > 0) oldest_verified = std::min(oldest_verified, c.start_ns);
+  } else {
+    for (const ArrayDataDisk& d : array.data) {
+      if (!d.record) continue;
+      std::unique_ptr<Cursor<BlockRecord>> b = m->Blocks(d.slot, 0);
+      for (; b->Valid(); b->Next()) {
+        const BlockRecord& r = b->value();
+        if (r.state != BlockState::kSynced) continue;
+        report->blocks++;
+        if (now - r.verified_ns <= 30 * kNsPerDay) recent++;
+        oldest_verified = std::min(oldest_verified, r.verified_ns);
       }
-    } else {
-      for (const ArrayDataDisk& d : array.data) {
-        if (!d.record) continue;
-        std::unique_ptr<Cursor<BlockRecord>> b = m->Blocks(d.slot, 0);
-        for (; b->Valid(); b->Next()) {
-          const BlockRecord& r = b->value();
-          if (r.state != BlockState::kSynced) continue;
-          report->blocks++;
-          if (now - r.verified_ns <= 30 * kNsPerDay) recent++;
-          oldest_verified = std::min(oldest_verified, r.verified_ns);
-        }
-        ATLAS_RETURN_IF_ERROR(b->status());
-      }
-    }
-    if (report->blocks > 0) {
-      report->verified_pct_30d = 100.0 * static_cast<double>(recent) / static_cast<double>(report->blocks);
-      report->oldest_unverified_days = (now - oldest_verified) / kNsPerDay;
-      if (now - oldest_verified > config.guards.scrub_overdue_after_s * 1'000'000'000) {
-        findings.push_back(MakeFinding(
-            FindingKind::kScrubOverdue, "", "",
-            fmt::format("the oldest block was last verified {} ago, beyond scrub_overdue_after; run "
-                        "`atlas-scrub scrub`",
-                        Age(now - oldest_verified))));
-      }
+      ATLAS_RETURN_IF_ERROR(b->status());
     }
   }
+  if (report->blocks == 0) return Status::Ok();
+  report->verified_pct_30d = 100.0 * static_cast<double>(recent) / static_cast<double>(report->blocks);
+  report->oldest_unverified_days = (now - oldest_verified) / kNsPerDay;
+  if (now - oldest_verified > config.guards.scrub_overdue_after_s * 1'000'000'000) {
+    findings->push_back(MakeFinding(FindingKind::kScrubOverdue, "", "",
+                                    fmt::format("the oldest block was last verified {} ago, beyond "
+                                                "scrub_overdue_after; run {}",
+                                                Age(now - oldest_verified), RunFor(FindingKind::kScrubOverdue))));
+  }
+  return Status::Ok();
+}
 
-  // Unsynced: changes unprotected for longer than [guards] unsynced_warn_after.
-  // They are unprotected since they were made (mtime), but never longer than
-  // since the last sync; deletions and moves count from the last sync.
+// Unsynced: changes unprotected for longer than [guards]
+// unsynced_warn_after. They are unprotected since they were made (mtime),
+// but never longer than since the last sync; deletions and moves count from
+// the last sync.
+std::optional<Finding> UnsyncedFinding(const Config& config, const ArrayView& array, const StatusReport& report,
+                                       std::int64_t oldest_change, std::int64_t now) {
+  if (!array.synced_ever) {
+    return MakeFinding(FindingKind::kUnsynced, "", "",
+                       "the array has never been synced: nothing is protected by parity yet; run " +
+                           RunFor(FindingKind::kUnsynced));
+  }
   const std::int64_t last_sync = array.last_sync_ns.value_or(0);
   std::int64_t since = INT64_MAX;
-  if (report->drift.added + report->drift.modified > 0) since = std::max(oldest_change, last_sync);
-  if (report->drift.deleted + report->drift.moved > 0 || report->positions_unsynced > 0) {
+  if (report.drift.added + report.drift.modified > 0) since = std::max(oldest_change, last_sync);
+  if (report.drift.deleted + report.drift.moved > 0 || report.positions_unsynced > 0) {
     since = std::min(since, last_sync);
   }
-  if (!array.synced_ever) {
-    findings.push_back(MakeFinding(FindingKind::kUnsynced, "", "",
-                                   "the array has never been synced: nothing is protected by parity "
-                                   "yet; run `atlas-scrub sync`"));
-  } else if (since != INT64_MAX && now - since > config.guards.unsynced_warn_after_s * 1'000'000'000) {
-    findings.push_back(MakeFinding(
-        FindingKind::kUnsynced, "", "",
-        fmt::format("{} changed files and {} unsynced positions have been unprotected for {}; run "
-                    "`atlas-scrub sync`",
-                    report->drift.Changes(), report->positions_unsynced, Age(now - since))));
+  if (since == INT64_MAX || now - since <= config.guards.unsynced_warn_after_s * 1'000'000'000) {
+    return std::nullopt;
   }
-  for (Finding& f : SharedFilesystemFindings(array)) findings.push_back(std::move(f));
+  return MakeFinding(FindingKind::kUnsynced, "", "",
+                     fmt::format("{} changed files and {} unsynced positions have been unprotected for {}; "
+                                 "run {}",
+                                 report.drift.Changes(), report.positions_unsynced, Age(now - since),
+                                 RunFor(FindingKind::kUnsynced)));
+}
+
+}  // namespace
+
+Status BuildStatus(const RunContext& ctx, StatusReport* report) {
+  return BuildStatus(ctx, StatusOptions(), report);
+}
+
+Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusReport* report) {
+  *report = StatusReport();
+  const Config& config = *ctx.config;
+  const std::int64_t now = ctx.clock->NowUnixNanos();
+  Result<std::unique_ptr<Manifest>> opened = OpenManifestIfExists(config);
+  if (!opened.ok()) return opened.status().WithContext("status");
+  std::unique_ptr<Manifest> m = std::move(opened).value();
+  ATLAS_ASSIGN_OR_RETURN(ArrayView array, LoadArray(ctx, m.get()));
+  report->block_size = config.block_size;
+  report->data_disks = array.data.size();
+  report->parity_levels = array.parity.size();
+  report->synced_ever = array.synced_ever;
+  report->last_sync_ns = array.last_sync_ns;
+  report->last_scrub_ns = array.last_scrub_ns;
+  if (m) {
+    // What a compute host passes to `outside --key`.
+    ATLAS_ASSIGN_OR_RETURN(std::optional<OutsideKeyPair> key, OutsideSigningKey(m.get(), /*create=*/false));
+    if (key) report->outside_key = FormatOutsideKey(key->public_key);
+  }
+
+  // The findings in the order they are shown within a severity: the live
+  // guards, what earlier runs stored, then what status judges itself.
+  std::vector<Finding> findings = CheckDiskGuards(array);
+  AddDiskRows(array, report);
+  std::vector<DiskDrift> drift;
+  if (Status s = WalkDrift(ctx, options, m.get(), array, report, &drift); !s.ok()) return s.WithContext("status");
+  const std::int64_t oldest_change = AddDrift(drift, report);
+  if (!drift.empty()) {
+    AppendAll(&findings, CheckScanGuards(config, array, drift, false, false));
+    AppendAll(&findings, CheckContentGuards(config, array, drift, false, false));
+  }
+  if (m) {
+    ATLAS_RETURN_IF_ERROR(AddStored(m.get(), report, &findings));
+    ATLAS_RETURN_IF_ERROR(AddCoverage(config, m.get(), array, now, report, &findings));
+  }
+  if (std::optional<Finding> f = UnsyncedFinding(config, array, *report, oldest_change, now)) {
+    findings.push_back(std::move(*f));
+  }
+  AppendAll(&findings, SharedFilesystemFindings(array));
   std::stable_sort(findings.begin(), findings.end(),
                    [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
   report->health = HealthOf(findings);
