@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -69,9 +70,9 @@ SmartAttribute Named(std::string key, std::uint64_t v) {
   return a;
 }
 
-}  // namespace
-
-Result<SmartReading> ParseSmartctlJson(std::string_view text, const std::string& source) {
+// The document, once it is known to be `smartctl --json` output of a
+// format version this code reads.
+Result<json> ParseDocument(std::string_view text, const std::string& source) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Status::InvalidArgument(fmt::format("{}: empty; expected `smartctl --json` output", source));
   }
@@ -90,132 +91,168 @@ Result<SmartReading> ParseSmartctlJson(std::string_view text, const std::string&
         "{}: smartctl json_format_version {} is not supported; expected version 1 (smartctl 7.x)", source,
         (*version)[0].get<std::int64_t>()));
   }
+  return doc;
+}
 
-  SmartReading r;
-  r.source = source;
-  const json empty = json::object();
-  const json* smartctl = Find(doc, "smartctl");
-  const json& sc = smartctl != nullptr ? *smartctl : empty;
-  std::uint64_t exit_status = GetU64(sc, "exit_status").value_or(0);
+// What smartctl said about its own run: smartctl.{exit_status,messages}.
+struct SmartctlRun {
+  std::uint64_t exit_status = 0;
   std::string first_message;
-  bool says_asleep = false;
-  if (const json* msgs = Find(sc, "messages"); msgs != nullptr && msgs->is_array()) {
+  bool says_asleep = false;  // a message mentions standby, sleep or an idle mode
+};
+
+SmartctlRun ReadSmartctlRun(const json& doc) {
+  SmartctlRun run;
+  const json* sc = Find(doc, "smartctl");
+  if (sc == nullptr) return run;
+  run.exit_status = GetU64(*sc, "exit_status").value_or(0);
+  if (const json* msgs = Find(*sc, "messages"); msgs != nullptr && msgs->is_array()) {
     for (const json& m : *msgs) {
       std::string s = GetString(m, "string");
-      if (first_message.empty()) first_message = s;
+      if (run.first_message.empty()) run.first_message = s;
       std::string l = Lower(s);
       if (l.find("standby") != std::string::npos || l.find("sleep") != std::string::npos ||
           (l.find("idle") != std::string::npos && l.find("mode") != std::string::npos)) {
-        says_asleep = true;
+        run.says_asleep = true;
       }
     }
   }
+  return run;
+}
 
+// device.protocol, or, when smartctl did not say, the log the document has.
+SmartProtocol ProtocolOf(const json& doc) {
   const json* device = Find(doc, "device");
   std::string protocol = Lower(device != nullptr ? GetString(*device, "protocol") : "");
-  const json* nvme_log = Find(doc, "nvme_smart_health_information_log");
-  const json* ata_attrs = Find(doc, "ata_smart_attributes");
-  if (protocol == "nvme" || (protocol.empty() && nvme_log != nullptr)) {
-    r.protocol = SmartProtocol::kNvme;
-  } else if (protocol == "scsi" || (protocol.empty() && Find(doc, "scsi_grown_defect_list") != nullptr)) {
-    r.protocol = SmartProtocol::kScsi;
-  } else {
-    r.protocol = SmartProtocol::kAta;
+  if (protocol == "nvme" || (protocol.empty() && Find(doc, "nvme_smart_health_information_log") != nullptr)) {
+    return SmartProtocol::kNvme;
   }
+  if (protocol == "scsi" || (protocol.empty() && Find(doc, "scsi_grown_defect_list") != nullptr)) {
+    return SmartProtocol::kScsi;
+  }
+  return SmartProtocol::kAta;
+}
 
-  r.model = GetString(doc, "model_name");
-  if (r.model.empty()) r.model = GetString(doc, "scsi_model_name");
-  if (r.model.empty()) {
+// Model, serial and firmware (ATA/NVMe names, or SCSI's), the overall
+// verdict, temperature and power-on hours.
+void ReadIdentity(const json& doc, SmartReading* r) {
+  r->model = GetString(doc, "model_name");
+  if (r->model.empty()) r->model = GetString(doc, "scsi_model_name");
+  if (r->model.empty()) {
     std::string vendor = GetString(doc, "scsi_vendor"), product = GetString(doc, "scsi_product");
-    r.model = vendor.empty() ? product : vendor + " " + product;
+    r->model = vendor.empty() ? product : vendor + " " + product;
   }
-  r.serial = GetString(doc, "serial_number");
-  r.firmware = GetString(doc, "firmware_version");
-  if (r.firmware.empty()) r.firmware = GetString(doc, "scsi_revision");
-
-  const json* smart_status = Find(doc, "smart_status");
-  if (smart_status != nullptr) {
+  r->serial = GetString(doc, "serial_number");
+  r->firmware = GetString(doc, "firmware_version");
+  if (r->firmware.empty()) r->firmware = GetString(doc, "scsi_revision");
+  if (const json* smart_status = Find(doc, "smart_status"); smart_status != nullptr) {
     const json* passed = Find(*smart_status, "passed");
-    if (passed != nullptr && passed->is_boolean()) r.overall_passed = passed->get<bool>();
+    if (passed != nullptr && passed->is_boolean()) r->overall_passed = passed->get<bool>();
   }
-  if (const json* t = Find(doc, "temperature"); t != nullptr) r.temperature_c = GetI64(*t, "current");
-  if (const json* p = Find(doc, "power_on_time"); p != nullptr) r.power_on_hours = GetU64(*p, "hours");
+  if (const json* t = Find(doc, "temperature"); t != nullptr) r->temperature_c = GetI64(*t, "current");
+  if (const json* p = Find(doc, "power_on_time"); p != nullptr) r->power_on_hours = GetU64(*p, "hours");
+}
 
-  if (ata_attrs != nullptr) {
-    const json* table = Find(*ata_attrs, "table");
-    if (table != nullptr && table->is_array()) {
-      for (const json& e : *table) {
-        std::optional<std::uint64_t> id = GetU64(e, "id");
-        if (!id || *id == 0 || *id > 255) continue;
-        SmartAttribute a;
-        a.id = static_cast<int>(*id);
-        a.key = std::to_string(a.id);
-        a.name = GetString(e, "name");
-        if (auto v = GetI64(e, "value")) a.value = static_cast<int>(*v);
-        if (auto v = GetI64(e, "worst")) a.worst = static_cast<int>(*v);
-        if (auto v = GetI64(e, "thresh")) a.threshold = static_cast<int>(*v);
-        if (const json* flags = Find(e, "flags"); flags != nullptr) {
-          const json* pf = Find(*flags, "prefailure");
-          if (pf != nullptr && pf->is_boolean()) {
-            a.prefail = pf->get<bool>();
-          } else if (auto fv = GetU64(*flags, "value")) {
-            a.prefail = (*fv & 1) != 0;
-          }
-        }
-        if (const json* raw = Find(e, "raw"); raw != nullptr) a.raw = GetU64(*raw, "value").value_or(0);
-        a.raw &= 0xFFFF'FFFF'FFFFull;
-        a.count = DecodeAtaCount(a.id, a.raw);
-        r.attributes.push_back(std::move(a));
+// One row of ata_smart_attributes.table, or nullopt for a row without a
+// valid id (1 to 255).
+std::optional<SmartAttribute> AtaAttribute(const json& e) {
+  std::optional<std::uint64_t> id = GetU64(e, "id");
+  if (!id || *id == 0 || *id > 255) return std::nullopt;
+  SmartAttribute a;
+  a.id = static_cast<int>(*id);
+  a.key = std::to_string(a.id);
+  a.name = GetString(e, "name");
+  if (auto v = GetI64(e, "value")) a.value = static_cast<int>(*v);
+  if (auto v = GetI64(e, "worst")) a.worst = static_cast<int>(*v);
+  if (auto v = GetI64(e, "thresh")) a.threshold = static_cast<int>(*v);
+  if (const json* flags = Find(e, "flags"); flags != nullptr) {
+    const json* pf = Find(*flags, "prefailure");
+    if (pf != nullptr && pf->is_boolean()) {
+      a.prefail = pf->get<bool>();
+    } else if (auto fv = GetU64(*flags, "value")) {
+      a.prefail = (*fv & 1) != 0;
+    }
+  }
+  if (const json* raw = Find(e, "raw"); raw != nullptr) a.raw = GetU64(*raw, "value").value_or(0);
+  a.raw &= 0xFFFF'FFFF'FFFFull;
+  a.count = DecodeAtaCount(a.id, a.raw);
+  return a;
+}
+
+void ReadAtaAttributes(const json& ata_attrs, SmartReading* r) {
+  const json* table = Find(ata_attrs, "table");
+  if (table != nullptr && table->is_array()) {
+    for (const json& e : *table) {
+      if (std::optional<SmartAttribute> a = AtaAttribute(e)) r->attributes.push_back(std::move(*a));
+    }
+  }
+  // Older smartctl without temperature/power_on_time objects.
+  for (const SmartAttribute& a : r->attributes) {
+    if (!r->temperature_c && (a.id == 194 || a.id == 190)) r->temperature_c = static_cast<std::int64_t>(a.count);
+    if (!r->power_on_hours && a.id == 9) r->power_on_hours = a.count;
+  }
+}
+
+void ReadNvmeLog(const json& n, SmartReading* r) {
+  if (auto v = GetU64(n, "critical_warning")) r->attributes.push_back(Named("critical_warning", *v));
+  if (auto v = GetU64(n, "available_spare")) r->attributes.push_back(Named("available_spare", *v));
+  r->nvme_spare_threshold = GetU64(n, "available_spare_threshold");
+  if (auto v = GetU64(n, "percentage_used")) r->attributes.push_back(Named("percentage_used", *v));
+  if (auto v = GetU64(n, "media_errors")) r->attributes.push_back(Named("media_errors", *v));
+  if (!r->temperature_c) r->temperature_c = GetI64(n, "temperature");
+  if (!r->power_on_hours) r->power_on_hours = GetU64(n, "power_on_hours");
+}
+
+// The grown defect list, and the uncorrected errors of reads, writes and
+// verifies together.
+void ReadScsiCounters(const json& doc, SmartReading* r) {
+  if (const json* g = Find(doc, "scsi_grown_defect_list"); g != nullptr && g->is_number_integer()) {
+    r->attributes.push_back(Named("grown_defects", g->get<std::uint64_t>()));
+  }
+  const json* log = Find(doc, "scsi_error_counter_log");
+  if (log == nullptr) return;
+  std::uint64_t total = 0;
+  bool any = false;
+  for (const char* dir : {"read", "write", "verify"}) {
+    if (const json* d = Find(*log, dir); d != nullptr) {
+      if (auto v = GetU64(*d, "total_uncorrected_errors")) {
+        total += *v;
+        any = true;
       }
     }
-    // Older smartctl without temperature/power_on_time objects.
-    for (const SmartAttribute& a : r.attributes) {
-      if (!r.temperature_c && (a.id == 194 || a.id == 190)) r.temperature_c = static_cast<std::int64_t>(a.count);
-      if (!r.power_on_hours && a.id == 9) r.power_on_hours = a.count;
-    }
   }
+  if (any) r->attributes.push_back(Named("uncorrected_errors", total));
+}
 
-  if (nvme_log != nullptr) {
-    const json& n = *nvme_log;
-    if (auto v = GetU64(n, "critical_warning")) r.attributes.push_back(Named("critical_warning", *v));
-    if (auto v = GetU64(n, "available_spare")) r.attributes.push_back(Named("available_spare", *v));
-    r.nvme_spare_threshold = GetU64(n, "available_spare_threshold");
-    if (auto v = GetU64(n, "percentage_used")) r.attributes.push_back(Named("percentage_used", *v));
-    if (auto v = GetU64(n, "media_errors")) r.attributes.push_back(Named("media_errors", *v));
-    if (!r.temperature_c) r.temperature_c = GetI64(n, "temperature");
-    if (!r.power_on_hours) r.power_on_hours = GetU64(n, "power_on_hours");
+// Exit bits 0-2 (smartctl(8) EXIT STATUS): command line / device open /
+// SMART command trouble. With -n standby, bit 1 is also "left asleep".
+// Without SMART data the reading is standby or unknown, never ok.
+void JudgeRun(const SmartctlRun& run, SmartReading* r) {
+  const bool has_data = r->overall_passed.has_value() || !r->attributes.empty();
+  if ((run.exit_status & 0x2) != 0 && run.says_asleep) {
+    r->state = SmartState::kStandby;
+    r->note = run.first_message.empty() ? "the device is in a low-power mode" : run.first_message;
+  } else if ((run.exit_status & 0x3) != 0 || ((run.exit_status & 0x4) != 0 && !has_data) || !has_data) {
+    r->state = SmartState::kUnknown;
+    r->note = run.first_message.empty()
+                  ? fmt::format("smartctl exit status {} and no SMART data", run.exit_status)
+                  : "smartctl: " + run.first_message;
   }
+}
 
-  if (r.protocol == SmartProtocol::kScsi) {
-    if (const json* g = Find(doc, "scsi_grown_defect_list"); g != nullptr && g->is_number_integer()) {
-      r.attributes.push_back(Named("grown_defects", g->get<std::uint64_t>()));
-    }
-    if (const json* log = Find(doc, "scsi_error_counter_log"); log != nullptr) {
-      std::uint64_t total = 0;
-      bool any = false;
-      for (const char* dir : {"read", "write", "verify"}) {
-        if (const json* d = Find(*log, dir); d != nullptr) {
-          if (auto v = GetU64(*d, "total_uncorrected_errors")) {
-            total += *v;
-            any = true;
-          }
-        }
-      }
-      if (any) r.attributes.push_back(Named("uncorrected_errors", total));
-    }
-  }
+}  // namespace
 
-  // Exit bits 0-2 (smartctl(8) EXIT STATUS): command line / device open /
-  // SMART command trouble. With -n standby, bit 1 is also "left asleep".
-  const bool has_data = r.overall_passed.has_value() || !r.attributes.empty();
-  if ((exit_status & 0x2) != 0 && says_asleep) {
-    r.state = SmartState::kStandby;
-    r.note = first_message.empty() ? "the device is in a low-power mode" : first_message;
-  } else if ((exit_status & 0x3) != 0 || ((exit_status & 0x4) != 0 && !has_data) || !has_data) {
-    r.state = SmartState::kUnknown;
-    r.note = first_message.empty() ? fmt::format("smartctl exit status {} and no SMART data", exit_status)
-                                   : "smartctl: " + first_message;
-  }
+Result<SmartReading> ParseSmartctlJson(std::string_view text, const std::string& source) {
+  ATLAS_ASSIGN_OR_RETURN(json doc, ParseDocument(text, source));
+  SmartReading r;
+  r.source = source;
+  const SmartctlRun run = ReadSmartctlRun(doc);
+  r.protocol = ProtocolOf(doc);
+  ReadIdentity(doc, &r);
+  if (const json* ata = Find(doc, "ata_smart_attributes"); ata != nullptr) ReadAtaAttributes(*ata, &r);
+  if (const json* nvme = Find(doc, "nvme_smart_health_information_log"); nvme != nullptr) ReadNvmeLog(*nvme, &r);
+  if (r.protocol == SmartProtocol::kScsi) ReadScsiCounters(doc, &r);
+  JudgeRun(run, &r);
   return r;
 }
 
