@@ -76,6 +76,121 @@ nlohmann::json ErrorsJson(const std::vector<OutsideError>& errors) {
   return arr;
 }
 
+// The key an index must be signed with: --key, [outside] trusted_key, or
+// on Atlas itself the array's own (from the manifest); empty for none.
+Result<std::string> TrustedKey(const OutsideArgs& args, const std::optional<Config>& config) {
+  std::string key_text = args.key;
+  if (key_text.empty() && config)
+    key_text = config->outside.trusted_key;
+  if (!key_text.empty())
+    return ParseOutsideKey(key_text);
+  return config ? LocalKey(*config).value_or("") : std::string();
+}
+
+// The index to scan against: --index, or with a config and a trusted key the
+// newest good one in its manifest copies. `index_path` is where it came from.
+Result<OutsideIndex> FindIndex(const OutsideArgs& args, const std::optional<Config>& config,
+                               const OutsideTrust& trust, std::filesystem::path* index_path) {
+  *index_path = args.index;
+  if (args.paths.empty())
+    return Status::InvalidArgument("outside needs at least one PATH to scan (or --print-key)");
+  if (!args.index.empty())
+    return ReadOutsideIndex(*index_path, trust);
+  if (config && trust.trusted_key.empty()) {
+    // An index found on a disk users can write is used only when its
+    // signature can be checked; one named with --index is the user's choice.
+    return Status::InvalidArgument(
+        "no trusted key to check the outside index in the manifest copies with; give the key "
+        "that `atlas-scrub outside --print-key` prints on Atlas with --key KEY or [outside] "
+        "trusted_key, or name an index with --index FILE to use it unverified");
+  }
+  if (config)
+    return FindOutsideIndex(config->manifest_copies, trust, index_path);
+  return Status::InvalidArgument(fmt::format("outside needs --index FILE when there is no config "
+                                             "({} does not exist): on a compute host, "
+                                             "point it at the index sync writes on Atlas, e.g. "
+                                             "--index /mnt/atlas/disk1/.atlas-scrub/outside.idx",
+                                             kDefaultConfigPath));
+}
+
+// The warning for an index no trusted key verified; empty when verified.
+std::string UnverifiedWarning(const OutsideIndex& index, const std::filesystem::path& index_path,
+                              const std::string& signer) {
+  if (index.verified())
+    return "";
+  return fmt::format(
+      "index {} is not verified: no trusted key was given, so it may not come from "
+      "Atlas ({}); pass --key with the key `atlas-scrub outside --print-key` prints "
+      "on Atlas",
+      DisplayPath(index_path.native()),
+      signer.empty() ? "it is an unsigned version 1 index" : "it says it is signed by " + signer);
+}
+
+OutsideOptions ScanOptions(const OutsideArgs& args, const std::optional<Config>& config) {
+  OutsideOptions options;
+  // Findings name absolute paths, so a finding is the same whatever the
+  // working directory of the run (alerts recognise it by its path).
+  for (const std::string& p : args.paths) {
+    std::error_code ec;
+    std::filesystem::path abs = std::filesystem::absolute(p, ec);
+    options.paths.push_back(ec ? std::filesystem::path(p) : abs);
+  }
+  options.all = args.all;
+  options.media_extensions = config ? config->outside.media_extensions : OutsideConfig().media_extensions;
+  return options;
+}
+
+// What one scan found, and against which index.
+struct OutsideRun {
+  const OutsideIndex& index;
+  const std::filesystem::path& index_path;
+  const std::string& signer;
+  const OutsideReport& report;
+  const Status& status;  // not OK: interrupted
+  int code;
+};
+
+void PrintOutsideJson(const OutsideRun& r) {
+  PrintJson({{"schema", 1},
+             {"command", "outside"},
+             {"ok", r.status.ok()},
+             {"exit_code", r.code},
+             {"interrupted", !r.status.ok()},
+             {"index", DisplayPath(r.index_path.native())},
+             {"index_created", Rfc3339(r.index.created_ns())},
+             {"index_files", r.index.entries().size()},
+             {"index_verified", r.index.verified()},
+             {"index_key", r.signer.empty() ? nlohmann::json() : nlohmann::json(r.signer)},
+             {"scanned_files", r.report.scanned_files},
+             {"scanned_bytes", r.report.scanned_bytes},
+             {"hashed_files", r.report.hashed_files},
+             {"hashed_bytes", r.report.hashed_bytes},
+             {"seconds", r.report.seconds},
+             {"findings", FindingsJson(r.report.findings)},
+             {"errors", ErrorsJson(r.report.errors)}});
+}
+
+void PrintOutsideText(const GlobalOptions& g, const OutsideRun& r) {
+  const OutsideReport& report = r.report;
+  if (!g.quiet) {
+    fmt::print("outside: index {} ({} Atlas files, written {})\n", DisplayPath(r.index_path.native()),
+               r.index.entries().size(), Rfc3339(r.index.created_ns()));
+    double rate = report.seconds > 0 ? static_cast<double>(report.hashed_bytes) / report.seconds : 0;
+    fmt::print(
+        "outside: {} media files ({}) scanned, {} hashed ({}, {}/s) in {:.2f} s: {} only on this "
+        "host, "
+        "{} duplicates of Atlas files{}\n",
+        report.scanned_files, HumanBytes(report.scanned_bytes), report.hashed_files,
+        HumanBytes(report.hashed_bytes), HumanBytes(static_cast<std::uint64_t>(rate)), report.seconds,
+        report.only_copy, report.duplicates,
+        report.errors.empty() ? "" : fmt::format(", {} unreadable", report.errors.size()));
+    PrintFindingsText(stdout, report.findings);
+  }
+  for (const OutsideError& e : report.errors) {
+    fmt::print(stderr, "atlas-scrub: warning: not scanned: {}\n", DisplayPath(e.message));
+  }
+}
+
 }  // namespace
 
 int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
@@ -92,126 +207,39 @@ int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
     return notifier ? notifier->Finish(findings, code) : code;
   };
 
-  // The key an index must be signed with: --key, [outside] trusted_key, or
-  // on Atlas itself the array's own (from the manifest).
   OutsideTrust trust;
-  std::string key_text = args.key;
-  if (key_text.empty() && *config)
-    key_text = (*config)->outside.trusted_key;
-  if (!key_text.empty()) {
-    Result<std::string> key = ParseOutsideKey(key_text);
-    if (!key.ok())
-      return finish({}, ReportError(env.global, "outside", key.status()));
-    trust.trusted_key = *key;
-  } else if (*config) {
-    trust.trusted_key = LocalKey(**config).value_or("");
-  }
-
-  std::filesystem::path index_path = args.index;
-  Result<OutsideIndex> index = Status::Internal("no index");
-  if (args.paths.empty()) {
-    index = Status::InvalidArgument("outside needs at least one PATH to scan (or --print-key)");
-  } else if (!args.index.empty()) {
-    index = ReadOutsideIndex(index_path, trust);
-  } else if (*config && trust.trusted_key.empty()) {
-    // An index found on a disk users can write is used only when its
-    // signature can be checked; one named with --index is the user's choice.
-    index = Status::InvalidArgument(
-        "no trusted key to check the outside index in the manifest copies with; give the key "
-        "that `atlas-scrub outside --print-key` prints on Atlas with --key KEY or [outside] "
-        "trusted_key, or name an index with --index FILE to use it unverified");
-  } else if (*config) {
-    index = FindOutsideIndex((*config)->manifest_copies, trust, &index_path);
-  } else {
-    index =
-        Status::InvalidArgument(fmt::format("outside needs --index FILE when there is no config "
-                                            "({} does not exist): on a compute host, "
-                                            "point it at the index sync writes on Atlas, e.g. "
-                                            "--index /mnt/atlas/disk1/.atlas-scrub/outside.idx",
-                                            kDefaultConfigPath));
-  }
+  Result<std::string> key = TrustedKey(args, *config);
+  if (!key.ok())
+    return finish({}, ReportError(env.global, "outside", key.status()));
+  trust.trusted_key = *key;
+  std::filesystem::path index_path;
+  Result<OutsideIndex> index = FindIndex(args, *config, trust, &index_path);
   if (!index.ok())
     return finish({}, ReportError(env.global, "outside", index.status()));
   const std::string signer = index->signer().empty() ? "" : FormatOutsideKey(index->signer());
-  const std::string unverified =
-      index->verified()
-          ? ""
-          : fmt::format(
-                "index {} is not verified: no trusted key was given, so it may not come from "
-                "Atlas ({}); pass --key with the key `atlas-scrub outside --print-key` prints "
-                "on Atlas",
-                DisplayPath(index_path.native()),
-                signer.empty() ? "it is an unsigned version 1 index"
-                               : "it says it is signed by " + signer);
-  if (!unverified.empty())
-    fmt::print(stderr, "atlas-scrub: warning: {}\n", unverified);
+  if (std::string w = UnverifiedWarning(*index, index_path, signer); !w.empty())
+    fmt::print(stderr, "atlas-scrub: warning: {}\n", w);
 
-  OutsideOptions options;
-  // Findings name absolute paths, so a finding is the same whatever the
-  // working directory of the run (alerts recognise it by its path).
-  for (const std::string& p : args.paths) {
-    std::error_code ec;
-    std::filesystem::path abs = std::filesystem::absolute(p, ec);
-    options.paths.push_back(ec ? std::filesystem::path(p) : abs);
-  }
-  options.all = args.all;
-  options.media_extensions =
-      *config ? (*config)->outside.media_extensions : OutsideConfig().media_extensions;
   std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
   RunContext ctx{config->has_value() ? &**config : nullptr, FileSystem::Default(), Clock::Default(),
                  progress.get(), env.stop};
   OutsideReport report;
-  Status s = RunOutside(ctx, *index, options, &report);
+  Status s = RunOutside(ctx, *index, ScanOptions(args, *config), &report);
   if (!s.ok() && s.code() != Code::kCancelled)
     return finish(report.findings, ReportError(env.global, "outside", s));
 
   // The run's result, decided in one place: its findings and exit code (an
   // interrupted scan is exit 3 with what it decided so far).
-  const std::vector<Finding>& findings = report.findings;
-  const int code = s.ok() ? ExitCodeForFindings(findings) : ExitCodeFor(s);
-
+  const int code = s.ok() ? ExitCodeForFindings(report.findings) : ExitCodeFor(s);
+  const OutsideRun run{*index, index_path, signer, report, s, code};
   if (env.global.json) {
-    PrintJson({{"schema", 1},
-               {"command", "outside"},
-               {"ok", s.ok()},
-               {"exit_code", code},
-               {"interrupted", !s.ok()},
-               {"index", DisplayPath(index_path.native())},
-               {"index_created", Rfc3339(index->created_ns())},
-               {"index_files", index->entries().size()},
-               {"index_verified", index->verified()},
-               {"index_key", signer.empty() ? nlohmann::json() : nlohmann::json(signer)},
-               {"scanned_files", report.scanned_files},
-               {"scanned_bytes", report.scanned_bytes},
-               {"hashed_files", report.hashed_files},
-               {"hashed_bytes", report.hashed_bytes},
-               {"seconds", report.seconds},
-               {"findings", FindingsJson(findings)},
-               {"errors", ErrorsJson(report.errors)}});
+    PrintOutsideJson(run);
   } else {
-    if (!env.global.quiet) {
-      fmt::print("outside: index {} ({} Atlas files, written {})\n",
-                 DisplayPath(index_path.native()), index->entries().size(),
-                 Rfc3339(index->created_ns()));
-      double rate =
-          report.seconds > 0 ? static_cast<double>(report.hashed_bytes) / report.seconds : 0;
-      fmt::print(
-          "outside: {} media files ({}) scanned, {} hashed ({}, {}/s) in {:.2f} s: {} only on this "
-          "host, "
-          "{} duplicates of Atlas files{}\n",
-          report.scanned_files, HumanBytes(report.scanned_bytes), report.hashed_files,
-          HumanBytes(report.hashed_bytes), HumanBytes(static_cast<std::uint64_t>(rate)),
-          report.seconds, report.only_copy, report.duplicates,
-          report.errors.empty() ? "" : fmt::format(", {} unreadable", report.errors.size()));
-      PrintFindingsText(stdout, findings);
-    }
-    for (const OutsideError& e : report.errors) {
-      fmt::print(stderr, "atlas-scrub: warning: not scanned: {}\n", DisplayPath(e.message));
-    }
+    PrintOutsideText(env.global, run);
   }
   if (!s.ok() && !env.global.json)
     fmt::print(stderr, "atlas-scrub: {}\n", s.ToString());
-  return finish(findings, code);
+  return finish(report.findings, code);
 }
 
 }  // namespace atlas::cli
