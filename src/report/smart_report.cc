@@ -61,130 +61,179 @@ SmartDevice ResolveSmartDevice(FileSystem* fsys, const fs::path& disk_path) {
   return DeviceForNode(id->device);
 }
 
+namespace {
+
+// One disk (or saved reading) to look at.
+struct SmartItem {
+  std::string disk;  // empty: a plain input, judged alone
+  std::string name;  // shown
+  std::string device;
+  std::optional<SmartReading> reading;  // inputs: parsed up front
+  SmartDevice dev;
+};
+
+// The saved readings of --input, parsed before anything else is read or
+// written; a NAME= that names no configured disk is a usage error.
+Result<std::vector<SmartItem>> InputItems(const Config* config, const std::vector<SmartInput>& inputs) {
+  std::set<std::string> known;
+  if (config != nullptr) {
+    for (const DataDiskConfig& d : config->data) known.insert(d.name);
+    for (const ParityConfig& p : config->parity) known.insert(p.name);
+  }
+  std::vector<SmartItem> items;
+  for (const SmartInput& in : inputs) {
+    if (!in.disk.empty() && !known.contains(in.disk)) {
+      std::string names;
+      for (const std::string& n : known) names += (names.empty() ? "" : ", ") + n;
+      return Status::InvalidArgument(fmt::format(
+          "--input {}={}: no configured disk is named '{}'{}", in.disk, in.file.string(), in.disk,
+          names.empty() ? " (no config was loaded)" : "; the disks are " + names));
+    }
+    ATLAS_ASSIGN_OR_RETURN(SmartReading r, ReadSmartFile(in.file));
+    SmartItem item;
+    item.disk = in.disk;
+    item.name = in.disk.empty() ? in.file.filename().string() : in.disk;
+    item.device = in.file.string();
+    item.reading = std::move(r);
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+// Every configured data disk and parity disk, with the device to read:
+// found from its path ([smart] devices = "auto") or as configured.
+std::vector<SmartItem> ConfiguredItems(const RunContext& ctx, const Config& config,
+                                       const SmartRunOptions& options) {
+  std::vector<SmartItem> items;
+  auto add = [&](const std::string& name, const fs::path& path) {
+    SmartItem item;
+    item.disk = name;
+    item.name = name;
+    if (!config.smart.devices_auto) {
+      auto it = config.smart.devices.find(name);
+      if (it == config.smart.devices.end()) {
+        item.dev.note = "not listed in [smart] devices";
+      } else {
+        // The node as configured (a /dev/disk/by-id link stays readable
+        // in the output); sysfs tells the transport.
+        item.dev = DeviceForNode(it->second);
+        item.dev.node = it->second;
+        item.dev.note.clear();
+      }
+    } else {
+      item.dev = options.resolve ? options.resolve(path) : ResolveSmartDevice(ctx.fs, path);
+    }
+    item.device = item.dev.node;
+    items.push_back(std::move(item));
+  };
+  for (const DataDiskConfig& d : config.data) add(d.name, d.path);
+  for (const ParityConfig& p : config.parity) add(p.name, p.path.parent_path());
+  return items;
+}
+
+// The manifest readings are judged against and stored in.
+struct SmartStore {
+  std::unique_ptr<ManifestLock> lock;  // held: the readings are stored
+  std::unique_ptr<Manifest> m;         // null: judged alone
+};
+
+// Writable under ManifestLock when there is something to store; read-only
+// when another run holds the lock; none before the first sync. Says in
+// report->store_note why readings are not stored.
+Status OpenStore(const Config& config, SmartStore* store, SmartReport* report) {
+  ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<Manifest> ro, OpenManifestIfExists(config));
+  if (!ro) {
+    report->store_note = "the array has never been synced: SMART readings are stored from the first sync on";
+    return Status::Ok();
+  }
+  ro.reset();
+  Result<std::unique_ptr<ManifestLock>> locked = ManifestLock::Acquire(config.manifest);
+  if (locked.ok()) {
+    store->lock = std::move(locked).value();
+    ManifestOptions rw;
+    rw.copy_dirs = config.manifest_copies;
+    ATLAS_ASSIGN_OR_RETURN(store->m, OpenManifest(config.manifest, rw));
+    return Status::Ok();
+  }
+  if (locked.status().code() != Code::kBusy) return locked.status();
+  report->store_note = "the manifest is locked by another atlas-scrub run: readings judged, not stored";
+  ATLAS_ASSIGN_OR_RETURN(store->m, OpenManifestIfExists(config));
+  return Status::Ok();
+}
+
+// The reading of `item`: parsed already, read from its device, or unknown
+// when there is no device to read.
+SmartReading ReadItem(SmartItem& item, const SmartRunOptions& options) {
+  SmartReading r;
+  if (item.reading) {
+    r = std::move(*item.reading);
+  } else if (item.dev.node.empty()) {
+    r.state = SmartState::kUnknown;
+    r.note = item.dev.note;
+  } else {
+    r = options.source->Read(item.dev.node, item.dev.transport);
+  }
+  if (r.source.empty()) r.source = item.device;
+  return r;
+}
+
+// Adds `d`'s reading of `disk` to `batch` at `time_ns` (later than the
+// previous one), and deletes what falls out of the newest history_kept.
+Status StoreReading(Manifest* m, ManifestBatch* batch, const std::string& disk, std::int64_t time_ns,
+                    std::size_t history_kept, SmartDiskReport* d) {
+  // Distinct keys even when one run stores two readings of one disk.
+  if (d->previous && time_ns <= d->previous->time_ns) time_ns = d->previous->time_ns + 1;
+  batch->PutSmartRecord(MakeSmartRecord(disk, time_ns, d->reading, d->verdict));
+  ATLAS_ASSIGN_OR_RETURN(std::vector<SmartRecord> history, m->SmartRecords(disk));
+  // history + the new one; keep the newest history_kept.
+  const std::size_t keep = std::max<std::size_t>(1, history_kept);
+  if (history.size() + 1 > keep) {
+    std::size_t drop = history.size() + 1 - keep;
+    for (std::size_t i = 0; i < drop; ++i) batch->DeleteSmartRecord(disk, history[i].time_ns);
+  }
+  d->stored = true;
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status RunSmart(const RunContext& ctx, const SmartRunOptions& options, SmartReport* report) {
   *report = SmartReport();
   const Config* config = ctx.config;
 
   // 1. The disks to look at, and for inputs, their readings.
-  struct Item {
-    std::string disk;  // empty: a plain input, judged alone
-    std::string name;  // shown
-    std::string device;
-    std::optional<SmartReading> reading;  // inputs: parsed up front
-    SmartDevice dev;
-  };
-  std::vector<Item> items;
+  std::vector<SmartItem> items;
   if (!options.inputs.empty()) {
-    std::set<std::string> known;
-    if (config != nullptr) {
-      for (const DataDiskConfig& d : config->data) known.insert(d.name);
-      for (const ParityConfig& p : config->parity) known.insert(p.name);
-    }
-    for (const SmartInput& in : options.inputs) {
-      if (!in.disk.empty() && !known.contains(in.disk)) {
-        std::string names;
-        for (const std::string& n : known) names += (names.empty() ? "" : ", ") + n;
-        return Status::InvalidArgument(fmt::format(
-            "--input {}={}: no configured disk is named '{}'{}", in.disk, in.file.string(), in.disk,
-            names.empty() ? " (no config was loaded)" : "; the disks are " + names));
-      }
-      ATLAS_ASSIGN_OR_RETURN(SmartReading r, ReadSmartFile(in.file));
-      Item item;
-      item.disk = in.disk;
-      item.name = in.disk.empty() ? in.file.filename().string() : in.disk;
-      item.device = in.file.string();
-      item.reading = std::move(r);
-      items.push_back(std::move(item));
-    }
+    ATLAS_ASSIGN_OR_RETURN(items, InputItems(config, options.inputs));
   } else {
     if (config == nullptr) return Status::InvalidArgument("smart needs a config, or --input FILE");
-    auto add = [&](const std::string& name, const fs::path& path) {
-      Item item;
-      item.disk = name;
-      item.name = name;
-      if (!config->smart.devices_auto) {
-        auto it = config->smart.devices.find(name);
-        if (it == config->smart.devices.end()) {
-          item.dev.note = "not listed in [smart] devices";
-        } else {
-          // The node as configured (a /dev/disk/by-id link stays readable
-          // in the output); sysfs tells the transport.
-          item.dev = DeviceForNode(it->second);
-          item.dev.node = it->second;
-          item.dev.note.clear();
-        }
-      } else {
-        item.dev = options.resolve ? options.resolve(path) : ResolveSmartDevice(ctx.fs, path);
-      }
-      item.device = item.dev.node;
-      items.push_back(std::move(item));
-    };
-    for (const DataDiskConfig& d : config->data) add(d.name, d.path);
-    for (const ParityConfig& p : config->parity) add(p.name, p.path.parent_path());
+    items = ConfiguredItems(ctx, *config, options);
   }
 
   // 2. The manifest: writable when there is something to store.
-  std::unique_ptr<ManifestLock> lock;
-  std::unique_ptr<Manifest> m;
-  bool any_disk = std::any_of(items.begin(), items.end(), [](const Item& i) { return !i.disk.empty(); });
-  if (any_disk && config != nullptr) {
-    ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<Manifest> ro, OpenManifestIfExists(*config));
-    if (!ro) {
-      report->store_note = "the array has never been synced: SMART readings are stored from the first sync on";
-    } else {
-      ro.reset();
-      Result<std::unique_ptr<ManifestLock>> locked = ManifestLock::Acquire(config->manifest);
-      if (locked.ok()) {
-        lock = std::move(locked).value();
-        ManifestOptions rw;
-        rw.copy_dirs = config->manifest_copies;
-        ATLAS_ASSIGN_OR_RETURN(m, OpenManifest(config->manifest, rw));
-      } else if (locked.status().code() == Code::kBusy) {
-        report->store_note = "the manifest is locked by another atlas-scrub run: readings judged, not stored";
-        ATLAS_ASSIGN_OR_RETURN(m, OpenManifestIfExists(*config));
-      } else {
-        return locked.status();
-      }
-    }
-  }
+  SmartStore store;
+  const bool any_disk = std::any_of(items.begin(), items.end(), [](const SmartItem& i) { return !i.disk.empty(); });
+  if (any_disk && config != nullptr) ATLAS_RETURN_IF_ERROR(OpenStore(*config, &store, report));
 
   // 3. Read, judge, store.
-  std::unique_ptr<ManifestBatch> batch = (m && lock) ? m->NewBatch() : nullptr;
+  Manifest* m = store.m.get();
+  std::unique_ptr<ManifestBatch> batch = (m && store.lock) ? m->NewBatch() : nullptr;
   const std::int64_t now = ctx.clock->NowUnixNanos();
+  const std::vector<std::string> no_ignore;
   std::int64_t seq = 0;
-  for (Item& item : items) {
+  for (SmartItem& item : items) {
     SmartDiskReport d;
     d.time_ns = now;
     d.name = item.name;
     d.device = item.device;
-    if (item.reading) {
-      d.reading = std::move(*item.reading);
-    } else if (item.dev.node.empty()) {
-      d.reading.state = SmartState::kUnknown;
-      d.reading.note = item.dev.note;
-    } else {
-      d.reading = options.source->Read(item.dev.node, item.dev.transport);
-    }
-    if (d.reading.source.empty()) d.reading.source = d.device;
+    d.reading = ReadItem(item, options);
     if (m && !item.disk.empty()) {
       ATLAS_ASSIGN_OR_RETURN(d.previous, m->LatestSmartRecord(item.disk));
     }
-    const std::vector<std::string> no_ignore;
     d.verdict = JudgeSmart(item.name, d.reading, d.previous, config ? config->smart.ignore : no_ignore);
     const bool real = d.verdict.state != SmartState::kUnknown && d.verdict.state != SmartState::kStandby;
     if (batch && real && !item.disk.empty()) {
-      // Distinct keys even when one run stores two readings of one disk.
-      std::int64_t t = now + seq++;
-      if (d.previous && t <= d.previous->time_ns) t = d.previous->time_ns + 1;
-      batch->PutSmartRecord(MakeSmartRecord(item.disk, t, d.reading, d.verdict));
-      ATLAS_ASSIGN_OR_RETURN(std::vector<SmartRecord> history, m->SmartRecords(item.disk));
-      // history + the new one; keep the newest options.history_kept.
-      const std::size_t keep = std::max<std::size_t>(1, options.history_kept);
-      if (history.size() + 1 > keep) {
-        std::size_t drop = history.size() + 1 - keep;
-        for (std::size_t i = 0; i < drop; ++i) batch->DeleteSmartRecord(item.disk, history[i].time_ns);
-      }
-      d.stored = true;
+      ATLAS_RETURN_IF_ERROR(StoreReading(m, batch.get(), item.disk, now + seq++, options.history_kept, &d));
     }
     for (const Finding& f : d.verdict.findings) report->findings.push_back(f);
     report->disks.push_back(std::move(d));
