@@ -116,7 +116,8 @@ Status CommitAlertState(const Config& config, const std::vector<AlertStateRecord
                         StateHandle* h) {
   std::vector<AlertStateRecord> put;
   for (AlertStateRecord& r : plan.ToPut()) {
-    bool same = std::any_of(before.begin(), before.end(), [&](const AlertStateRecord& old) { return SameState(old, r); });
+    bool same = std::any_of(before.begin(), before.end(),
+                            [&](const AlertStateRecord& old) { return SameState(old, r); });
     if (!same) put.push_back(std::move(r));
   }
   std::vector<std::string> del = plan.ToDelete();

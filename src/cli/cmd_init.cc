@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "atlas/advice.h"
 #include "cli/commands.h"
 
 namespace atlas::cli {
@@ -29,8 +30,8 @@ int CmdInit(const CommandEnv& env, const InitArgs& args) {
     PrintJson({{"schema", 1}, {"command", "init"}, {"ok", true}, {"exit_code", 0}, {"config", path.string()},
                {"findings", nlohmann::json::array()}});
   } else if (!env.global.quiet) {
-    fmt::print("wrote {}\nnext: review it, then run `atlas-scrub{} sync`\n", path.string(),
-               env.global.config.empty() ? "" : " -c " + env.global.config);
+    const std::string program = "atlas-scrub" + (env.global.config.empty() ? "" : " -c " + env.global.config);
+    fmt::print("wrote {}\nnext: review it, then run `{}`\n", path.string(), DriftNextStep(program));
   }
   return kExitOk;
 }

@@ -3,6 +3,7 @@
 // skipped, each with a line saying why; they are also the run's findings.
 #include <fmt/format.h>
 
+#include "atlas/advice.h"
 #include "atlas/manifest.h"
 #include "cli/commands.h"
 
@@ -33,8 +34,8 @@ int CmdRestoreManifest(const CommandEnv& env, const RestoreArgs& args) {
       fmt::print("skipped the copy in {}: {}\n", DisplayPath(f.path), DisplayPath(f.message));
     }
     fmt::print("restored {} from the copy in {} (taken {})\nnext: run `atlas-scrub diff` to see what "
-               "changed since then, then `atlas-scrub sync`\n",
-               config->manifest.string(), used->dir.string(), when);
+               "changed since then, then `{}`\n",
+               config->manifest.string(), used->dir.string(), when, DriftNextStep("atlas-scrub"));
   }
   return code;
 }
