@@ -58,6 +58,9 @@ bool Reader::GetVarint(std::uint64_t* v) {
     if (failed_ || in_.empty()) return Fail();
     auto byte = static_cast<unsigned char>(in_[0]);
     in_.remove_prefix(1);
+    // The tenth byte holds bit 63 alone: anything more does not fit in 64
+    // bits, and is corrupt rather than a value with its top bits dropped.
+    if (shift == 63 && byte > 1) return Fail();
     result |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
     if ((byte & 0x80) == 0) {
       *v = result;

@@ -891,12 +891,12 @@ TEST_CASE("records: bytes after the last field are ignored, as docs/FORMAT.md sa
 }
 
 TEST_CASE("records: a varint that overflows 64 bits is a corruption error",
-          "[manifest][records][unit][!shouldfail]") {
+          "[manifest][records][unit]") {
   // docs/FORMAT.md: a varint takes "at most 10 bytes for 64 bits", so the
-  // tenth byte can only be 0 or 1. A larger one is corrupt, but
-  // coding::Reader::GetVarint (src/manifest/coding.cc) shifts its bits out
-  // of the 64-bit value and returns what is left: here a block's file id
-  // 2^64 + 2^63 + 5 decodes as 2^63 + 5, with no error.
+  // tenth byte can only be 0 or 1. A larger one is corrupt. Regression:
+  // coding::Reader::GetVarint (src/core/coding.cc) shifted its bits out of
+  // the 64-bit value and returned what was left: here a block's file id
+  // 2^64 + 2^63 + 5 decoded as 2^63 + 5, with no error.
   const std::string value = Hex("01 01 01") + Hex(kHashAHex) + Hex("85808080808080808003 00 00 00");
   BlockRecord b;
   CheckMalformed(DecodeBlock(BlockKey(0, 0), value, &b), "block");

@@ -25,7 +25,11 @@ struct Fixture {
     config.read_layout = layout;
     config.io_threads = io_threads;
     config.block_size = 4096;
-    for (std::size_t i = 0; i < kData; ++i) array.data.push_back({"d" + std::to_string(i + 1)});
+    for (std::size_t i = 0; i < kData; ++i) {
+      ArrayDataDisk d;
+      d.name = "d" + std::to_string(i + 1);
+      array.data.push_back(d);
+    }
     for (std::size_t l = 0; l < kLevels; ++l) {
       ArrayParity p;
       p.name = "parity" + std::to_string(l + 1);
@@ -44,7 +48,7 @@ struct Fixture {
 
 // Positions 0..total-1, a window at a time, recorded per window.
 struct Source {
-  explicit Source(std::size_t total) : total(total) {}
+  explicit Source(std::size_t positions) : total(positions) {}
   Result<std::size_t> Fill(std::size_t w, std::size_t per_window) {
     std::size_t n = std::min(per_window, total - next);
     windows[w].assign(n, 0);
