@@ -35,7 +35,7 @@ class ParityFile {
 
   // Opens the file for reading. Tried once: later calls return the first
   // outcome (an EACCES stays an EACCES, so callers can tell a permission
-  // problem from a missing disk).
+  // problem from a missing disk). Not thread-safe: open before readers start.
   Status OpenForRead();
   bool readable() const { return reader_ != nullptr; }
   // Opens (creating, mode 0600) for writing, keeping what it holds.

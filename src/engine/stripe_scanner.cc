@@ -86,8 +86,9 @@ bool StripeScanner::ParityWanted(std::size_t l) const {
 void StripeScanner::ReadParity(ScannedStripe& s, std::size_t l) {
   ParityFile& p = *parity_[l];
   s.parity_read[l] = 1;
-  if (Status open = p.OpenForRead(); !open.ok()) {
+  if (!p.readable()) {
     // errno kept: EACCES is no disk error (PermissionProblem).
+    const Status& open = parity_open_[l];
     s.parity_status[l] =
         IsPermissionDenied(open) ? open : Status::NotFound("parity file " + p.path().string() + " cannot be opened");
     return;
@@ -167,10 +168,13 @@ Status StripeScanner::Run(const PositionSource& next_position,
     windows.push_back(
         std::make_unique<ScanWindow>(pipeline.per_window(), ndata, levels, bs, options_.scratch_bytes));
   }
+  // Opened here, once: the readers only read (ReadParity reports a level
+  // that could not be opened, per stripe).
   parity_.clear();
+  parity_open_.clear();
   for (std::size_t l = 0; l < levels; ++l) {
     parity_.push_back(std::make_unique<ParityFile>(ctx_.fs, array_.parity[l], bs));
-    parity_.back()->OpenForRead().IgnoreError();  // ReadParity reports it per stripe
+    parity_open_.push_back(parity_.back()->OpenForRead());
   }
   std::unique_ptr<Cursor<DirtyEntry>> dirty = m_->Dirty(0);
   more_ = true;

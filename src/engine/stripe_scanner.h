@@ -151,6 +151,7 @@ class StripeScanner {
   const ArrayView& array_;
   ScanOptions options_;
   std::vector<std::unique_ptr<ParityFile>> parity_;  // the levels read (Run)
+  std::vector<Status> parity_open_;                  // why a level could not be opened
   bool more_ = true;   // the position source has not said "end" yet
   PositionInfo info_;  // reused across positions (its vectors keep their capacity)
   std::unique_ptr<std::atomic<std::uint64_t>[]> errors_;  // per data disk
