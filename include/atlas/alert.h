@@ -239,8 +239,8 @@ AlertPlan PlanAlerts(const AlertPolicyInput& in);
 
 // The token_file and password_file of [alerts] that every user may read
 // (SPEC: a secret readable by others draws a warning), in config order.
-// A file that cannot be stat'ed is not listed (sending reports it).
-std::vector<std::filesystem::path> ReadableSecretFiles(const AlertsConfig& config);
+// A file that cannot be opened is not listed (sending reports it).
+std::vector<std::filesystem::path> ReadableSecretFiles(FileSystem* fs, const AlertsConfig& config);
 
 // The healthcheck body after a run: "atlas-scrub scrub on atlas: exit 1; 2
 // critical, 0 warning findings", then one line per finding of severity

@@ -149,7 +149,7 @@ void SendAlerts(const Config& config, Notifier* notifier, Clock* clock, const Ru
 
 }  // namespace
 
-std::vector<std::filesystem::path> ReadableSecretFiles(const AlertsConfig& config) {
+std::vector<std::filesystem::path> ReadableSecretFiles(FileSystem* fs, const AlertsConfig& config) {
   std::vector<std::filesystem::path> files;
   for (const WebhookConfig& w : config.webhooks) {
     if (!w.token_file.empty()) files.push_back(w.token_file);
@@ -159,8 +159,12 @@ std::vector<std::filesystem::path> ReadableSecretFiles(const AlertsConfig& confi
   }
   std::vector<std::filesystem::path> readable;
   for (const std::filesystem::path& p : files) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) readable.push_back(p);
+    // The mode of the file that sending reads: opened (following a symlink,
+    // as reading it does) and judged on its descriptor.
+    Result<std::unique_ptr<RandomAccessFile>> f = fs->OpenForRead(p);
+    if (!f.ok()) continue;
+    Result<FileStat> st = (*f)->Stat();
+    if (st.ok() && (st->mode & S_IROTH) != 0) readable.push_back(p);
   }
   return readable;
 }

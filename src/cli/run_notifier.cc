@@ -37,7 +37,7 @@ void LogRunAlerts(const GlobalOptions& g, const RunAlertsReport& r, int exit_cod
 }  // namespace
 
 void WarnReadableSecretFiles(const Config& config) {
-  for (const std::filesystem::path& p : ReadableSecretFiles(config.alerts)) {
+  for (const std::filesystem::path& p : ReadableSecretFiles(FileSystem::Default(), config.alerts)) {
     fmt::print(stderr, "atlas-scrub: warning: secret file {} is readable by every user; run `chmod 600 {}`\n",
                p.string(), p.string());
   }
