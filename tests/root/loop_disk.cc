@@ -25,18 +25,6 @@ ShellOutput Shell(const std::string& cmd) {
   return r;
 }
 
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
 LoopDisk::LoopDisk(const std::filesystem::path& image, std::uint64_t size,
                    const std::string& label, const std::string& fs_type) {
   std::filesystem::create_directories(image.parent_path());

@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <string>
 
+#include "atlas/advice.h"  // ShellQuote, for the commands below
+
 namespace atlas::testing {
 
 struct ShellOutput {
@@ -23,9 +25,6 @@ struct ShellOutput {
 
 // Runs `cmd` with /bin/sh; stderr goes to the test's stderr.
 ShellOutput Shell(const std::string& cmd);
-
-// `s` in single quotes for the shell (embedded quotes escaped).
-std::string ShellQuote(const std::string& s);
 
 // A sparse image of `size` bytes at `image`, formatted `fs_type` ("ext4", "xfs"
 // from 300 MB, "btrfs" from 114 MB; labelled `label` when not empty)
