@@ -142,6 +142,10 @@ class Fixer {
 
  private:
   bool InScope(std::size_t di, const std::string& path, bool changed) const;
+  // Whether --disk names this data disk or parity level.
+  bool Fixing(const std::string& name) const {
+    return std::find(options_.disks.begin(), options_.disks.end(), name) != options_.disks.end();
+  }
   // A stripe's blocks split into the known (synced and read clean) and the
   // unknown (synced but lost, corrupt or unreadable; deleted; dirty in
   // place), by data disk order. A new block over zeros is neither: parity
@@ -771,8 +775,7 @@ Status Fixer::RestoreEmptyFile(std::size_t di, const FileRecord& f) {
 // rather than apply a delta to them.
 Status Fixer::RecordDisks() {
   for (const ArrayDataDisk& d : array_.data) {
-    bool fixing = std::find(options_.disks.begin(), options_.disks.end(), d.name) != options_.disks.end();
-    if (!fixing || !d.record || !d.identity) continue;
+    if (!Fixing(d.name) || !d.record || !d.identity) continue;
     DiskRecord r = *d.record;
     r.identity = ToRecord(*d.identity);
     r.path = d.root.string();
@@ -781,8 +784,7 @@ Status Fixer::RecordDisks() {
   bool parity_rebuilt = false;
   for (std::size_t l = 0; l < array_.parity.size(); ++l) {
     const ArrayParity& p = array_.parity[l];
-    bool fixing = std::find(options_.disks.begin(), options_.disks.end(), p.name) != options_.disks.end();
-    if (!fixing || !p.record) continue;
+    if (!Fixing(p.name) || !p.record) continue;
     parity_rebuilt = true;
     DiskRecord r = *p.record;
     if (p.identity) r.identity = ToRecord(*p.identity);
@@ -875,15 +877,12 @@ Status Fixer::SelectScope() {
 
 // Disks being fixed may be empty, unmounted or replaced; the others may not.
 Status Fixer::CheckGuards() {
-  auto fixing = [&](const std::string& name) {
-    return std::find(options_.disks.begin(), options_.disks.end(), name) != options_.disks.end();
-  };
   std::vector<Finding> blocking;
   for (Finding& f : CheckDiskGuards(array_)) {
-    if (!fixing(f.disk)) blocking.push_back(std::move(f));
+    if (!Fixing(f.disk)) blocking.push_back(std::move(f));
   }
   for (const ArrayDataDisk& d : array_.data) {
-    if (fixing(d.name) && !d.present) {
+    if (Fixing(d.name) && !d.present) {
       return Status::FailedPrecondition(fmt::format(
           "disk {}: {} does not exist; mount the replacement disk there first", d.name, d.root.string()));
     }
