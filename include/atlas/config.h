@@ -64,6 +64,20 @@ struct SmartConfig {
   std::map<std::string, std::string> devices;  // disk name -> device node, when not auto
   bool skip_standby = true;
   std::vector<std::string> ignore;             // "disk:attribute id", e.g. "d2:188"
+  // A disk's newest reading older than this is a smart_stale finding.
+  std::int64_t stale_after_s = 10 * 86400;
+  // Runs hold a disk hotter than this (degrees Celsius); 0: no limit.
+  std::int64_t temp_limit_c = 0;
+  std::int64_t temp_check_every_s = 300;  // 0: before every window of reads
+  std::int64_t temp_wait_max_s = 3600;    // sync, check, fix wait this long, then stop
+  // Whether scrub reads a disk whose SMART reports failing ("read") or
+  // verifies the other disks only ("skip", the default).
+  bool scrub_reads_failing = false;
+};
+
+struct DisksConfig {
+  // Put the disks a run woke back to standby at its end.
+  bool spindown_after_run = false;
 };
 
 struct OutsideConfig {
@@ -127,6 +141,7 @@ struct Config {
   GuardsConfig guards;
   ScrubConfig scrub;
   SmartConfig smart;
+  DisksConfig disks;
   OutsideConfig outside;
   AlertsConfig alerts;
 };

@@ -18,12 +18,17 @@
 
 namespace atlas {
 
+class DiskMonitor;  // atlas/disk_monitor.h
+
 struct RunContext {
   const Config* config = nullptr;
   FileSystem* fs = nullptr;         // FileSystem::Default() in production
   Clock* clock = nullptr;           // Clock::Default() in production
   ProgressSink* progress = nullptr;  // NullProgress() when quiet
   std::stop_token stop;             // a stop request ends the run after the batch in hand
+  // Told which disks the run uses, and holds a disk too hot to read; null:
+  // nothing is watched (every library caller but the CLI's runs).
+  DiskMonitor* monitor = nullptr;
 };
 
 }  // namespace atlas

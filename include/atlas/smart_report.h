@@ -39,6 +39,9 @@ struct SmartRunOptions {
   std::function<SmartDevice(const std::filesystem::path& disk_path)> resolve;
   // Stored readings kept per disk; older ones are deleted.
   std::size_t history_kept = kSmartHistoryKept;
+  // Configured disks only: read just these (by name); empty: every disk.
+  // What a sync, scrub, check or fix run uses for the disks it read.
+  std::vector<std::string> only_disks;
 };
 
 struct SmartDiskReport {
@@ -69,11 +72,23 @@ Status RunSmart(const RunContext& ctx, const SmartRunOptions& options, SmartRepo
 // without a block device.
 SmartDevice ResolveSmartDevice(FileSystem* fs, const std::filesystem::path& disk_path);
 
+// Every configured data disk and parity level with the device its SMART
+// (and power state) is read from: [smart] devices as configured, or found
+// from its path (`resolve`, or ResolveSmartDevice when null).
+struct ArrayDevice {
+  std::string disk;
+  SmartDevice device;
+};
+std::vector<ArrayDevice> ArrayDevices(
+    const RunContext& ctx, const Config& config,
+    const std::function<SmartDevice(const std::filesystem::path& disk_path)>& resolve = nullptr);
+
 // Each disk's state and findings from its last stored reading, for `status`
 // (disks without a reading are absent). Reads the manifest only.
 struct SmartLastState {
   SmartState state = SmartState::kUnknown;
   std::int64_t time_ns = 0;
+  std::optional<std::int64_t> temperature_c;
   std::vector<Finding> findings;
 };
 class Manifest;

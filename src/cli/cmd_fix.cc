@@ -1,17 +1,18 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/run_disks.h"
 #include "cli/run_notifier.h"
 
 namespace atlas::cli {
 
 namespace {
 
-int Render(const CommandEnv& env, const FixArgs& args, const Status& s, const FixReport& r) {
+int Render(const CommandEnv& env, const FixArgs& args, const Status& s, const FixReport& r, const RunDisks& disks) {
   if (!s.ok() && s.code() != Code::kCancelled) return ReportError(env.global, "fix", s, r.findings);
   int code = s.ok() ? ExitCodeForFindings(r.findings) : ExitCodeFor(s);
   if (env.global.json) {
-    PrintJson({{"schema", 1},
+    nlohmann::json doc = {{"schema", 1},
                {"command", "fix"},
                {"ok", s.ok()},
                {"exit_code", code},
@@ -29,7 +30,9 @@ int Render(const CommandEnv& env, const FixArgs& args, const Status& s, const Fi
                   for (const std::string& line : r.actions) a.push_back(DisplayPath(line));
                   return a;
                 }()},
-               {"findings", FindingsJson(r.findings)}});
+               {"findings", FindingsJson(r.findings)}};
+    disks.AddJson(&doc);
+    PrintJson(doc);
     return code;
   }
   if (!env.global.quiet) {
@@ -44,6 +47,7 @@ int Render(const CommandEnv& env, const FixArgs& args, const Status& s, const Fi
       if (f.severity >= Severity::kWarning || env.global.verbose) shown.push_back(f);
     }
     PrintFindingsText(stdout, shown);
+    disks.PrintText();
   }
   if (!s.ok()) fmt::print(stderr, "atlas-scrub: {}\n", s.ToString());
   return code;
@@ -65,9 +69,12 @@ int CmdFix(const CommandEnv& env, const FixArgs& args) {
   options.errors_only = args.errors_only;
   std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
   RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
+  RunDisks disks(env, *config, "fix");
+  disks.Begin(&ctx);
   FixReport r;
   Status s = RunFix(ctx, options, &r);
-  return notifier.Finish(r.findings, Render(env, args, s, r));
+  disks.Finish(&r.findings);
+  return notifier.Finish(r.findings, Render(env, args, s, r, disks));
 }
 
 }  // namespace atlas::cli

@@ -14,6 +14,7 @@
 
 #include "atlas/smart_report.h"
 #include "cli/commands.h"
+#include "cli/run_disks.h"
 #include "cli/run_notifier.h"
 
 namespace atlas::cli {
@@ -128,10 +129,7 @@ int CmdSmart(const CommandEnv& env, const SmartArgs& args) {
       config = std::move(loaded).value();
     }
   }
-  SmartReadOptions read;
-  read.skip_standby = config ? config->smart.skip_standby : true;
-  if (const char* p = std::getenv("ATLAS_SCRUB_SMARTCTL"); p != nullptr && *p != '\0') read.smartctl = p;
-  std::unique_ptr<SmartSource> source = MakeDeviceSmartSource(read);
+  std::unique_ptr<SmartSource> source = MakeDeviceSmartSource(SmartReadOptionsFor(config ? &*config : nullptr));
   options.source = source.get();
 
   // Alerts for readings of the array's disks; saved files judged alone

@@ -1,19 +1,20 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/run_disks.h"
 #include "cli/run_notifier.h"
 
 namespace atlas::cli {
 
 namespace {
 
-int Render(const CommandEnv& env, const Status& s, const SyncReport& report) {
+int Render(const CommandEnv& env, const Status& s, const SyncReport& report, const RunDisks& disks) {
   if (!s.ok() && s.code() != Code::kCancelled) {
     return ReportError(env.global, "sync", s, report.findings);
   }
   int code = s.ok() ? ExitCodeForFindings(report.findings) : ExitCodeFor(s);
   if (env.global.json) {
-    PrintJson({{"schema", 1},
+    nlohmann::json doc = {{"schema", 1},
                {"command", "sync"},
                {"ok", s.ok()},
                {"exit_code", code},
@@ -25,7 +26,9 @@ int Render(const CommandEnv& env, const Status& s, const SyncReport& report) {
                {"positions_left", report.positions_left},
                {"seconds", report.seconds},
                {"drift_truncated", report.drift_truncated},
-               {"findings", FindingsJson(report.findings)}});
+               {"findings", FindingsJson(report.findings)}};
+    disks.AddJson(&doc);
+    PrintJson(doc);
     return code;
   }
   if (!env.global.quiet) {
@@ -49,6 +52,7 @@ int Render(const CommandEnv& env, const Status& s, const SyncReport& report) {
       if (f.severity >= Severity::kWarning || env.global.verbose) shown.push_back(f);
     }
     PrintFindingsText(stdout, shown);
+    disks.PrintText();
   }
   if (!s.ok()) fmt::print(stderr, "atlas-scrub: {}\n", s.ToString());
   return code;
@@ -62,6 +66,8 @@ int CmdSync(const CommandEnv& env, const SyncArgs& args) {
   RunNotifier notifier(env, *config, "sync");
   std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
   RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
+  RunDisks disks(env, *config, "sync");
+  disks.Begin(&ctx);
   SyncOptions options;
   options.force_empty = args.force_empty;
   options.force_delete = args.force_delete;
@@ -70,7 +76,8 @@ int CmdSync(const CommandEnv& env, const SyncArgs& args) {
   options.force_move = args.force_move;
   SyncReport report;
   Status s = RunSync(ctx, options, &report);
-  return notifier.Finish(report.findings, Render(env, s, report));
+  disks.Finish(&report.findings);
+  return notifier.Finish(report.findings, Render(env, s, report, disks));
 }
 
 }  // namespace atlas::cli

@@ -3,16 +3,17 @@
 
 #include "atlas/advice.h"
 #include "cli/commands.h"
+#include "cli/run_disks.h"
 #include "cli/run_notifier.h"
 
 namespace atlas::cli {
 namespace {
 
-int Render(const CommandEnv& env, std::string_view command, const Status& s, const VerifyReport& r) {
+int Render(const CommandEnv& env, std::string_view command, const Status& s, const VerifyReport& r, const RunDisks& disks) {
   if (!s.ok() && s.code() != Code::kCancelled) return ReportError(env.global, command, s, r.findings);
   int code = s.ok() ? ExitCodeForFindings(r.findings) : ExitCodeFor(s);
   if (env.global.json) {
-    PrintJson({{"schema", 1},
+    nlohmann::json doc = {{"schema", 1},
                {"command", command},
                {"ok", s.ok()},
                {"exit_code", code},
@@ -24,7 +25,9 @@ int Render(const CommandEnv& env, std::string_view command, const Status& s, con
                {"bytes_read", r.bytes_read},
                {"seconds", r.seconds},
                {"disks_given_up", r.disks_given_up},
-               {"findings", FindingsJson(r.findings)}});
+               {"findings", FindingsJson(r.findings)}};
+    disks.AddJson(&doc);
+    PrintJson(doc);
     return code;
   }
   if (!env.global.quiet) {
@@ -37,6 +40,7 @@ int Render(const CommandEnv& env, std::string_view command, const Status& s, con
       if (f.severity >= Severity::kWarning || env.global.verbose) shown.push_back(f);
     }
     PrintFindingsText(stdout, shown);
+    disks.PrintText();
     if (code == kExitAttention) fmt::print("{}: next: {}\n", command, NextStepSummary(r.findings, "atlas-scrub"));
   }
   if (!s.ok()) fmt::print(stderr, "atlas-scrub: {}\n", s.ToString());
@@ -57,9 +61,12 @@ int CmdScrub(const CommandEnv& env, const ScrubArgs& args) {
   if (args.older_than_days >= 0) options.older_than_s = static_cast<std::int64_t>(args.older_than_days * 86400);
   std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
   RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
+  RunDisks disks(env, *config, "scrub");
+  disks.Begin(&ctx);
   VerifyReport report;
   Status s = RunScrub(ctx, options, &report);
-  return notifier.Finish(report.findings, Render(env, "scrub", s, report));
+  disks.Finish(&report.findings);
+  return notifier.Finish(report.findings, Render(env, "scrub", s, report, disks));
 }
 
 int CmdCheck(const CommandEnv& env, const CheckArgs& args) {
@@ -72,9 +79,12 @@ int CmdCheck(const CommandEnv& env, const CheckArgs& args) {
   options.filters = args.filters;
   std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
   RunContext ctx{&*config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
+  RunDisks disks(env, *config, "check");
+  disks.Begin(&ctx);
   VerifyReport report;
   Status s = RunCheck(ctx, options, &report);
-  return notifier.Finish(report.findings, Render(env, "check", s, report));
+  disks.Finish(&report.findings);
+  return notifier.Finish(report.findings, Render(env, "check", s, report, disks));
 }
 
 }  // namespace atlas::cli

@@ -75,6 +75,12 @@ constexpr std::string_view kKeys[] = {
     "smart.devices",
     "smart.skip_standby",
     "smart.ignore",
+    "smart.stale_after",
+    "smart.temp_limit",
+    "smart.temp_check_every",
+    "smart.temp_wait_max",
+    "smart.scrub_failing",
+    "disks.spindown_after_run",
     "outside.media_extensions",
     "outside.trusted_key",
     "alerts.min_severity",
@@ -348,6 +354,8 @@ class ConfigParser {
   void ParseParity(const toml::table& root, Config* config);
   void ParseGuards(const toml::table& root, Config* config);
   void ParseScrub(const toml::table& root, Config* config);
+  void ParseSmartRunKeys(const toml::table& t, SmartConfig* smart);
+  void ParseDisks(const toml::table& root, Config* config);
   void ParseSmart(const toml::table& root, Config* config);
   void ParseOutside(const toml::table& root, Config* config);
   void ParseAlerts(const toml::table& root, Config* config);
@@ -1064,6 +1072,42 @@ void ConfigParser::ParseSmart(const toml::table& root, Config* config) {
     if (ok)
       smart.ignore = std::move(ignore);
   }
+  ParseSmartRunKeys(*t, &smart);
+}
+
+// What every run does with SMART: how old a reading may be, the
+// temperature limit, and what scrub does with a failing disk.
+void ConfigParser::ParseSmartRunKeys(const toml::table& t, SmartConfig* smart) {
+  ReadDuration(t, "smart.stale_after", /*allow_zero=*/false, &smart->stale_after_s);
+  // 0 is off; a limit below 30 C would hold a disk at room temperature, and
+  // drives are specified to 60-70 C at most.
+  std::int64_t limit = smart->temp_limit_c;
+  if (const toml::node* node = ReadInt(t, "smart.temp_limit", 0, 90, &limit)) {
+    if (limit != 0 && limit < 30) {
+      Fail(*node, "smart.temp_limit",
+           fmt::format("expected 0 (no limit) or degrees Celsius from 30 to 90, got {}", limit));
+    } else {
+      smart->temp_limit_c = limit;
+    }
+  }
+  ReadDuration(t, "smart.temp_check_every", /*allow_zero=*/true, &smart->temp_check_every_s);
+  ReadDuration(t, "smart.temp_wait_max", /*allow_zero=*/true, &smart->temp_wait_max_s);
+  std::string failing;
+  if (const toml::node* node = ReadString(t, "smart.scrub_failing", &failing)) {
+    if (failing == "skip" || failing == "read") {
+      smart->scrub_reads_failing = failing == "read";
+    } else {
+      Fail(*node, "smart.scrub_failing", fmt::format(R"(expected "skip" or "read", got {})", QuoteString(failing)));
+    }
+  }
+}
+
+void ConfigParser::ParseDisks(const toml::table& root, Config* config) {
+  const toml::table* t = Table(root, "disks");
+  if (t == nullptr)
+    return;
+  CheckKeys(*t, "disks");
+  ReadBool(*t, "disks.spindown_after_run", &config->disks.spindown_after_run);
 }
 
 void ConfigParser::ParseOutside(const toml::table& root, Config* config) {
@@ -1320,6 +1364,7 @@ Result<Config> ConfigParser::Parse(const toml::table& root) {
   ParseGuards(root, &config);
   ParseScrub(root, &config);
   ParseSmart(root, &config);
+  ParseDisks(root, &config);
   ParseOutside(root, &config);
   ParseAlerts(root, &config);
   if (errors_.empty())

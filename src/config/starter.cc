@@ -173,6 +173,24 @@ void WriteSmartAndOutside(const Config& defaults, Text* t) {
   t->Line("#skip_standby = true");
   t->Line("# Attributes not to judge, as \"DISK:ID\", such as [\"d2:188\"].");
   t->Line("#ignore = []");
+  t->Line("# Every sync, scrub, check and fix reads SMART of the disks it used; a");
+  t->Line("# disk whose newest reading is older than this is a smart_stale finding.");
+  t->out += fmt::format("#stale_after = \"{}\"\n", DurationText(defaults.smart.stale_after_s));
+  t->Line("# Degrees Celsius above which a run stops reading a disk until it cools");
+  t->Line("# (scrub skips it, sync, check and fix wait); 0: no limit.");
+  t->out += fmt::format("#temp_limit = {}\n", defaults.smart.temp_limit_c);
+  t->Line("# How often a run reads the temperatures, and how long sync, check and");
+  t->Line("# fix wait for a hot disk before they stop (the next run resumes).");
+  t->out += fmt::format("#temp_check_every = \"{}\"\n", DurationText(defaults.smart.temp_check_every_s));
+  t->out += fmt::format("#temp_wait_max = \"{}\"\n", DurationText(defaults.smart.temp_wait_max_s));
+  t->Line("# \"skip\": scrub does not read a disk whose SMART reports failing; \"read\".");
+  t->Line("#scrub_failing = \"skip\"");
+  t->Line("");
+
+  t->Line("[disks]");
+  t->Line("# Put the disks a run woke back to standby at its end (hdparm -y,");
+  t->Line("# sdparm --command=stop), unless another process uses them.");
+  t->Line("#spindown_after_run = false");
   t->Line("");
 
   t->Line("[outside]");

@@ -5,11 +5,18 @@
 
 #include <fmt/format.h>
 
+#include "atlas/disk_monitor.h"
+
 namespace atlas {
 
 BlockReader::BlockReader(const RunContext& ctx, Manifest* m, const ArrayDataDisk& disk, std::uint32_t bs,
                          Throttle* throttle)
-    : ctx_(ctx), m_(m), disk_(disk), bs_(bs), throttle_(throttle) {}
+    : ctx_(ctx),
+      m_(m),
+      disk_(disk),
+      bs_(bs),
+      throttle_(throttle),
+      watch_(ctx.monitor ? ctx.monitor->Index(disk.name) : DiskMonitor::npos) {}
 
 DiskReaders::DiskReaders(const RunContext& ctx, Manifest* m, const ArrayView& array, std::size_t sets) {
   for (std::size_t di = 0; di < array.data.size(); ++di) {
@@ -37,6 +44,7 @@ bool BlockReader::SameFile(const FileStat& st) const {
 }
 
 BlockCheck BlockReader::Read(const BlockRecord& rec, std::byte* buf, bool defer_hash) {
+  if (ctx_.monitor != nullptr) ctx_.monitor->MarkUsed(watch_);
   BlockCheck c;
   c.offset = rec.file_block * bs_;
   if (rec.file_id != file_id_) {

@@ -82,6 +82,7 @@ class BlockReader {
   std::unique_ptr<RandomAccessFile> handle_;
   Status open_error_;
   Throttle* throttle_;
+  std::size_t watch_;  // the disk's DiskMonitor index (RunContext::monitor)
 };
 
 // The BlockReaders of a run: `sets` of one reader per data disk (one set

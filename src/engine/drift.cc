@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "atlas/disk_monitor.h"
 #include "atlas/hash.h"
 #include "engine/guards.h"
 
@@ -33,6 +34,7 @@ Status ScanAllDisks(const RunContext& ctx, Manifest* manifest, const ArrayView& 
       DiskDrift& d = (*out)[i];
       const ArrayDataDisk& disk = array.data[i];
       const GuardExemptions exempt(ctx.config->guards);
+      MarkDiskUsed(ctx.monitor, disk.name);  // its metadata is read: it is awake
       statuses[i] = ScanDisk(*ctx.config, ctx.fs, manifest, disk, ctx.stop,
                              [&](const ScanEvent& ev) -> Status {
         switch (ev.change) {

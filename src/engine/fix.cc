@@ -57,6 +57,7 @@
 
 #include <fmt/format.h>
 
+#include "atlas/disk_monitor.h"
 #include "atlas/engine.h"
 #include "atlas/hash.h"
 #include "atlas/parity.h"
@@ -280,6 +281,7 @@ Status Fixer::WriteBlock(Target& t, std::uint64_t index, const std::byte* data) 
     // The directories are resolved beneath the disk root, and the file is
     // created in them exclusively: a directory a user replaced by a symlink
     // (or by a file) stops this file, never leads a write elsewhere.
+    MarkDiskUsed(ctx_.monitor, array_.data[t.disk].name);  // written: awake
     Status s = t.missing ? ctx_.fs->CreateDirsUnder(root, ParentOf(t.rec.path)) : Status::Ok();
     t.temp_rel = TempRelFor(t.rec.path, temp_tag_, t.rec.file_id);
     Result<std::unique_ptr<WritableFile>> f =
@@ -732,6 +734,7 @@ Status Fixer::RestoreEmptyFile(std::size_t di, const FileRecord& f) {
     report_->files_repaired++;
     return Status::Ok();
   }
+  MarkDiskUsed(ctx_.monitor, array_.data[di].name);
   // Created where it was, exclusively and beneath the disk root: a
   // directory on the way that a user replaced by a symlink stops this file
   // alone; owner, mode and mtime are set on the descriptor.
@@ -896,6 +899,7 @@ Status Fixer::CheckGuards() {
 Status Fixer::OpenParityForRepair() {
   for (const ArrayParity& p : array_.parity) {
     parity_.push_back(std::make_unique<ParityFile>(ctx_.fs, p, config_.block_size));
+    parity_.back()->Watch(ctx_.monitor);
   }
   parity_repaired_.assign(array_.parity.size(), PositionRanges());
   if (options_.dry_run) return Status::Ok();

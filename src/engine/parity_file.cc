@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "atlas/disk_monitor.h"
 #include "engine/array.h"
 
 namespace atlas {
@@ -13,6 +14,11 @@ ParityFile::ParityFile(FileSystem* fs, const ArrayParity& level, std::uint32_t b
 
 const std::string& ParityFile::name() const { return level_.name; }
 const std::filesystem::path& ParityFile::path() const { return level_.path; }
+
+void ParityFile::Watch(DiskMonitor* monitor) {
+  monitor_ = monitor;
+  if (monitor_ != nullptr) watch_ = monitor_->Index(level_.name);
+}
 
 Status ParityFile::OpenForRead() {
   if (open_tried_) return open_status_;
@@ -33,12 +39,14 @@ Status ParityFile::OpenForWrite() {
 }
 
 Result<std::size_t> ParityFile::ReadBlock(std::uint64_t pos, std::byte* buf) const {
+  if (monitor_ != nullptr) monitor_->MarkUsed(watch_);
   ATLAS_ASSIGN_OR_RETURN(std::size_t n, reader_->ReadAt(Offset(pos), std::span(buf, bs_)));
   if (n < bs_) std::memset(buf + n, 0, bs_ - n);  // past the end: zeros
   return n;
 }
 
 Status ParityFile::WriteBlock(std::uint64_t pos, const std::byte* block) {
+  if (monitor_ != nullptr) monitor_->MarkUsed(watch_);
   return writer_->WriteAt(Offset(pos), std::span<const std::byte>(block, bs_))
       .WithContext(fmt::format("write parity {} at position {}", level_.name, pos));
 }

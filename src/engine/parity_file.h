@@ -22,12 +22,16 @@ namespace atlas {
 
 struct ArrayParity;
 
+class DiskMonitor;
+
 class ParityFile {
  public:
   // `level` must outlive this object.
   ParityFile(FileSystem* fs, const ArrayParity& level, std::uint32_t block_size);
 
   const std::string& name() const;
+  // Tells `monitor` (may be null) of every read and write of this level.
+  void Watch(DiskMonitor* monitor);
   const std::filesystem::path& path() const;
   std::uint32_t block_size() const { return bs_; }
   // Byte offset of position `pos`.
@@ -68,6 +72,8 @@ class ParityFile {
   Status open_status_;
   std::unique_ptr<RandomAccessFile> reader_;
   std::unique_ptr<WritableFile> writer_;
+  DiskMonitor* monitor_ = nullptr;
+  std::size_t watch_ = 0;
 };
 
 }  // namespace atlas

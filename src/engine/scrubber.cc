@@ -37,6 +37,7 @@
 
 #include <fmt/format.h>
 
+#include "atlas/disk_monitor.h"
 #include "atlas/engine.h"
 #include "atlas/parity.h"
 #include "core/crash_point.h"
@@ -106,6 +107,9 @@ class Verifier {
   // scrub: closes the findings about blocks that checked out, and marks a
   // clean stripe's blocks verified now.
   Status RecordStripe(const ScannedStripe& s, bool clean);
+  // A held disk (RunContext::monitor) was not read at this position.
+  static bool Held(const ScannedStripe& s);
+  Status Skip(const ScannedStripe& s, std::vector<Finding> found);
   Status Flush(bool durable);
 
   const RunContext& ctx_;
@@ -152,6 +156,10 @@ Status Verifier::Run(const PickedPositions& positions, const std::vector<StoredF
   scan_options.after_read = [this](ScannedStripe& stripe) { CheckParity(stripe); };
   scan_options.scratch_bytes = array_.parity.size() * bs;
   scan_options.parity_hashes = true;
+  // A disk too hot to read, or failing: scrub leaves it for later and
+  // verifies the others; check, which the user runs to see everything,
+  // waits for it.
+  scan_options.held = record_ ? ScanOptions::Held::kSkip : ScanOptions::Held::kWait;
   StripeScanner scanner(ctx_, m_, array_, scan_options);
   Status s = scanner.Run(positions.source, [this](const ScannedStripe& stripe) { return OnStripe(stripe); });
   ctx_.progress->EndPhase();
@@ -199,7 +207,7 @@ Status Verifier::Run(const PickedPositions& positions, const std::vector<StoredF
 }
 
 void Verifier::CheckParity(ScannedStripe& s) const {
-  if (s.dirty) return;
+  if (s.dirty || Held(s)) return;
   const std::uint32_t bs = ctx_.config->block_size;
   const std::size_t levels = array_.parity.size();
   std::vector<int> slots;
@@ -295,6 +303,7 @@ Status Verifier::OnStripe(const ScannedStripe& s) {
       found.push_back(BlockProblem(s, di));
     }
   }
+  if (Held(s)) return Skip(s, std::move(found));
   bool parity_ok = true;
   for (std::size_t l = 0; l < array_.parity.size(); ++l) {
     if (!s.parity_status[l].ok()) {
@@ -321,6 +330,31 @@ Status Verifier::OnStripe(const ScannedStripe& s) {
     report_->findings.push_back(std::move(f));
   }
   return record_ ? RecordStripe(s, clean) : Status::Ok();
+}
+
+bool Verifier::Held(const ScannedStripe& s) {
+  return std::find(s.held.begin(), s.held.end(), 1) != s.held.end();
+}
+
+// A position where a held disk was not read: the blocks that were read and
+// did not check out are reported (and stored) as at any position, but
+// nothing is recorded as verified, so the next scrub takes the position
+// again.
+Status Verifier::Skip(const ScannedStripe& s, std::vector<Finding> found) {
+  report_->positions_skipped++;
+  if (ctx_.monitor != nullptr) {
+    const std::size_t ndata = array_.data.size();
+    for (std::size_t i = 0; i < s.held.size(); ++i) {
+      if (!s.held[i]) continue;
+      const std::string& name = i < ndata ? array_.data[i].name : array_.parity[i - ndata].name;
+      ctx_.monitor->CountSkipped(ctx_.monitor->Index(name), 1);
+    }
+  }
+  for (Finding& f : found) {
+    if (record_ && f.severity >= Severity::kWarning) batch_->PutFinding({f, now_, now_});
+    report_->findings.push_back(std::move(f));
+  }
+  return Status::Ok();
 }
 
 Status Verifier::RecordStripe(const ScannedStripe& s, bool clean) {

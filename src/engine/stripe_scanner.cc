@@ -7,12 +7,15 @@
 // and checks (after_read) all of a stripe's blocks while it is in cache.
 #include "engine/stripe_scanner.h"
 
+#include "atlas/disk_monitor.h"
+
 #include <algorithm>
 #include <cstring>
 #include <queue>
 
 #include <fmt/format.h>
 
+#include "atlas/disk_monitor.h"
 #include "atlas/hash.h"
 #include "engine/guards.h"
 #include "engine/parallel.h"
@@ -40,7 +43,18 @@ StripeScanner::StripeScanner(const RunContext& ctx, Manifest* m, const ArrayView
       array_(array),
       options_(options),
       errors_(new std::atomic<std::uint64_t>[array.data.size()]()),
-      bytes_(new std::atomic<std::uint64_t>[array.data.size() + array.parity.size()]()) {}
+      bytes_(new std::atomic<std::uint64_t>[array.data.size() + array.parity.size()]()) {
+  for (const ArrayDataDisk& d : array.data) watch_.push_back(ctx.monitor ? ctx.monitor->Index(d.name) : DiskMonitor::npos);
+  for (const ArrayParity& p : array.parity) watch_.push_back(ctx.monitor ? ctx.monitor->Index(p.name) : DiskMonitor::npos);
+}
+
+bool StripeScanner::AwaitDisks() {
+  DiskMonitor* monitor = ctx_.monitor;
+  if (monitor == nullptr) return true;
+  monitor->Poll();
+  if (options_.held == ScanOptions::Held::kWait && monitor->AnyHeld()) monitor->WaitWhileHeld(watch_, ctx_.stop);
+  return !ctx_.stop.stop_requested();
+}
 
 std::vector<std::string> StripeScanner::GivenUp() const {
   std::vector<std::string> out;
@@ -61,6 +75,11 @@ void StripeScanner::ReadData(ScannedStripe& s, std::size_t di, BlockReader& read
   const std::optional<BlockRecord>& rec = s.recs[di];
   if (!rec || rec->state != BlockState::kSynced || errors_[di] >= options_.disk_error_limit) {
     std::memset(s.data[di], 0, bs);
+    return;
+  }
+  if (options_.held == ScanOptions::Held::kSkip && ctx_.monitor && ctx_.monitor->Held(watch_[di])) {
+    std::memset(s.data[di], 0, bs);
+    s.held[di] = 1;
     return;
   }
   s.checks[di] = reader.Read(*rec, s.data[di], options_.defer_hash);
@@ -86,6 +105,11 @@ bool StripeScanner::ParityWanted(std::size_t l) const {
 void StripeScanner::ReadParity(ScannedStripe& s, std::size_t l) {
   ParityFile& p = *parity_[l];
   s.parity_read[l] = 1;
+  const std::size_t ndata = array_.data.size();
+  if (options_.held == ScanOptions::Held::kSkip && ctx_.monitor && ctx_.monitor->Held(watch_[ndata + l])) {
+    s.held[ndata + l] = 1;
+    return;
+  }
   if (!p.readable()) {
     // errno kept: EACCES is no disk error (PermissionProblem).
     const Status& open = parity_open_[l];
@@ -139,6 +163,7 @@ void StripeScanner::Prepare(ScanWindow& w, std::size_t i, std::size_t levels, Cu
   ScannedStripe& s = w.stripes[i];
   s.checks.assign(ndata, BlockCheck());
   s.read.assign(ndata, 0);
+  s.held.assign(ndata + levels, 0);
   s.paths.assign(ndata, std::string());
   s.data.resize(ndata);
   s.parity.resize(levels);
@@ -174,6 +199,7 @@ Status StripeScanner::Run(const PositionSource& next_position,
   parity_open_.clear();
   for (std::size_t l = 0; l < levels; ++l) {
     parity_.push_back(std::make_unique<ParityFile>(ctx_.fs, array_.parity[l], bs));
+    parity_.back()->Watch(ctx_.monitor);
     parity_open_.push_back(parity_.back()->OpenForRead());
   }
   std::unique_ptr<Cursor<DirtyEntry>> dirty = m_->Dirty(0);
@@ -183,6 +209,7 @@ Status StripeScanner::Run(const PositionSource& next_position,
   StripePipeline::Stages stages;
   stages.fill = [&](std::size_t wi) -> Result<std::size_t> {
     ScanWindow& w = *windows[wi];
+    if (!AwaitDisks()) return std::size_t{0};  // stopped while a disk cooled: the pipeline ends as interrupted
     ATLAS_ASSIGN_OR_RETURN(counts[wi], NextPositions(next_position, w.stripes, pipeline.per_window()));
     for (std::size_t i = 0; i < counts[wi]; ++i) Prepare(w, i, levels, *dirty);
     ATLAS_RETURN_IF_ERROR(dirty->status());
@@ -211,7 +238,11 @@ Status StripeScanner::Run(const PositionSource& next_position,
     }
     return Status::Ok();
   };
-  return pipeline.Run(stages);
+  Status status = pipeline.Run(stages);
+  // A stop while waiting for a disk to cool can end the fill before any
+  // window was read: still an interrupted run.
+  if (status.ok() && ctx_.stop.stop_requested()) status = Status::Cancelled("interrupted");
+  return status;
 }
 
 PositionCursor::PositionCursor(Manifest* m, const ArrayView& array, const std::vector<std::size_t>& disks)

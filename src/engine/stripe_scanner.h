@@ -32,6 +32,9 @@ struct ScannedStripe {
   // Per data disk (ArrayView::data index):
   std::vector<std::optional<BlockRecord>> recs;
   std::vector<BlockCheck> checks;      // meaningful where recs[i] is a synced block that was read
+  // Per data disk, then per parity level: 1 where the disk is held
+  // (RunContext::monitor, ScanOptions::held kSkip) and was not read.
+  std::vector<std::uint8_t> held;
   // The block was read (synced, disk not given up). Bytes, not
   // std::vector<bool>: each reader thread sets its own disk's flag, and
   // packed bits would race.
@@ -96,6 +99,12 @@ struct ScanOptions {
   // worker fewer (what this did before) and 1.08-1.30 s with two workers
   // at the caller's priority, which starved the callback.
   bool busy_callback = false;
+  // What a disk the run's DiskMonitor holds (too hot, or failing) means:
+  // kWait: every window waits until no disk is held (sync, check, fix);
+  // kSkip: the held disk is not read, and ScannedStripe::held says where
+  // (scrub, which leaves those positions for its next run).
+  enum class Held : std::uint8_t { kWait, kSkip };
+  Held held = Held::kWait;
 };
 
 // Per-position facts gathered by merging every data disk's block records
@@ -142,6 +151,9 @@ class StripeScanner {
   void ReadData(ScannedStripe& s, std::size_t di, BlockReader& reader);
   bool ParityWanted(std::size_t l) const;
   void ReadParity(ScannedStripe& s, std::size_t l);
+  // Checks temperatures and, with Held::kWait, waits for held disks. False:
+  // the run was stopped meanwhile.
+  bool AwaitDisks();
   Result<std::size_t> NextPositions(const PositionSource& next_position, std::vector<ScannedStripe>& stripes,
                                     std::size_t max);
   void Prepare(ScanWindow& w, std::size_t i, std::size_t levels, Cursor<DirtyEntry>& dirty);
@@ -156,6 +168,7 @@ class StripeScanner {
   PositionInfo info_;  // reused across positions (its vectors keep their capacity)
   std::unique_ptr<std::atomic<std::uint64_t>[]> errors_;  // per data disk
   std::unique_ptr<std::atomic<std::uint64_t>[]> bytes_;   // per data disk and parity level
+  std::vector<std::size_t> watch_;  // DiskMonitor index per data disk, then per parity level
 };
 
 class PositionCursor {

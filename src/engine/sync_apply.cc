@@ -21,6 +21,7 @@
 #include <set>
 #include <thread>
 
+#include "atlas/disk_monitor.h"
 #include "atlas/hash.h"
 #include "core/crash_point.h"
 #include "engine/scan.h"
@@ -262,6 +263,7 @@ Status DiskApplier::Commit(bool final_batch, const ScanTotals* totals) {
 
 Status DiskApplier::Run() {
   ScanTotals totals;
+  MarkDiskUsed(st_.ctx.monitor, disk_.name);
   Status s = ScanDisk(st_.config, st_.ctx.fs, st_.m.get(), disk_, st_.ctx.stop,
                       [this](const ScanEvent& ev) { return OnEvent(ev); }, &totals);
   if (!s.ok()) {

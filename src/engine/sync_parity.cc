@@ -31,6 +31,7 @@
 
 #include <fmt/format.h>
 
+#include "atlas/disk_monitor.h"
 #include "atlas/hash.h"
 #include "atlas/parity.h"
 #include "core/crash_point.h"
@@ -205,6 +206,7 @@ Status ParityPass::OpenParity() {
   ATLAS_ASSIGN_OR_RETURN(live_end_, LiveEnd());
   for (const ArrayParity& p : st_.array.parity) {
     parity_.push_back(std::make_unique<ParityFile>(st_.ctx.fs, p, bs_));
+    parity_.back()->Watch(st_.ctx.monitor);
     ATLAS_RETURN_IF_ERROR(parity_.back()->OpenForWrite());
   }
   ATLAS_RETURN_IF_ERROR(FitParity(max_next));
@@ -271,6 +273,17 @@ Status ParityPass::Plan(Window& w, std::size_t i) {
 Result<std::size_t> ParityPass::Fill(Window& w) {
   w.stripes.clear();
   w.any_delta = false;
+  if (DiskMonitor* monitor = st_.ctx.monitor) {
+    // A disk over [smart] temp_limit: parity needs every disk, so the pass
+    // waits for it to cool (or ends as interrupted when it does not).
+    monitor->Poll();
+    if (monitor->AnyHeld()) {
+      std::vector<std::size_t> all;
+      for (std::size_t i = 0; i < monitor->size(); ++i) all.push_back(i);
+      monitor->WaitWhileHeld(all, st_.ctx.stop);
+    }
+    if (st_.ctx.stop.stop_requested()) return std::size_t{0};
+  }
   const std::size_t max = pipeline_->per_window();
   while (cursor_->Valid()) {
     const DirtyEntry& e = cursor_->value();

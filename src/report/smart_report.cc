@@ -100,34 +100,52 @@ Result<std::vector<SmartItem>> InputItems(const Config* config, const std::vecto
   return items;
 }
 
-// Every configured data disk and parity disk, with the device to read:
-// found from its path ([smart] devices = "auto") or as configured.
-std::vector<SmartItem> ConfiguredItems(const RunContext& ctx, const Config& config,
-                                       const SmartRunOptions& options) {
-  std::vector<SmartItem> items;
+}  // namespace
+
+std::vector<ArrayDevice> ArrayDevices(const RunContext& ctx, const Config& config,
+                                      const std::function<SmartDevice(const fs::path& disk_path)>& resolve) {
+  std::vector<ArrayDevice> out;
   auto add = [&](const std::string& name, const fs::path& path) {
-    SmartItem item;
-    item.disk = name;
-    item.name = name;
+    ArrayDevice d;
+    d.disk = name;
     if (!config.smart.devices_auto) {
       auto it = config.smart.devices.find(name);
       if (it == config.smart.devices.end()) {
-        item.dev.note = "not listed in [smart] devices";
+        d.device.note = "not listed in [smart] devices";
       } else {
         // The node as configured (a /dev/disk/by-id link stays readable
         // in the output); sysfs tells the transport.
-        item.dev = DeviceForNode(it->second);
-        item.dev.node = it->second;
-        item.dev.note.clear();
+        d.device = DeviceForNode(it->second);
+        d.device.node = it->second;
+        d.device.note.clear();
       }
     } else {
-      item.dev = options.resolve ? options.resolve(path) : ResolveSmartDevice(ctx.fs, path);
+      d.device = resolve ? resolve(path) : ResolveSmartDevice(ctx.fs, path);
     }
-    item.device = item.dev.node;
-    items.push_back(std::move(item));
+    out.push_back(std::move(d));
   };
   for (const DataDiskConfig& d : config.data) add(d.name, d.path);
   for (const ParityConfig& p : config.parity) add(p.name, p.path.parent_path());
+  return out;
+}
+
+namespace {
+
+// Every configured data disk and parity disk (or those of
+// options.only_disks), with the device to read.
+std::vector<SmartItem> ConfiguredItems(const RunContext& ctx, const Config& config,
+                                       const SmartRunOptions& options) {
+  std::vector<SmartItem> items;
+  for (ArrayDevice& d : ArrayDevices(ctx, config, options.resolve)) {
+    const std::vector<std::string>& only = options.only_disks;
+    if (!only.empty() && std::find(only.begin(), only.end(), d.disk) == only.end()) continue;
+    SmartItem item;
+    item.disk = d.disk;
+    item.name = d.disk;
+    item.dev = std::move(d.device);
+    item.device = item.dev.node;
+    items.push_back(std::move(item));
+  }
   return items;
 }
 
@@ -252,6 +270,7 @@ Result<std::vector<std::pair<std::string, SmartLastState>>> LastSmartStates(Mani
     SmartLastState s;
     s.state = r->state;
     s.time_ns = r->time_ns;
+    s.temperature_c = r->reading.temperature_c;
     s.findings = r->findings;
     out.emplace_back(name, std::move(s));
   }

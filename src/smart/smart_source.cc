@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "atlas/smart.h"
+#include "io/process.h"
 
 namespace atlas {
 
@@ -101,63 +102,6 @@ Result<SmartReading> ReadSmartFile(const std::filesystem::path& file) {
 
 namespace {
 
-struct ProcessOutput {
-  bool started = false;
-  int exit_status = -1;  // -1: killed by a signal
-  std::string out;
-  std::string error;  // why it did not start
-};
-
-// Runs argv[0] (PATH lookup) with stdin from /dev/null and stderr discarded,
-// collecting stdout.
-ProcessOutput Run(const std::vector<std::string>& argv) {
-  ProcessOutput result;
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) {
-    result.error = fmt::format("pipe: {}", std::strerror(errno));
-    return result;
-  }
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) {
-    result.error = fmt::format("fork: {}", std::strerror(errno));
-    close(pipefd[0]);
-    close(pipefd[1]);
-    return result;
-  }
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
-    dup2(pipefd[1], STDOUT_FILENO);
-    int devnull = open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-      dup2(devnull, STDIN_FILENO);
-      dup2(devnull, STDERR_FILENO);
-    }
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  close(pipefd[1]);
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(pipefd[0], buf, sizeof buf);
-    if (n > 0) {
-      result.out.append(buf, static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    break;
-  }
-  close(pipefd[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  result.started = true;
-  result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
 class DeviceSmartSource final : public SmartSource {
  public:
   explicit DeviceSmartSource(SmartReadOptions options) : options_(std::move(options)) {}
@@ -176,8 +120,13 @@ class DeviceSmartSource final : public SmartSource {
 
  private:
   SmartReading ReadSmartctl(const std::string& device) {
-    ProcessOutput p = Run({options_.smartctl, "--json", "-x", "-n",
-                           options_.skip_standby ? "standby" : "never", device});
+    // A disk that hangs a SMART command (a dying one can take minutes per
+    // command) must not hang the run: smartctl gets a minute.
+    ProcessOptions run;
+    run.timeout = std::chrono::seconds(60);
+    ProcessResult p = RunProcess({options_.smartctl, "--json", "-x", "-n",
+                                  options_.skip_standby ? "standby" : "never", device},
+                                 run);
     SmartReading r;
     r.source = device;
     r.state = SmartState::kUnknown;
@@ -191,7 +140,7 @@ class DeviceSmartSource final : public SmartSource {
     }
     Result<SmartReading> parsed = ParseSmartctlJson(p.out, device);
     if (!parsed.ok()) {
-      r.note = fmt::format("{} printed no usable JSON (exit status {})", options_.smartctl, p.exit_status);
+      r.note = fmt::format("{} printed no usable JSON ({})", options_.smartctl, p.Describe());
       return r;
     }
     return std::move(parsed).value();

@@ -212,7 +212,7 @@ TEST_CASE("config: an unknown key is an error naming the key and line", "[config
   CHECK(ErrorOf(Doc("blocksize = 4096\n")) ==
         "/etc/x.toml:1: blocksize: unknown key, expected one of manifest, manifest_copies, "
         "block_size, exclude, io_threads, read_layout, bandwidth_limit, data, parity, guards, scrub, smart, "
-        "outside, alerts (did you mean \"block_size\"?)");
+        "disks, outside, alerts (did you mean \"block_size\"?)");
   CHECK(ErrorOf(Doc("", "[guards]\nmax_delete = 5\n")) ==
         "/etc/x.toml:10: guards.max_delete: unknown key, expected one of max_deletes, "
         "max_deletes_pct, max_modified, max_modified_pct, exempt, unsynced_warn_after, "
@@ -813,8 +813,9 @@ TEST_CASE("config: every known key has an entry in atlas-scrub.toml(5)", "[confi
   std::set<std::string> entries;
   for (std::string line; std::getline(page, line);) entries.insert(BoldKeyOf(line));
   // + alerts.timeout, attempts, retry_delay, read_layout, guards.max_modified(_pct), guards.exempt,
-  // outside.trusted_key
-  REQUIRE(KnownConfigKeys().size() == 40);
+  // outside.trusted_key, smart.stale_after, temp_limit, temp_check_every, temp_wait_max,
+  // scrub_failing, disks.spindown_after_run
+  REQUIRE(KnownConfigKeys().size() == 46);
   for (const std::string& key : KnownConfigKeys()) {
     INFO("no .B/.BI entry for " << key);
     CHECK(entries.count(key) == 1);

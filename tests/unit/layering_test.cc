@@ -45,10 +45,11 @@ const std::vector<std::vector<std::string>> kLayers = {
 const std::map<std::string, std::string> kPublicHeaders = {
     {"status.h", "core"},     {"finding.h", "core"},      {"progress.h", "core"},
     {"advice.h", "core"},     {"env.h", "io"},            {"hash.h", "hash"},
-    {"parity.h", "parity"},   {"disk.h", "disk"},         {"smart.h", "smart"},
+    {"parity.h", "parity"},   {"disk.h", "disk"},         {"power.h", "disk"},         {"smart.h", "smart"},
     {"config.h", "config"},   {"run_context.h", "config"}, {"manifest.h", "manifest"},
     {"outside.h", "outside"}, {"engine.h", "engine"},     {"report.h", "report"},
     {"metrics.h", "report"},  {"smart_report.h", "report"}, {"alert.h", "alert"},
+    {"disk_monitor.h", "engine"},
 };
 
 // Internal headers of a module other than core that modules above it may
@@ -56,6 +57,8 @@ const std::map<std::string, std::string> kPublicHeaders = {
 const std::map<std::string, std::set<std::string>> kSharedInternal = {
     // The block reader's rate limit.
     {"io/throttle.h", {"engine"}},
+    // Running helper programs: smartctl, hdparm and sdparm.
+    {"io/process.h", {"smart", "disk"}},
     // The outside index is written into the manifest's copy directories,
     // judged by the same rules.
     {"manifest/copy_dir.h", {"outside"}},
