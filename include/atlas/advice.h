@@ -43,6 +43,7 @@ std::string GlobEscape(std::string_view path);
 //   scrub_overdue                  scrub
 //   mass_delete                    diff, then sync --force-delete
 //   smart_failing, smart_warning   smart
+//   smart_stale                    smart
 //   only_copy_outside              copy the file to Atlas
 //   duplicate_outside              remove the extra copy if it is not needed
 //   unrecoverable                  restore from a backup

@@ -43,6 +43,8 @@ enum class FindingKind : std::uint8_t {
   kZeroSize,      // a recorded non-empty file is now 0 bytes
   kMassModify,    // more files modified than [guards] max_modified(_pct)
   kMoveMismatch,  // a move across disks whose content differs from the recorded checksums
+  // A disk's newest SMART reading is older than [smart] stale_after.
+  kSmartStale,
 };
 
 // Every kind, in enum order (for tables that must cover them all: the

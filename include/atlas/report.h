@@ -30,7 +30,13 @@ struct DiskStatus {
   std::string serial;
   std::string fs_uuid;
   bool mounted = false;  // present and, where it was a mount point, still one
-  std::string smart = "unknown";
+  std::string smart = "unknown";          // the newest stored reading's verdict
+  std::optional<std::int64_t> smart_read_ns;        // when it was taken
+  std::optional<std::int64_t> temperature_c;        // what it said
+  bool over_temp_limit = false;                     // hotter than [smart] temp_limit
+  // "active", "standby" or "unknown", asked without waking the disk
+  // (StatusOptions::power_states).
+  std::string power = "unknown";
   std::uint64_t files = 0;
   std::uint64_t bytes = 0;
 };
@@ -70,6 +76,9 @@ enum class DriftWalk : std::uint8_t {
 
 struct StatusOptions {
   DriftWalk drift = DriftWalk::kBounded;
+  // Ask each disk with a block device whether it sleeps (hdparm -C, sdparm:
+  // atlas/power.h), which never wakes it.
+  bool power_states = true;
   std::int64_t drift_time_limit_ns = 300'000'000;  // 0.3 s
 };
 

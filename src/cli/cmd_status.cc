@@ -34,6 +34,10 @@ nlohmann::json StatusJson(const StatusReport& r, const std::string& program) {
                      {"fs_uuid", d.fs_uuid},
                      {"mounted", d.mounted},
                      {"smart", d.smart},
+                     {"smart_read", d.smart_read_ns ? nlohmann::json(Rfc3339(*d.smart_read_ns)) : nlohmann::json()},
+                     {"temperature_c", d.temperature_c ? nlohmann::json(*d.temperature_c) : nlohmann::json()},
+                     {"over_temp_limit", d.over_temp_limit},
+                     {"power", d.power},
                      {"files", d.files},
                      {"bytes", d.bytes}});
   }
@@ -82,6 +86,15 @@ std::string Ago(std::int64_t now_ns, std::int64_t then_ns) {
   if (s < 2 * 3600) return fmt::format("{} minutes ago", s / 60);
   if (s < 2 * 86400) return fmt::format("{} hours ago", s / 3600);
   return fmt::format("{} days ago", s / 86400);
+}
+
+// "3h ago", "2d ago": the age of a SMART reading in a table column.
+std::string ShortAgo(std::int64_t now_ns, std::int64_t then_ns) {
+  const std::int64_t s = std::max<std::int64_t>(0, (now_ns - then_ns) / 1'000'000'000);
+  if (s < 120) return "just now";
+  if (s < 2 * 3600) return fmt::format("{}m ago", s / 60);
+  if (s < 2 * 86400) return fmt::format("{}h ago", s / 3600);
+  return fmt::format("{}d ago", s / 86400);
 }
 
 std::string When(std::int64_t now_ns, const std::optional<std::int64_t>& ns) {
@@ -163,10 +176,15 @@ void PrintStatusText(const GlobalOptions& g, const StatusReport& r, std::int64_t
                d.added, d.modified, d.deleted, d.moved, r.positions_unsynced, DriftNextStep(program));
   }
   fmt::print("disks:\n");
-  fmt::print("  {:<8} {:<6} {:<7} {:<12} {:<8} {}\n", "NAME", "ROLE", "STATE", "DEVICE", "SMART", "PATH");
+  fmt::print("  {:<8} {:<6} {:<7} {:<12} {:<8} {:<12} {:<6} {:<8} {}\n", "NAME", "ROLE", "STATE", "DEVICE", "SMART",
+             "READ", "TEMP", "POWER", "PATH");
   for (const DiskStatus& disk : r.disks) {
-    fmt::print("  {:<8} {:<6} {:<7} {:<12} {:<8} {}\n", disk.name, disk.role, disk.mounted ? "ok" : "MISSING",
-               disk.device.empty() ? "-" : disk.device, disk.smart, DisplayPath(disk.path));
+    const std::string read = disk.smart_read_ns ? ShortAgo(now_ns, *disk.smart_read_ns) : "never";
+    std::string temp = disk.temperature_c ? fmt::format("{}C", *disk.temperature_c) : "-";
+    if (disk.over_temp_limit) temp += "!";
+    fmt::print("  {:<8} {:<6} {:<7} {:<12} {:<8} {:<12} {:<6} {:<8} {}\n", disk.name, disk.role,
+               disk.mounted ? "ok" : "MISSING", disk.device.empty() ? "-" : disk.device, disk.smart, read, temp,
+               disk.power, DisplayPath(disk.path));
   }
 }
 

@@ -170,6 +170,9 @@ const KindAdvice kAdvice[] = {
                fmt::format("if the moved copy is the one to keep: {} sync --force-move", p)};
      },
      0, {}},
+    // A reading now; it wakes nothing ([smart] skip_standby): a disk asleep
+    // at every reading stays stale until something wakes it.
+    {FindingKind::kSmartStale, [](const Finding&, const std::string& p) -> Steps { return {p + " smart"}; }, 0, {}},
 };
 
 const KindAdvice* AdviceFor(FindingKind kind) {

@@ -15,7 +15,7 @@ struct KindInfo {
   Severity severity;
 };
 
-constexpr std::array<KindInfo, 22> kKinds = {{
+constexpr std::array<KindInfo, 23> kKinds = {{
     {FindingKind::kSilentCorruption, "silent_corruption", Severity::kCritical},
     {FindingKind::kReadError, "read_error", Severity::kCritical},
     {FindingKind::kParityMismatch, "parity_mismatch", Severity::kCritical},
@@ -38,6 +38,7 @@ constexpr std::array<KindInfo, 22> kKinds = {{
     {FindingKind::kZeroSize, "zero_size", Severity::kCritical},
     {FindingKind::kMassModify, "mass_modify", Severity::kCritical},
     {FindingKind::kMoveMismatch, "move_mismatch", Severity::kCritical},
+    {FindingKind::kSmartStale, "smart_stale", Severity::kWarning},
 }};
 
 constexpr std::array<FindingKind, kKinds.size()> kAllKinds = [] {

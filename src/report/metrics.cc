@@ -173,7 +173,21 @@ std::vector<MetricFamily> MetricFamilies(const MetricsReport& report, bool ok, d
   MetricFamily& files = b.Add("atlas_scrub_disk_files", "Files on the data disk as of the last sync.");
   MetricFamily& bytes = b.Add("atlas_scrub_disk_bytes",
                               "Bytes of file data on a data disk as of the last sync; size of a parity file.");
+  MetricFamily& read_at = b.Add("atlas_scrub_disk_smart_reading_timestamp_seconds",
+                                "When the disk's newest stored SMART reading was taken (Unix time).");
+  MetricFamily& temp = b.Add("atlas_scrub_disk_temperature_celsius",
+                             "Disk temperature in degrees Celsius at its newest stored SMART reading.");
+  MetricFamily& standby = b.Add("atlas_scrub_disk_standby",
+                                "1 if the disk is in standby (asked without waking it), 0 if active; absent when "
+                                "unknown.");
   for (const DiskStatus& disk : s.disks) {
+    if (disk.smart_read_ns) read_at.samples.push_back(MetricSample{{{"disk", disk.name}}, Seconds(*disk.smart_read_ns)});
+    if (disk.temperature_c) {
+      temp.samples.push_back(MetricSample{{{"disk", disk.name}}, static_cast<double>(*disk.temperature_c)});
+    }
+    if (disk.power != "unknown") {
+      standby.samples.push_back(MetricSample{{{"disk", disk.name}}, disk.power == "standby" ? 1.0 : 0.0});
+    }
     up.samples.push_back(MetricSample{{{"disk", disk.name}, {"role", disk.role}}, disk.mounted ? 1.0 : 0.0});
     smart.samples.push_back(MetricSample{{{"disk", disk.name}}, static_cast<double>(SmartStatusValue(disk.smart))});
     if (disk.role == "data") {

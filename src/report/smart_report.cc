@@ -228,23 +228,37 @@ Status RunSmart(const RunContext& ctx, const SmartRunOptions& options, SmartRepo
     items = ConfiguredItems(ctx, *config, options);
   }
 
-  // 2. The manifest: writable when there is something to store.
+  // 2. The readings, then the manifest: writable only when a real reading
+  // of a configured disk is to be stored (a run on disks without SMART
+  // writes nothing).
+  std::vector<SmartReading> readings;
+  bool to_store = false;
+  for (SmartItem& item : items) {
+    readings.push_back(ReadItem(item, options));
+    const SmartState st = readings.back().state;
+    to_store = to_store || (!item.disk.empty() && st != SmartState::kUnknown && st != SmartState::kStandby);
+  }
   SmartStore store;
   const bool any_disk = std::any_of(items.begin(), items.end(), [](const SmartItem& i) { return !i.disk.empty(); });
-  if (any_disk && config != nullptr) ATLAS_RETURN_IF_ERROR(OpenStore(*config, &store, report));
+  if (to_store && config != nullptr) {
+    ATLAS_RETURN_IF_ERROR(OpenStore(*config, &store, report));
+  } else if (any_disk && config != nullptr) {
+    ATLAS_ASSIGN_OR_RETURN(store.m, OpenManifestIfExists(*config));  // to judge against, read-only
+  }
 
-  // 3. Read, judge, store.
+  // 3. Judge, store.
   Manifest* m = store.m.get();
   std::unique_ptr<ManifestBatch> batch = (m && store.lock) ? m->NewBatch() : nullptr;
   const std::int64_t now = ctx.clock->NowUnixNanos();
   const std::vector<std::string> no_ignore;
   std::int64_t seq = 0;
-  for (SmartItem& item : items) {
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const SmartItem& item = items[i];
     SmartDiskReport d;
     d.time_ns = now;
     d.name = item.name;
     d.device = item.device;
-    d.reading = ReadItem(item, options);
+    d.reading = std::move(readings[i]);
     if (m && !item.disk.empty()) {
       ATLAS_ASSIGN_OR_RETURN(d.previous, m->LatestSmartRecord(item.disk));
     }

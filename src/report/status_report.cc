@@ -24,6 +24,7 @@
 #include "atlas/advice.h"
 #include "atlas/manifest.h"
 #include "atlas/outside.h"
+#include "atlas/power.h"
 #include "atlas/report.h"
 #include "atlas/smart_report.h"
 #include "engine/array.h"
@@ -151,10 +152,21 @@ std::int64_t AddDrift(const std::vector<DiskDrift>& drift, StatusReport* report)
   return oldest_change;
 }
 
+// A disk whose newest SMART reading is older than [smart] stale_after: its
+// health is no longer known.
+Finding StaleFinding(const std::string& disk, std::int64_t age_ns) {
+  return MakeFinding(FindingKind::kSmartStale, disk, "",
+                     fmt::format("the newest SMART reading of {} is {} old, beyond [smart] stale_after; its "
+                                 "health is not known (no run read it since, or it slept at every reading); run {}",
+                                 disk, Age(age_ns), RunFor(FindingKind::kSmartStale)));
+}
+
 // What earlier runs stored: findings, dirty positions, and each disk's
-// SMART state and findings from its last stored reading (`atlas-scrub
-// smart` stores them; they are not in the findings table).
-Status AddStored(Manifest* m, StatusReport* report, std::vector<Finding>* findings) {
+// SMART state, temperature and findings from its newest stored reading
+// (every sync, scrub, check, fix and `smart` stores them; they are not in
+// the findings table), and smart_stale for a reading too old.
+Status AddStored(const Config& config, Manifest* m, std::int64_t now, StatusReport* report,
+                 std::vector<Finding>* findings) {
   ATLAS_ASSIGN_OR_RETURN(std::vector<StoredFinding> stored, m->ListFindings());
   for (StoredFinding& sf : stored) findings->push_back(std::move(sf.finding));
   ATLAS_ASSIGN_OR_RETURN(report->positions_unsynced, CountDirtyPositions(m));
@@ -163,11 +175,31 @@ Status AddStored(Manifest* m, StatusReport* report, std::vector<Finding>* findin
   ATLAS_ASSIGN_OR_RETURN(auto smart, LastSmartStates(m, names));
   for (auto& [name, last] : smart) {
     for (DiskStatus& ds : report->disks) {
-      if (ds.name == name) ds.smart = std::string(SmartStateName(last.state));
+      if (ds.name != name) continue;
+      ds.smart = std::string(SmartStateName(last.state));
+      ds.smart_read_ns = last.time_ns;
+      ds.temperature_c = last.temperature_c;
+      ds.over_temp_limit = config.smart.temp_limit_c > 0 && last.temperature_c &&
+                           *last.temperature_c > config.smart.temp_limit_c;
+    }
+    if (now - last.time_ns > config.smart.stale_after_s * 1'000'000'000) {
+      findings->push_back(StaleFinding(name, now - last.time_ns));
     }
     AppendAll(findings, std::move(last.findings));
   }
   return Status::Ok();
+}
+
+// Each disk's power state, asked without waking it; disks without a block
+// device stay "unknown" without running anything.
+void AddPowerStates(const RunContext& ctx, StatusReport* report) {
+  for (const ArrayDevice& d : ArrayDevices(ctx, *ctx.config)) {
+    if (d.device.node.empty()) continue;
+    const PowerReading p = QueryPowerState(d.device.node, d.device.transport);
+    for (DiskStatus& ds : report->disks) {
+      if (ds.name == d.disk) ds.power = std::string(PowerStateName(p.state));
+    }
+  }
 }
 
 // Scrub coverage: from the coverage summary (synced blocks per minute of
@@ -270,6 +302,7 @@ Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusRe
   // guards, what earlier runs stored, then what status judges itself.
   std::vector<Finding> findings = CheckDiskGuards(array);
   AddDiskRows(array, report);
+  if (options.power_states) AddPowerStates(ctx, report);
   std::vector<DiskDrift> drift;
   if (Status s = WalkDrift(ctx, options, m.get(), array, report, &drift); !s.ok()) return s.WithContext("status");
   const std::int64_t oldest_change = AddDrift(drift, report);
@@ -278,7 +311,7 @@ Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusRe
     AppendAll(&findings, CheckContentGuards(config, array, drift, false, false));
   }
   if (m) {
-    ATLAS_RETURN_IF_ERROR(AddStored(m.get(), report, &findings));
+    ATLAS_RETURN_IF_ERROR(AddStored(config, m.get(), now, report, &findings));
     ATLAS_RETURN_IF_ERROR(AddCoverage(config, m.get(), array, now, report, &findings));
   }
   if (std::optional<Finding> f = UnsyncedFinding(config, array, *report, oldest_change, now)) {
