@@ -15,7 +15,7 @@ struct KindInfo {
   Severity severity;
 };
 
-constexpr std::array<KindInfo, 22> kKinds = {{
+constexpr std::array<KindInfo, 24> kKinds = {{
     {FindingKind::kSilentCorruption, "silent_corruption", Severity::kCritical},
     {FindingKind::kReadError, "read_error", Severity::kCritical},
     {FindingKind::kParityMismatch, "parity_mismatch", Severity::kCritical},
@@ -38,6 +38,8 @@ constexpr std::array<KindInfo, 22> kKinds = {{
     {FindingKind::kZeroSize, "zero_size", Severity::kCritical},
     {FindingKind::kMassModify, "mass_modify", Severity::kCritical},
     {FindingKind::kMoveMismatch, "move_mismatch", Severity::kCritical},
+    {FindingKind::kOutsideUnreachable, "outside_unreachable", Severity::kWarning},
+    {FindingKind::kWritableAtlasMount, "writable_atlas_mount", Severity::kWarning},
 }};
 
 constexpr std::array<FindingKind, kKinds.size()> kAllKinds = [] {
