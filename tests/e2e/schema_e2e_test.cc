@@ -6,7 +6,7 @@
 //    schema to 1, with RocksDB directly (docs/FORMAT.md: meta := 'm' name).
 // 2. Read-only commands (diff, fix --dry-run, status) work on it and leave it
 //    at schema 1.
-// 3. The first read-write run (scrub) upgrades it in place: schema 2 and a
+// 3. The first read-write run (scrub) upgrades it in place: schema 3 and a
 //    16-hex-digit tag, every record kept (check is clean; a corrupt block is
 //    still found and repaired byte for byte, through a tagged temporary file
 //    that is gone afterwards).
@@ -57,7 +57,7 @@ TEST_CASE("manifest: a schema 1 manifest is read as it is and upgraded in place 
   const std::vector<std::byte> film = a.Write(1, "Movies/film.mkv", 300000, 1);
   a.Write(2, "Music/a.flac", 100000, 2);
   REQUIRE(a.Run({"sync"}).exit_code == 0);
-  REQUIRE(Meta(a.Manifest(), "schema") == "2");
+  REQUIRE(Meta(a.Manifest(), "schema") == "3");
   REQUIRE(IsHex16(Meta(a.Manifest(), "fix_temp_tag")));
 
   // What a schema 1 program wrote.
@@ -78,7 +78,7 @@ TEST_CASE("manifest: a schema 1 manifest is read as it is and upgraded in place 
   CliResult scrub = a.Run({"scrub", "--plan", "full"});
   INFO(scrub.out << scrub.err);
   CHECK(scrub.exit_code == 0);
-  CHECK(Meta(a.Manifest(), "schema") == "2");
+  CHECK(Meta(a.Manifest(), "schema") == "3");
   const std::string tag = Meta(a.Manifest(), "fix_temp_tag");
   CHECK(IsHex16(tag));
 
@@ -100,13 +100,13 @@ TEST_CASE("manifest: a manifest of a newer schema is refused, naming both versio
   TempArray a(2, 1);
   a.Write(1, "a.mkv", 100000, 1);
   REQUIRE(a.Run({"sync"}).exit_code == 0);
-  const std::string three = "3";
-  SetMeta(a.Manifest(), "schema", &three);
+  const std::string four = "4";
+  SetMeta(a.Manifest(), "schema", &four);
   CliResult status = a.Run({"status"}, /*json=*/false);
   INFO(status.out << status.err);
   CHECK(status.exit_code == 3);
-  CHECK(status.err.find("has schema 3, newer than this atlas-scrub understands (2)") != std::string::npos);
-  CHECK(Meta(a.Manifest(), "schema") == "3");
+  CHECK(status.err.find("has schema 4, newer than this atlas-scrub understands (3)") != std::string::npos);
+  CHECK(Meta(a.Manifest(), "schema") == "4");
 }
 
 }  // namespace
