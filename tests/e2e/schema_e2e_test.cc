@@ -11,7 +11,11 @@
 //    still found and repaired byte for byte, through a tagged temporary file
 //    that is gone afterwards).
 // 4. A manifest of a newer schema is refused with exit 3, naming both.
+// 5. A schema 2 manifest (no outside hosts table) is read by status as it
+//    is, and the first `outside` run with [[outside.hosts]] stores its host
+//    and upgrades it to schema 3.
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -94,6 +98,34 @@ TEST_CASE("manifest: a schema 1 manifest is read as it is and upgraded in place 
     CHECK(e.path().filename().string().rfind(".atlas-fix-", 0) != 0);
   }
   CHECK(Meta(a.Manifest(), "fix_temp_tag") == tag);  // drawn once, kept
+}
+
+TEST_CASE("manifest: a schema 2 manifest is upgraded to 3 by the first outside run that stores a host",
+          "[manifest][e2e][issue-16]") {
+  TempArray a(2, 1);
+  a.Write(1, "a.mkv", 100000, 1);
+  REQUIRE(a.Run({"sync"}).exit_code == 0);
+  const std::string two = "2";
+  SetMeta(a.Manifest(), "schema", &two);
+  {
+    std::ofstream config(a.config(), std::ios::app);
+    config << "\n[[outside.hosts]]\nname = \"h1\"\ncommand = [\"" << ATLAS_SCRUB_BIN
+           << "\", \"outside\", \"--json\", \"--index\", \"-\", \"" << a.Disk(1).string() << "\"]\n";
+  }
+  CliResult before = a.Run({"status"});
+  INFO(before.out << before.err);
+  CHECK(before.exit_code == 0);
+  CHECK(before.json["outside"][0]["checked"].is_null());
+  CHECK(Meta(a.Manifest(), "schema") == "2");
+
+  CliResult out = a.Run({"outside"});
+  INFO(out.out << out.err);
+  CHECK(out.exit_code == 1);  // a.mkv itself, scanned as the host: a duplicate
+  CHECK(Meta(a.Manifest(), "schema") == "3");
+  CliResult after = a.Run({"status"});
+  CHECK(after.json["outside"][0]["host"] == "h1");
+  CHECK(after.json["outside"][0]["checked"].is_string());
+  CHECK(after.json["outside"][0]["duplicates"] == 1);
 }
 
 TEST_CASE("manifest: a manifest of a newer schema is refused, naming both versions", "[manifest][e2e][issue-14]") {
