@@ -271,6 +271,16 @@ struct OutsideReport {
 Status RunOutside(const RunContext& ctx, const OutsideIndex& index, const OutsideOptions& options,
                   OutsideReport* report);
 
+// On a compute host: a writable_atlas_mount warning for each mount holding
+// one of `atlas_paths` (absolute; [outside] atlas_mounts and --atlas-mount)
+// that is writable there, i.e. neither its mount options nor its superblock
+// options (/proc/self/mountinfo, read through `fs`) say "ro". One finding
+// per mount, its path the mount point. A path that does not exist gives
+// nothing (Atlas is not mounted: nothing to write to). Errors reading
+// mountinfo are returned.
+Result<std::vector<Finding>> WritableAtlasMounts(FileSystem* fs,
+                                                 const std::vector<std::filesystem::path>& atlas_paths);
+
 // --- On Atlas: scanning the [[outside.hosts]] ---
 
 struct OutsideHostsOptions {

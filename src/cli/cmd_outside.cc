@@ -298,6 +298,16 @@ int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
   Status s = RunOutside(ctx, *index, ScanOptions(args, *config), &report);
   if (!s.ok() && s.code() != Code::kCancelled)
     return finish(report.findings, ReportError(env.global, "outside", s));
+  // The seed's rule checked where it can be: Atlas read-only on this host.
+  std::vector<std::filesystem::path> atlas_mounts(args.atlas_mounts.begin(), args.atlas_mounts.end());
+  if (*config)
+    atlas_mounts.insert(atlas_mounts.end(), (*config)->outside.atlas_mounts.begin(),
+                        (*config)->outside.atlas_mounts.end());
+  for (std::filesystem::path& p : atlas_mounts) p = std::filesystem::absolute(p);
+  Result<std::vector<Finding>> writable = WritableAtlasMounts(FileSystem::Default(), atlas_mounts);
+  if (!writable.ok())
+    return finish(report.findings, ReportError(env.global, "outside", writable.status()));
+  report.findings.insert(report.findings.end(), writable->begin(), writable->end());
 
   // The run's result, decided in one place: its findings and exit code (an
   // interrupted scan is exit 3 with what it decided so far).
