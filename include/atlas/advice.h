@@ -52,6 +52,8 @@ std::string GlobEscape(std::string_view path);
 //                                  sync --force-zero
 //   mass_modify                    diff, then sync --force-modified
 //   move_mismatch                  fix the original, or sync --force-move
+//   outside_unreachable            check the host, then outside
+//   writable_atlas_mount           remount it read-only
 std::vector<std::string> NextSteps(const Finding& f, std::string_view program);
 
 // Whether the table has a row for `kind` (every kind must: a unit test

@@ -80,6 +80,16 @@ struct DisksConfig {
   bool spindown_after_run = false;
 };
 
+// One [[outside.hosts]]: a compute host that `outside` on Atlas runs a scan
+// on, by running `command` (an argv, no shell, e.g. ssh ... atlas-scrub
+// outside --json --index - PATH) with the index on its standard input.
+struct OutsideHostConfig {
+  std::string name;                  // [A-Za-z0-9_.-]{1,32}, unique
+  std::vector<std::string> command;  // argv; command[0] looked up in PATH
+  std::int64_t timeout_s = 2 * 3600;  // 1 s .. 7 days: then killed, outside_unreachable
+};
+inline constexpr std::int64_t kOutsideHostMaxTimeoutS = 7 * 86400;
+
 struct OutsideConfig {
   // Lower case, without dot. The default is SPEC's list, so `outside` run
   // without a config file still knows what media is.
@@ -89,6 +99,11 @@ struct OutsideConfig {
   // The public key an outside index must be signed with ("ed25519:" and 44
   // base64 characters, as `outside --print-key` prints it); empty: none.
   std::string trusted_key;
+  // On a compute host: absolute paths where Atlas is mounted, reported as
+  // writable_atlas_mount when the mount holding them is writable.
+  std::vector<std::filesystem::path> atlas_mounts;
+  // On Atlas: the compute hosts `outside` (without PATH) scans through.
+  std::vector<OutsideHostConfig> hosts;
 };
 
 struct WebhookConfig {

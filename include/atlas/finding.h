@@ -43,6 +43,10 @@ enum class FindingKind : std::uint8_t {
   kZeroSize,      // a recorded non-empty file is now 0 bytes
   kMassModify,    // more files modified than [guards] max_modified(_pct)
   kMoveMismatch,  // a move across disks whose content differs from the recorded checksums
+  // `outside` beyond SPEC's only_copy_outside and duplicate_outside
+  // (atlas-scrub(1), OUTSIDE):
+  kOutsideUnreachable,  // an [[outside.hosts]] command that timed out, failed or printed no report
+  kWritableAtlasMount,  // on a compute host: Atlas mounted writable
   // A disk's newest SMART reading is older than [smart] stale_after.
   kSmartStale,
 };

@@ -12,6 +12,7 @@
 //   runs     history of commands; findings: open findings
 //   alerts   what was sent for each alerted finding (repeat_after, resolved)
 //   smart    per disk, the judged SMART readings (history for trends)
+//   outside  per [[outside.hosts]] host, the result of its last scan
 //
 // Callers read through the typed getters and cursors, and change the manifest
 // only through a ManifestBatch committed atomically: a crash loses at most
@@ -40,8 +41,9 @@
 
 namespace atlas {
 
-// 2: meta fix_temp_tag (docs/FORMAT.md "Version rules" has the history).
-inline constexpr std::uint32_t kManifestSchema = 2;
+// 2: meta fix_temp_tag; 3: the outside hosts table (docs/FORMAT.md
+// "Version rules" has the history).
+inline constexpr std::uint32_t kManifestSchema = 3;
 
 enum class DiskRole : std::uint8_t { kData = 0, kParity = 1 };
 
@@ -138,6 +140,22 @@ struct AlertStateRecord {
   std::vector<std::string> pending;
 };
 
+// The last scan of one compute host by `outside` on Atlas (the `outside`
+// table, docs/FORMAT.md): what its last successful scan found, and whether
+// the newest attempt failed. A failed attempt keeps the successful results.
+struct OutsideHostRecord {
+  std::string host;               // the [[outside.hosts]] name
+  std::int64_t checked_ns = 0;    // end of the last successful scan; 0: never
+  std::uint64_t scanned_files = 0;
+  std::uint64_t only_copy = 0;    // only_copy_outside findings of that scan
+  std::uint64_t duplicates = 0;   // duplicate_outside findings of that scan
+  // Its findings, paths as "HOST:/path/on/host" (untrusted text: display
+  // through DisplayPath, never open).
+  std::vector<Finding> findings;
+  std::int64_t attempted_ns = 0;  // end of the newest attempt, successful or not
+  std::string error;              // why the newest attempt failed; empty: it did not
+};
+
 struct RunRecord {
   std::string command;
   std::int64_t start_ns = 0;
@@ -227,6 +245,9 @@ class ManifestBatch {
   // SMART readings, keyed by (disk, time_ns).
   virtual void PutSmartRecord(const SmartRecord& record) = 0;
   virtual void DeleteSmartRecord(std::string_view disk, std::int64_t time_ns) = 0;
+  // The outside table, keyed by host name.
+  virtual void PutOutsideHost(const OutsideHostRecord& record) = 0;
+  virtual void DeleteOutsideHost(std::string_view host) = 0;
   // Number of updates queued.
   virtual std::size_t Count() const = 0;
   // Approximate bytes queued.
@@ -285,6 +306,10 @@ class Manifest {
   virtual Result<std::vector<SmartRecord>> SmartRecords(std::string_view disk) = 0;
   // The newest stored reading of `disk`, if any.
   virtual Result<std::optional<SmartRecord>> LatestSmartRecord(std::string_view disk) = 0;
+
+  // --- outside hosts ---
+  // Every stored host record, in byte order of host name.
+  virtual Result<std::vector<OutsideHostRecord>> ListOutsideHosts() = 0;
 
   // --- writing ---
   virtual std::unique_ptr<ManifestBatch> NewBatch() = 0;

@@ -180,6 +180,14 @@ Result<OutsideIndex> DecodeOutsideIndex(std::string_view bytes, const std::files
 // Opened O_NONBLOCK and judged by fstat before a byte is read.
 Result<OutsideIndex> ReadOutsideIndex(const std::filesystem::path& path, const OutsideTrust& trust);
 
+// Reads and decodes an index from the descriptor `fd` to its end
+// (`outside --index -`, standard input): the same trust rules as a file, at
+// most kOutsideIndexMaxBytes (more is kInvalidArgument before it is decoded).
+// `source` names it in errors ("standard input"). kIOError when it cannot be
+// read. Does not close `fd`.
+Result<OutsideIndex> ReadOutsideIndexFd(int fd, const std::filesystem::path& source,
+                                        const OutsideTrust& trust);
+
 // The newest valid index among "<dir>/outside.idx" of `copy_dirs` (by
 // created_ns), read as ReadOutsideIndex reads but refusing a symlink
 // (O_NOFOLLOW). *path receives the file used. kNotFound when no directory
@@ -262,5 +270,69 @@ struct OutsideReport {
 //   kCancelled: stopped by ctx.stop; the report holds what was decided
 Status RunOutside(const RunContext& ctx, const OutsideIndex& index, const OutsideOptions& options,
                   OutsideReport* report);
+
+// On a compute host: a writable_atlas_mount warning for each mount holding
+// one of `atlas_paths` (absolute; [outside] atlas_mounts and --atlas-mount)
+// that is writable there, i.e. neither its mount options nor its superblock
+// options (/proc/self/mountinfo, read through `fs`) say "ro". One finding
+// per mount, its path the mount point. A path that does not exist gives
+// nothing (Atlas is not mounted: nothing to write to). Errors reading
+// mountinfo are returned.
+Result<std::vector<Finding>> WritableAtlasMounts(FileSystem* fs,
+                                                 const std::vector<std::filesystem::path>& atlas_paths);
+
+// --- On Atlas: scanning the [[outside.hosts]] ---
+
+struct OutsideHostsOptions {
+  // The whole environment of every command ("NAME=value"); the caller
+  // chooses what it may see (the CLI passes PATH, HOME, USER, LOGNAME, LANG,
+  // TZ and SSH_AUTH_SOCK).
+  std::vector<std::string> environment;
+  // After SIGTERM at a host's timeout, how long before SIGKILL.
+  std::int64_t kill_grace_ms = 5000;
+  // Standard output a host may print, at most; more is outside_unreachable.
+  std::size_t max_output = 256u << 20;
+};
+
+struct OutsideHostResult {
+  std::string host;
+  bool reachable = false;  // this run's scan succeeded
+  // The record as stored after this run: on failure, the last successful
+  // scan's counts and findings, with this run's error.
+  OutsideHostRecord record;
+};
+
+struct OutsideHostsReport {
+  std::vector<OutsideHostResult> hosts;  // in config order
+  // The findings of the run: every host's findings (this run's, or for an
+  // unreachable host the ones of its last successful scan, which stay
+  // open), then one outside_unreachable per host that failed. Paths are
+  // "HOST:/path/on/host".
+  std::vector<Finding> findings;
+};
+
+// Runs every host of ctx.config->outside.hosts at once: its command, with
+// the array's current signed index (built from the manifest, as sync
+// exports it) on its standard input, must print the document of `outside
+// --json` and exit 0 or 1 within its timeout. Anything else (it cannot be
+// started, times out, exits with another status, prints too much or no
+// such document) makes it outside_unreachable, naming the host, the command
+// and why, with the end of its standard error. Its output is untrusted:
+// only only_copy_outside, duplicate_outside and writable_atlas_mount
+// findings are taken, with their severity from SPEC, not from the host.
+// Then stores each host's record in the manifest (one durable batch, under
+// ManifestLock, waited for while another run holds it, until ctx.stop).
+//   kInvalidArgument: no hosts configured
+//   kFailedPrecondition: the array was never synced (no manifest or no key)
+//   kCancelled: stopped by ctx.stop; nothing stored
+// REQUIRES: ctx.config set; the caller does not hold ManifestLock.
+Status RunOutsideHosts(const RunContext& ctx, const OutsideHostsOptions& options,
+                       OutsideHostsReport* report);
+
+// The findings the stored host records stand for, as `status` shows them:
+// for each record whose host is still configured, its findings, and
+// outside_unreachable when its newest attempt failed.
+std::vector<Finding> OutsideHostFindings(const std::vector<OutsideHostRecord>& records,
+                                         const Config& config);
 
 }  // namespace atlas

@@ -41,6 +41,18 @@ struct DiskStatus {
   std::uint64_t bytes = 0;
 };
 
+// One [[outside.hosts]] host as `status` shows it (its stored record).
+struct OutsideHostStatus {
+  std::string host;
+  std::optional<std::int64_t> checked_ns;       // last successful scan; nullopt: never
+  std::optional<std::int64_t> last_attempt_ns;  // newest attempt; nullopt: never run
+  bool reachable = false;  // the newest attempt succeeded
+  std::string error;       // why it failed (raw host output: DisplayPath to print)
+  std::uint64_t only_copy = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t scanned_files = 0;
+};
+
 struct StatusReport {
   int health = 0;  // 0 ok, 1 warning, 2 critical
   std::size_t data_disks = 0;
@@ -66,6 +78,8 @@ struct StatusReport {
   // The outside index's public key ("ed25519:..."), empty before the first
   // sync that wrote an index.
   std::string outside_key;
+  // Every configured [[outside.hosts]] host, in config order.
+  std::vector<OutsideHostStatus> outside;
 };
 
 enum class DriftWalk : std::uint8_t {

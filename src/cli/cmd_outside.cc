@@ -1,6 +1,14 @@
-// `outside [--index FILE] [--all] PATH...`: runs on a compute host that mounts
-// Atlas read-only and usually has no config. The index comes from --index, or
-// from the manifest copies of a config when one is given or installed.
+// `outside [--index FILE|-] [--all] PATH...`: runs on a compute host that
+// mounts Atlas read-only, or is reached from Atlas, and usually has no config.
+// The index comes from --index (- for standard input), or from the manifest
+// copies of a config when one is given or installed.
+//
+// `outside` without PATH, on Atlas with [[outside.hosts]]: runs each host's
+// command and stores what it reports (RunOutsideHosts).
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include "atlas/manifest.h"
@@ -94,6 +102,8 @@ Result<OutsideIndex> FindIndex(const OutsideArgs& args, const std::optional<Conf
   *index_path = args.index;
   if (args.paths.empty())
     return Status::InvalidArgument("outside needs at least one PATH to scan (or --print-key)");
+  if (args.index == "-")
+    return ReadOutsideIndexFd(STDIN_FILENO, "standard input", trust);
   if (!args.index.empty())
     return ReadOutsideIndex(*index_path, trust);
   if (config && trust.trusted_key.empty()) {
@@ -191,6 +201,63 @@ void PrintOutsideText(const GlobalOptions& g, const OutsideRun& r) {
   }
 }
 
+// What a host command may see of this run's environment: enough for ssh
+// (HOME for its config and known_hosts, the agent socket) and nothing else.
+std::vector<std::string> HostEnvironment() {
+  std::vector<std::string> env;
+  for (const char* name : {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "SSH_AUTH_SOCK"}) {
+    if (const char* v = std::getenv(name))
+      env.push_back(std::string(name) + "=" + v);
+  }
+  return env;
+}
+
+nlohmann::json HostsJson(const OutsideHostsReport& report) {
+  nlohmann::json hosts = nlohmann::json::array();
+  for (const OutsideHostResult& h : report.hosts) {
+    const OutsideHostRecord& r = h.record;
+    hosts.push_back({{"host", h.host},
+                     {"reachable", h.reachable},
+                     {"checked", r.checked_ns == 0 ? nlohmann::json() : nlohmann::json(Rfc3339(r.checked_ns))},
+                     {"scanned_files", r.scanned_files},
+                     {"only_copy", r.only_copy},
+                     {"duplicates", r.duplicates},
+                     {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(DisplayPath(r.error))}});
+  }
+  return hosts;
+}
+
+int RunHosts(const CommandEnv& env, const Config& config, RunNotifier& notifier) {
+  std::unique_ptr<ProgressSink> progress = MakeProgress(env.global);
+  RunContext ctx{&config, FileSystem::Default(), Clock::Default(), progress.get(), env.stop};
+  OutsideHostsOptions options;
+  options.environment = HostEnvironment();
+  OutsideHostsReport report;
+  Status s = RunOutsideHosts(ctx, options, &report);
+  if (!s.ok())
+    return notifier.Finish({}, ReportError(env.global, "outside", s));
+  const int code = ExitCodeForFindings(report.findings);
+  if (env.global.json) {
+    PrintJson({{"schema", 1},
+               {"command", "outside"},
+               {"ok", true},
+               {"exit_code", code},
+               {"hosts", HostsJson(report)},
+               {"findings", FindingsJson(report.findings)}});
+  } else if (!env.global.quiet) {
+    for (const OutsideHostResult& h : report.hosts) {
+      if (h.reachable) {
+        fmt::print("outside {}: {} media files scanned: {} only on that host, {} duplicates of Atlas files\n",
+                   h.host, h.record.scanned_files, h.record.only_copy, h.record.duplicates);
+      } else {
+        fmt::print("outside {}: unreachable: {}\n", h.host, DisplayPath(h.record.error));
+      }
+    }
+    PrintFindingsText(stdout, report.findings);
+  }
+  return notifier.Finish(report.findings, code);
+}
+
 }  // namespace
 
 int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
@@ -199,6 +266,10 @@ int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
   Result<std::optional<Config>> config = OptionalConfig(env.global);
   if (!config.ok())
     return ReportError(env.global, "outside", config.status());
+  if (args.paths.empty() && args.index.empty() && *config && !(*config)->outside.hosts.empty()) {
+    RunNotifier hosts_notifier(env, **config, "outside");
+    return RunHosts(env, **config, hosts_notifier);
+  }
   // With a config (on Atlas, or a compute host given one), findings alert
   // like any run's.
   std::optional<RunNotifier> notifier;
@@ -227,6 +298,16 @@ int CmdOutside(const CommandEnv& env, const OutsideArgs& args) {
   Status s = RunOutside(ctx, *index, ScanOptions(args, *config), &report);
   if (!s.ok() && s.code() != Code::kCancelled)
     return finish(report.findings, ReportError(env.global, "outside", s));
+  // The seed's rule checked where it can be: Atlas read-only on this host.
+  std::vector<std::filesystem::path> atlas_mounts(args.atlas_mounts.begin(), args.atlas_mounts.end());
+  if (*config)
+    atlas_mounts.insert(atlas_mounts.end(), (*config)->outside.atlas_mounts.begin(),
+                        (*config)->outside.atlas_mounts.end());
+  for (std::filesystem::path& p : atlas_mounts) p = std::filesystem::absolute(p);
+  Result<std::vector<Finding>> writable = WritableAtlasMounts(FileSystem::Default(), atlas_mounts);
+  if (!writable.ok())
+    return finish(report.findings, ReportError(env.global, "outside", writable.status()));
+  report.findings.insert(report.findings.end(), writable->begin(), writable->end());
 
   // The run's result, decided in one place: its findings and exit code (an
   // interrupted scan is exit 3 with what it decided so far).

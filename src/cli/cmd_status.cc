@@ -50,6 +50,17 @@ nlohmann::json StatusJson(const StatusReport& r, const std::string& program) {
   auto time_or_null = [](const std::optional<std::int64_t>& ns) {
     return ns ? nlohmann::json(Rfc3339(*ns)) : nlohmann::json(nullptr);
   };
+  nlohmann::json outside = nlohmann::json::array();
+  for (const OutsideHostStatus& h : r.outside) {
+    outside.push_back({{"host", h.host},
+                       {"checked", time_or_null(h.checked_ns)},
+                       {"last_attempt", time_or_null(h.last_attempt_ns)},
+                       {"reachable", h.reachable},
+                       {"error", h.error.empty() ? nlohmann::json() : nlohmann::json(DisplayPath(h.error))},
+                       {"scanned_files", h.scanned_files},
+                       {"only_copy", h.only_copy},
+                       {"duplicates", h.duplicates}});
+  }
   return {{"schema", 1},
           {"command", "status"},
           {"ok", true},
@@ -71,6 +82,7 @@ nlohmann::json StatusJson(const StatusReport& r, const std::string& program) {
           {"positions_unsynced", r.positions_unsynced},
           {"disks", disks},
           {"outside_key", r.outside_key.empty() ? nlohmann::json() : nlohmann::json(r.outside_key)},
+          {"outside", outside},
           {"findings", findings}};
 }
 
@@ -174,6 +186,20 @@ void PrintStatusText(const GlobalOptions& g, const StatusReport& r, std::int64_t
     fmt::print("drift:      {} added, {} modified, {} deleted, {} moved, {} unsynced positions: run "
                "`{}`\n",
                d.added, d.modified, d.deleted, d.moved, r.positions_unsynced, DriftNextStep(program));
+  }
+  for (const OutsideHostStatus& h : r.outside) {
+    const std::string checked =
+        h.checked_ns ? fmt::format("checked {}, {} only-copy, {} duplicates", Ago(now_ns, *h.checked_ns), h.only_copy,
+                                   h.duplicates)
+                     : "never checked";
+    if (!h.last_attempt_ns) {
+      fmt::print("outside {}: never checked: run `{} outside`\n", h.host, program);
+    } else if (h.reachable) {
+      fmt::print("outside {}: {}\n", h.host, checked);
+    } else {
+      fmt::print("outside {}: unreachable at the last attempt ({}), {}\n", h.host, Ago(now_ns, *h.last_attempt_ns),
+                 checked);
+    }
   }
   fmt::print("disks:\n");
   fmt::print("  {:<8} {:<6} {:<7} {:<12} {:<8} {:<12} {:<6} {:<8} {}\n", "NAME", "ROLE", "STATE", "DEVICE", "SMART",

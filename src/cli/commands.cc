@@ -26,7 +26,7 @@ constexpr Command kCommands[] = {
     {"disks", "the block devices behind the array: mount, device, model, serial, WWN, size, UUID"},
     {"metrics", "Prometheus text exposition; --textfile DIR writes DIR/atlas_scrub.prom atomically"},
     {"alert", "alerts: `alert test` sends a test message through every configured channel"},
-    {"outside", "find media under PATH... (on a compute host) that is not on Atlas or duplicates it"},
+    {"outside", "find media under PATH... (on a compute host, or on each [[outside.hosts]] from Atlas) that is not on Atlas or duplicates it"},
     {"smart", "SMART health and trend of each disk; --input FILE... reads saved smartctl --json or skdump files"},
 };
 
@@ -138,6 +138,9 @@ void AddReportCommands(CLI::App& app, Args* a) {
                       "the public key the index must be signed with (default: [outside] trusted_key)");
   outside->add_flag("--print-key", a->outside.print_key,
                     "on Atlas: print the key that sync signs the index with, for --key on a compute host");
+  outside->add_option("--atlas-mount", a->outside.atlas_mounts,
+                      "where Atlas is mounted on this host: warn when it is writable (also [outside] atlas_mounts)")
+      ->allow_extra_args(false);
   outside->add_option("paths", a->outside.paths, "directories or files to scan")->expected(0, -1);
 
   CLI::App* smart = app.add_subcommand("smart", CommandHelp("smart"));

@@ -55,6 +55,7 @@ struct OutsideArgs {
   std::vector<std::string> paths;  // PATH...
   std::string key;                 // --key KEY: the trusted public key
   bool print_key = false;          // --print-key: print the array's key and stop
+  std::vector<std::string> atlas_mounts;  // --atlas-mount PATH: where Atlas is mounted here
 };
 
 struct SmartArgs {

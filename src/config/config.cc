@@ -83,6 +83,10 @@ constexpr std::string_view kKeys[] = {
     "disks.spindown_after_run",
     "outside.media_extensions",
     "outside.trusted_key",
+    "outside.atlas_mounts",
+    "outside.hosts.name",
+    "outside.hosts.command",
+    "outside.hosts.timeout",
     "alerts.min_severity",
     "alerts.repeat_after",
     "alerts.healthcheck_url",
@@ -101,7 +105,8 @@ constexpr std::string_view kKeys[] = {
 };
 
 // Tables written as arrays of tables ([[data]]) rather than [guards].
-constexpr std::string_view kTableArrays[] = {"data", "parity", "alerts.webhook", "alerts.email"};
+constexpr std::string_view kTableArrays[] = {"data", "parity", "alerts.webhook", "alerts.email",
+                                             "outside.hosts"};
 
 // SPEC: 1 to 6 parity levels (ISA-L Reed-Solomon, Cauchy rows).
 constexpr std::size_t kMaxParity = 6;
@@ -358,6 +363,7 @@ class ConfigParser {
   void ParseDisks(const toml::table& root, Config* config);
   void ParseSmart(const toml::table& root, Config* config);
   void ParseOutside(const toml::table& root, Config* config);
+  void ParseOutsideHost(const toml::table& table, Config* config);
   void ParseAlerts(const toml::table& root, Config* config);
   void ParseWebhook(const toml::table& table, Config* config);
   void ParseEmail(const toml::table& table, Config* config);
@@ -1133,6 +1139,15 @@ void ConfigParser::ParseOutside(const toml::table& root, Config* config) {
                        QuoteString(key)));
     }
   }
+  std::vector<std::string> mounts;
+  std::vector<const toml::node*> mount_nodes;
+  if (ReadStrings(*t, "outside.atlas_mounts", &mounts, &mount_nodes) != nullptr) {
+    for (std::size_t i = 0; i < mounts.size(); ++i) {
+      if (CheckPath(*mount_nodes[i], "outside.atlas_mounts", mounts[i], PathRule::kAbsolute))
+        config->outside.atlas_mounts.push_back(NormalPath(mounts[i]));
+    }
+  }
+  for (const toml::table* host : TableArray(*t, "outside.hosts")) ParseOutsideHost(*host, config);
   std::vector<std::string> raw;
   std::vector<const toml::node*> nodes;
   if (ReadStrings(*t, "outside.media_extensions", &raw, &nodes) == nullptr)
@@ -1162,6 +1177,69 @@ void ConfigParser::ParseOutside(const toml::table& root, Config* config) {
   }
   if (ok)
     config->outside.media_extensions = std::move(extensions);
+}
+
+// A host with a bad part is left out whole (its error is reported), like a
+// webhook. The name goes into the manifest, status, metrics labels and
+// findings, hence the short, plain alphabet.
+void ConfigParser::ParseOutsideHost(const toml::table& t, Config* config) {
+  CheckKeys(t, "outside.hosts");
+  OutsideHostConfig host;
+  bool ok = Require(t, "outside.hosts.name", R"(a short name for the host such as "prometheus")");
+  ok = Require(t, "outside.hosts.command",
+               R"(the command to run as an array such as ["ssh", "-T", "scan@host", "atlas-scrub", )"
+               R"("outside", "--json", "--index", "-", "/srv/media"])") &&
+       ok;
+  if (const toml::node* node = ReadString(t, "outside.hosts.name", &host.name)) {
+    const bool plain = !host.name.empty() && host.name.size() <= 32 &&
+                       std::all_of(host.name.begin(), host.name.end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
+                                c == '-';
+                       });
+    if (!plain) {
+      Fail(*node, "outside.hosts.name",
+           fmt::format("expected 1 to 32 of the characters A-Z a-z 0-9 _ . -, got {}",
+                       QuoteString(host.name)));
+      ok = false;
+    }
+    for (const OutsideHostConfig& other : config->outside.hosts) {
+      if (ok && other.name == host.name) {
+        Fail(*node, "outside.hosts.name",
+             fmt::format("another [[outside.hosts]] is already named {}; each needs its own name",
+                         QuoteString(host.name)));
+        ok = false;
+      }
+    }
+  } else {
+    ok = false;
+  }
+  if (const toml::node* node = ReadStrings(t, "outside.hosts.command", &host.command, nullptr)) {
+    const bool has_nul = std::any_of(host.command.begin(), host.command.end(), [](const std::string& a) {
+      return a.find('\0') != std::string::npos;
+    });
+    if (host.command.empty() || host.command.front().empty() || has_nul) {
+      Fail(*node, "outside.hosts.command",
+           "expected a non-empty array of strings, the program first (it is run without a shell), "
+           R"(such as ["ssh", "-T", "scan@host", "atlas-scrub", "outside", "--json", "--index", "-", )"
+           R"("/srv/media"])");
+      ok = false;
+    }
+  } else {
+    ok = false;
+  }
+  if (t.get("timeout") != nullptr) {
+    const toml::node* node = ReadDuration(t, "outside.hosts.timeout", /*allow_zero=*/false, &host.timeout_s);
+    if (node == nullptr) {
+      ok = false;
+    } else if (host.timeout_s > kOutsideHostMaxTimeoutS) {
+      Fail(*node, "outside.hosts.timeout",
+           fmt::format(R"(expected a duration from 1 second to 7 days such as "2h", got {} seconds)",
+                       host.timeout_s));
+      ok = false;
+    }
+  }
+  if (ok)
+    config->outside.hosts.push_back(std::move(host));
 }
 
 // A webhook with a bad part is left out whole (its error is reported), so a

@@ -201,6 +201,15 @@ void WriteSmartAndOutside(const Config& defaults, Text* t) {
   t->Line("# `atlas-scrub outside --print-key` prints it on Atlas (\"ed25519:...\");");
   t->Line("# empty: none.");
   t->Line("#trusted_key = \"\"");
+  t->Line("# On a compute host: where Atlas is mounted, reported when writable.");
+  t->Line("#atlas_mounts = []");
+  t->Line("# On Atlas: compute hosts `outside` scans (atlas-scrub(1) OUTSIDE), one");
+  t->Line("# table each; the command is run without a shell, the index on its stdin.");
+  t->Line("# [[outside.hosts]]");
+  t->Line("# name = \"prometheus\"");
+  t->Line("# command = [\"ssh\", \"-T\", \"atlas-scan@prometheus\", \"atlas-scrub\", \"outside\",");
+  t->Line("#            \"--json\", \"--index\", \"-\", \"/srv/media\"]");
+  t->Line("# timeout = \"2h\"");
   t->Line("");
 }
 

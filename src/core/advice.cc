@@ -170,6 +170,20 @@ const KindAdvice kAdvice[] = {
                fmt::format("if the moved copy is the one to keep: {} sync --force-move", p)};
      },
      0, {}},
+    {FindingKind::kOutsideUnreachable,
+     [](const Finding& f, const std::string& p) -> Steps {
+       // f.path is the host's [[outside.hosts]] name.
+       return {fmt::format("check that {} is up and its command runs (the message has its error), then: "
+                           "{} outside",
+                           f.path.empty() ? "the host" : ShellQuote(f.path), p)};
+     },
+     0, {}},
+    {FindingKind::kWritableAtlasMount,
+     [](const Finding& f, const std::string&) -> Steps {
+       return {fmt::format("remount {} read-only on this host (add \"ro\" to its fstab entry)",
+                           f.path.empty() ? "the Atlas mount" : ShellQuote(f.path))};
+     },
+     0, {}},
     // A reading now; it wakes nothing ([smart] skip_standby): a disk asleep
     // at every reading stays stale until something wakes it.
     {FindingKind::kSmartStale, [](const Finding&, const std::string& p) -> Steps { return {p + " smart"}; }, 0, {}},

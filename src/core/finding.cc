@@ -15,7 +15,7 @@ struct KindInfo {
   Severity severity;
 };
 
-constexpr std::array<KindInfo, 23> kKinds = {{
+constexpr std::array<KindInfo, 25> kKinds = {{
     {FindingKind::kSilentCorruption, "silent_corruption", Severity::kCritical},
     {FindingKind::kReadError, "read_error", Severity::kCritical},
     {FindingKind::kParityMismatch, "parity_mismatch", Severity::kCritical},
@@ -38,6 +38,8 @@ constexpr std::array<KindInfo, 23> kKinds = {{
     {FindingKind::kZeroSize, "zero_size", Severity::kCritical},
     {FindingKind::kMassModify, "mass_modify", Severity::kCritical},
     {FindingKind::kMoveMismatch, "move_mismatch", Severity::kCritical},
+    {FindingKind::kOutsideUnreachable, "outside_unreachable", Severity::kWarning},
+    {FindingKind::kWritableAtlasMount, "writable_atlas_mount", Severity::kWarning},
     {FindingKind::kSmartStale, "smart_stale", Severity::kWarning},
 }};
 

@@ -535,4 +535,46 @@ Status DecodeSmart(std::string_view key, std::string_view value, SmartRecord* s)
   return Status::Ok();
 }
 
+std::string OutsideHostKey(std::string_view host) {
+  std::string k = Prefixed(kOutsideHost);
+  k.append(host);
+  return k;
+}
+
+std::string EncodeOutsideHost(const OutsideHostRecord& o) {
+  std::string v(1, kValueVersion);
+  PutSignedVarint(&v, o.checked_ns);
+  PutVarint(&v, o.scanned_files);
+  PutVarint(&v, o.only_copy);
+  PutVarint(&v, o.duplicates);
+  PutSignedVarint(&v, o.attempted_ns);
+  PutLengthPrefixed(&v, o.error);
+  PutVarint(&v, o.findings.size());
+  for (const Finding& f : o.findings) {
+    PutFindingHead(&v, f);
+    PutLengthPrefixed(&v, f.from);
+  }
+  return v;
+}
+
+Status DecodeOutsideHost(std::string_view key, std::string_view value, OutsideHostRecord* o) {
+  if (key.size() < 2 || key[0] != kOutsideHost || !StripVersion(&value)) return Bad("outside host");
+  *o = OutsideHostRecord();
+  o->host = std::string(key.substr(1));
+  coding::Reader r(value);
+  std::uint64_t n = 0;
+  if (!r.GetSignedVarint(&o->checked_ns) || !r.GetVarint(&o->scanned_files) || !r.GetVarint(&o->only_copy) ||
+      !r.GetVarint(&o->duplicates) || !r.GetSignedVarint(&o->attempted_ns) || !r.GetLengthPrefixed(&o->error) ||
+      !r.GetVarint(&n) || n > value.size()) {
+    return Bad("outside host");
+  }
+  for (std::uint64_t i = 0; i < n; ++i) {
+    Finding f;
+    ATLAS_RETURN_IF_ERROR(GetFindingHead(&r, "outside host finding", &f));
+    if (!r.GetLengthPrefixed(&f.from)) return Bad("outside host finding");
+    o->findings.push_back(std::move(f));
+  }
+  return Status::Ok();
+}
+
 }  // namespace atlas::records

@@ -31,6 +31,7 @@ inline constexpr char kCoverage = 'c';
 std::int64_t CoverageBucketOf(std::int64_t verified_ns);
 inline constexpr char kSmart = 's';
 inline constexpr char kParityHash = 'p';
+inline constexpr char kOutsideHost = 'o';
 
 // Values of the file, file-id, block, disk, free-extent, run and finding
 // tables start with this version byte; meta values are decimal text, and the
@@ -62,6 +63,8 @@ std::int64_t DecodeCoverageKey(std::string_view key);
 // 's' disk 0x00 fixed64(time_ns); SmartPrefix is 's' disk 0x00.
 std::string SmartKey(std::string_view disk, std::int64_t time_ns);
 std::string SmartPrefix(std::string_view disk);
+// 'o' host name.
+std::string OutsideHostKey(std::string_view host);
 
 std::string EncodeDisk(const DiskRecord& d);
 Status DecodeDisk(std::string_view name, std::string_view value, DiskRecord* d);
@@ -84,5 +87,8 @@ Status DecodeRun(std::string_view value, RunRecord* r);
 // The key carries disk and time; the value the rest.
 std::string EncodeSmart(const SmartRecord& s);
 Status DecodeSmart(std::string_view key, std::string_view value, SmartRecord* s);
+// The key carries the host name; the value the rest.
+std::string EncodeOutsideHost(const OutsideHostRecord& o);
+Status DecodeOutsideHost(std::string_view key, std::string_view value, OutsideHostRecord* o);
 
 }  // namespace atlas::records

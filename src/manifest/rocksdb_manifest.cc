@@ -98,6 +98,8 @@ Status UpgradeSchema(Manifest* m, std::uint64_t from, ManifestBatch* b) {
       b->PutMeta("fix_temp_tag", fresh);
     }
   }
+  // Schema 3 adds the outside hosts table ('o'), empty until the first
+  // `outside` run with [[outside.hosts]]: nothing to write for it.
   b->PutMeta("schema", std::to_string(kManifestSchema));
   return Status::Ok();
 }
@@ -251,6 +253,10 @@ class RocksBatch final : public ManifestBatch {
   void DeleteSmartRecord(std::string_view disk, std::int64_t time_ns) override {
     Delete(records::SmartKey(disk, time_ns));
   }
+  void PutOutsideHost(const OutsideHostRecord& o) override {
+    Put(records::OutsideHostKey(o.host), records::EncodeOutsideHost(o));
+  }
+  void DeleteOutsideHost(std::string_view host) override { Delete(records::OutsideHostKey(host)); }
   std::size_t Count() const override { return static_cast<std::size_t>(wb_.Count()); }
   std::size_t ByteSize() const override { return wb_.GetDataSize(); }
 
@@ -503,6 +509,21 @@ class RocksManifest final : public Manifest {
     }
     ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
     return std::optional<std::vector<CoverageBucket>>(std::move(out));
+  }
+
+  Result<std::vector<OutsideHostRecord>> ListOutsideHosts() override {
+    std::vector<OutsideHostRecord> out;
+    const std::string prefix(1, records::kOutsideHost);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      OutsideHostRecord r;
+      ATLAS_RETURN_IF_ERROR(records::DecodeOutsideHost(std::string_view(it->key().data(), it->key().size()),
+                                                       std::string_view(it->value().data(), it->value().size()),
+                                                       &r));
+      out.push_back(std::move(r));
+    }
+    ATLAS_RETURN_IF_ERROR(FromRocksDb(it->status(), "manifest read"));
+    return out;
   }
 
   Result<std::optional<SmartRecord>> LatestSmartRecord(std::string_view disk) override {

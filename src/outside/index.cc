@@ -371,6 +371,35 @@ Result<OutsideIndex> ReadOutsideIndex(const stdfs::path& path, const OutsideTrus
   return DecodeOutsideIndex(*bytes, path, trust);
 }
 
+Result<OutsideIndex> ReadOutsideIndexFd(int fd, const stdfs::path& source, const OutsideTrust& trust) {
+  // A pipe has no size to judge first: read in chunks, and stop one byte
+  // past the cap. Not through FileSystem: a descriptor, not a path.
+  std::string bytes;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return Status::FromErrno(errno, "read " + source.string()).WithContext("outside index");
+    if (n == 0)
+      break;
+    bytes.append(buf, static_cast<std::size_t>(n));
+    if (bytes.size() > kOutsideIndexMaxBytes) {
+      return Status::InvalidArgument(
+          fmt::format("{} holds more than the largest outside index atlas-scrub reads ({} bytes)",
+                      source.string(), kOutsideIndexMaxBytes));
+    }
+  }
+  if (bytes.empty()) {
+    return Status::InvalidArgument(fmt::format(
+        "{} is empty; `outside --index -` reads the outside index from standard input, e.g. "
+        "`atlas-scrub outside --index - /srv/media < outside.idx`",
+        source.string()));
+  }
+  return DecodeOutsideIndex(bytes, source, trust);
+}
+
 Result<OutsideIndex> FindOutsideIndex(const std::vector<stdfs::path>& copy_dirs,
                                       const OutsideTrust& trust, stdfs::path* path) {
   std::optional<OutsideIndex> best;

@@ -196,6 +196,22 @@ std::vector<MetricFamily> MetricFamilies(const MetricsReport& report, bool ok, d
     bytes.samples.push_back(MetricSample{{{"disk", disk.name}, {"role", disk.role}}, static_cast<double>(disk.bytes)});
   }
 
+  MetricFamily& out_checked = b.Add("atlas_scrub_outside_checked_timestamp_seconds",
+                                    "When the last successful scan of the outside host ended (Unix time).");
+  MetricFamily& out_reachable = b.Add("atlas_scrub_outside_reachable",
+                                      "1 if the newest scan of the outside host succeeded, else 0.");
+  MetricFamily& out_only = b.Add("atlas_scrub_outside_only_copy_files",
+                                 "Media files on the outside host with no copy on Atlas, at its last scan.");
+  MetricFamily& out_dup = b.Add("atlas_scrub_outside_duplicate_files",
+                                "Media files on the outside host that duplicate an Atlas file, at its last scan.");
+  for (const OutsideHostStatus& h : s.outside) {
+    const std::vector<std::pair<std::string, std::string>> host = {{"host", h.host}};
+    if (h.checked_ns) out_checked.samples.push_back(MetricSample{host, Seconds(*h.checked_ns)});
+    out_reachable.samples.push_back(MetricSample{host, h.reachable ? 1.0 : 0.0});
+    out_only.samples.push_back(MetricSample{host, static_cast<double>(h.only_copy)});
+    out_dup.samples.push_back(MetricSample{host, static_cast<double>(h.duplicates)});
+  }
+
   if (!report.last_runs.empty()) {
     MetricFamily& ts = b.Add("atlas_scrub_last_run_timestamp_seconds",
                              "When the newest completed run of the command ended (Unix time).");

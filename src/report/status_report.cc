@@ -202,6 +202,33 @@ void AddPowerStates(const RunContext& ctx, StatusReport* report) {
   }
 }
 
+// The configured outside hosts as their stored records say (a host never
+// run has a row with neither time), and the findings those records stand
+// for.
+Status AddOutsideHosts(const Config& config, Manifest* m, StatusReport* report, std::vector<Finding>* findings) {
+  std::vector<OutsideHostRecord> records;
+  if (m != nullptr && !config.outside.hosts.empty()) {
+    ATLAS_ASSIGN_OR_RETURN(records, m->ListOutsideHosts());
+  }
+  for (const OutsideHostConfig& host : config.outside.hosts) {
+    OutsideHostStatus row;
+    row.host = host.name;
+    for (const OutsideHostRecord& r : records) {
+      if (r.host != host.name) continue;
+      if (r.checked_ns != 0) row.checked_ns = r.checked_ns;
+      if (r.attempted_ns != 0) row.last_attempt_ns = r.attempted_ns;
+      row.reachable = r.error.empty();
+      row.error = r.error;
+      row.only_copy = r.only_copy;
+      row.duplicates = r.duplicates;
+      row.scanned_files = r.scanned_files;
+    }
+    report->outside.push_back(std::move(row));
+  }
+  AppendAll(findings, OutsideHostFindings(records, config));
+  return Status::Ok();
+}
+
 // Scrub coverage: from the coverage summary (synced blocks per minute of
 // their last verification), or, for a manifest that has none yet, from
 // every block record. A bucket counts as verified within 30 days when its
@@ -314,6 +341,7 @@ Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusRe
     ATLAS_RETURN_IF_ERROR(AddStored(config, m.get(), now, report, &findings));
     ATLAS_RETURN_IF_ERROR(AddCoverage(config, m.get(), array, now, report, &findings));
   }
+  ATLAS_RETURN_IF_ERROR(AddOutsideHosts(config, m.get(), report, &findings));
   if (std::optional<Finding> f = UnsyncedFinding(config, array, *report, oldest_change, now)) {
     findings.push_back(std::move(*f));
   }

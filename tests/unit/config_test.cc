@@ -807,15 +807,55 @@ TEST_CASE("config: [outside] trusted_key takes the form --print-key prints, noth
         "`atlas-scrub outside --print-key` prints it on Atlas, got \"ssh-ed25519 AAAA\"");
 }
 
+TEST_CASE("config: [[outside.hosts]] takes a name, an argv command and a timeout",
+          "[config][unit][issue-16]") {
+  const std::string host =
+      "[[outside.hosts]]\nname = \"prometheus\"\ncommand = [\"ssh\", \"-T\", \"scan@prometheus\"]\n";
+  Config c = Parsed(Doc("", "[outside]\natlas_mounts = [\"/mnt/atlas/\"]\n" + host +
+                                "[[outside.hosts]]\nname = \"b-2.x_y\"\ncommand = [\"true\"]\n"
+                                "timeout = \"90s\"\n"));
+  CHECK(c.outside.atlas_mounts == std::vector<fs::path>{"/mnt/atlas"});
+  REQUIRE(c.outside.hosts.size() == 2);
+  CHECK(c.outside.hosts[0].name == "prometheus");
+  CHECK(c.outside.hosts[0].command == std::vector<std::string>{"ssh", "-T", "scan@prometheus"});
+  CHECK(c.outside.hosts[0].timeout_s == 2 * 3600);
+  CHECK(c.outside.hosts[1].timeout_s == 90);
+  CHECK(Parsed(kMinimal).outside.hosts.empty());
+
+  CHECK(ErrorOf(Doc("", "[[outside.hosts]]\nname = \"a b\"\ncommand = [\"true\"]\n")) ==
+        "/etc/x.toml:10: outside.hosts.name: expected 1 to 32 of the characters A-Z a-z 0-9 _ . -, "
+        "got \"a b\"");
+  CHECK(ErrorOf(Doc("", host + host)) ==
+        "/etc/x.toml:13: outside.hosts.name: another [[outside.hosts]] is already named "
+        "\"prometheus\"; each needs its own name");
+  CHECK_THAT(ErrorOf(Doc("", "[[outside.hosts]]\nname = \"a\"\ncommand = []\n")),
+             StartsWith("/etc/x.toml:11: outside.hosts.command: expected a non-empty array of strings, "
+                        "the program first (it is run without a shell)"));
+  CHECK_THAT(ErrorOf(Doc("", "[[outside.hosts]]\nname = \"a\"\ncommand = \"ssh host\"\n")),
+             StartsWith("/etc/x.toml:11: outside.hosts.command: expected an array of strings"));
+  CHECK_THAT(ErrorOf(Doc("", "[[outside.hosts]]\nname = \"a\"\n")),
+             Contains("outside.hosts.command: missing, expected the command to run as an array"));
+  CHECK(ErrorOf(Doc("", host + "timeout = \"8d\"\n")) ==
+        "/etc/x.toml:12: outside.hosts.timeout: expected a duration from 1 second to 7 days such as "
+        "\"2h\", got 691200 seconds");
+  CHECK_THAT(ErrorOf(Doc("", host + "timeout = 0\n")),
+             StartsWith("/etc/x.toml:12: outside.hosts.timeout: expected a duration above zero"));
+  CHECK_THAT(ErrorOf(Doc("", host + "user = \"x\"\n")),
+             Contains("outside.hosts.user: unknown key, expected one of name, command, timeout"));
+  CHECK_THAT(ErrorOf(Doc("", "[outside]\natlas_mounts = [\"mnt\"]\n")),
+             Contains("outside.atlas_mounts: expected an absolute path"));
+}
+
 TEST_CASE("config: every known key has an entry in atlas-scrub.toml(5)", "[config][unit][docs]") {
   std::ifstream page(ATLAS_SOURCE_DIR "/man/atlas-scrub.toml.5");
   REQUIRE(page.good());
   std::set<std::string> entries;
   for (std::string line; std::getline(page, line);) entries.insert(BoldKeyOf(line));
   // + alerts.timeout, attempts, retry_delay, read_layout, guards.max_modified(_pct), guards.exempt,
-  // outside.trusted_key, smart.stale_after, temp_limit, temp_check_every, temp_wait_max,
-  // scrub_failing, disks.spindown_after_run
-  REQUIRE(KnownConfigKeys().size() == 46);
+  // outside.trusted_key, outside.atlas_mounts, outside.hosts.{name,command,timeout},
+  // smart.stale_after, temp_limit, temp_check_every, temp_wait_max, scrub_failing,
+  // disks.spindown_after_run
+  REQUIRE(KnownConfigKeys().size() == 50);
   for (const std::string& key : KnownConfigKeys()) {
     INFO("no .B/.BI entry for " << key);
     CHECK(entries.count(key) == 1);

@@ -48,7 +48,7 @@ TEST_CASE("contrib: the systemd units pass systemd-analyze verify and keep a scr
           "[contrib][unit]") {
   // The units name /usr/sbin/atlas-scrub, which verify requires to exist:
   // check copies that point at the binary under test instead.
-  for (const char* unit : {"atlas-scrub-sync.service", "atlas-scrub-scrub.service"}) {
+  for (const char* unit : {"atlas-scrub-sync.service", "atlas-scrub-scrub.service", "atlas-scrub-outside.service"}) {
     std::string text = Slurp(kContrib / "systemd" / unit);
     INFO(unit);
     CHECK(text.find("\nType=oneshot\n") != std::string::npos);
@@ -57,6 +57,9 @@ TEST_CASE("contrib: the systemd units pass systemd-analyze verify and keep a scr
   }
   CHECK(Slurp(kContrib / "systemd" / "atlas-scrub-sync.timer").find("Persistent=true") != std::string::npos);
   CHECK(Slurp(kContrib / "systemd" / "atlas-scrub-scrub.timer").find("OnCalendar=Sun") != std::string::npos);
+  CHECK(Slurp(kContrib / "systemd" / "atlas-scrub-outside.timer").find("Persistent=true") != std::string::npos);
+  CHECK(Slurp(kContrib / "systemd" / "atlas-scrub-outside.service").find("ExecStart=/usr/sbin/atlas-scrub --no-progress outside\n") != std::string::npos);
+  CHECK(Slurp(kContrib / "cron" / "atlas-scrub").find("atlas-scrub -q outside\n") != std::string::npos);
   if (!Have("systemd-analyze")) {
     WARN("systemd-analyze not found: systemd unit verification skipped");
     return;
@@ -72,7 +75,8 @@ TEST_CASE("contrib: the systemd units pass systemd-analyze verify and keep a scr
   Shell r = Run("cd '" + dir.path().string() +
                 "' && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "
                 "./atlas-scrub-sync.service ./atlas-scrub-sync.timer "
-                "./atlas-scrub-scrub.service ./atlas-scrub-scrub.timer");
+                "./atlas-scrub-scrub.service ./atlas-scrub-scrub.timer "
+                "./atlas-scrub-outside.service ./atlas-scrub-outside.timer");
   INFO(r.out);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("atlas-scrub-") == std::string::npos);  // no complaint names our units

@@ -57,6 +57,8 @@ class FreeTableBatch final : public ManifestBatch {
   void PutAlertState(const AlertStateRecord&) override { Unexpected(); }
   void DeleteAlertState(std::string_view) override { Unexpected(); }
   void PutSmartRecord(const SmartRecord&) override { Unexpected(); }
+  void PutOutsideHost(const OutsideHostRecord&) override { Unexpected(); }
+  void DeleteOutsideHost(std::string_view) override { Unexpected(); }
   void DeleteSmartRecord(std::string_view, std::int64_t) override { Unexpected(); }
 
  private:

@@ -902,5 +902,57 @@ TEST_CASE("records: a varint that overflows 64 bits is a corruption error",
   CheckMalformed(DecodeBlock(BlockKey(0, 0), value, &b), "block");
 }
 
+TEST_CASE("records: the outside host value has the layout of docs/FORMAT.md, and round-trips",
+          "[manifest][records][unit][issue-16]") {
+  OutsideHostRecord o;
+  o.host = "prometheus";
+  o.checked_ns = 1;
+  o.scanned_files = 300;
+  o.only_copy = 1;
+  o.duplicates = 0;
+  o.attempted_ns = -1;
+  o.error = "e";
+  Finding f = MakeFinding(FindingKind::kOnlyCopyOutside, "", "prometheus:/a", "m");
+  f.from = "d1:x";
+  o.findings = {f};
+  CHECK(ToHex(OutsideHostKey("prometheus")) == ToHex("oprometheus"));
+  // ver, checked 1 (zigzag 02), scanned 300 (ac 02), only copy 1, duplicates
+  // 0, attempted -1 (zigzag 01), error "e", one finding: severity 2, kind,
+  // disk "", path, message, from.
+  const std::string value = Hex("01 02 ac02 01 00 01 01") + "e" + Hex("01 02 11") + "only_copy_outside" +
+                            Hex("00 0d") + "prometheus:/a" + Hex("01") + "m" + Hex("04") + "d1:x";
+  CHECK(ToHex(EncodeOutsideHost(o)) == ToHex(value));
+  OutsideHostRecord got;
+  REQUIRE_OK(DecodeOutsideHost(OutsideHostKey("prometheus"), value, &got));
+  CHECK(got.host == "prometheus");
+  CHECK(got.checked_ns == 1);
+  CHECK(got.scanned_files == 300);
+  CHECK(got.only_copy == 1);
+  CHECK(got.attempted_ns == -1);
+  CHECK(got.error == "e");
+  REQUIRE(got.findings.size() == 1);
+  CHECK(got.findings[0].kind == FindingKind::kOnlyCopyOutside);
+  CHECK(got.findings[0].severity == Severity::kCritical);
+  CHECK(got.findings[0].path == "prometheus:/a");
+  CHECK(got.findings[0].from == "d1:x");
+
+  o.checked_ns = kMinI64;
+  o.attempted_ns = kMaxI64;
+  o.scanned_files = kMaxU64;
+  o.findings.assign(3, f);
+  REQUIRE_OK(DecodeOutsideHost(OutsideHostKey("h"), EncodeOutsideHost(o), &got));
+  CHECK(got.checked_ns == kMinI64);
+  CHECK(got.attempted_ns == kMaxI64);
+  CHECK(got.scanned_files == kMaxU64);
+  CHECK(got.findings.size() == 3);
+
+  CheckEveryTruncation(EncodeOutsideHost(o), "outside host", [](const std::string& v) {
+    OutsideHostRecord r;
+    return DecodeOutsideHost(OutsideHostKey("h"), v, &r);
+  });
+  CheckMalformed(DecodeOutsideHost("o", value, &got), "outside host");
+  CheckMalformed(DecodeOutsideHost("xprometheus", value, &got), "outside host");
+}
+
 }  // namespace
 }  // namespace atlas::records
