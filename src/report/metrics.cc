@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -64,8 +65,16 @@ std::string FormatValue(double v) {
 
 double Seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
 
+// Families are kept in a deque: a reference Add returned stays valid while
+// more families are added.
 struct Builder {
-  std::vector<MetricFamily> families;
+  std::deque<MetricFamily> families;
+  std::vector<MetricFamily> Done() {
+    // A family without samples would still be announced by its HELP/TYPE
+    // lines; drop it (no data disk: no disk_files).
+    std::erase_if(families, [](const MetricFamily& f) { return f.samples.empty(); });
+    return {std::make_move_iterator(families.begin()), std::make_move_iterator(families.end())};
+  }
   MetricFamily& Add(std::string name, std::string help) {
     families.push_back(MetricFamily{std::move(name), std::move(help), "gauge", {}});
     return families.back();
@@ -101,6 +110,60 @@ Status BuildMetrics(const RunContext& ctx, MetricsReport* report) {
   return Status::Ok();
 }
 
+// Per disk: up, SMART verdict, files, bytes, the newest SMART reading's
+// time and temperature, and the power state.
+void AddDiskFamilies(const StatusReport& s, Builder* builder) {
+  Builder& b = *builder;
+  MetricFamily& up = b.Add("atlas_scrub_disk_up", "1 if the disk (or parity file) is present and mounted as recorded, else 0.");
+  MetricFamily& smart = b.Add("atlas_scrub_disk_smart_status",
+                              "SMART verdict of the disk: 0 ok, 1 warning, 2 failing, 3 unknown or standby.");
+  MetricFamily& files = b.Add("atlas_scrub_disk_files", "Files on the data disk as of the last sync.");
+  MetricFamily& bytes = b.Add("atlas_scrub_disk_bytes",
+                              "Bytes of file data on a data disk as of the last sync; size of a parity file.");
+  MetricFamily& read_at = b.Add("atlas_scrub_disk_smart_reading_timestamp_seconds",
+                                "When the disk's newest stored SMART reading was taken (Unix time).");
+  MetricFamily& temp = b.Add("atlas_scrub_disk_temperature_celsius",
+                             "Disk temperature in degrees Celsius at its newest stored SMART reading.");
+  MetricFamily& standby = b.Add("atlas_scrub_disk_standby",
+                                "1 if the disk is in standby (asked without waking it), 0 if active; absent when "
+                                "unknown.");
+  for (const DiskStatus& disk : s.disks) {
+    if (disk.smart_read_ns) read_at.samples.push_back(MetricSample{{{"disk", disk.name}}, Seconds(*disk.smart_read_ns)});
+    if (disk.temperature_c) {
+      temp.samples.push_back(MetricSample{{{"disk", disk.name}}, static_cast<double>(*disk.temperature_c)});
+    }
+    if (disk.power != "unknown") {
+      standby.samples.push_back(MetricSample{{{"disk", disk.name}}, disk.power == "standby" ? 1.0 : 0.0});
+    }
+    up.samples.push_back(MetricSample{{{"disk", disk.name}, {"role", disk.role}}, disk.mounted ? 1.0 : 0.0});
+    smart.samples.push_back(MetricSample{{{"disk", disk.name}}, static_cast<double>(SmartStatusValue(disk.smart))});
+    if (disk.role == "data") {
+      files.samples.push_back(MetricSample{{{"disk", disk.name}}, static_cast<double>(disk.files)});
+    }
+    bytes.samples.push_back(MetricSample{{{"disk", disk.name}, {"role", disk.role}}, static_cast<double>(disk.bytes)});
+  }
+}
+
+// Per outside host ([[outside.hosts]]): its last scan and what it found.
+void AddOutsideFamilies(const StatusReport& s, Builder* builder) {
+  Builder& b = *builder;
+  MetricFamily& out_checked = b.Add("atlas_scrub_outside_checked_timestamp_seconds",
+                                    "When the last successful scan of the outside host ended (Unix time).");
+  MetricFamily& out_reachable = b.Add("atlas_scrub_outside_reachable",
+                                      "1 if the newest scan of the outside host succeeded, else 0.");
+  MetricFamily& out_only = b.Add("atlas_scrub_outside_only_copy_files",
+                                 "Media files on the outside host with no copy on Atlas, at its last scan.");
+  MetricFamily& out_dup = b.Add("atlas_scrub_outside_duplicate_files",
+                                "Media files on the outside host that duplicate an Atlas file, at its last scan.");
+  for (const OutsideHostStatus& h : s.outside) {
+    const std::vector<std::pair<std::string, std::string>> host = {{"host", h.host}};
+    if (h.checked_ns) out_checked.samples.push_back(MetricSample{host, Seconds(*h.checked_ns)});
+    out_reachable.samples.push_back(MetricSample{host, h.reachable ? 1.0 : 0.0});
+    out_only.samples.push_back(MetricSample{host, static_cast<double>(h.only_copy)});
+    out_dup.samples.push_back(MetricSample{host, static_cast<double>(h.duplicates)});
+  }
+}
+
 std::vector<MetricFamily> MetricFamilies(const MetricsReport& report, bool ok, double scrape_seconds,
                                          const std::string& version) {
   Builder b;
@@ -111,7 +174,7 @@ std::vector<MetricFamily> MetricFamilies(const MetricsReport& report, bool ok, d
         "command's stderr).",
         ok ? 1 : 0);
   b.One("atlas_scrub_scrape_duration_seconds", "Time taken to collect these metrics.", scrape_seconds);
-  if (!ok) return b.families;
+  if (!ok) return b.Done();
 
   const StatusReport& s = report.status;
   b.One("atlas_scrub_health", "Health of the array: 0 ok, 1 warning, 2 critical (the worst open finding).",
@@ -167,50 +230,8 @@ std::vector<MetricFamily> MetricFamilies(const MetricsReport& report, bool ok, d
     findings.samples.push_back(MetricSample{{{"severity", key.first}, {"kind", key.second}}, n});
   }
 
-  MetricFamily& up = b.Add("atlas_scrub_disk_up", "1 if the disk (or parity file) is present and mounted as recorded, else 0.");
-  MetricFamily& smart = b.Add("atlas_scrub_disk_smart_status",
-                              "SMART verdict of the disk: 0 ok, 1 warning, 2 failing, 3 unknown or standby.");
-  MetricFamily& files = b.Add("atlas_scrub_disk_files", "Files on the data disk as of the last sync.");
-  MetricFamily& bytes = b.Add("atlas_scrub_disk_bytes",
-                              "Bytes of file data on a data disk as of the last sync; size of a parity file.");
-  MetricFamily& read_at = b.Add("atlas_scrub_disk_smart_reading_timestamp_seconds",
-                                "When the disk's newest stored SMART reading was taken (Unix time).");
-  MetricFamily& temp = b.Add("atlas_scrub_disk_temperature_celsius",
-                             "Disk temperature in degrees Celsius at its newest stored SMART reading.");
-  MetricFamily& standby = b.Add("atlas_scrub_disk_standby",
-                                "1 if the disk is in standby (asked without waking it), 0 if active; absent when "
-                                "unknown.");
-  for (const DiskStatus& disk : s.disks) {
-    if (disk.smart_read_ns) read_at.samples.push_back(MetricSample{{{"disk", disk.name}}, Seconds(*disk.smart_read_ns)});
-    if (disk.temperature_c) {
-      temp.samples.push_back(MetricSample{{{"disk", disk.name}}, static_cast<double>(*disk.temperature_c)});
-    }
-    if (disk.power != "unknown") {
-      standby.samples.push_back(MetricSample{{{"disk", disk.name}}, disk.power == "standby" ? 1.0 : 0.0});
-    }
-    up.samples.push_back(MetricSample{{{"disk", disk.name}, {"role", disk.role}}, disk.mounted ? 1.0 : 0.0});
-    smart.samples.push_back(MetricSample{{{"disk", disk.name}}, static_cast<double>(SmartStatusValue(disk.smart))});
-    if (disk.role == "data") {
-      files.samples.push_back(MetricSample{{{"disk", disk.name}}, static_cast<double>(disk.files)});
-    }
-    bytes.samples.push_back(MetricSample{{{"disk", disk.name}, {"role", disk.role}}, static_cast<double>(disk.bytes)});
-  }
-
-  MetricFamily& out_checked = b.Add("atlas_scrub_outside_checked_timestamp_seconds",
-                                    "When the last successful scan of the outside host ended (Unix time).");
-  MetricFamily& out_reachable = b.Add("atlas_scrub_outside_reachable",
-                                      "1 if the newest scan of the outside host succeeded, else 0.");
-  MetricFamily& out_only = b.Add("atlas_scrub_outside_only_copy_files",
-                                 "Media files on the outside host with no copy on Atlas, at its last scan.");
-  MetricFamily& out_dup = b.Add("atlas_scrub_outside_duplicate_files",
-                                "Media files on the outside host that duplicate an Atlas file, at its last scan.");
-  for (const OutsideHostStatus& h : s.outside) {
-    const std::vector<std::pair<std::string, std::string>> host = {{"host", h.host}};
-    if (h.checked_ns) out_checked.samples.push_back(MetricSample{host, Seconds(*h.checked_ns)});
-    out_reachable.samples.push_back(MetricSample{host, h.reachable ? 1.0 : 0.0});
-    out_only.samples.push_back(MetricSample{host, static_cast<double>(h.only_copy)});
-    out_dup.samples.push_back(MetricSample{host, static_cast<double>(h.duplicates)});
-  }
+  AddDiskFamilies(s, &b);
+  AddOutsideFamilies(s, &b);
 
   if (!report.last_runs.empty()) {
     MetricFamily& ts = b.Add("atlas_scrub_last_run_timestamp_seconds",
@@ -224,10 +245,7 @@ std::vector<MetricFamily> MetricFamilies(const MetricsReport& report, bool ok, d
       code.samples.push_back(MetricSample{{{"command", r.command}}, static_cast<double>(r.exit_code)});
     }
   }
-  // A family without samples would still be announced by its HELP/TYPE lines;
-  // drop it (no data disk: no disk_files).
-  std::erase_if(b.families, [](const MetricFamily& f) { return f.samples.empty(); });
-  return b.families;
+  return b.Done();
 }
 
 std::string RenderMetrics(const std::vector<MetricFamily>& families) {
