@@ -42,14 +42,15 @@ void DiskMonitor::Poll(bool force) {
   if (!polling.owns_lock()) return;  // another thread is checking now
   const std::int64_t now = clock_->MonotonicNanos();
   if (!force && checked_ && now - last_check_ < options_.check_every_ns) return;
-  checked_ = true;
-  last_check_ = now;
   const std::int64_t limit = options_.temp_limit_c;
   for (std::size_t i = 0; i < disks_.size(); ++i) {
     Disk& d = disks_[i];
     // Only disks the run has woken (or holds): a sleeping disk is cool,
-    // and the probe must not be what wakes it.
+    // and the probe must not be what wakes it. A poll before any disk is
+    // used is no check: the first one comes as soon as a disk is read.
     if (!d.used.load() && !d.held.load()) continue;
+    checked_ = true;
+    last_check_ = now;
     const std::optional<std::int64_t> t = probe_(d.name);
     std::lock_guard<std::mutex> lock(mu_);
     if (t) {
