@@ -30,6 +30,7 @@
 
 #include <fmt/format.h>
 
+#include "support/http_receiver.h"
 #include "support/temp_array.h"
 
 namespace atlas::testing {
@@ -297,6 +298,41 @@ TEST_CASE("smart: a failing disk is named first by sync and scrub, and scrub lea
   CliResult reads = b.Run({"scrub", "--plan", "full"}, true, no_smartctl);
   CHECK(reads.json["positions_left_on_held_disks"].empty());
   CHECK(reads.json["positions_verified"] == 5);
+}
+
+TEST_CASE("alert: a failing disk's finding is in the alert of the sync that names it", "[alert][smart][e2e][issue-16]") {
+  HttpReceiver rx;
+  TempArray a(2, 1, 64 * 1024,
+              Devices(2) + "[alerts]\ntimeout = \"5s\"\nattempts = 2\nretry_delay = \"0s\"\n"
+                           "[[alerts.webhook]]\nurl = \"" + rx.Url("/hook") + "\"\nformat = \"json\"\n");
+  a.Write(1, "a.bin", 100'000, 1);
+  const std::map<std::string, std::string> no_smartctl = {{"ATLAS_SCRUB_SMARTCTL", "/nonexistent/smartctl"}};
+  REQUIRE(a.Run({"sync"}, true, no_smartctl).exit_code == 0);
+  // The failing reading is stored through a config without alerts (the same
+  // array and manifest), so the first alert about it is the sync's.
+  std::string quiet = Slurp(a.config());
+  const std::size_t from = quiet.find("[alerts]");
+  const std::string last = "format = \"json\"\n";
+  quiet.erase(from, quiet.find(last, from) + last.size() - from);
+  const fs::path quiet_config = a.root() / "quiet.toml";
+  WriteFile(quiet_config, quiet);
+  CliResult stored =
+      RunCli({"-c", quiet_config.string(), "smart", "--input", "d2=" + (kData / "smart-fail2.json").string()});
+  INFO(stored.out << stored.err);
+  REQUIRE(stored.exit_code == 1);
+  REQUIRE(rx.requests().empty());
+  a.Write(1, "b.bin", 100'000, 2);
+  CliResult sync = a.Run({"sync"}, false, no_smartctl);
+  CHECK(sync.exit_code == 1);
+  CHECK(sync.out.starts_with("sync: WARNING: d2's SMART reports failing"));
+  const std::vector<HttpRecord> got = rx.requests();
+  REQUIRE(got.size() == 1);
+  const json doc = json::parse(got[0].body);
+  CHECK(doc["command"] == "sync");
+  CHECK(doc["health"] == "critical");
+  bool failing = false;
+  for (const json& f : doc["findings"]) failing = failing || (f["kind"] == "smart_failing" && f["disk"] == "d2");
+  CHECK(failing);
 }
 
 TEST_CASE("disks: spindown_after_run puts back to standby exactly the disks the run woke",
