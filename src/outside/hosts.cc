@@ -33,7 +33,7 @@
 
 #include "atlas/outside.h"
 
-#include "outside/host_command.h"
+#include "io/process.h"
 
 namespace atlas {
 namespace {
@@ -135,23 +135,23 @@ ParsedScan ParseScan(const std::string& host, const std::string& out) {
 }
 
 // Why a host's run failed, or "" when its output is to be parsed.
-std::string FailureOf(const OutsideHostConfig& host, const HostCommandResult& r) {
+std::string FailureOf(const OutsideHostConfig& host, const ProcessResult& r) {
   if (!r.started)
-    return r.start_error;
+    return r.error;
   if (r.timed_out)
     return fmt::format("timed out after {}", FormatDuration(host.timeout_s));
-  if (r.output_too_large)
+  if (r.overflow)
     return "it printed more than the largest report atlas-scrub reads";
   if (r.signal != 0)
-    return fmt::format("it was killed by signal {}{}", r.signal, StderrNote(r.err_tail));
+    return fmt::format("it was killed by signal {}{}", r.signal, StderrNote(r.err));
   // `outside`: 0 nothing found, 1 findings; 2 usage, 3 error; ssh: 255.
   if (r.exit_status != 0 && r.exit_status != 1)
-    return fmt::format("it exited with status {}{}", r.exit_status, StderrNote(r.err_tail));
+    return fmt::format("it exited with status {}{}", r.exit_status, StderrNote(r.err));
   return "";
 }
 
 struct HostRun {
-  HostCommandResult command;
+  ProcessResult command;
   ParsedScan scan;
   std::string error;  // empty: scanned
   std::int64_t ended_ns = 0;
@@ -160,20 +160,20 @@ struct HostRun {
 HostRun RunHost(const RunContext& ctx, const OutsideHostsOptions& options, const OutsideHostConfig& host,
                 std::string_view index) {
   HostRun run;
-  HostCommandOptions c;
-  c.argv = host.command;
+  ProcessOptions c;
   c.environment = options.environment;
   c.input = index;
-  c.timeout_ms = host.timeout_s * 1000;
-  c.kill_grace_ms = options.kill_grace_ms;
+  c.timeout = std::chrono::milliseconds(host.timeout_s * 1000);
+  c.kill_grace = std::chrono::milliseconds(options.kill_grace_ms);
   c.max_output = options.max_output;
-  run.command = RunHostCommand(c, ctx.stop);
+  c.stop = ctx.stop;
+  run.command = RunProcess(host.command, c);
   run.ended_ns = ctx.clock->NowUnixNanos();
   run.error = FailureOf(host, run.command);
   if (run.error.empty()) {
     run.scan = ParseScan(host.name, run.command.out);
     if (!run.scan.error.empty())
-      run.error = run.scan.error + StderrNote(run.command.err_tail);
+      run.error = run.scan.error + StderrNote(run.command.err);
   }
   return run;
 }

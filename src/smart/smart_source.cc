@@ -131,11 +131,9 @@ class DeviceSmartSource final : public SmartSource {
     r.source = device;
     r.state = SmartState::kUnknown;
     if (!p.started) {
-      r.note = fmt::format("could not run {}: {}", options_.smartctl, p.error);
-      return r;
-    }
-    if (p.exit_status == 127 && p.out.empty()) {
-      r.note = fmt::format("{} was not found (install smartmontools)", options_.smartctl);
+      r.note = p.error.find("No such file") != std::string::npos
+                   ? fmt::format("{} was not found (install smartmontools)", options_.smartctl)
+                   : fmt::format("could not run {}: {}", options_.smartctl, p.error);
       return r;
     }
     Result<SmartReading> parsed = ParseSmartctlJson(p.out, device);

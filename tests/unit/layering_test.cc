@@ -57,8 +57,8 @@ const std::map<std::string, std::string> kPublicHeaders = {
 const std::map<std::string, std::set<std::string>> kSharedInternal = {
     // The block reader's rate limit.
     {"io/throttle.h", {"engine"}},
-    // Running helper programs: smartctl, hdparm and sdparm.
-    {"io/process.h", {"smart", "disk"}},
+    // Running helper programs: smartctl, hdparm and sdparm, outside hosts.
+    {"io/process.h", {"smart", "disk", "outside"}},
     // The outside index is written into the manifest's copy directories,
     // judged by the same rules.
     {"manifest/copy_dir.h", {"outside"}},

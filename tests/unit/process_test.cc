@@ -20,15 +20,18 @@ TEST_CASE("process: output, stderr tail and exit status come back", "[process][u
   CHECK(r.exit_status == 3);
   CHECK(r.Describe() == "exit status 3");
   ProcessResult missing = RunProcess({"/no/such/program"});
-  CHECK(missing.exit_status == 127);
+  CHECK_FALSE(missing.started);
+  CHECK(missing.error == "cannot run /no/such/program: No such file or directory");
+  CHECK(missing.Describe() == missing.error);
 }
 
 TEST_CASE("process: the input arrives whole, and a program that reads none of it is no error",
           "[process][unit][issue-16]") {
+  const std::string input(3 << 20, 'x');  // larger than a pipe's buffer
   ProcessOptions o;
-  o.input = std::string(3 << 20, 'x');  // larger than a pipe's buffer
+  o.input = input;
   ProcessResult r = RunProcess({"cat"}, o);
-  CHECK(r.out == o.input);
+  CHECK(r.out == input);
   CHECK(r.exit_status == 0);
   // `true` exits at once: the writes fail with EPIPE, and no SIGPIPE ends
   // this process (the test would die here).
@@ -47,6 +50,13 @@ TEST_CASE("process: a program that hangs is killed at the deadline, with what it
   // One that closes its output and goes on: killed at the deadline too.
   ProcessResult quiet = RunProcess({"sh", "-c", "exec >&- 2>&-; sleep 30"}, o);
   CHECK(quiet.timed_out);
+  // A stop request ends it at once, as the run's stop does.
+  std::stop_source stop;
+  ProcessOptions stoppable;
+  stoppable.stop = stop.get_token();
+  stop.request_stop();
+  ProcessResult stopped = RunProcess({"sleep", "30"}, stoppable);
+  CHECK(stopped.cancelled);
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
   // Too much output: killed.
   ProcessOptions small;
