@@ -541,6 +541,9 @@ Status ParityPass::Run() {
   Status status = pipeline_->Run(stages);  // every write has finished when it returns
   if (status.ok()) status = WriteStatus();
   if (status.ok()) status = Commit();
+  // A stop while waiting for a disk to cool can end the fill before any
+  // window was read: what was done is committed, and the run is interrupted.
+  if (status.ok() && st_.ctx.stop.stop_requested()) status = Status::Cancelled("interrupted");
   st_.ctx.progress->EndPhase();
   return status;
 }

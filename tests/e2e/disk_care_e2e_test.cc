@@ -261,6 +261,30 @@ TEST_CASE("smart: sync waits for a hot disk and finishes once it has cooled", "[
   CHECK(a.Run({"check"}, true, fake.Env()).exit_code == 0);
 }
 
+TEST_CASE("smart: a disk that stays too hot stops sync as interrupted, and the next sync finishes",
+          "[smart][sync][e2e][issue-16]") {
+  TempArray a(2, 1, 64 * 1024,
+              Devices(2) + "temp_limit = 50\ntemp_check_every = \"0s\"\ntemp_wait_max = \"0s\"\n");
+  a.Write(1, "a.bin", 3'000'000, 1);
+  a.Write(2, "b.bin", 3'000'000, 2);
+  FakeTools fake;
+  fake.Temperatures("/dev/atlas-test-d2", {70});
+  CliResult hot = a.Run({"sync"}, true, fake.Env());
+  CHECK(hot.exit_code == 3);
+  CHECK(hot.json["interrupted"] == true);
+  CHECK(hot.json["stopped_because"] ==
+        "d2 stayed over temp_limit 50 C (last 70 C) for longer than temp_wait_max: stopped; the next run resumes");
+  CHECK(hot.json["positions_left"].get<std::uint64_t>() > 0);
+  CliResult text = a.Run({"status"}, false, fake.Env());
+  CHECK(text.out.find("70C!") != std::string::npos);  // the newest reading, over the limit
+
+  fake.Temperatures("/dev/atlas-test-d2", {40});
+  CliResult cool = a.Run({"sync"}, true, fake.Env());
+  CHECK(cool.exit_code == 0);
+  CHECK(cool.json["positions_left"] == 0);
+  CHECK(a.Run({"check"}, true, fake.Env()).exit_code == 0);
+}
+
 TEST_CASE("smart: a failing disk is named first by sync and scrub, and scrub leaves it unread",
           "[smart][scrub][e2e][issue-16]") {
   TempArray a(2, 1, 64 * 1024, Devices(2));
