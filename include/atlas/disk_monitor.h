@@ -88,7 +88,11 @@ class DiskMonitor {
   std::size_t size() const { return disks_.size(); }
 
   void MarkUsed(std::size_t i) {
-    if (i < disks_.size()) disks_[i].used.store(true, std::memory_order_relaxed);
+    // Read first: after the first block, the per-block call only reads, so
+    // the readers of different disks do not pass the cache line around.
+    if (i < disks_.size() && !disks_[i].used.load(std::memory_order_relaxed)) {
+      disks_[i].used.store(true, std::memory_order_relaxed);
+    }
   }
   bool Used(std::size_t i) const { return i < disks_.size() && disks_[i].used.load(std::memory_order_relaxed); }
   bool Held(std::size_t i) const { return i < disks_.size() && disks_[i].held.load(std::memory_order_relaxed); }
