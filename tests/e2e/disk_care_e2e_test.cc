@@ -41,13 +41,6 @@ using nlohmann::json;
 
 const fs::path kData = fs::path(ATLAS_SOURCE_DIR) / "tests" / "data" / "smart";
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::vector<std::string> Lines(const fs::path& p) {
   std::vector<std::string> out;
   std::ifstream in(p);
@@ -69,7 +62,7 @@ struct FakeTools {
 
   FakeTools() {
     // A clean ATA disk (the HGST fixture) whose temperature is filled in.
-    json doc = json::parse(Slurp(kData / "HGST_HMS5C4040BLE640.json"));
+    json doc = json::parse(ReadFileText(kData / "HGST_HMS5C4040BLE640.json"));
     doc["temperature"]["current"] = 987654;
     std::string text = doc.dump();
     text.replace(text.find("987654"), 6, "__TEMP__");
@@ -334,7 +327,7 @@ TEST_CASE("alert: a failing disk's finding is in the alert of the sync that name
   REQUIRE(a.Run({"sync"}, true, no_smartctl).exit_code == 0);
   // The failing reading is stored through a config without alerts (the same
   // array and manifest), so the first alert about it is the sync's.
-  std::string quiet = Slurp(a.config());
+  std::string quiet = ReadFileText(a.config());
   const std::size_t from = quiet.find("[alerts]");
   const std::string last = "format = \"json\"\n";
   quiet.erase(from, quiet.find(last, from) + last.size() - from);

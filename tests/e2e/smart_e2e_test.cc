@@ -23,16 +23,9 @@ using nlohmann::json;
 
 const fs::path kData = fs::path(ATLAS_SOURCE_DIR) / "tests" / "data" / "smart";
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The HGST fixture (a clean ATA disk) with attribute 5's raw count set.
 fs::path HgstWithReallocated(const fs::path& dir, std::uint64_t count) {
-  json doc = json::parse(Slurp(kData / "HGST_HMS5C4040BLE640.json"));
+  json doc = json::parse(ReadFileText(kData / "HGST_HMS5C4040BLE640.json"));
   for (json& a : doc["ata_smart_attributes"]["table"]) {
     if (a["id"] == 5) {
       a["raw"]["value"] = count;
@@ -94,7 +87,7 @@ TEST_CASE("smart: --input FILE prints the SPEC JSON and exits by verdict", "[sma
 
 TEST_CASE("smart: a garbage, truncated or empty --input is exit 2 naming the file", "[smart][e2e]") {
   TempDir dir;
-  std::string blob = Slurp(kData / "TOSHIBA_THNSNH128GBST.bin");
+  std::string blob = ReadFileText(kData / "TOSHIBA_THNSNH128GBST.bin");
   WriteFile(dir / "empty.json", std::string());
   WriteFile(dir / "half.bin", blob.substr(0, 700));
   WriteFile(dir / "junk", std::string("this is not SMART data\n"));
@@ -210,7 +203,7 @@ TEST_CASE("smart: a sleeping disk is standby with its last reading's time, not w
   CHECK(r.json["disks"][1]["smart"] == "standby");
   CHECK(r.json["disks"][1]["last_reading"].is_null());
   // smartctl was told not to wake the disk.
-  CHECK(Slurp(log).find("--json -x -n standby /dev/null") != std::string::npos);
+  CHECK(ReadFileText(log).find("--json -x -n standby /dev/null") != std::string::npos);
   CliResult text = a.Run({"smart"}, false, {{"ATLAS_SCRUB_SMARTCTL", fake.string()}});
   CHECK(text.out.find("d1  /dev/null: smart standby, not woken; last reading ") != std::string::npos);
   // A standby reading is not stored: status keeps the last real one.

@@ -74,10 +74,14 @@ void FlipByteKeepMtime(const std::filesystem::path& path, std::uint64_t offset, 
   REQUIRE(utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
 }
 
-std::vector<std::byte> ReadFileBytes(const std::filesystem::path& path) {
+std::string ReadFileText(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   REQUIRE(in.good());
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::vector<std::byte> ReadFileBytes(const std::filesystem::path& path) {
+  const std::string s = ReadFileText(path);
   std::vector<std::byte> out(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) out[i] = std::byte(static_cast<unsigned char>(s[i]));
   return out;

@@ -47,5 +47,6 @@ void FlipByteKeepMtime(const std::filesystem::path& path, std::uint64_t offset, 
 
 // Reads a whole file; fails the test if it cannot.
 std::vector<std::byte> ReadFileBytes(const std::filesystem::path& path);
+std::string ReadFileText(const std::filesystem::path& path);
 
 }  // namespace atlas::testing

@@ -20,13 +20,6 @@ using testing::TempDir;
 
 const fs::path kData = fs::path(ATLAS_SOURCE_DIR) / "tests" / "data" / "smart";
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void Spit(const fs::path& p, const std::string& s) {
   std::ofstream out(p, std::ios::binary);
   out << s;
@@ -38,7 +31,7 @@ struct Expected {
 
 std::vector<Expected> ReadManifestTsv() {
   std::vector<Expected> out;
-  std::istringstream in(Slurp(kData / "MANIFEST.tsv"));
+  std::istringstream in(testing::ReadFileText(kData / "MANIFEST.tsv"));
   std::string line;
   std::getline(in, line);  // header
   while (std::getline(in, line)) {
@@ -138,8 +131,8 @@ TEST_CASE("smart: packed raw values decode to their counts", "[smart][unit]") {
 
 TEST_CASE("smart: garbage, truncated and empty files are errors naming the file", "[smart][unit]") {
   TempDir dir;
-  std::string json = Slurp(kData / "HGST_HMS5C4040BLE640.json");
-  std::string blob = Slurp(kData / "TOSHIBA_THNSNH128GBST.bin");
+  std::string json = testing::ReadFileText(kData / "HGST_HMS5C4040BLE640.json");
+  std::string blob = testing::ReadFileText(kData / "TOSHIBA_THNSNH128GBST.bin");
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"empty.json", ""},
       {"spaces", "  \n"},
@@ -211,7 +204,7 @@ TEST_CASE("smart: a count that grew since the last reading says so; ignore silen
 }
 
 TEST_CASE("smart: NVMe critical warning bits, spare and wear are judged", "[smart][unit]") {
-  nlohmann::json doc = nlohmann::json::parse(Slurp(kData / "nvme-null-INTEL_SSDPE2KX020T7-nvme6.json"));
+  nlohmann::json doc = nlohmann::json::parse(testing::ReadFileText(kData / "nvme-null-INTEL_SSDPE2KX020T7-nvme6.json"));
   auto judge = [&](const nlohmann::json& d) {
     Result<SmartReading> r = ParseSmartctlJson(d.dump(), "nvme.json");
     REQUIRE_OK(r.status());
