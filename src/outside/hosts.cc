@@ -240,13 +240,14 @@ Finding UnreachableFinding(const OutsideHostConfig& host, const OutsideHostRecor
                                                    : "what it held at its last scan is shown"));
 }
 
-Status StoreRecords(const RunContext& ctx, const std::vector<OutsideHostRecord>& records) {
+Status StoreRecords(const RunContext& ctx, const std::vector<OutsideHostRecord>& records, const RunRecord& run) {
   ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<ManifestLock> lock, WaitForLock(ctx));
   ManifestOptions rw;
   rw.copy_dirs = ctx.config->manifest_copies;
   ATLAS_ASSIGN_OR_RETURN(std::unique_ptr<Manifest> m, OpenManifest(ctx.config->manifest, rw));
   std::unique_ptr<ManifestBatch> batch = m->NewBatch();
   for (const OutsideHostRecord& r : records) batch->PutOutsideHost(r);
+  batch->PutRun(run);  // atlas_scrub_last_run_*{command="outside"}
   // Invariant: a host's record is replaced whole, in one durable batch with
   // every other host's, so status never shows half a run.
   return m->Commit(*batch, /*durable=*/true).WithContext("outside: storing the hosts' results");
@@ -286,6 +287,7 @@ Status RunOutsideHosts(const RunContext& ctx, const OutsideHostsOptions& options
     return Status::InvalidArgument(
         "outside needs at least one PATH to scan, or [[outside.hosts]] in the config to scan them");
   }
+  const std::int64_t start_ns = ctx.clock->NowUnixNanos();
   ATLAS_ASSIGN_OR_RETURN(std::string index, CurrentIndex(ctx));
   ATLAS_ASSIGN_OR_RETURN(std::vector<OutsideHostRecord> before, StoredRecords(*ctx.config));
 
@@ -314,7 +316,23 @@ Status RunOutsideHosts(const RunContext& ctx, const OutsideHostsOptions& options
     report->hosts.push_back(std::move(result));
   }
   report->findings = OutsideHostFindings(records, *ctx.config);
-  return StoreRecords(ctx, records);
+  RunRecord run;
+  run.command = "outside";
+  run.start_ns = start_ns;
+  run.end_ns = ctx.clock->NowUnixNanos();
+  std::uint64_t unreachable = 0, only_copy = 0, duplicates = 0;
+  for (const OutsideHostResult& h : report->hosts) {
+    unreachable += h.reachable ? 0 : 1;
+    only_copy += h.record.only_copy;
+    duplicates += h.record.duplicates;
+  }
+  run.exit_code = std::any_of(report->findings.begin(), report->findings.end(),
+                              [](const Finding& f) { return f.severity >= Severity::kWarning; })
+                      ? 1
+                      : 0;
+  run.summary = fmt::format("{} hosts, {} unreachable, {} only-copy, {} duplicates", report->hosts.size(),
+                            unreachable, only_copy, duplicates);
+  return StoreRecords(ctx, records, run);
 }
 
 }  // namespace atlas

@@ -151,6 +151,8 @@ TEST_CASE("outside: a host scanned through its command as an unprivileged user f
   CHECK(m.out.find("atlas_scrub_outside_duplicate_files{host=\"prometheus\"} 1\n") != std::string::npos);
   CHECK(m.out.find("atlas_scrub_outside_reachable{host=\"prometheus\"} 1\n") != std::string::npos);
   CHECK(m.out.find("atlas_scrub_outside_checked_timestamp_seconds{host=\"prometheus\"} ") != std::string::npos);
+  // The hosts run is a run like the others: its newest record is exported.
+  CHECK(m.out.find("atlas_scrub_last_run_exit_code{command=\"outside\"} 1\n") != std::string::npos);
 }
 
 TEST_CASE("outside: a host that hangs, fails like ssh or prints no report is outside_unreachable within its timeout",
