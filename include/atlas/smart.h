@@ -160,6 +160,10 @@ class SmartSource {
   virtual SmartReading Read(const std::string& device, const std::string& transport) = 0;
 };
 
+// Whether a device of `transport` has SMART to read: "ata", "nvme", "scsi",
+// "usb" and "" (unknown: smartctl is tried); not "loop", "virtio", ...
+bool TransportHasSmart(std::string_view transport);
+
 // The real source: libatasmart and smartctl (fork/exec, no shell).
 std::unique_ptr<SmartSource> MakeDeviceSmartSource(const SmartReadOptions& options);
 

@@ -190,10 +190,32 @@ Status AddStored(const Config& config, Manifest* m, std::int64_t now, StatusRepo
   return Status::Ok();
 }
 
+// smart_stale for a disk that has SMART to read (a block device of a
+// transport with SMART) but no stored reading, once the array's first sync
+// is older than stale_after: every run since should have read it. Disks
+// without SMART (tmpfs, loop, virtio) stay "unknown" with no finding.
+Status AddNeverRead(const Config& config, Manifest* m, const std::vector<ArrayDevice>& devices, std::int64_t now,
+                    const StatusReport& report, std::vector<Finding>* findings) {
+  ATLAS_ASSIGN_OR_RETURN(std::optional<std::int64_t> first_sync, GetMetaInt(m, "first_sync_ns"));
+  if (!first_sync || now - *first_sync <= config.smart.stale_after_s * 1'000'000'000) return Status::Ok();
+  for (const ArrayDevice& d : devices) {
+    if (d.device.node.empty() || !TransportHasSmart(d.device.transport)) continue;
+    for (const DiskStatus& ds : report.disks) {
+      if (ds.name != d.disk || ds.smart_read_ns) continue;
+      findings->push_back(MakeFinding(
+          FindingKind::kSmartStale, d.disk, "",
+          fmt::format("no SMART reading of {} ({}) has been stored since the array's first sync {} ago: no run "
+                      "used it, it slept at every reading, or its SMART cannot be read; run {}",
+                      d.disk, d.device.node, Age(now - *first_sync), RunFor(FindingKind::kSmartStale))));
+    }
+  }
+  return Status::Ok();
+}
+
 // Each disk's power state, asked without waking it; disks without a block
 // device stay "unknown" without running anything.
-void AddPowerStates(const RunContext& ctx, StatusReport* report) {
-  for (const ArrayDevice& d : ArrayDevices(ctx, *ctx.config)) {
+void AddPowerStates(const std::vector<ArrayDevice>& devices, StatusReport* report) {
+  for (const ArrayDevice& d : devices) {
     if (d.device.node.empty()) continue;
     const PowerReading p = QueryPowerState(d.device.node, d.device.transport);
     for (DiskStatus& ds : report->disks) {
@@ -329,7 +351,8 @@ Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusRe
   // guards, what earlier runs stored, then what status judges itself.
   std::vector<Finding> findings = CheckDiskGuards(array);
   AddDiskRows(array, report);
-  if (options.power_states) AddPowerStates(ctx, report);
+  const std::vector<ArrayDevice> devices = ArrayDevices(ctx, config);
+  if (options.power_states) AddPowerStates(devices, report);
   std::vector<DiskDrift> drift;
   if (Status s = WalkDrift(ctx, options, m.get(), array, report, &drift); !s.ok()) return s.WithContext("status");
   const std::int64_t oldest_change = AddDrift(drift, report);
@@ -339,6 +362,7 @@ Status BuildStatus(const RunContext& ctx, const StatusOptions& options, StatusRe
   }
   if (m) {
     ATLAS_RETURN_IF_ERROR(AddStored(config, m.get(), now, report, &findings));
+    ATLAS_RETURN_IF_ERROR(AddNeverRead(config, m.get(), devices, now, *report, &findings));
     ATLAS_RETURN_IF_ERROR(AddCoverage(config, m.get(), array, now, report, &findings));
   }
   ATLAS_RETURN_IF_ERROR(AddOutsideHosts(config, m.get(), report, &findings));

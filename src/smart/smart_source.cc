@@ -102,15 +102,21 @@ Result<SmartReading> ReadSmartFile(const std::filesystem::path& file) {
 
 namespace {
 
+}  // namespace
+
+bool TransportHasSmart(std::string_view transport) {
+  return transport == "ata" || transport == "nvme" || transport == "scsi" || transport == "usb" || transport.empty();
+}
+
+namespace {
+
 class DeviceSmartSource final : public SmartSource {
  public:
   explicit DeviceSmartSource(SmartReadOptions options) : options_(std::move(options)) {}
 
   SmartReading Read(const std::string& device, const std::string& transport) override {
     if (transport == "ata") return ReadAtaDevice(device, options_.skip_standby);
-    if (transport == "nvme" || transport == "scsi" || transport == "usb" || transport.empty()) {
-      return ReadSmartctl(device);
-    }
+    if (TransportHasSmart(transport)) return ReadSmartctl(device);
     SmartReading r;
     r.source = device;
     r.state = SmartState::kUnknown;

@@ -236,3 +236,50 @@ TEST_CASE("outside: a host that scanned and then fails keeps its last scan in st
 
 }  // namespace
 }  // namespace atlas::testing
+
+namespace atlas::testing {
+namespace {
+
+// `outside ... --index - PATH` with standard input from `input`.
+CliResult OutsideFromStdin(const std::filesystem::path& input, const std::vector<std::string>& args) {
+  std::vector<std::string> all = {"--json", "outside"};
+  all.insert(all.end(), args.begin(), args.end());
+  return RunCliPrefixed({"/bin/sh", "-c", "exec \"$@\" < \"$ATLAS_TEST_STDIN\"", "sh"}, all,
+                        {{"ATLAS_TEST_STDIN", input.string()}, {"ATLAS_SCRUB_CONFIG", ""}});
+}
+
+TEST_CASE("outside: --index - reads the index from standard input; empty, foreign or unsigned input is refused",
+          "[outside][e2e][issue-16]") {
+  Setup s;
+  const std::filesystem::path index = s.a.Copy(1) / "outside.idx";
+  REQUIRE(std::filesystem::exists(index));
+  CliResult ok = OutsideFromStdin(index, {"--key", s.key, "--index", "-", s.host.path().string()});
+  INFO(ok.out << ok.err);
+  CHECK(ok.exit_code == 1);
+  CHECK(ok.json["index"] == "-");
+  CHECK(ok.json["index_verified"] == true);
+  CHECK(Kinds(ok.json["findings"], "") ==
+        std::vector<std::string>{"duplicate_outside " + (s.host / "copy.mkv").string(),
+                                 "only_copy_outside " + (s.host / "unique.mkv").string()});
+
+  TempDir junk;
+  WriteFile(junk / "empty", std::string());
+  WriteFile(junk / "text", std::string("this is not an index\n"));
+  for (const char* name : {"empty", "text"}) {
+    DYNAMIC_SECTION(name) {
+      CliResult bad = OutsideFromStdin(junk / name, {"--key", s.key, "--index", "-", s.host.path().string()});
+      CHECK(bad.exit_code == 2);
+      CHECK(bad.json["ok"] == false);
+      CHECK(bad.json["error"].get<std::string>().find("standard input") != std::string::npos);
+    }
+  }
+  // Signed by this array, checked against another array's key: refused.
+  Setup other;
+  CliResult foreign = OutsideFromStdin(index, {"--key", other.key, "--index", "-", s.host.path().string()});
+  CHECK(foreign.exit_code != 0);
+  CHECK(foreign.exit_code != 1);
+  CHECK(foreign.json["error"].get<std::string>().find("standard input") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace atlas::testing

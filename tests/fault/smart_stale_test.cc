@@ -72,5 +72,29 @@ TEST_CASE("status: a SMART reading older than stale_after is smart_stale, a newe
   CHECK(again.disks[0].temperature_c == 37);
 }
 
+TEST_CASE("status: a disk with SMART to read but no reading since the first sync is smart_stale",
+          "[status][smart][fault][issue-16]") {
+  // d1 is named as a block device whose transport is unknown (smartctl
+  // would be tried); d2 is on the test's file system with no device.
+  TempArray a(2, 1, 64 * 1024, "[smart]\ndevices = { d1 = \"/dev/atlas-test-d1\" }\n");
+  a.Write(1, "f.bin", 100000, 1);
+  EngineHarness h(a);
+  h.Sync();
+  StatusOptions quick;
+  quick.drift = DriftWalk::kNone;
+  quick.power_states = false;
+  h.clock().AdvanceDays(9);
+  CHECK(Stale(h.GetStatus(quick)).empty());
+  h.clock().AdvanceDays(2);
+  const std::vector<Finding> stale = Stale(h.GetStatus(quick));
+  REQUIRE(stale.size() == 1);
+  CHECK(stale[0].disk == "d1");
+  CHECK(stale[0].message ==
+        "no SMART reading of d1 (/dev/atlas-test-d1) has been stored since the array's first sync 11 days ago: no "
+        "run used it, it slept at every reading, or its SMART cannot be read; run `atlas-scrub smart`");
+  StoreReading(h.config(), "d1", h.clock().NowUnixNanos(), 35);
+  CHECK(Stale(h.GetStatus(quick)).empty());
+}
+
 }  // namespace
 }  // namespace atlas::testing
