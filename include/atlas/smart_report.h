@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,12 +30,18 @@ struct SmartDevice {
   std::string note;  // why there is no node (tmpfs, network file system, ...)
 };
 
+// A configured data disk or parity level and its device (ArrayDevices).
+struct ArrayDevice {
+  std::string disk;
+  SmartDevice device;
+};
+
 struct SmartRunOptions {
   std::vector<SmartInput> inputs;  // empty: read the configured disks' devices
   SmartSource* source = nullptr;   // live reads; REQUIRES: non-null when inputs is empty
-  // Maps a configured disk to its device for `devices = "auto"`; null: the
-  // default (ResolveSmartDevice).
-  std::function<SmartDevice(const std::filesystem::path& disk_path)> resolve;
+  // The configured disks' devices when the caller has found them already
+  // (ArrayDevices); empty: found here.
+  std::vector<ArrayDevice> devices;
   // Stored readings kept per disk; older ones are deleted.
   std::size_t history_kept = kSmartHistoryKept;
   // Configured disks only: read just these (by name); empty: every disk.
@@ -74,14 +79,8 @@ SmartDevice ResolveSmartDevice(FileSystem* fs, const std::filesystem::path& disk
 
 // Every configured data disk and parity level with the device its SMART
 // (and power state) is read from: [smart] devices as configured, or found
-// from its path (`resolve`, or ResolveSmartDevice when null).
-struct ArrayDevice {
-  std::string disk;
-  SmartDevice device;
-};
-std::vector<ArrayDevice> ArrayDevices(
-    const RunContext& ctx, const Config& config,
-    const std::function<SmartDevice(const std::filesystem::path& disk_path)>& resolve = nullptr);
+// from its path (ResolveSmartDevice).
+std::vector<ArrayDevice> ArrayDevices(const RunContext& ctx, const Config& config);
 
 // Each disk's state and findings from its last stored reading, for `status`
 // (disks without a reading are absent). Reads the manifest only.

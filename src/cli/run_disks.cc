@@ -147,6 +147,7 @@ void RunDisks::Finish(std::vector<Finding>* findings) {
     SmartRunOptions options;
     options.only_disks = used;
     options.source = source_.get();
+    for (const Disk& d : disks_) options.devices.push_back(ArrayDevice{d.name, d.device});  // found at the start
     RunContext ctx{&config_, FileSystem::Default(), Clock::Default(), NullProgress(), {}};
     Status s = RunSmart(ctx, options, &smart_);
     if (!s.ok()) fmt::print(stderr, "atlas-scrub: warning: SMART readings after the run: {}\n", s.ToString());

@@ -102,8 +102,7 @@ Result<std::vector<SmartItem>> InputItems(const Config* config, const std::vecto
 
 }  // namespace
 
-std::vector<ArrayDevice> ArrayDevices(const RunContext& ctx, const Config& config,
-                                      const std::function<SmartDevice(const fs::path& disk_path)>& resolve) {
+std::vector<ArrayDevice> ArrayDevices(const RunContext& ctx, const Config& config) {
   std::vector<ArrayDevice> out;
   auto add = [&](const std::string& name, const fs::path& path) {
     ArrayDevice d;
@@ -120,7 +119,7 @@ std::vector<ArrayDevice> ArrayDevices(const RunContext& ctx, const Config& confi
         d.device.note.clear();
       }
     } else {
-      d.device = resolve ? resolve(path) : ResolveSmartDevice(ctx.fs, path);
+      d.device = ResolveSmartDevice(ctx.fs, path);
     }
     out.push_back(std::move(d));
   };
@@ -136,7 +135,8 @@ namespace {
 std::vector<SmartItem> ConfiguredItems(const RunContext& ctx, const Config& config,
                                        const SmartRunOptions& options) {
   std::vector<SmartItem> items;
-  for (ArrayDevice& d : ArrayDevices(ctx, config, options.resolve)) {
+  std::vector<ArrayDevice> devices = options.devices.empty() ? ArrayDevices(ctx, config) : options.devices;
+  for (ArrayDevice& d : devices) {
     const std::vector<std::string>& only = options.only_disks;
     if (!only.empty() && std::find(only.begin(), only.end(), d.disk) == only.end()) continue;
     SmartItem item;
