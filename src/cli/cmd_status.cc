@@ -91,22 +91,15 @@ bool UseColour() {
   return isatty(STDOUT_FILENO) == 1 && (no_colour == nullptr || *no_colour == '\0');
 }
 
-std::string Ago(std::int64_t now_ns, std::int64_t then_ns) {
+// "4 hours ago"; `compact` ("4h ago", a time in the future as "just now")
+// for a table column.
+std::string Ago(std::int64_t now_ns, std::int64_t then_ns, bool compact = false) {
   std::int64_t s = (now_ns - then_ns) / 1'000'000'000;
-  if (s < 0) return "in the future (clock skew?)";
+  if (s < 0 && !compact) return "in the future (clock skew?)";
   if (s < 120) return "just now";
-  if (s < 2 * 3600) return fmt::format("{} minutes ago", s / 60);
-  if (s < 2 * 86400) return fmt::format("{} hours ago", s / 3600);
-  return fmt::format("{} days ago", s / 86400);
-}
-
-// "3h ago", "2d ago": the age of a SMART reading in a table column.
-std::string ShortAgo(std::int64_t now_ns, std::int64_t then_ns) {
-  const std::int64_t s = std::max<std::int64_t>(0, (now_ns - then_ns) / 1'000'000'000);
-  if (s < 120) return "just now";
-  if (s < 2 * 3600) return fmt::format("{}m ago", s / 60);
-  if (s < 2 * 86400) return fmt::format("{}h ago", s / 3600);
-  return fmt::format("{}d ago", s / 86400);
+  if (s < 2 * 3600) return fmt::format("{}{} ago", s / 60, compact ? "m" : " minutes");
+  if (s < 2 * 86400) return fmt::format("{}{} ago", s / 3600, compact ? "h" : " hours");
+  return fmt::format("{}{} ago", s / 86400, compact ? "d" : " days");
 }
 
 std::string When(std::int64_t now_ns, const std::optional<std::int64_t>& ns) {
@@ -205,7 +198,7 @@ void PrintStatusText(const GlobalOptions& g, const StatusReport& r, std::int64_t
   fmt::print("  {:<8} {:<6} {:<7} {:<12} {:<8} {:<12} {:<6} {:<8} {}\n", "NAME", "ROLE", "STATE", "DEVICE", "SMART",
              "READ", "TEMP", "POWER", "PATH");
   for (const DiskStatus& disk : r.disks) {
-    const std::string read = disk.smart_read_ns ? ShortAgo(now_ns, *disk.smart_read_ns) : "never";
+    const std::string read = disk.smart_read_ns ? Ago(now_ns, *disk.smart_read_ns, /*compact=*/true) : "never";
     std::string temp = disk.temperature_c ? fmt::format("{}C", *disk.temperature_c) : "-";
     if (disk.over_temp_limit) temp += "!";
     fmt::print("  {:<8} {:<6} {:<7} {:<12} {:<8} {:<12} {:<6} {:<8} {}\n", disk.name, disk.role,
