@@ -12,9 +12,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "atlas/finding.h"
+#include "atlas/manifest.h"
 #include "atlas/run_context.h"
 #include "atlas/status.h"
 
@@ -29,7 +31,55 @@ struct DriftCounts {
   std::uint64_t moved = 0;
   std::uint64_t added_bytes = 0;     // size of added and modified files
   std::uint64_t deleted_bytes = 0;
-  std::uint64_t Changes() const { return added + modified + deleted + moved; }
+  // Names with no data of their own, by kind (issue 17): added, removed,
+  // changed (a symlink retargeted, a hard link now of another file, a
+  // directory's mode, owner or xattrs).
+  struct Entries {
+    std::uint64_t added = 0;
+    std::uint64_t removed = 0;
+    std::uint64_t changed = 0;
+    std::uint64_t Total() const { return added + removed + changed; }
+  };
+  Entries directories, symlinks, hard_links, special_files;
+  // Files whose mode, owner or xattrs changed, content the same: recorded
+  // without hashing.
+  std::uint64_t metadata_changed = 0;
+  // Records to rewrite with nothing a user would call a change (a ctime,
+  // an inode, a directory's mtime): sync writes them, nobody is told.
+  std::uint64_t refreshed = 0;
+  Entries& ForKind(EntryKind kind) {
+    switch (kind) {
+      case EntryKind::kDirectory:
+        return directories;
+      case EntryKind::kSymlink:
+        return symlinks;
+      case EntryKind::kHardLink:
+        return hard_links;
+      default:
+        return special_files;
+    }
+  }
+  std::uint64_t EntryChanges() const {
+    return directories.Total() + symlinks.Total() + hard_links.Total() + special_files.Total();
+  }
+  std::uint64_t Changes() const { return added + modified + deleted + moved + EntryChanges() + metadata_changed; }
+  void Add(const DriftCounts& o) {
+    unchanged += o.unchanged;
+    added += o.added;
+    modified += o.modified;
+    deleted += o.deleted;
+    moved += o.moved;
+    added_bytes += o.added_bytes;
+    deleted_bytes += o.deleted_bytes;
+    for (auto [a, b] : {std::pair{&directories, &o.directories}, std::pair{&symlinks, &o.symlinks},
+                        std::pair{&hard_links, &o.hard_links}, std::pair{&special_files, &o.special_files}}) {
+      a->added += b->added;
+      a->removed += b->removed;
+      a->changed += b->changed;
+    }
+    metadata_changed += o.metadata_changed;
+    refreshed += o.refreshed;
+  }
 };
 
 struct SyncOptions {

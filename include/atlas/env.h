@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "atlas/status.h"
 
@@ -37,6 +38,34 @@ struct FileStat {
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
   std::uint64_t nlink = 0;
+  std::int64_t ctime_ns = 0;  // status change: any metadata (xattrs too) or link count
+  std::uint64_t blocks = 0;   // allocated 512-byte units (st_blocks): below size/512 = sparse
+  std::uint64_t rdev = 0;     // device nodes: the device number
+};
+
+// One extended attribute: its full name ("user.DOSATTRIB",
+// "system.posix_acl_access") and raw value bytes.
+struct Xattr {
+  std::string name;
+  std::string value;
+  friend bool operator==(const Xattr&, const Xattr&) = default;
+};
+
+// A byte range of a file: a hole of a sparse file.
+struct ByteRange {
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  friend bool operator==(const ByteRange&, const ByteRange&) = default;
+};
+
+// What fix gives back to a directory, symlink or special file it restores
+// (SetMetadataUnder).
+struct EntryMetadata {
+  std::uint32_t mode = 0;  // permission bits (07777); ignored for a symlink
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::int64_t mtime_ns = 0;
+  const std::vector<Xattr>* xattrs = nullptr;  // set as they are; null: left alone
 };
 
 // One entry produced by FileSystem::Walk.
@@ -59,10 +88,15 @@ struct WalkOptions {
   std::function<Status(std::string_view rel_path, const Status& error)> on_error;
   // Skip directories on another device than the root (nested mounts).
   bool same_device = true;
+  // Report each directory too (its WalkEntry has type kDirectory), right
+  // before its contents; the root itself is not reported.
+  bool report_dirs = false;
 };
 
 // Called for each non-directory entry; a non-OK return stops the walk and is
 // returned from Walk.
+// With WalkOptions::report_dirs, directories too, in the same order
+// (a directory "d" comes where "d/" sorts, right before its contents).
 using WalkFn = std::function<Status(const WalkEntry&)>;
 
 class RandomAccessFile {
@@ -99,6 +133,9 @@ class WritableFile {
   // whatever the umask took from them at creation (fchmod on the
   // descriptor).
   virtual Status SetMode(std::uint32_t mode) = 0;
+  // Sets every extended attribute of `xattrs` on the open file
+  // (fsetxattr). The default refuses anything but an empty list.
+  virtual Status SetXattrs(const std::vector<Xattr>& xattrs);
   virtual const std::filesystem::path& path() const = 0;
 };
 
@@ -190,6 +227,43 @@ class FileSystem {
   virtual Status RemoveUnder(const std::filesystem::path& root, std::string_view rel);
   // fsync(2) of the directory `rel_dir` ("" is the root).
   virtual Status SyncDirUnder(const std::filesystem::path& root, std::string_view rel_dir);
+
+  // --- Entries other than file contents (hard links, symlinks, directories,
+  // special files, extended attributes, holes), by the same rules. Nothing
+  // here opens a FIFO, socket or device node: they are reached with
+  // O_PATH, which does not open the file itself.
+  //
+  // The extended attributes of `rel` (a regular file or directory; a
+  // symlink or special file has none that can be read without following
+  // or opening it: empty), sorted by name. A file system without xattr
+  // support gives an empty list.
+  virtual Result<std::vector<Xattr>> ListXattrsUnder(const std::filesystem::path& root,
+                                                     std::string_view rel);
+  // The target bytes of the symlink `rel` (readlinkat; never followed).
+  virtual Result<std::string> ReadLinkUnder(const std::filesystem::path& root, std::string_view rel);
+  // The holes of the regular file `rel` (SEEK_HOLE/SEEK_DATA, no data
+  // read), in offset order; the implicit hole at end of file is not listed.
+  virtual Result<std::vector<ByteRange>> HolesUnder(const std::filesystem::path& root,
+                                                    std::string_view rel);
+  // symlinkat(target, rel); fails (EEXIST) when anything has the name.
+  virtual Status CreateSymlinkUnder(const std::filesystem::path& root, std::string_view rel,
+                                    std::string_view target);
+  // mknodat(rel, mode, rdev): a FIFO, or a device node (root only);
+  // fails (EEXIST) when anything has the name.
+  virtual Status CreateNodeUnder(const std::filesystem::path& root, std::string_view rel,
+                                 std::uint32_t mode, std::uint64_t rdev);
+  // A new name `new_rel` for the regular file at `existing_rel`, which must
+  // still have inode `inode`: it is opened O_PATH | O_NOFOLLOW, fstat'ed,
+  // and linked by descriptor (linkat AT_EMPTY_PATH), so a name swapped in
+  // between is never linked. Never replaces `new_rel` (EEXIST).
+  virtual Status LinkUnder(const std::filesystem::path& root, std::string_view existing_rel,
+                           std::string_view new_rel, std::uint64_t inode);
+  // Owner, mode (not of a symlink), mtime and, when given, xattrs of `rel`,
+  // which must be of `type` (and, when `inode` is not 0, that inode): all
+  // through a descriptor opened O_PATH | O_NOFOLLOW and checked, never
+  // through a name. kFailedPrecondition when `rel` is something else.
+  virtual Status SetMetadataUnder(const std::filesystem::path& root, std::string_view rel,
+                                  FileType type, std::uint64_t inode, const EntryMetadata& meta);
 };
 
 // Forwards every call to a target; subclass it and override what you change.
@@ -246,6 +320,33 @@ class FileSystemWrapper : public FileSystem {
   }
   Status SyncDirUnder(const std::filesystem::path& root, std::string_view rel_dir) override {
     return target_->SyncDirUnder(root, rel_dir);
+  }
+  Result<std::vector<Xattr>> ListXattrsUnder(const std::filesystem::path& root,
+                                             std::string_view rel) override {
+    return target_->ListXattrsUnder(root, rel);
+  }
+  Result<std::string> ReadLinkUnder(const std::filesystem::path& root, std::string_view rel) override {
+    return target_->ReadLinkUnder(root, rel);
+  }
+  Result<std::vector<ByteRange>> HolesUnder(const std::filesystem::path& root,
+                                            std::string_view rel) override {
+    return target_->HolesUnder(root, rel);
+  }
+  Status CreateSymlinkUnder(const std::filesystem::path& root, std::string_view rel,
+                            std::string_view target) override {
+    return target_->CreateSymlinkUnder(root, rel, target);
+  }
+  Status CreateNodeUnder(const std::filesystem::path& root, std::string_view rel, std::uint32_t mode,
+                         std::uint64_t rdev) override {
+    return target_->CreateNodeUnder(root, rel, mode, rdev);
+  }
+  Status LinkUnder(const std::filesystem::path& root, std::string_view existing_rel,
+                   std::string_view new_rel, std::uint64_t inode) override {
+    return target_->LinkUnder(root, existing_rel, new_rel, inode);
+  }
+  Status SetMetadataUnder(const std::filesystem::path& root, std::string_view rel, FileType type,
+                          std::uint64_t inode, const EntryMetadata& meta) override {
+    return target_->SetMetadataUnder(root, rel, type, inode, meta);
   }
 
  private:

@@ -41,9 +41,11 @@
 
 namespace atlas {
 
-// 2: meta fix_temp_tag; 3: the outside hosts table (docs/FORMAT.md
-// "Version rules" has the history).
-inline constexpr std::uint32_t kManifestSchema = 3;
+// 2: meta fix_temp_tag; 3: the outside hosts table; 4: the entries table
+// (hard links, symlinks, directories, special files), xattrs, holes and
+// ctime of files, entry counts of disks (docs/FORMAT.md "Version rules"
+// has the history).
+inline constexpr std::uint32_t kManifestSchema = 4;
 
 enum class DiskRole : std::uint8_t { kData = 0, kParity = 1 };
 
@@ -66,6 +68,11 @@ struct DiskRecord {
   std::uint64_t files = 0;      // data: files recorded at the last sync
   std::uint64_t bytes = 0;      // data: their total size
   std::uint64_t parity_size = 0;  // parity: bytes the file held at the last sync
+  // data: entries recorded at the last sync, by kind (the root not counted)
+  std::uint64_t directories = 0;
+  std::uint64_t symlinks = 0;
+  std::uint64_t hard_links = 0;
+  std::uint64_t special_files = 0;
 };
 
 struct Extent {
@@ -88,10 +95,45 @@ struct FileRecord {
   // XXH3-128 over the concatenated canonical block hashes, valid once every
   // block of the file is synced (docs/FORMAT.md "Content identity").
   std::optional<Hash128> content;
+  // Status change time at the last sync: while it stays the same, the
+  // xattrs cannot have changed and are not read again. 0: unknown.
+  std::int64_t ctime_ns = 0;
+  std::vector<Xattr> xattrs;     // sorted by name
+  std::vector<ByteRange> holes;  // a sparse file's holes, in offset order
 
   std::uint64_t BlockCount() const;
   // Parity position of the file's block `index`. REQUIRES: index < BlockCount().
   std::uint64_t PositionOf(std::uint64_t index) const;
+};
+
+// A name on a data disk that is not a file's content: it has no blocks and
+// no parity, only the metadata to put it back (the `entries` table).
+enum class EntryKind : std::uint8_t {
+  kDirectory = 1,
+  kSymlink = 2,
+  kHardLink = 3,  // another name of a file recorded under `target`
+  kFifo = 4,
+  kSocket = 5,  // recorded, never recreated (only a server can make a live one)
+  kCharDevice = 6,
+  kBlockDevice = 7,
+};
+// "directory", "symlink", "hard link", "FIFO", "socket", "character device",
+// "block device".
+std::string_view EntryKindName(EntryKind kind);
+
+struct EntryRecord {
+  std::uint16_t slot = 0;
+  std::string path;  // relative to the disk root, raw bytes
+  EntryKind kind = EntryKind::kDirectory;
+  std::uint32_t mode = 0;  // st_mode: type and permission bits
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+  std::uint64_t inode = 0;
+  std::uint64_t rdev = 0;      // device nodes
+  std::string target;          // symlink: its target bytes; hard link: the content's path
+  std::vector<Xattr> xattrs;   // directories; sorted by name
 };
 
 enum class BlockState : std::uint8_t {
@@ -231,6 +273,8 @@ class ManifestBatch {
   virtual void ClearDirty(std::uint64_t pos, std::uint16_t slot) = 0;
   virtual void PutParityHash(const ParityHashRecord& record) = 0;
   virtual void DeleteParityHash(std::uint64_t pos) = 0;
+  virtual void PutEntry(const EntryRecord& entry) = 0;
+  virtual void DeleteEntry(std::uint16_t slot, std::string_view path) = 0;
   virtual void PutFreeExtent(std::uint16_t slot, const Extent& extent) = 0;
   virtual void DeleteFreeExtent(std::uint16_t slot, std::uint64_t start) = 0;
   // Remembers a deleted file's content identity until the sync ends, so a
@@ -272,6 +316,11 @@ class Manifest {
   // The files of `slot` in byte order of path, from `start` on.
   virtual std::unique_ptr<Cursor<FileRecord>> Files(std::uint16_t slot,
                                                     std::string_view start = {}) = 0;
+
+  // --- entries (hard links, symlinks, directories, special files) ---
+  virtual Result<std::optional<EntryRecord>> GetEntry(std::uint16_t slot, std::string_view path) = 0;
+  // The entries of `slot` in byte order of path.
+  virtual std::unique_ptr<Cursor<EntryRecord>> Entries(std::uint16_t slot) = 0;
 
   // --- blocks ---
   virtual Result<std::optional<BlockRecord>> GetBlock(std::uint16_t slot, std::uint64_t pos) = 0;

@@ -39,6 +39,11 @@ struct DiskStatus {
   std::string power = "unknown";
   std::uint64_t files = 0;
   std::uint64_t bytes = 0;
+  // data: entries recorded at the last sync (issue 17)
+  std::uint64_t directories = 0;
+  std::uint64_t symlinks = 0;
+  std::uint64_t hard_links = 0;
+  std::uint64_t special_files = 0;
 };
 
 // One [[outside.hosts]] host as `status` shows it (its stored record).

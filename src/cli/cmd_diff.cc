@@ -1,3 +1,7 @@
+#include <algorithm>
+#include <iterator>
+#include <string_view>
+
 #include <fmt/format.h>
 
 #include "atlas/advice.h"
@@ -30,14 +34,32 @@ int CmdDiff(const CommandEnv& env) {
     if (f.kind == FindingKind::kMoved) {
       fmt::print("{:<9} {} -> {}\n", "moved", DisplayPath(f.from), where);
     } else if (f.severity == Severity::kInfo && f.kind != FindingKind::kSharedFilesystem) {
-      fmt::print("{:<9} {}\n", KindName(f.kind), where);
+      // Entries and metadata say what they are; a file's add/modify/delete
+      // needs no words.
+      static constexpr std::string_view kWorded[] = {"directory ", "symlink ",          "hard link ",
+                                                     "FIFO ",      "socket ",           "character device ",
+                                                     "block device ", "metadata changed"};
+      const bool worded = std::any_of(std::begin(kWorded), std::end(kWorded),
+                                      [&](std::string_view w) { return f.message.starts_with(w); });
+      if (worded) {
+        fmt::print("{:<9} {}  ({})\n", KindName(f.kind), where, DisplayPath(f.message));
+      } else {
+        fmt::print("{:<9} {}\n", KindName(f.kind), where);
+      }
     } else {
       PrintFindingsText(stdout, {f});
     }
   }
   const DriftCounts& d = report.drift;
-  fmt::print("diff: {} unchanged, {} added, {} modified, {} deleted, {} moved{}\n", d.unchanged, d.added,
-             d.modified, d.deleted, d.moved,
+  std::string entries;
+  if (d.EntryChanges() + d.metadata_changed > 0) {
+    entries = fmt::format(", {} metadata changed, {} directories, {} symlinks, {} hard links, {} special files "
+                          "added/removed/changed",
+                          d.metadata_changed, d.directories.Total(), d.symlinks.Total(), d.hard_links.Total(),
+                          d.special_files.Total());
+  }
+  fmt::print("diff: {} unchanged, {} added, {} modified, {} deleted, {} moved{}{}\n", d.unchanged, d.added,
+             d.modified, d.deleted, d.moved, entries,
              d.Changes() + report.positions_unsynced == 0 ? "; nothing to sync"
                                                             : fmt::format("; run `{}`", DriftNextStep("atlas-scrub")));
   if (report.positions_unsynced > 0) {

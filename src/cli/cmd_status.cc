@@ -39,7 +39,11 @@ nlohmann::json StatusJson(const StatusReport& r, const std::string& program) {
                      {"over_temp_limit", d.over_temp_limit},
                      {"power", d.power},
                      {"files", d.files},
-                     {"bytes", d.bytes}});
+                     {"bytes", d.bytes},
+                     {"directories", d.directories},
+                     {"symlinks", d.symlinks},
+                     {"hard_links", d.hard_links},
+                     {"special_files", d.special_files}});
   }
   nlohmann::json findings = FindingsJson(r.findings);
   for (std::size_t i = 0; i < r.findings.size(); ++i) {

@@ -44,9 +44,21 @@ nlohmann::json FindingsJson(const std::vector<Finding>& findings) {
 }
 
 nlohmann::json DriftJson(const DriftCounts& d) {
-  return {{"unchanged", d.unchanged}, {"added", d.added},       {"modified", d.modified},
-          {"deleted", d.deleted},     {"moved", d.moved},       {"added_bytes", d.added_bytes},
-          {"deleted_bytes", d.deleted_bytes}};
+  auto entries = [](const DriftCounts::Entries& e) {
+    return nlohmann::json{{"added", e.added}, {"removed", e.removed}, {"changed", e.changed}};
+  };
+  return {{"unchanged", d.unchanged},
+          {"added", d.added},
+          {"modified", d.modified},
+          {"deleted", d.deleted},
+          {"moved", d.moved},
+          {"added_bytes", d.added_bytes},
+          {"deleted_bytes", d.deleted_bytes},
+          {"directories", entries(d.directories)},
+          {"symlinks", entries(d.symlinks)},
+          {"hard_links", entries(d.hard_links)},
+          {"special_files", entries(d.special_files)},
+          {"metadata_changed", d.metadata_changed}};
 }
 
 void PrintJson(const nlohmann::json& doc) {

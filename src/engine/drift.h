@@ -22,6 +22,9 @@ struct DiskDrift {
   std::vector<WalkEntry> added;
   std::vector<std::pair<FileRecord, WalkEntry>> modified;
   std::vector<std::pair<FileRecord, WalkEntry>> moved;
+  // Entries added, removed or changed, and files whose metadata alone
+  // changed, as drift findings.
+  std::vector<Finding> other;
   // (base name, size, mtime) keys of added files, for telling a move across
   // disks from a deletion without reading data.
   std::vector<std::uint64_t> added_keys;

@@ -15,6 +15,27 @@
 //              file whose old path is gone
 //   added / deleted  the rest (deleted ones are reported after the walk,
 //              once moves are known)
+//
+// Hard links: the names of one inode on a disk are one file. A regular
+// file with more than one link is held back until the walk ends (memory:
+// the multi-link names only); then each inode's names are grouped and one
+// of them carries the content (the name recorded as content before, else a
+// recorded name, else a move by inode, else the first in byte order),
+// classified as above. Every other name is a hard-link entry pointing at it.
+//
+// Entries (directories, symlinks, hard-link names, FIFOs, sockets, device
+// nodes) have no data: they are collected during the walk, sorted, and
+// merge-joined with the manifest's entries table after it:
+//   entry added / removed / changed, or unchanged. A change that only moves
+//   a directory's mtime (a file added in it) or a ctime is `quiet`: it is
+//   recorded, never reported. Xattrs and symlink targets are read only when
+//   the ctime differs from the recorded one (or nothing is recorded): an
+//   xattr change always moves the ctime.
+//
+// The extras of regular files (xattrs, holes) are read the same way: xattrs
+// when the ctime moved, holes when a file's content is recorded anew and it
+// has fewer blocks allocated than its size needs. Nothing here opens a FIFO,
+// socket or device node.
 #pragma once
 
 #include <functional>
@@ -27,20 +48,72 @@
 
 namespace atlas {
 
-enum class ScanChange : std::uint8_t { kUnchanged, kModified, kAdded, kMoved, kDeleted };
+enum class ScanChange : std::uint8_t {
+  kUnchanged,
+  kModified,
+  kAdded,
+  kMoved,
+  kDeleted,
+  kEntryAdded,
+  kEntryChanged,
+  kEntryRemoved,
+  kEntryUnchanged,
+};
+
+// What a file has besides its bytes, as read now.
+struct FileExtras {
+  std::vector<Xattr> xattrs;
+  std::vector<ByteRange> holes;
+};
 
 struct ScanEvent {
   ScanChange change = ScanChange::kUnchanged;
   const WalkEntry* entry = nullptr;    // the file on disk; null for kDeleted
   const FileRecord* record = nullptr;  // the recorded file; null for kAdded
+  // File events other than kDeleted: the xattrs as read now (null: not
+  // read, the ctime did not move, so they are the recorded ones) and the
+  // holes (read for added and modified files that look sparse).
+  const FileExtras* extras = nullptr;
+  // kUnchanged: mode, owner or xattrs differ from the record (content the
+  // same): `modified` drift that needs no hashing.
+  bool metadata_changed = false;
+  // kUnchanged: the record must be rewritten (the above, or only the
+  // inode or ctime moved).
+  bool refresh = false;
+  // Entry events: as recorded (changed, removed, unchanged) and as now
+  // (added, changed, unchanged).
+  const EntryRecord* recorded = nullptr;
+  const EntryRecord* now = nullptr;
+  // kEntryChanged: only a directory's mtime, an inode or a ctime moved.
+  // kEntryRemoved: a link name that now carries the content itself.
+  bool quiet = false;
+  // kDeleted: the name is still there, as a hard link to another recorded
+  // name of the same file (or the file it was relinked to): its content
+  // left this name, the name did not go (not a deletion for the guards).
+  bool became_link = false;
 };
 
 using ScanVisitor = std::function<Status(const ScanEvent&)>;
 
 struct ScanTotals {
-  std::uint64_t files = 0;  // regular files found (not excluded)
+  std::uint64_t files = 0;  // regular files found (not excluded), one per inode
   std::uint64_t bytes = 0;
+  std::uint64_t directories = 0;  // the root not counted
+  std::uint64_t symlinks = 0;
+  std::uint64_t hard_links = 0;   // names beyond the first of an inode
+  std::uint64_t special_files = 0;
 };
+
+// The entry kind of what lstat says, for anything but a regular file.
+EntryKind EntryKindOf(const FileStat& st);
+// Human words for a metadata change of a file whose content is the same:
+// "metadata changed: mode 0644 -> 0600, extended attributes changed".
+std::string DescribeMetadataChange(const FileRecord& rec, const FileStat& now, const FileExtras* extras);
+// The finding of an entry event (added, removed or reported change) on
+// `disk`: kinds added, deleted and modified.
+Finding EntryFinding(const std::string& disk, const ScanEvent& ev);
+// Human words for an entry change: "symlink changed: -> a became -> b".
+std::string DescribeEntryChange(const EntryRecord& was, const EntryRecord& now);
 
 // Scans `disk`. `manifest` may be null (never synced). Stops with kCancelled
 // when `stop` is requested. Errors name the disk.

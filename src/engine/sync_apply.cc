@@ -43,6 +43,14 @@ void FillFromStat(std::uint16_t slot, const WalkEntry& e, FileRecord* rec) {
   rec->mode = e.stat.mode;
   rec->uid = e.stat.uid;
   rec->gid = e.stat.gid;
+  rec->ctime_ns = e.stat.ctime_ns;
+}
+
+// The xattrs and holes the scan read (kept as recorded when it read none).
+void FillExtras(const ScanEvent& ev, FileRecord* rec) {
+  if (ev.extras == nullptr) return;
+  rec->xattrs = ev.extras->xattrs;
+  rec->holes = ev.extras->holes;
 }
 
 // One data disk's changes, recorded from its walk (one per disk thread).
@@ -56,11 +64,12 @@ class DiskApplier {
 
  private:
   Status OnEvent(const ScanEvent& ev);
-  void Unchanged(const FileRecord& old, const WalkEntry& e);
-  Status Modified(const FileRecord& old, const WalkEntry& e);
-  void Added(const WalkEntry& e);
-  void Moved(const FileRecord& old, const WalkEntry& e);
-  Status Deleted(const FileRecord& old);
+  bool Unchanged(const ScanEvent& ev);
+  Status Modified(const ScanEvent& ev);
+  void Added(const ScanEvent& ev);
+  void Moved(const ScanEvent& ev);
+  Status Deleted(const FileRecord& old, bool became_link);
+  bool Entry(const ScanEvent& ev);
   Status MarkDeleted(std::uint64_t pos);
   // Records every block of `rec` as dirty. `zero_before(pos)`: the parity
   // still has zeros for this disk there (a freshly allocated position, or a
@@ -114,19 +123,61 @@ void DiskApplier::PutDirtyBlocks(const FileRecord& rec, const std::function<bool
   }
 }
 
-// Content unchanged; the record follows a new inode, mode or owner.
-void DiskApplier::Unchanged(const FileRecord& old, const WalkEntry& e) {
-  const FileStat& s = e.stat;
-  if (old.inode == s.inode && old.mode == s.mode && old.uid == s.uid && old.gid == s.gid) return;
+// Content unchanged; the record follows a new mode, owner, xattrs or
+// ctime. Whether anything was written.
+bool DiskApplier::Unchanged(const ScanEvent& ev) {
+  if (!ev.refresh) return false;
+  const FileRecord& old = *ev.record;
   FileRecord rec = old;
-  FillFromStat(disk_.slot, e, &rec);
+  FillFromStat(disk_.slot, *ev.entry, &rec);
+  FillExtras(ev, &rec);
   batch_->DeleteFile(old);
   batch_->PutFile(rec);
+  if (ev.metadata_changed) {
+    counts_.metadata_changed++;
+    Drift(FindingKind::kModified, rec.path, DescribeMetadataChange(old, ev.entry->stat, ev.extras));
+  } else {
+    counts_.refreshed++;
+  }
+  return true;
+}
+
+// An entry (directory, symlink, hard link, special file) added, changed or
+// removed: only its record. Whether anything was written.
+bool DiskApplier::Entry(const ScanEvent& ev) {
+  switch (ev.change) {
+    case ScanChange::kEntryUnchanged:
+      return false;
+    case ScanChange::kEntryAdded:
+      batch_->PutEntry(*ev.now);
+      counts_.ForKind(ev.now->kind).added++;
+      break;
+    case ScanChange::kEntryChanged:
+      batch_->PutEntry(*ev.now);
+      if (ev.quiet) {
+        counts_.refreshed++;
+        return true;
+      }
+      counts_.ForKind(ev.now->kind).changed++;
+      break;
+    default:  // kEntryRemoved
+      batch_->DeleteEntry(disk_.slot, ev.recorded->path);
+      if (ev.quiet) {
+        counts_.refreshed++;
+        return true;
+      }
+      counts_.ForKind(ev.recorded->kind).removed++;
+      break;
+  }
+  st_.findings.drift.Add(EntryFinding(disk_.name, ev));
+  return true;
 }
 
 // Keeps the file's positions (no parity growth for in-place edits); frees
 // what it no longer needs, takes more if it grew.
-Status DiskApplier::Modified(const FileRecord& old, const WalkEntry& e) {
+Status DiskApplier::Modified(const ScanEvent& ev) {
+  const FileRecord& old = *ev.record;
+  const WalkEntry& e = *ev.entry;
   FileRecord rec = old;
   const std::uint64_t old_n = rec.BlockCount();
   const std::uint64_t new_n = BlocksFor(e.stat.size, bs_);
@@ -159,6 +210,7 @@ Status DiskApplier::Modified(const FileRecord& old, const WalkEntry& e) {
   }
   batch_->DeleteFile(rec);
   FillFromStat(disk_.slot, e, &rec);
+  FillExtras(ev, &rec);
   rec.extents = std::move(kept);
   rec.content.reset();
   if (new_n == 0) rec.content = Hasher128().Digest();
@@ -175,9 +227,10 @@ Status DiskApplier::Modified(const FileRecord& old, const WalkEntry& e) {
   return Status::Ok();
 }
 
-void DiskApplier::Added(const WalkEntry& e) {
+void DiskApplier::Added(const ScanEvent& ev) {
   FileRecord rec;
-  FillFromStat(disk_.slot, e, &rec);
+  FillFromStat(disk_.slot, *ev.entry, &rec);
+  FillExtras(ev, &rec);
   rec.file_id = st_.next_file_id.fetch_add(1);
   rec.extents = fm_.Allocate(BlocksFor(rec.size, bs_));
   if (rec.size == 0) rec.content = Hasher128().Digest();
@@ -189,9 +242,11 @@ void DiskApplier::Added(const WalkEntry& e) {
   Drift(FindingKind::kAdded, rec.path, fmt::format("added ({} bytes)", rec.size));
 }
 
-void DiskApplier::Moved(const FileRecord& old, const WalkEntry& e) {
+void DiskApplier::Moved(const ScanEvent& ev) {
+  const FileRecord& old = *ev.record;
   FileRecord rec = old;
-  FillFromStat(disk_.slot, e, &rec);
+  FillFromStat(disk_.slot, *ev.entry, &rec);
+  FillExtras(ev, &rec);
   batch_->DeleteFile(old);
   batch_->PutFile(rec);
   counts_.moved++;
@@ -200,11 +255,14 @@ void DiskApplier::Moved(const FileRecord& old, const WalkEntry& e) {
   st_.findings.drift.Add(std::move(f));
 }
 
-Status DiskApplier::Deleted(const FileRecord& old) {
+Status DiskApplier::Deleted(const FileRecord& old, bool became_link) {
   for (const Extent& e : old.extents) {
     for (std::uint64_t i = 0; i < e.count; ++i) ATLAS_RETURN_IF_ERROR(MarkDeleted(e.start + i));
   }
   batch_->DeleteFile(old);
+  // The name is now another name of a recorded file: its link entry says
+  // so, and the parity sheds the second copy it held.
+  if (became_link) return Status::Ok();
   if (old.content && old.size > 0) batch_->PutDeletedContent(*old.content, Where(disk_, old.path));
   counts_.deleted++;
   counts_.deleted_bytes += old.size;
@@ -215,19 +273,22 @@ Status DiskApplier::Deleted(const FileRecord& old) {
 Status DiskApplier::OnEvent(const ScanEvent& ev) {
   switch (ev.change) {
     case ScanChange::kUnchanged:
-      Unchanged(*ev.record, *ev.entry);
-      return Status::Ok();  // not counted towards a batch
+      if (!Unchanged(ev)) return Status::Ok();  // nothing written, not counted towards a batch
+      break;
     case ScanChange::kModified:
-      ATLAS_RETURN_IF_ERROR(Modified(*ev.record, *ev.entry));
+      ATLAS_RETURN_IF_ERROR(Modified(ev));
       break;
     case ScanChange::kAdded:
-      Added(*ev.entry);
+      Added(ev);
       break;
     case ScanChange::kMoved:
-      Moved(*ev.record, *ev.entry);
+      Moved(ev);
       break;
     case ScanChange::kDeleted:
-      ATLAS_RETURN_IF_ERROR(Deleted(*ev.record));
+      ATLAS_RETURN_IF_ERROR(Deleted(*ev.record, ev.became_link));
+      break;
+    default:
+      if (!Entry(ev)) return Status::Ok();
       break;
   }
   if (++files_in_batch_ >= kApplyBatchFiles) {
@@ -250,6 +311,10 @@ Status DiskApplier::Commit(bool final_batch, const ScanTotals* totals) {
   if (final_batch) {
     r.files = totals->files;
     r.bytes = totals->bytes;
+    r.directories = totals->directories;
+    r.symlinks = totals->symlinks;
+    r.hard_links = totals->hard_links;
+    r.special_files = totals->special_files;
   }
   std::lock_guard<std::mutex> lock(st_.apply_mu);
   batch_->PutDisk(r);
@@ -274,13 +339,7 @@ Status DiskApplier::Run() {
   }
   ATLAS_RETURN_IF_ERROR(Commit(true, &totals));
   std::lock_guard<std::mutex> lock(st_.apply_mu);
-  DriftCounts& d = st_.report->drift;
-  d.added += counts_.added;
-  d.modified += counts_.modified;
-  d.deleted += counts_.deleted;
-  d.moved += counts_.moved;
-  d.added_bytes += counts_.added_bytes;
-  d.deleted_bytes += counts_.deleted_bytes;
+  st_.report->drift.Add(counts_);  // `unchanged` is the check pass's: none here
   return Status::Ok();
 }
 

@@ -81,16 +81,16 @@ Status Check(SyncState& st, bool* nothing_to_do) {
     std::string first = RefusalSummary(scan_guards);
     for (Finding& f : scan_guards) st.findings.Problem(std::move(f));
     for (const DiskDrift& d : drift) {
-      counts.added += d.drift.added;
-      counts.modified += d.drift.modified;
-      counts.deleted += d.drift.deleted;
-      counts.moved += d.drift.moved;
+      DriftCounts c = d.drift;
+      c.unchanged = 0;  // added above
+      c.added_bytes = c.deleted_bytes = 0;
+      counts.Add(c);
     }
     return Status::FailedPrecondition("refused: " + first);
   }
 
   std::uint64_t changes = 0;
-  for (const DiskDrift& d : drift) changes += d.drift.Changes();
+  for (const DiskDrift& d : drift) changes += d.drift.Changes() + d.drift.refreshed;
   bool dirty = false;
   if (existing) {
     std::unique_ptr<Cursor<DirtyEntry>> c = existing->Dirty(0);

@@ -31,6 +31,7 @@
 #include <climits>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <ctime>
 #include <memory>
 #include <string>
@@ -45,6 +46,7 @@
 #include <stdio.h>  // renameat2, RENAME_NOREPLACE
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,6 +100,10 @@ FileStat ToFileStat(const struct stat& st) {
   out.uid = static_cast<std::uint32_t>(st.st_uid);
   out.gid = static_cast<std::uint32_t>(st.st_gid);
   out.nlink = static_cast<std::uint64_t>(st.st_nlink);
+  out.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 +
+                 static_cast<std::int64_t>(st.st_ctim.tv_nsec);
+  out.blocks = static_cast<std::uint64_t>(st.st_blocks);
+  out.rdev = static_cast<std::uint64_t>(st.st_rdev);
   return out;
 }
 
@@ -208,6 +214,138 @@ Status FsyncFd(int fd, const stdfs::path& path) {
 
 constexpr std::uint64_t kResolveBeneath =
     RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+
+
+// ---------------------------------------------------------------------------
+// Extended attributes. `list`, `get`, `set` and `remove` wrap the
+// l/f/path variants, so one body serves a descriptor (a file being written)
+// and "/proc/self/fd/N" of an O_PATH descriptor (a directory, a special
+// file), which reaches exactly the inode the descriptor holds and opens
+// nothing.
+
+struct XattrOps {
+  std::function<ssize_t(char*, std::size_t)> list;
+  std::function<ssize_t(const char*, void*, std::size_t)> get;
+  std::function<int(const char*, const void*, std::size_t)> set;
+  std::function<int(const char*)> remove;
+};
+
+XattrOps XattrOpsOfFd(int fd) {
+  return {[fd](char* b, std::size_t n) { return ::flistxattr(fd, b, n); },
+          [fd](const char* k, void* v, std::size_t n) { return ::fgetxattr(fd, k, v, n); },
+          [fd](const char* k, const void* v, std::size_t n) { return ::fsetxattr(fd, k, v, n, 0); },
+          [fd](const char* k) { return ::fremovexattr(fd, k); }};
+}
+
+XattrOps XattrOpsOfPath(std::string path) {
+  return {[path](char* b, std::size_t n) { return ::listxattr(path.c_str(), b, n); },
+          [path](const char* k, void* v, std::size_t n) { return ::getxattr(path.c_str(), k, v, n); },
+          [path](const char* k, const void* v, std::size_t n) { return ::setxattr(path.c_str(), k, v, n, 0); },
+          [path](const char* k) { return ::removexattr(path.c_str(), k); }};
+}
+
+bool NoXattrSupport(int err) { return err == ENOTSUP || err == ENOSYS; }
+
+Result<std::vector<std::string>> XattrNames(const XattrOps& ops, const stdfs::path& path) {
+  std::string buf;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const ssize_t want = ops.list(nullptr, 0);
+    if (want < 0) {
+      if (NoXattrSupport(errno))
+        return std::vector<std::string>();
+      return ErrnoStatus(errno, "listxattr", path);
+    }
+    buf.resize(static_cast<std::size_t>(want));
+    const ssize_t got = want == 0 ? 0 : ops.list(buf.data(), buf.size());
+    if (got < 0 && errno == ERANGE)
+      continue;  // grew in between
+    if (got < 0)
+      return ErrnoStatus(errno, "listxattr", path);
+    buf.resize(static_cast<std::size_t>(got));
+    std::vector<std::string> names;
+    for (std::size_t at = 0; at < buf.size();) {
+      const std::size_t end = buf.find('\0', at);
+      const std::size_t stop = end == std::string::npos ? buf.size() : end;
+      if (stop > at)
+        names.emplace_back(buf, at, stop - at);
+      at = stop + 1;
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  return ErrnoStatus(ERANGE, "listxattr", path);
+}
+
+Result<std::vector<Xattr>> ReadXattrs(const XattrOps& ops, const stdfs::path& path) {
+  ATLAS_ASSIGN_OR_RETURN(std::vector<std::string> names, XattrNames(ops, path));
+  std::vector<Xattr> out;
+  for (std::string& name : names) {
+    std::string value;
+    bool gone = false;
+    for (int attempt = 0;; ++attempt) {
+      const ssize_t want = ops.get(name.c_str(), nullptr, 0);
+      if (want < 0 && errno == ENODATA) {
+        gone = true;  // removed since it was listed
+        break;
+      }
+      if (want < 0)
+        return ErrnoStatus(errno, "getxattr " + name, path);
+      value.resize(static_cast<std::size_t>(want));
+      const ssize_t got = want == 0 ? 0 : ops.get(name.c_str(), value.data(), value.size());
+      if (got < 0 && errno == ERANGE && attempt < 8)
+        continue;
+      if (got < 0 && errno == ENODATA) {
+        gone = true;
+        break;
+      }
+      if (got < 0)
+        return ErrnoStatus(errno, "getxattr " + name, path);
+      value.resize(static_cast<std::size_t>(got));
+      break;
+    }
+    if (!gone)
+      out.push_back(Xattr{std::move(name), std::move(value)});
+  }
+  return out;
+}
+
+// Makes the attributes exactly `want`: each set, and every other one
+// removed (one inherited from a default ACL, say), except security.selinux,
+// which belongs to the running system's policy. A file system without
+// xattr support accepts an empty list.
+Status WriteXattrs(const XattrOps& ops, const stdfs::path& path, const std::vector<Xattr>& want) {
+  Result<std::vector<std::string>> have = XattrNames(ops, path);
+  if (!have.ok())
+    return have.status();
+  for (const std::string& name : *have) {
+    if (name == "security.selinux")
+      continue;
+    const bool wanted = std::any_of(want.begin(), want.end(), [&](const Xattr& x) { return x.name == name; });
+    if (!wanted && ops.remove(name.c_str()) != 0 && errno != ENODATA)
+      return ErrnoStatus(errno, "removexattr " + name, path);
+  }
+  for (const Xattr& x : want) {
+    if (ops.set(x.name.c_str(), x.value.data(), x.value.size()) != 0)
+      return ErrnoStatus(errno, "setxattr " + x.name, path);
+  }
+  return Status::Ok();
+}
+
+std::string ProcFdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+struct timespec MtimeSpec(std::int64_t mtime_ns) {
+  // Floor division, so that times before 1970 keep 0 <= tv_nsec < 1e9.
+  std::int64_t sec = mtime_ns / 1'000'000'000;
+  std::int64_t nsec = mtime_ns % 1'000'000'000;
+  if (nsec < 0) {
+    nsec += 1'000'000'000;
+    sec -= 1;
+  }
+  struct timespec ts {};
+  ts.tv_sec = static_cast<time_t>(sec);
+  ts.tv_nsec = static_cast<long>(nsec);
+  return ts;
+}
 
 // Set once openat2 answered ENOSYS (kernels before 5.6): every later call
 // takes the component walk.
@@ -435,6 +573,12 @@ class PosixWritableFile final : public WritableFile {
     return SetAttributesOfFd(fd_, path_, attrs);
   }
 
+  Status SetXattrs(const std::vector<Xattr>& xattrs) override {
+    if (fd_ < 0)
+      return ErrnoStatus(EBADF, "fsetxattr", path_);
+    return WriteXattrs(XattrOpsOfFd(fd_), path_, xattrs);
+  }
+
   Status SetMode(std::uint32_t mode) override {
     if (fd_ < 0)
       return ErrnoStatus(EBADF, "fchmod", path_);
@@ -607,6 +751,8 @@ class Walker {
       // not even be readable.
       if (options_.same_device && !SameMount(dir_fd, name, e.stat))
         continue;
+      if (options_.report_dirs)
+        ATLAS_RETURN_IF_ERROR(fn_(WalkEntry{*rel, e.stat}));
       const int fd =
           ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0) {
@@ -871,7 +1017,166 @@ class PosixFileSystem final : public FileSystem {
     return FsyncFd(fd, JoinUnder(root, rel_dir));
   }
 
+
+  Result<std::vector<Xattr>> ListXattrsUnder(const stdfs::path& root, std::string_view rel) override {
+    ScopedFd fd;
+    FileStat st;
+    ATLAS_RETURN_IF_ERROR(OpenPathUnder(root, rel, "listxattr", &fd, &st));
+    if (st.type != FileType::kRegular && st.type != FileType::kDirectory)
+      return std::vector<Xattr>();
+    return ReadXattrs(XattrOpsOfPath(ProcFdPath(fd.get())), JoinUnder(root, rel));
+  }
+
+  Result<std::string> ReadLinkUnder(const stdfs::path& root, std::string_view rel) override {
+    ParentAndName p;
+    ATLAS_RETURN_IF_ERROR(OpenParentUnder(root, rel, "readlink", &p));
+    std::string buf(256, '\0');
+    for (;;) {
+      const ssize_t n = ::readlinkat(p.parent.get(), p.name.c_str(), buf.data(), buf.size());
+      if (n < 0)
+        return UnderError(errno, "readlink", root, rel);
+      if (static_cast<std::size_t>(n) < buf.size()) {
+        buf.resize(static_cast<std::size_t>(n));
+        return buf;
+      }
+      buf.resize(buf.size() * 2);
+    }
+  }
+
+  Result<std::vector<ByteRange>> HolesUnder(const stdfs::path& root, std::string_view rel) override {
+    ScopedFd root_fd;
+    ATLAS_RETURN_IF_ERROR(OpenRoot(root, &root_fd));
+    int fd = OpenBeneath(root_fd.get(), rel, kReadFlags, 0);
+    if (fd < 0)
+      return UnderError(errno, "open", root, rel);
+    const stdfs::path path = JoinUnder(root, rel);
+    ATLAS_ASSIGN_OR_RETURN(fd, KeepRegular(fd, path));
+    ScopedFd closer(fd);
+    ATLAS_ASSIGN_OR_RETURN(FileStat st, FstatOf(fd, path));
+    std::vector<ByteRange> holes;
+    const off_t size = static_cast<off_t>(st.size);
+    off_t at = 0;
+    while (at < size) {
+      off_t data = ::lseek(fd, at, SEEK_DATA);
+      if (data < 0) {
+        if (errno == ENXIO) {
+          data = size;  // a hole to the end
+        } else if (errno == EINVAL || errno == ENOTSUP) {
+          return std::vector<ByteRange>();  // no hole support: all data
+        } else {
+          return Status::FromErrno(errno, DescribeAt("lseek SEEK_DATA", path, static_cast<std::uint64_t>(at)));
+        }
+      }
+      if (data > size)
+        data = size;
+      if (data > at)
+        holes.push_back(ByteRange{static_cast<std::uint64_t>(at), static_cast<std::uint64_t>(data - at)});
+      if (data >= size)
+        break;
+      const off_t hole = ::lseek(fd, data, SEEK_HOLE);
+      if (hole < 0)
+        return Status::FromErrno(errno, DescribeAt("lseek SEEK_HOLE", path, static_cast<std::uint64_t>(data)));
+      if (hole <= data)
+        break;
+      at = hole;
+    }
+    return holes;
+  }
+
+  Status CreateSymlinkUnder(const stdfs::path& root, std::string_view rel, std::string_view target) override {
+    ParentAndName p;
+    ATLAS_RETURN_IF_ERROR(OpenParentUnder(root, rel, "symlink", &p));
+    const std::string t(target);
+    if (::symlinkat(t.c_str(), p.parent.get(), p.name.c_str()) != 0)
+      return UnderError(errno, "symlink", root, rel);
+    return Status::Ok();
+  }
+
+  Status CreateNodeUnder(const stdfs::path& root, std::string_view rel, std::uint32_t mode,
+                         std::uint64_t rdev) override {
+    ParentAndName p;
+    ATLAS_RETURN_IF_ERROR(OpenParentUnder(root, rel, "mknod", &p));
+    // The permission bits are set exactly afterwards (SetMetadataUnder);
+    // 0600 until then, whatever the umask.
+    if (::mknodat(p.parent.get(), p.name.c_str(), static_cast<mode_t>((mode & S_IFMT) | 0600),
+                  static_cast<dev_t>(rdev)) != 0)
+      return UnderError(errno, "mknod", root, rel);
+    return Status::Ok();
+  }
+
+  Status LinkUnder(const stdfs::path& root, std::string_view existing_rel, std::string_view new_rel,
+                   std::uint64_t inode) override {
+    ScopedFd fd;
+    FileStat st;
+    ATLAS_RETURN_IF_ERROR(OpenPathUnder(root, existing_rel, "link", &fd, &st));
+    if (st.type != FileType::kRegular || (inode != 0 && st.inode != inode)) {
+      return Status::FailedPrecondition(JoinUnder(root, existing_rel) +
+                                        ": no longer the file to link (another file or not a regular file); not linked");
+    }
+    ParentAndName to;
+    ATLAS_RETURN_IF_ERROR(OpenParentUnder(root, new_rel, "link", &to));
+    if (::linkat(fd.get(), "", to.parent.get(), to.name.c_str(), AT_EMPTY_PATH) == 0)
+      return Status::Ok();
+    // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the descriptor's /proc link
+    // reaches the same inode for anyone.
+    if (errno != ENOENT && errno != EPERM)
+      return Status::FromErrno(errno, "link " + JoinUnder(root, existing_rel) + " -> " + JoinUnder(root, new_rel));
+    if (::linkat(AT_FDCWD, ProcFdPath(fd.get()).c_str(), to.parent.get(), to.name.c_str(), AT_SYMLINK_FOLLOW) != 0)
+      return Status::FromErrno(errno, "link " + JoinUnder(root, existing_rel) + " -> " + JoinUnder(root, new_rel));
+    return Status::Ok();
+  }
+
+  Status SetMetadataUnder(const stdfs::path& root, std::string_view rel, FileType type, std::uint64_t inode,
+                          const EntryMetadata& meta) override {
+    ScopedFd fd;
+    FileStat st;
+    ATLAS_RETURN_IF_ERROR(OpenPathUnder(root, rel, "set attributes of", &fd, &st));
+    const stdfs::path path = JoinUnder(root, rel);
+    if (st.type != type || (inode != 0 && st.inode != inode)) {
+      return Status::FailedPrecondition(path.native() + ": no longer the entry to restore (replaced since); left alone");
+    }
+    const std::string proc = ProcFdPath(fd.get());
+    const bool link = type == FileType::kSymlink;
+    if (meta.xattrs != nullptr && !link)
+      ATLAS_RETURN_IF_ERROR(WriteXattrs(XattrOpsOfPath(proc), path, *meta.xattrs));
+    if (::fchownat(fd.get(), "", static_cast<uid_t>(meta.uid), static_cast<gid_t>(meta.gid), AT_EMPTY_PATH) != 0)
+      return ErrnoStatus(errno, "chown", path);
+    if (!link && ::chmod(proc.c_str(), static_cast<mode_t>(meta.mode & 07777)) != 0)
+      return ErrnoStatus(errno, "chmod", path);
+    struct timespec times[2];
+    times[0].tv_sec = 0;
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1] = MtimeSpec(meta.mtime_ns);
+    if (::utimensat(fd.get(), "", times, AT_EMPTY_PATH) != 0) {
+      // Kernels before AT_EMPTY_PATH support in utimensat: through /proc,
+      // which for anything but a symlink reaches the same inode.
+      if (errno != EINVAL || link || ::utimensat(AT_FDCWD, proc.c_str(), times, 0) != 0)
+        return ErrnoStatus(errno, "utimensat", path);
+    }
+    return Status::Ok();
+  }
+
  private:
+  // `rel` itself, opened O_PATH | O_NOFOLLOW in its parent (resolved
+  // beneath root), and what fstat says it is.
+  static Status OpenPathUnder(const stdfs::path& root, std::string_view rel, std::string_view op, ScopedFd* out,
+                              FileStat* st) {
+    ParentAndName p;
+    ATLAS_RETURN_IF_ERROR(OpenParentUnder(root, rel, op, &p));
+    int fd;
+    do {
+      fd = ::openat(p.parent.get(), p.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+      return UnderError(errno, op, root, rel);
+    out->reset(fd);
+    struct stat raw {};
+    if (::fstat(fd, &raw) != 0)
+      return UnderError(errno, op, root, rel);
+    *st = ToFileStat(raw);
+    return Status::Ok();
+  }
+
   // mkdir -p for a path without trailing slashes: try the directory itself
   // first, so existing ancestors (which we may not even be allowed to
   // search) are never touched.
@@ -956,6 +1261,31 @@ Result<std::unique_ptr<WritableFile>> FileSystem::CreateUnder(const stdfs::path&
   return NoUnder("CreateUnder");
 }
 Status FileSystem::CreateDirsUnder(const stdfs::path&, std::string_view) { return NoUnder("CreateDirsUnder"); }
+Result<std::vector<Xattr>> FileSystem::ListXattrsUnder(const stdfs::path&, std::string_view) {
+  return NoUnder("ListXattrsUnder");
+}
+Result<std::string> FileSystem::ReadLinkUnder(const stdfs::path&, std::string_view) { return NoUnder("ReadLinkUnder"); }
+Result<std::vector<ByteRange>> FileSystem::HolesUnder(const stdfs::path&, std::string_view) {
+  return NoUnder("HolesUnder");
+}
+Status FileSystem::CreateSymlinkUnder(const stdfs::path&, std::string_view, std::string_view) {
+  return NoUnder("CreateSymlinkUnder");
+}
+Status FileSystem::CreateNodeUnder(const stdfs::path&, std::string_view, std::uint32_t, std::uint64_t) {
+  return NoUnder("CreateNodeUnder");
+}
+Status FileSystem::LinkUnder(const stdfs::path&, std::string_view, std::string_view, std::uint64_t) {
+  return NoUnder("LinkUnder");
+}
+Status FileSystem::SetMetadataUnder(const stdfs::path&, std::string_view, FileType, std::uint64_t,
+                                    const EntryMetadata&) {
+  return NoUnder("SetMetadataUnder");
+}
+Status WritableFile::SetXattrs(const std::vector<Xattr>& xattrs) {
+  if (xattrs.empty())
+    return Status::Ok();
+  return Status::Internal("SetXattrs: this WritableFile cannot set extended attributes");
+}
 Status FileSystem::RenameUnder(const stdfs::path&, std::string_view, std::string_view, bool) {
   return NoUnder("RenameUnder");
 }

@@ -44,3 +44,27 @@ Result<std::uint64_t> CountDirtyPositions(Manifest* m) {
 }
 
 }  // namespace atlas
+
+namespace atlas {
+
+std::string_view EntryKindName(EntryKind kind) {
+  switch (kind) {
+    case EntryKind::kDirectory:
+      return "directory";
+    case EntryKind::kSymlink:
+      return "symlink";
+    case EntryKind::kHardLink:
+      return "hard link";
+    case EntryKind::kFifo:
+      return "FIFO";
+    case EntryKind::kSocket:
+      return "socket";
+    case EntryKind::kCharDevice:
+      return "character device";
+    case EntryKind::kBlockDevice:
+      return "block device";
+  }
+  return "entry";
+}
+
+}  // namespace atlas

@@ -28,6 +28,15 @@ bool StripVersion(std::string_view* value) {
   return true;
 }
 
+// File and disk values: version 1 as written before schema 4, or version 2
+// with the schema 4 fields at the end (docs/FORMAT.md). *v2 says which.
+bool StripVersion12(std::string_view* value, bool* v2) {
+  if (value->empty() || ((*value)[0] != kValueVersion && (*value)[0] != kValueVersion2)) return false;
+  *v2 = (*value)[0] == kValueVersion2;
+  value->remove_prefix(1);
+  return true;
+}
+
 }  // namespace
 
 std::string MetaKey(std::string_view key) { return Prefixed(kMeta).append(key); }
@@ -134,8 +143,27 @@ std::int64_t DecodeCoverageKey(std::string_view key) {
   return static_cast<std::int64_t>(coding::DecodeFixed64BE(key.data() + 1) ^ (1ull << 63));
 }
 
+namespace {
+void PutXattrs(std::string* v, const std::vector<Xattr>& xattrs) {
+  PutVarint(v, xattrs.size());
+  for (const Xattr& x : xattrs) {
+    PutLengthPrefixed(v, x.name);
+    PutLengthPrefixed(v, x.value);
+  }
+}
+bool GetXattrs(coding::Reader* r, std::size_t max, std::vector<Xattr>* out) {
+  std::uint64_t n = 0;
+  if (!r->GetVarint(&n) || n > max) return false;
+  out->resize(n);
+  for (Xattr& x : *out) {
+    if (!r->GetLengthPrefixed(&x.name) || !r->GetLengthPrefixed(&x.value)) return false;
+  }
+  return true;
+}
+}  // namespace
+
 std::string EncodeDisk(const DiskRecord& d) {
-  std::string v(1, kValueVersion);
+  std::string v(1, kValueVersion2);
   v.push_back(static_cast<char>(d.role));
   PutVarint(&v, d.index);
   PutLengthPrefixed(&v, d.path);
@@ -148,11 +176,17 @@ std::string EncodeDisk(const DiskRecord& d) {
   PutVarint(&v, d.files);
   PutVarint(&v, d.bytes);
   PutVarint(&v, d.parity_size);
+  // Schema 4.
+  PutVarint(&v, d.directories);
+  PutVarint(&v, d.symlinks);
+  PutVarint(&v, d.hard_links);
+  PutVarint(&v, d.special_files);
   return v;
 }
 
 Status DecodeDisk(std::string_view name, std::string_view value, DiskRecord* d) {
-  if (!StripVersion(&value)) return Bad("disk");
+  bool v2 = false;
+  if (!StripVersion12(&value, &v2)) return Bad("disk");
   coding::Reader r(value);
   std::uint8_t role = 0, mp = 0;
   std::uint64_t index = 0;
@@ -164,6 +198,13 @@ Status DecodeDisk(std::string_view name, std::string_view value, DiskRecord* d) 
       !r.GetVarint(&d->files) || !r.GetVarint(&d->bytes) || !r.GetVarint(&d->parity_size)) {
     return Bad("disk " + std::string(name));
   }
+  // Schema 4 counts; a record written before has none (zeros until the
+  // next sync).
+  d->directories = d->symlinks = d->hard_links = d->special_files = 0;
+  if (v2 && (!r.GetVarint(&d->directories) || !r.GetVarint(&d->symlinks) ||
+                     !r.GetVarint(&d->hard_links) || !r.GetVarint(&d->special_files))) {
+    return Bad("disk " + std::string(name));
+  }
   d->role = static_cast<DiskRole>(role);
   d->index = static_cast<std::uint16_t>(index);
   d->identity.is_mount_point = mp != 0;
@@ -171,7 +212,7 @@ Status DecodeDisk(std::string_view name, std::string_view value, DiskRecord* d) 
 }
 
 std::string EncodeFile(const FileRecord& f) {
-  std::string v(1, kValueVersion);
+  std::string v(1, kValueVersion2);
   PutVarint(&v, f.file_id);
   PutVarint(&v, f.size);
   PutSignedVarint(&v, f.mtime_ns);
@@ -186,11 +227,20 @@ std::string EncodeFile(const FileRecord& f) {
   }
   v.push_back(f.content ? 1 : 0);
   if (f.content) PutHash(&v, *f.content);
+  // Schema 4: ctime, xattrs, holes.
+  PutSignedVarint(&v, f.ctime_ns);
+  PutXattrs(&v, f.xattrs);
+  PutVarint(&v, f.holes.size());
+  for (const ByteRange& h : f.holes) {
+    PutVarint(&v, h.offset);
+    PutVarint(&v, h.length);
+  }
   return v;
 }
 
 Status DecodeFile(std::string_view key, std::string_view value, FileRecord* f) {
-  if (key.size() < 3 || key[0] != kFile || !StripVersion(&value)) return Bad("file");
+  bool v2 = false;
+  if (key.size() < 3 || key[0] != kFile || !StripVersion12(&value, &v2)) return Bad("file");
   f->slot = coding::DecodeFixed16BE(key.data() + 1);
   f->path = std::string(key.substr(3));
   coding::Reader r(value);
@@ -215,6 +265,62 @@ Status DecodeFile(std::string_view key, std::string_view value, FileRecord* f) {
     if (!r.GetHash(&h)) return Bad("file " + f->path);
     f->content = h;
   }
+  f->ctime_ns = 0;
+  f->xattrs.clear();
+  f->holes.clear();
+  if (!v2) return Status::Ok();  // written before schema 4
+  std::uint64_t holes = 0;
+  if (!r.GetSignedVarint(&f->ctime_ns) || !GetXattrs(&r, value.size(), &f->xattrs) || !r.GetVarint(&holes) ||
+      holes > value.size()) {
+    return Bad("file " + f->path);
+  }
+  f->holes.resize(holes);
+  for (ByteRange& h : f->holes) {
+    if (!r.GetVarint(&h.offset) || !r.GetVarint(&h.length)) return Bad("file " + f->path);
+  }
+  return Status::Ok();
+}
+
+std::string EntryPrefix(std::uint16_t slot) {
+  std::string k = Prefixed(kEntry);
+  PutFixed16BE(&k, slot);
+  return k;
+}
+std::string EntryKey(std::uint16_t slot, std::string_view path) { return EntryPrefix(slot).append(path); }
+
+std::string EncodeEntry(const EntryRecord& e) {
+  std::string v(1, kValueVersion);
+  v.push_back(static_cast<char>(e.kind));
+  PutVarint(&v, e.mode);
+  PutVarint(&v, e.uid);
+  PutVarint(&v, e.gid);
+  PutSignedVarint(&v, e.mtime_ns);
+  PutSignedVarint(&v, e.ctime_ns);
+  PutVarint(&v, e.inode);
+  PutVarint(&v, e.rdev);
+  PutLengthPrefixed(&v, e.target);
+  PutXattrs(&v, e.xattrs);
+  return v;
+}
+
+Status DecodeEntry(std::string_view key, std::string_view value, EntryRecord* e) {
+  if (key.size() < 3 || key[0] != kEntry || !StripVersion(&value)) return Bad("entry");
+  e->slot = coding::DecodeFixed16BE(key.data() + 1);
+  e->path = std::string(key.substr(3));
+  coding::Reader r(value);
+  std::uint8_t kind = 0;
+  std::uint64_t mode = 0, uid = 0, gid = 0;
+  e->xattrs.clear();
+  if (!r.GetByte(&kind) || kind < 1 || kind > 7 || !r.GetVarint(&mode) || !r.GetVarint(&uid) ||
+      !r.GetVarint(&gid) || !r.GetSignedVarint(&e->mtime_ns) || !r.GetSignedVarint(&e->ctime_ns) ||
+      !r.GetVarint(&e->inode) || !r.GetVarint(&e->rdev) || !r.GetLengthPrefixed(&e->target) ||
+      !GetXattrs(&r, value.size(), &e->xattrs)) {
+    return Bad("entry " + e->path);
+  }
+  e->kind = static_cast<EntryKind>(kind);
+  e->mode = static_cast<std::uint32_t>(mode);
+  e->uid = static_cast<std::uint32_t>(uid);
+  e->gid = static_cast<std::uint32_t>(gid);
   return Status::Ok();
 }
 

@@ -32,17 +32,23 @@ std::int64_t CoverageBucketOf(std::int64_t verified_ns);
 inline constexpr char kSmart = 's';
 inline constexpr char kParityHash = 'p';
 inline constexpr char kOutsideHost = 'o';
+inline constexpr char kEntry = 'e';
 
 // Values of the file, file-id, block, disk, free-extent, run and finding
 // tables start with this version byte; meta values are decimal text, and the
 // inode, dirty and moved-content tables carry their data in the key
 // (docs/FORMAT.md).
 inline constexpr char kValueVersion = 1;
+// File and disk values from schema 4 on: version 1's fields, then the new
+// ones (docs/FORMAT.md); version 1 values are still read.
+inline constexpr char kValueVersion2 = 2;
 
 std::string MetaKey(std::string_view key);
 std::string DiskKey(std::string_view name);
 std::string FileKey(std::uint16_t slot, std::string_view path);
 std::string FilePrefix(std::uint16_t slot);
+std::string EntryKey(std::uint16_t slot, std::string_view path);
+std::string EntryPrefix(std::uint16_t slot);
 std::string FileIdKey(std::uint64_t file_id);
 std::string InodeKey(std::uint16_t slot, std::uint64_t inode, std::string_view path);
 std::string InodePrefix(std::uint16_t slot, std::uint64_t inode);
@@ -71,6 +77,9 @@ Status DecodeDisk(std::string_view name, std::string_view value, DiskRecord* d);
 // The key carries slot and path; the value the rest.
 std::string EncodeFile(const FileRecord& f);
 Status DecodeFile(std::string_view key, std::string_view value, FileRecord* f);
+// The key carries slot and path; the value the rest.
+std::string EncodeEntry(const EntryRecord& e);
+Status DecodeEntry(std::string_view key, std::string_view value, EntryRecord* e);
 std::string EncodeFileId(std::uint16_t slot, std::string_view path);
 Status DecodeFileId(std::string_view value, std::uint16_t* slot, std::string* path);
 std::string EncodeBlock(const BlockRecord& b);

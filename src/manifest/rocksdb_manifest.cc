@@ -100,6 +100,10 @@ Status UpgradeSchema(Manifest* m, std::uint64_t from, ManifestBatch* b) {
   }
   // Schema 3 adds the outside hosts table ('o'), empty until the first
   // `outside` run with [[outside.hosts]]: nothing to write for it.
+  // Schema 4 adds the entries table ('e') and new trailing fields of file
+  // and disk records; an older record reads as having none of them, and
+  // the next sync fills them in (the entries as added, without reading a
+  // file's data again): nothing to write for it either.
   b->PutMeta("schema", std::to_string(kManifestSchema));
   return Status::Ok();
 }
@@ -189,6 +193,12 @@ class RocksBatch final : public ManifestBatch {
     Delete(records::FileKey(f.slot, f.path));
     Delete(records::FileIdKey(f.file_id));
     Delete(records::InodeKey(f.slot, f.inode, f.path));
+  }
+  void PutEntry(const EntryRecord& e) override {
+    Put(records::EntryKey(e.slot, e.path), records::EncodeEntry(e));
+  }
+  void DeleteEntry(std::uint16_t slot, std::string_view path) override {
+    Delete(records::EntryKey(slot, path));
   }
   void PutBlock(const BlockRecord& b) override {
     std::string key = records::BlockKey(b.slot, b.pos);
@@ -363,6 +373,20 @@ class RocksManifest final : public Manifest {
     std::string s = start.empty() ? std::string() : records::FileKey(slot, start);
     return std::make_unique<PrefixCursor<FileRecord>>(db_.get(), records::FilePrefix(slot), s,
                                                       &records::DecodeFile);
+  }
+
+  Result<std::optional<EntryRecord>> GetEntry(std::uint16_t slot, std::string_view path) override {
+    std::string key = records::EntryKey(slot, path);
+    ATLAS_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(key));
+    if (!v) return std::optional<EntryRecord>();
+    EntryRecord e;
+    ATLAS_RETURN_IF_ERROR(records::DecodeEntry(key, *v, &e));
+    return std::optional<EntryRecord>(std::move(e));
+  }
+
+  std::unique_ptr<Cursor<EntryRecord>> Entries(std::uint16_t slot) override {
+    return std::make_unique<PrefixCursor<EntryRecord>>(db_.get(), records::EntryPrefix(slot), "",
+                                                       &records::DecodeEntry);
   }
 
   Result<std::optional<BlockRecord>> GetBlock(std::uint16_t slot, std::uint64_t pos) override {

@@ -72,6 +72,10 @@ void AddDiskRows(const ArrayView& array, StatusReport* report) {
     if (d.record) {
       ds.files = d.record->files;
       ds.bytes = d.record->bytes;
+      ds.directories = d.record->directories;
+      ds.symlinks = d.record->symlinks;
+      ds.hard_links = d.record->hard_links;
+      ds.special_files = d.record->special_files;
       report->files += ds.files;
       report->bytes += ds.bytes;
     }
@@ -140,13 +144,7 @@ std::int64_t AddDrift(const std::vector<DiskDrift>& drift, StatusReport* report)
   std::int64_t oldest_change = INT64_MAX;
   for (const DiskDrift& d : drift) {
     report->drift_files_walked += d.totals.files;
-    report->drift.unchanged += d.drift.unchanged;
-    report->drift.added += d.drift.added;
-    report->drift.modified += d.drift.modified;
-    report->drift.deleted += d.drift.deleted;
-    report->drift.moved += d.drift.moved;
-    report->drift.added_bytes += d.drift.added_bytes;
-    report->drift.deleted_bytes += d.drift.deleted_bytes;
+    report->drift.Add(d.drift);
     oldest_change = std::min(oldest_change, d.oldest_change_mtime_ns);
   }
   return oldest_change;
@@ -308,7 +306,9 @@ std::optional<Finding> UnsyncedFinding(const Config& config, const ArrayView& ar
   const std::int64_t last_sync = array.last_sync_ns.value_or(0);
   std::int64_t since = INT64_MAX;
   if (report.drift.added + report.drift.modified > 0) since = std::max(oldest_change, last_sync);
-  if (report.drift.deleted + report.drift.moved > 0 || report.positions_unsynced > 0) {
+  // Entries and metadata have no mtime of their own to date them by.
+  if (report.drift.deleted + report.drift.moved + report.drift.EntryChanges() + report.drift.metadata_changed > 0 ||
+      report.positions_unsynced > 0) {
     since = std::min(since, last_sync);
   }
   if (since == INT64_MAX || now - since <= config.guards.unsynced_warn_after_s * 1'000'000'000) {

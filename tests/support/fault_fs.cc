@@ -203,6 +203,14 @@ class FaultWritableFile final : public WritableFile {
     return base_->SetMode(mode);
   }
 
+  Status SetXattrs(const std::vector<Xattr>& xattrs) override {
+    const FaultFileSystem::Decision d = fs_->Evaluate(Op::kWrite, path().native(), {});
+    FaultFileSystem::Sleep(d);
+    if (d.err != 0)
+      return Status::FromErrno(d.err, On("fsetxattr", path()));
+    return base_->SetXattrs(xattrs);
+  }
+
   const stdfs::path& path() const override { return base_->path(); }
 
  private:

@@ -40,6 +40,8 @@ class FreeTableBatch final : public ManifestBatch {
   void DeleteDisk(std::string_view) override { Unexpected(); }
   void PutFile(const FileRecord&) override { Unexpected(); }
   void DeleteFile(const FileRecord&) override { Unexpected(); }
+  void PutEntry(const EntryRecord&) override { Unexpected(); }
+  void DeleteEntry(std::uint16_t, std::string_view) override { Unexpected(); }
   void PutBlock(const BlockRecord&) override { Unexpected(); }
   void ReplaceBlock(const std::optional<BlockRecord>&, const BlockRecord&) override {
     Unexpected();

@@ -405,19 +405,26 @@ TEST_CASE("records: the block value of the docs/FORMAT.md example, byte for byte
 
 TEST_CASE("records: disk, file and file id values have the layout of docs/FORMAT.md",
           "[manifest][records][unit]") {
-  // ver, role 0 (data), index 3, path, device, fs_type, uuid (empty),
-  // serial, is_mount_point, next_pos 300, files 2, bytes 1, parity_size 0.
-  const std::string disk = Hex("01 00 03 07") + "/mnt/d1" + Hex("09") + "/dev/sdb1" + Hex("04") +
-                           "ext4" + Hex("00 02") + "S1" + Hex("01 ac02 02 01 00");
+  // ver 2, role 0 (data), index 3, path, device, fs_type, uuid (empty),
+  // serial, is_mount_point, next_pos 300, files 2, bytes 1, parity_size 0,
+  // then (schema 4) directories, symlinks, hard links, special files.
+  const std::string disk_v1 = Hex("01 00 03 07") + "/mnt/d1" + Hex("09") + "/dev/sdb1" + Hex("04") +
+                              "ext4" + Hex("00 02") + "S1" + Hex("01 ac02 02 01 00");
+  const std::string disk = Hex("02") + disk_v1.substr(1) + Hex("00 00 00 00");
   CHECK(ToHex(EncodeDisk(SampleDisk())) == ToHex(disk));
   DiskRecord d;
   REQUIRE_OK(DecodeDisk("d1", disk, &d));
   CheckSame(d, SampleDisk());
+  // A value written before schema 4 is still read, with no entry counts.
+  DiskRecord old_disk;
+  REQUIRE_OK(DecodeDisk("d1", disk_v1, &old_disk));
+  CheckSame(old_disk, SampleDisk());
 
-  // ver, file_id 7, size 300, mtime -2 (zig-zag 3), inode 16384, mode
-  // 0100644, uid 1000, gid 0, 2 extents (5+2, 300+1), content.
-  const std::string file =
-      Hex("01 07 ac02 03 808001 a48302 e807 00 02 05 02 ac02 01 01") + Hex(kHashAHex);
+  // ver 2, file_id 7, size 300, mtime -2 (zig-zag 3), inode 16384, mode
+  // 0100644, uid 1000, gid 0, 2 extents (5+2, 300+1), content, then
+  // (schema 4) ctime 0, no xattrs, no holes.
+  const std::string head = Hex("07 ac02 03 808001 a48302 e807 00 02 05 02 ac02 01");
+  const std::string file = Hex("02") + head + Hex("01") + Hex(kHashAHex) + Hex("00 00 00");
   CHECK(ToHex(EncodeFile(SampleFile())) == ToHex(file));
   FileRecord f;
   REQUIRE_OK(DecodeFile(FileKey(1, "Movies/a.mkv"), file, &f));
@@ -425,7 +432,55 @@ TEST_CASE("records: disk, file and file id values have the layout of docs/FORMAT
   // Without content identity: the bool is 0 and no hash follows.
   FileRecord partial = SampleFile();
   partial.content.reset();
-  CHECK(ToHex(EncodeFile(partial)) == ToHex(file.substr(0, file.size() - 17) + Hex("00")));
+  CHECK(ToHex(EncodeFile(partial)) == ToHex(Hex("02") + head + Hex("00") + Hex("00 00 00")));
+  // Version 1 (before schema 4) is read: no ctime, xattrs or holes.
+  FileRecord old_file;
+  REQUIRE_OK(DecodeFile(FileKey(1, "Movies/a.mkv"), Hex("01") + head + Hex("01") + Hex(kHashAHex), &old_file));
+  CheckSame(old_file, SampleFile());
+  // Schema 4 fields: ctime 5 (zig-zag 0a), one xattr, one hole.
+  FileRecord rich = SampleFile();
+  rich.ctime_ns = 5;
+  rich.xattrs = {Xattr{"user.a", std::string("v\0w", 3)}};
+  rich.holes = {ByteRange{4096, 8192}};
+  const std::string rich_value = EncodeFile(rich);
+  CHECK(ToHex(rich_value).ends_with(ToHex(Hex("0a 01 06") + "user.a" + Hex("03") + std::string("v\0w", 3) +
+                                          Hex("01 8020 8040"))));
+  FileRecord rich_back;
+  REQUIRE_OK(DecodeFile(FileKey(1, "Movies/a.mkv"), rich_value, &rich_back));
+  CHECK(rich_back.ctime_ns == 5);
+  CHECK(rich_back.xattrs == rich.xattrs);
+  CHECK(rich_back.holes == rich.holes);
+
+  // An entry: ver, kind 2 (symlink), mode 0120777, uid 1000, gid 0, mtime
+  // -2, ctime 1 (zig-zag 02), inode 9, rdev 0, target, no xattrs.
+  EntryRecord e;
+  e.slot = 1;
+  e.path = "latest.mkv";
+  e.kind = EntryKind::kSymlink;
+  e.mode = 0120777;
+  e.uid = 1000;
+  e.mtime_ns = -2;
+  e.ctime_ns = 1;
+  e.inode = 9;
+  e.target = "Movies/a.mkv";
+  const std::string entry = Hex("01 02 ffc302 e807 00 03 02 09 00 0c") + "Movies/a.mkv" + Hex("00");
+  CHECK(ToHex(EncodeEntry(e)) == ToHex(entry));
+  EntryRecord e_back;
+  REQUIRE_OK(DecodeEntry(EntryKey(1, "latest.mkv"), entry, &e_back));
+  CHECK(e_back.path == "latest.mkv");
+  CHECK(e_back.kind == EntryKind::kSymlink);
+  CHECK(e_back.mode == 0120777);
+  CHECK(e_back.target == "Movies/a.mkv");
+  CHECK(e_back.mtime_ns == -2);
+  CHECK(e_back.inode == 9);
+  // Cut anywhere, or an unknown kind: corruption.
+  for (std::size_t n = 1; n < entry.size(); ++n) {
+    EntryRecord cut;
+    CHECK(DecodeEntry(EntryKey(1, "latest.mkv"), entry.substr(0, n), &cut).code() == Code::kCorruption);
+  }
+  std::string bad_kind = entry;
+  bad_kind[1] = 9;
+  CHECK(DecodeEntry(EntryKey(1, "latest.mkv"), bad_kind, &e_back).code() == Code::kCorruption);
 
   // ver, fixed16 slot, path.
   CHECK(ToHex(EncodeFileId(0x0102, "Movies/a.mkv")) == ToHex(Hex("01 0102") + "Movies/a.mkv"));
@@ -730,16 +785,22 @@ TEST_CASE("records: a truncated value of any kind is a corruption error naming t
 
 TEST_CASE("records: a value with another version byte is refused, whatever follows",
           "[manifest][records][unit]") {
-  for (char version : {'\x00', '\x02', '\xff'}) {
+  for (char version : {'\x00', '\x02', '\x03', '\xff'}) {
     INFO("version byte " << static_cast<int>(static_cast<unsigned char>(version)));
     auto rewrite = [&](std::string v) {
       v[0] = version;
       return v;
     };
-    DiskRecord d;
-    CheckMalformed(DecodeDisk("d1", rewrite(EncodeDisk(SampleDisk())), &d), "disk");
-    FileRecord f;
-    CheckMalformed(DecodeFile(FileKey(1, "a"), rewrite(EncodeFile(SampleFile())), &f), "file");
+    // Disk and file values have two versions (1 before schema 4, 2 since):
+    // a 2 is theirs.
+    if (version != '\x02') {
+      DiskRecord d;
+      CheckMalformed(DecodeDisk("d1", rewrite(EncodeDisk(SampleDisk())), &d), "disk");
+      FileRecord f;
+      CheckMalformed(DecodeFile(FileKey(1, "a"), rewrite(EncodeFile(SampleFile())), &f), "file");
+    }
+    EntryRecord e;
+    CheckMalformed(DecodeEntry(EntryKey(1, "a"), rewrite(EncodeEntry(EntryRecord())), &e), "entry");
     std::uint16_t slot = 0;
     std::string path;
     CheckMalformed(DecodeFileId(rewrite(EncodeFileId(1, "a")), &slot, &path), "file id");
