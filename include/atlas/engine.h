@@ -197,6 +197,8 @@ struct FixReport {
   std::uint64_t blocks_recovered = 0;
   std::uint64_t bytes_recovered = 0;     // file bytes rebuilt from parity
   std::uint64_t parity_blocks_repaired = 0;
+  // Hard links, symlinks, directories and special files put back (issue 17).
+  std::uint64_t entries_restored = 0;
   std::uint64_t bytes_read = 0;
   std::vector<std::string> actions;      // one line per repair (done, or planned with dry_run)
   std::vector<Finding> findings;         // repaired (info), unrecoverable (critical), ...

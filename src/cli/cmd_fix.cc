@@ -23,6 +23,7 @@ int Render(const CommandEnv& env, const FixArgs& args, const Status& s, const Fi
                {"blocks_recovered", r.blocks_recovered},
                {"bytes_recovered", r.bytes_recovered},
                {"parity_blocks_repaired", r.parity_blocks_repaired},
+               {"entries_restored", r.entries_restored},
                {"bytes_read", r.bytes_read},
                {"seconds", r.seconds},
                {"actions", [&] {
@@ -38,9 +39,14 @@ int Render(const CommandEnv& env, const FixArgs& args, const Status& s, const Fi
   if (!env.global.quiet) {
     for (const std::string& line : r.actions) fmt::print("{}{}\n", args.dry_run ? "would " : "", line);
     double rate = r.seconds > 0 ? static_cast<double>(r.bytes_recovered) / r.seconds : 0;
-    fmt::print("fix{}: {} files {}, {} unrecoverable, {} parity blocks {}; {} rebuilt in {:.2f} s ({}/s recovered)\n",
+    fmt::print("fix{}: {} files {}, {} unrecoverable, {} parity blocks {}{}; {} rebuilt in {:.2f} s ({}/s "
+               "recovered)\n",
                args.dry_run ? " --dry-run" : "", r.files_repaired, args.dry_run ? "to repair" : "repaired",
                r.files_unrecoverable, r.parity_blocks_repaired, args.dry_run ? "to rewrite" : "rewritten",
+               r.entries_restored == 0
+                   ? std::string()
+                   : fmt::format(", {} links, symlinks, directories and special files {}", r.entries_restored,
+                                 args.dry_run ? "to restore" : "restored"),
                HumanBytes(r.bytes_recovered), r.seconds, HumanBytes(static_cast<std::uint64_t>(rate)));
     std::vector<Finding> shown;
     for (const Finding& f : r.findings) {

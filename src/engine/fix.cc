@@ -133,6 +133,7 @@ struct Target {
   std::string temp_rel;              // the temporary file, relative to the disk root
   bool refused = false;              // path would leave the disk
   std::string blocked;               // why its place on the disk cannot be written
+  std::string xattr_problem;         // why its xattrs could not all be set
 };
 
 class Fixer {
@@ -210,6 +211,34 @@ class Fixer {
   Status RecordDisks();
   void Unrecoverable(const Target& t, std::string why);
 
+  // --- Entries: hard links, symlinks, directories, special files ---------
+  // mkdir -p of `rel_dir` on disk `di`, remembering each directory it
+  // creates (their recorded metadata is given back at the end).
+  Status MakeDirs(std::size_t di, const std::string& rel_dir);
+  // Before fix adds or renames anything in the existing directory
+  // `rel_dir`: its metadata as it was, to put its mtime back at the end.
+  void Touch(std::size_t di, const std::string& rel_dir);
+  // A missing content name of a hard-linked file whose other name still
+  // holds it: linked back to it, instead of rebuilt from parity.
+  Status RelinkMissingContent();
+  // Every entry recorded on the disks in scope that is missing: recreated.
+  Status RestoreEntries();
+  Status RestoreEntry(std::size_t di, const EntryRecord& e);
+  // The directories fix created get their recorded mode, owner, mtime and
+  // xattrs, deepest first; those it only wrote into get their mtime back.
+  Status RestoreDirectoryMetadata();
+  void EntryRestored(std::size_t di, const std::string& path, std::string what);
+  // The data of [offset, offset + data.size()) of `t`, less its holes.
+  Status WriteData(Target& t, std::uint64_t offset, std::span<const std::byte> data);
+  // The inode of a file this run wrote, by (disk index, path).
+  std::map<std::pair<std::size_t, std::string>, std::uint64_t> written_inodes_;
+  struct DirState {
+    std::uint64_t inode = 0;
+    FileStat before;      // touched: as it was
+    bool created = false;  // made by this run
+  };
+  std::vector<std::map<std::string, DirState>> dirs_;  // by data disk index
+
   const RunContext& ctx_;
   const Config& config_;
   const FixOptions& options_;
@@ -282,7 +311,8 @@ Status Fixer::WriteBlock(Target& t, std::uint64_t index, const std::byte* data) 
     // created in them exclusively: a directory a user replaced by a symlink
     // (or by a file) stops this file, never leads a write elsewhere.
     MarkDiskUsed(ctx_.monitor, array_.data[t.disk].name);  // written: awake
-    Status s = t.missing ? ctx_.fs->CreateDirsUnder(root, ParentOf(t.rec.path)) : Status::Ok();
+    Status s = t.missing ? MakeDirs(t.disk, ParentOf(t.rec.path)) : Status::Ok();
+    if (s.ok()) Touch(t.disk, ParentOf(t.rec.path));
     t.temp_rel = TempRelFor(t.rec.path, temp_tag_, t.rec.file_id);
     Result<std::unique_ptr<WritableFile>> f =
         s.ok() ? ctx_.fs->CreateUnder(root, t.temp_rel, 0600) : Result<std::unique_ptr<WritableFile>>(s);
@@ -294,8 +324,26 @@ Status Fixer::WriteBlock(Target& t, std::uint64_t index, const std::byte* data) 
     t.temp = std::move(f).value();
     ATLAS_RETURN_IF_ERROR(t.temp->Truncate(t.rec.size));
   }
-  ATLAS_RETURN_IF_ERROR(t.temp->WriteAt(offset, std::span<const std::byte>(data, len)));
+  ATLAS_RETURN_IF_ERROR(WriteData(t, offset, std::span<const std::byte>(data, len)));
   ATLAS_CRASH_POINT("fix.after_block_write");
+  return Status::Ok();
+}
+
+// A sparse file's holes stay holes: the temporary file has its full size
+// from the start, and only the data around the holes is written (the
+// checksums have verified that the hole's bytes are zeros).
+Status Fixer::WriteData(Target& t, std::uint64_t offset, std::span<const std::byte> data) {
+  std::uint64_t at = offset;
+  const std::uint64_t end = offset + data.size();
+  for (const ByteRange& h : t.rec.holes) {
+    if (at >= end) break;
+    const std::uint64_t h_end = h.offset + h.length;
+    if (h_end <= at) continue;
+    if (h.offset >= end) break;
+    if (h.offset > at) ATLAS_RETURN_IF_ERROR(t.temp->WriteAt(at, data.subspan(at - offset, h.offset - at)));
+    at = std::max(at, h_end);
+  }
+  if (at < end) ATLAS_RETURN_IF_ERROR(t.temp->WriteAt(at, data.subspan(at - offset, end - at)));
   return Status::Ok();
 }
 
@@ -618,7 +666,7 @@ Result<std::optional<std::string>> Fixer::CopyGoodBlocks(Target& t) {
     if (!n.ok() || *n != len || !b || !b->hash || HashBlock(std::span<const std::byte>(buf.data(), len)) != *b->hash) {
       return Reason(fmt::format("block {} of the original no longer reads back as synced", i));
     }
-    ATLAS_RETURN_IF_ERROR(t.temp->WriteAt(off, std::span<const std::byte>(buf.data(), len)));
+    ATLAS_RETURN_IF_ERROR(WriteData(t, off, std::span<const std::byte>(buf.data(), len)));
   }
   ClearUpperVectorState();
   return Reason();
@@ -629,6 +677,21 @@ Result<std::optional<std::string>> Fixer::PutInPlace(Target& t) {
   const std::filesystem::path& root = array_.data[t.disk].root;
   // Owner, mode and mtime on the descriptor, after the last write (a write
   // would move the mtime again), before the data is made durable.
+  // Xattrs first: an ACL moves the group bits the mode then sets exactly.
+  // A file repaired in place keeps the xattrs it has (metadata is not what
+  // parity protects, and a record from before schema 4 has none); a
+  // restored one gets those recorded.
+  std::vector<Xattr> xattrs = t.rec.xattrs;
+  if (!t.missing) {
+    Result<std::vector<Xattr>> now = ctx_.fs->ListXattrsUnder(root, t.rec.path);
+    if (now.ok()) xattrs = std::move(now).value();
+  }
+  if (Status x = t.temp->SetXattrs(xattrs); !x.ok()) {
+    // EPERM (a security.* name without the capability), ENOTSUP (a file
+    // system without them): the data still goes in place, with a note.
+    if (!PathProblem(x) && x.code() != Code::kIOError) return x;
+    t.xattr_problem = x.ToString();
+  }
   FileStat attrs;
   attrs.mode = t.rec.mode;
   attrs.uid = t.rec.uid;
@@ -669,7 +732,10 @@ void Fixer::RecordRepaired(const Target& t) {
   report_->files_repaired++;
   Result<FileStat> now = ctx_.fs->StatUnder(disk.root, t.rec.path);
   FileRecord updated = t.rec;
-  if (now.ok()) updated.inode = now->inode;
+  if (now.ok()) {
+    updated.inode = now->inode;
+    written_inodes_[{t.disk, t.rec.path}] = now->inode;
+  }
   batch_->DeleteFile(t.rec);
   batch_->PutFile(updated);
   for (const StoredFinding& sf : stored_) {
@@ -680,11 +746,11 @@ void Fixer::RecordRepaired(const Target& t) {
       batch_->DeleteFinding(f);
     }
   }
-  report_->findings.push_back(MakeFinding(FindingKind::kRepaired, disk.name, t.rec.path,
-                                          fmt::format("{} from parity ({} block{} rebuilt), verified against its "
-                                                      "checksums",
-                                                      t.missing ? "restored" : "repaired", t.written.size(),
-                                                      t.written.size() == 1 ? "" : "s")));
+  report_->findings.push_back(MakeFinding(
+      FindingKind::kRepaired, disk.name, t.rec.path,
+      fmt::format("{} from parity ({} block{} rebuilt), verified against its checksums{}",
+                  t.missing ? "restored" : "repaired", t.written.size(), t.written.size() == 1 ? "" : "s",
+                  t.xattr_problem.empty() ? "" : "; its extended attributes could not all be set: " + t.xattr_problem)));
 }
 
 Status Fixer::Finalize(Target& t) {
@@ -738,7 +804,8 @@ Status Fixer::RestoreEmptyFile(std::size_t di, const FileRecord& f) {
   // Created where it was, exclusively and beneath the disk root: a
   // directory on the way that a user replaced by a symlink stops this file
   // alone; owner, mode and mtime are set on the descriptor.
-  Status made = ctx_.fs->CreateDirsUnder(root, ParentOf(f.path));
+  Status made = MakeDirs(di, ParentOf(f.path));
+  if (made.ok()) Touch(di, ParentOf(f.path));
   Result<std::unique_ptr<WritableFile>> out =
       made.ok() ? ctx_.fs->CreateUnder(root, f.path, 0600) : Result<std::unique_ptr<WritableFile>>(made);
   if (!out.ok()) {
@@ -750,6 +817,8 @@ Status Fixer::RestoreEmptyFile(std::size_t di, const FileRecord& f) {
                                  out.status().ToString()));
     return Status::Ok();
   }
+  std::string xattr_problem;
+  if (Status x = (*out)->SetXattrs(f.xattrs); !x.ok()) xattr_problem = x.ToString();
   FileStat attrs;
   attrs.mode = f.mode;
   attrs.uid = f.uid;
@@ -760,14 +829,17 @@ Status Fixer::RestoreEmptyFile(std::size_t di, const FileRecord& f) {
   ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDirUnder(root, ParentOf(f.path)));
   // The new file's inode, or the next scan would take it for another file.
   if (Result<FileStat> now = ctx_.fs->StatUnder(root, f.path); now.ok() && batch_) {
+    written_inodes_[{di, f.path}] = now->inode;
     FileRecord updated = f;
     updated.inode = now->inode;
     batch_->DeleteFile(f);
     batch_->PutFile(updated);
   }
   report_->files_repaired++;
-  report_->findings.push_back(MakeFinding(FindingKind::kRepaired, array_.data[di].name, f.path,
-                                          "restored (empty file)"));
+  report_->findings.push_back(MakeFinding(
+      FindingKind::kRepaired, array_.data[di].name, f.path,
+      xattr_problem.empty() ? std::string("restored (empty file)")
+                            : "restored (empty file); its extended attributes could not all be set: " + xattr_problem));
   return Status::Ok();
 }
 
@@ -804,6 +876,254 @@ Status Fixer::RecordDisks() {
       batch_->PutMeta("parity_written_from", std::to_string(first));
     }
     ATLAS_RETURN_IF_ERROR(dirty->status());
+  }
+  return Status::Ok();
+}
+
+
+// ---------------------------------------------------------------------------
+// Entries: hard links, symlinks, directories, special files (issue 17).
+
+Status Fixer::MakeDirs(std::size_t di, const std::string& rel_dir) {
+  const std::filesystem::path& root = array_.data[di].root;
+  // The missing ancestors, outermost first: each is created by this run.
+  std::vector<std::string> missing;
+  for (std::string dir = rel_dir; !dir.empty(); dir = ParentOf(dir)) {
+    Result<FileStat> st = ctx_.fs->StatUnder(root, dir);
+    if (st.ok()) break;
+    if (st.status().code() != Code::kNotFound) break;  // CreateDirsUnder says what is wrong
+    missing.push_back(dir);
+  }
+  if (!missing.empty()) Touch(di, ParentOf(missing.back()));
+  ATLAS_RETURN_IF_ERROR(ctx_.fs->CreateDirsUnder(root, rel_dir));
+  for (const std::string& dir : missing) {
+    Result<FileStat> st = ctx_.fs->StatUnder(root, dir);
+    if (!st.ok() || st->type != FileType::kDirectory) continue;
+    DirState& d = dirs_[di][dir];
+    d.created = true;
+    d.inode = st->inode;
+  }
+  return Status::Ok();
+}
+
+void Fixer::Touch(std::size_t di, const std::string& rel_dir) {
+  if (options_.dry_run || dirs_[di].count(rel_dir) != 0) return;
+  Result<FileStat> st = ctx_.fs->StatUnder(array_.data[di].root, rel_dir);
+  if (!st.ok() || st->type != FileType::kDirectory) return;
+  DirState& d = dirs_[di][rel_dir];
+  d.inode = st->inode;
+  d.before = *st;
+}
+
+void Fixer::EntryRestored(std::size_t di, const std::string& path, std::string what) {
+  report_->entries_restored++;
+  report_->actions.push_back(fmt::format("restore {}:{} ({})", array_.data[di].name, DisplayPath(path), what));
+  if (!options_.dry_run) {
+    report_->findings.push_back(
+        MakeFinding(FindingKind::kRepaired, array_.data[di].name, path, fmt::format("restored ({})", what)));
+  }
+}
+
+Status Fixer::RelinkMissingContent() {
+  for (std::size_t di = 0; di < array_.data.size(); ++di) {
+    if (!disk_selected_[di] || !array_.data[di].record) continue;
+    const std::filesystem::path& root = array_.data[di].root;
+    const std::uint16_t slot = array_.data[di].slot;
+    std::set<std::string> done;  // content names linked back
+    std::unique_ptr<Cursor<EntryRecord>> entries = m_->Entries(slot);
+    for (; entries->Valid(); entries->Next()) {
+      const EntryRecord& e = entries->value();
+      if (e.kind != EntryKind::kHardLink || done.count(e.target) != 0 || !InScope(di, e.target, false) ||
+          !SafeRelative(e.target) || !SafeRelative(e.path)) {
+        continue;
+      }
+      Result<FileStat> content = ctx_.fs->StatUnder(root, e.target);
+      if (content.ok() || content.status().code() != Code::kNotFound) continue;
+      ATLAS_ASSIGN_OR_RETURN(std::optional<FileRecord> rec, m_->GetFile(slot, e.target));
+      if (!rec) continue;
+      // This other name still holds the recorded file: same inode, size and mtime.
+      Result<FileStat> other = ctx_.fs->StatUnder(root, e.path);
+      if (!other.ok() || other->type != FileType::kRegular || other->inode != rec->inode ||
+          other->size != rec->size || other->mtime_ns != rec->mtime_ns) {
+        continue;
+      }
+      done.insert(e.target);
+      report_->files_repaired++;
+      report_->actions.push_back(fmt::format("restore {}:{} (hard link to {}, which still holds it)",
+                                             array_.data[di].name, DisplayPath(e.target), DisplayPath(e.path)));
+      if (options_.dry_run) continue;
+      MarkDiskUsed(ctx_.monitor, array_.data[di].name);
+      Status made = MakeDirs(di, ParentOf(e.target));
+      if (made.ok()) Touch(di, ParentOf(e.target));
+      Status linked = made.ok() ? ctx_.fs->LinkUnder(root, e.path, e.target, rec->inode) : made;
+      if (!linked.ok()) {
+        if (!PathProblem(linked) && linked.code() != Code::kIOError) return linked;
+        report_->files_repaired--;
+        Target t;
+        t.rec = *rec;
+        t.disk = di;
+        Unrecoverable(t, fmt::format("could not be linked back to {}: {}", DisplayPath(e.path), linked.ToString()));
+        continue;
+      }
+      ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDirUnder(root, ParentOf(e.target)));
+      written_inodes_[{di, e.target}] = rec->inode;
+      report_->findings.push_back(MakeFinding(FindingKind::kRepaired, array_.data[di].name, e.target,
+                                              fmt::format("restored as a hard link to {}, which still holds the "
+                                                          "file; nothing rebuilt",
+                                                          DisplayPath(e.path))));
+    }
+    ATLAS_RETURN_IF_ERROR(entries->status());
+  }
+  return Status::Ok();
+}
+
+Status Fixer::RestoreEntries() {
+  for (std::size_t di = 0; di < array_.data.size(); ++di) {
+    if (!disk_selected_[di] || !array_.data[di].record) continue;
+    std::unique_ptr<Cursor<EntryRecord>> entries = m_->Entries(array_.data[di].slot);
+    // Path order: a directory comes before everything in it.
+    for (; entries->Valid(); entries->Next()) {
+      const EntryRecord& e = entries->value();
+      if (!InScope(di, e.path, false)) continue;
+      if (!SafeRelative(e.path) || (e.kind == EntryKind::kHardLink && !SafeRelative(e.target))) {
+        Target t;
+        t.rec.path = e.path;
+        t.disk = di;
+        Unrecoverable(t, "its recorded path would leave the disk; not restored");
+        continue;
+      }
+      ATLAS_RETURN_IF_ERROR(RestoreEntry(di, e).WithContext("fix " + e.path));
+    }
+    ATLAS_RETURN_IF_ERROR(entries->status());
+  }
+  return Status::Ok();
+}
+
+Status Fixer::RestoreEntry(std::size_t di, const EntryRecord& e) {
+  const std::filesystem::path& root = array_.data[di].root;
+  const std::string& name = array_.data[di].name;
+  Result<FileStat> st = ctx_.fs->StatUnder(root, e.path);
+  if (st.ok()) return Status::Ok();  // there: whatever it is now is drift, the user's
+  // Cut off by something that is no longer a directory: reported by the
+  // restore below.
+  if (st.status().code() != Code::kNotFound && st.status().code() != Code::kFailedPrecondition) {
+    return st.status();
+  }
+  std::string what(EntryKindName(e.kind));
+  std::uint64_t link_inode = 0;
+  if (e.kind == EntryKind::kSymlink) {
+    what += " -> " + DisplayPath(e.target);
+  } else if (e.kind == EntryKind::kHardLink) {
+    what += " to " + DisplayPath(e.target);
+    // The content name must hold the file this run restored, or the
+    // recorded one, untouched.
+    ATLAS_ASSIGN_OR_RETURN(std::optional<FileRecord> rec, m_->GetFile(array_.data[di].slot, e.target));
+    auto w = written_inodes_.find({di, e.target});
+    link_inode = w != written_inodes_.end() ? w->second : rec ? rec->inode : 0;
+    Result<FileStat> content = ctx_.fs->StatUnder(root, e.target);
+    if (!rec || !content.ok() || content->inode != link_inode || content->size != rec->size ||
+        content->mtime_ns != rec->mtime_ns) {
+      if (options_.dry_run) {  // the content may be restored by this very run
+        EntryRestored(di, e.path, what);
+        return Status::Ok();
+      }
+      Target t;
+      t.rec.path = e.path;
+      t.disk = di;
+      Unrecoverable(t, fmt::format("a hard link to {}, which no longer holds the file it was a name of; not "
+                                   "restored",
+                                   DisplayPath(e.target)));
+      return Status::Ok();
+    }
+  } else if (e.kind == EntryKind::kSocket) {
+    // A socket is made by the program that listens on it.
+    report_->actions.push_back(fmt::format("skip {}:{} (a socket: its server makes it again)", name,
+                                           DisplayPath(e.path)));
+    return Status::Ok();
+  }
+  if (options_.dry_run) {
+    EntryRestored(di, e.path, what);
+    return Status::Ok();
+  }
+  MarkDiskUsed(ctx_.monitor, name);
+  Status s = MakeDirs(di, e.kind == EntryKind::kDirectory ? e.path : ParentOf(e.path));
+  if (s.ok() && e.kind != EntryKind::kDirectory) {
+    Touch(di, ParentOf(e.path));
+    switch (e.kind) {
+      case EntryKind::kSymlink:
+        s = ctx_.fs->CreateSymlinkUnder(root, e.path, e.target);
+        break;
+      case EntryKind::kHardLink:
+        s = ctx_.fs->LinkUnder(root, e.target, e.path, link_inode);
+        break;
+      default:  // FIFO, device node
+        s = ctx_.fs->CreateNodeUnder(root, e.path, e.mode, e.rdev);
+        break;
+    }
+    if (s.ok() && e.kind != EntryKind::kHardLink) {
+      EntryMetadata meta;
+      meta.mode = e.mode;
+      meta.uid = e.uid;
+      meta.gid = e.gid;
+      meta.mtime_ns = e.mtime_ns;
+      meta.xattrs = &e.xattrs;
+      s = ctx_.fs->SetMetadataUnder(root, e.path,
+                                    e.kind == EntryKind::kSymlink ? FileType::kSymlink : FileType::kOther, 0, meta);
+    }
+    if (s.ok()) s = ctx_.fs->SyncDirUnder(root, ParentOf(e.path));
+  }
+  if (!s.ok()) {
+    if (!PathProblem(s) && s.code() != Code::kIOError) return s;
+    Target t;
+    t.rec.path = e.path;
+    t.disk = di;
+    Unrecoverable(t, fmt::format("the {} could not be restored: {}", what, s.ToString()));
+    return Status::Ok();
+  }
+  // A directory is reported once its metadata is set (RestoreDirectoryMetadata).
+  if (e.kind != EntryKind::kDirectory) EntryRestored(di, e.path, what);
+  return Status::Ok();
+}
+
+Status Fixer::RestoreDirectoryMetadata() {
+  for (std::size_t di = 0; di < dirs_.size(); ++di) {
+    const std::filesystem::path& root = array_.data[di].root;
+    // Deepest first: a directory's metadata is set after everything in it,
+    // and setting it does not move its parent's mtime.
+    for (auto it = dirs_[di].rbegin(); it != dirs_[di].rend(); ++it) {
+      const std::string& dir = it->first;
+      const DirState& d = it->second;
+      EntryMetadata meta;
+      std::optional<EntryRecord> rec;
+      if (d.created) {
+        ATLAS_ASSIGN_OR_RETURN(rec, m_->GetEntry(array_.data[di].slot, dir));
+        if (!rec || rec->kind != EntryKind::kDirectory) {
+          // Made on the way to a file with no record of its own (a
+          // directory excluded, or recorded before schema 4): as mkdir left it.
+          continue;
+        }
+        meta.mode = rec->mode;
+        meta.uid = rec->uid;
+        meta.gid = rec->gid;
+        meta.mtime_ns = rec->mtime_ns;
+        meta.xattrs = &rec->xattrs;
+      } else if (dir.empty()) {
+        continue;  // the disk root is the admin's mount point, not recorded
+      } else {
+        meta.mode = d.before.mode;
+        meta.uid = d.before.uid;
+        meta.gid = d.before.gid;
+        meta.mtime_ns = d.before.mtime_ns;
+      }
+      Status s = ctx_.fs->SetMetadataUnder(root, dir, FileType::kDirectory, d.inode, meta);
+      if (!s.ok()) {
+        if (!PathProblem(s) && s.code() != Code::kIOError) return s;
+        report_->findings.push_back(MakeFinding(FindingKind::kRepaired, array_.data[di].name, dir,
+                                                "its mode, owner or mtime could not be set back: " + s.ToString()));
+        continue;
+      }
+      if (d.created) EntryRestored(di, dir, "directory");
+    }
   }
   return Status::Ok();
 }
@@ -979,8 +1299,13 @@ Status Fixer::Conclude(std::int64_t start_ns) {
   // repairs aside, every position of a target is in the scan; this is a
   // safety net).
   ATLAS_RETURN_IF_ERROR(FinalizeUpTo(~0ull));
-  // --errors-only: an empty file that is gone is no error to repair.
-  if (!options_.errors_only) ATLAS_RETURN_IF_ERROR(RestoreEmptyFiles());
+  // --errors-only: an empty file or an entry that is gone is no error to
+  // repair.
+  if (!options_.errors_only) {
+    ATLAS_RETURN_IF_ERROR(RestoreEmptyFiles());
+    ATLAS_RETURN_IF_ERROR(RestoreEntries());
+  }
+  if (!options_.dry_run) ATLAS_RETURN_IF_ERROR(RestoreDirectoryMetadata());
   // One line per parity level, with the positions as ranges: a replaced
   // parity disk is millions of positions.
   for (std::size_t l = 0; l < parity_repaired_.size(); ++l) {
@@ -1042,6 +1367,8 @@ Status Fixer::Run() {
   ATLAS_RETURN_IF_ERROR(OpenParityForRepair());
   ATLAS_RETURN_IF_ERROR(LoadTempTag());
   ATLAS_RETURN_IF_ERROR(RemoveStaleTemps());
+  dirs_.assign(array_.data.size(), {});
+  if (!options_.errors_only) ATLAS_RETURN_IF_ERROR(RelinkMissingContent());
   ATLAS_RETURN_IF_ERROR(Scan());
   return Conclude(start_ns);
 }
