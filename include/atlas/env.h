@@ -112,6 +112,10 @@ class RandomAccessFile {
   // fstat(2) of the open descriptor: what was (and is being) read, whatever
   // the path names by now.
   virtual Result<FileStat> Stat() const = 0;
+  // The first offset at or after `offset` that holds data (lseek
+  // SEEK_DATA), the file size when only a hole follows: a range before it
+  // is a hole, zeros that need no reading. The default says "data here".
+  virtual Result<std::uint64_t> NextDataOffset(std::uint64_t offset) const { return offset; }
 };
 
 class WritableFile {

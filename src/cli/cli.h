@@ -61,6 +61,9 @@ std::unique_ptr<ProgressSink> MakeProgress(const GlobalOptions& g);
 // JSON of findings (each FindingJson), SPEC "Machine output".
 nlohmann::json FindingsJson(const std::vector<Finding>& findings);
 nlohmann::json DriftJson(const DriftCounts& d);
+// ", 2 hard links added, 1 symlink changed, 1 file's metadata changed":
+// the entry and metadata drift of `d`, only what is not zero ("" if none).
+std::string EntryDriftText(const DriftCounts& d);
 // Prints a JSON document on stdout (invalid UTF-8 cannot occur: paths pass
 // through DisplayPath).
 void PrintJson(const nlohmann::json& doc);

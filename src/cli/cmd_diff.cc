@@ -51,13 +51,7 @@ int CmdDiff(const CommandEnv& env) {
     }
   }
   const DriftCounts& d = report.drift;
-  std::string entries;
-  if (d.EntryChanges() + d.metadata_changed > 0) {
-    entries = fmt::format(", {} metadata changed, {} directories, {} symlinks, {} hard links, {} special files "
-                          "added/removed/changed",
-                          d.metadata_changed, d.directories.Total(), d.symlinks.Total(), d.hard_links.Total(),
-                          d.special_files.Total());
-  }
+  const std::string entries = EntryDriftText(d);
   fmt::print("diff: {} unchanged, {} added, {} modified, {} deleted, {} moved{}{}\n", d.unchanged, d.added,
              d.modified, d.deleted, d.moved, entries,
              d.Changes() + report.positions_unsynced == 0 ? "; nothing to sync"

@@ -37,8 +37,8 @@ int Render(const CommandEnv& env, const Status& s, const SyncReport& report, con
     } else {
       const DriftCounts& d = report.drift;
       double rate = report.seconds > 0 ? static_cast<double>(report.bytes_hashed) / report.seconds : 0;
-      fmt::print("sync: {} added, {} modified, {} deleted, {} moved; {} hashed in {:.2f} s ({}/s)\n",
-                 d.added, d.modified, d.deleted, d.moved, HumanBytes(report.bytes_hashed),
+      fmt::print("sync: {} added, {} modified, {} deleted, {} moved{}; {} hashed in {:.2f} s ({}/s)\n",
+                 d.added, d.modified, d.deleted, d.moved, EntryDriftText(d), HumanBytes(report.bytes_hashed),
                  report.seconds, HumanBytes(static_cast<std::uint64_t>(rate)));
       if (report.positions_left > 0) {
         fmt::print("sync: {} positions are not protected yet; {}\n", report.positions_left,

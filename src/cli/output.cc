@@ -61,6 +61,24 @@ nlohmann::json DriftJson(const DriftCounts& d) {
           {"metadata_changed", d.metadata_changed}};
 }
 
+std::string EntryDriftText(const DriftCounts& d) {
+  std::string out;
+  auto kind = [&](const DriftCounts::Entries& e, std::string_view one, std::string_view many) {
+    for (auto [n, verb] : {std::pair{e.added, "added"}, std::pair{e.removed, "removed"},
+                           std::pair{e.changed, "changed"}}) {
+      if (n > 0) out += fmt::format(", {} {} {}", n, n == 1 ? one : many, verb);
+    }
+  };
+  kind(d.directories, "directory", "directories");
+  kind(d.symlinks, "symlink", "symlinks");
+  kind(d.hard_links, "hard link", "hard links");
+  kind(d.special_files, "special file", "special files");
+  if (d.metadata_changed > 0) {
+    out += fmt::format(", {} {} metadata changed", d.metadata_changed, d.metadata_changed == 1 ? "file's" : "files'");
+  }
+  return out;
+}
+
 void PrintJson(const nlohmann::json& doc) {
   std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   std::cout.flush();

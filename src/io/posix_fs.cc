@@ -497,6 +497,19 @@ class PosixRandomAccessFile final : public RandomAccessFile {
 
   Result<FileStat> Stat() const override { return FstatOf(fd_, path_); }
 
+  Result<std::uint64_t> NextDataOffset(std::uint64_t offset) const override {
+    const off_t at = ::lseek(fd_, static_cast<off_t>(offset), SEEK_DATA);
+    if (at >= 0)
+      return static_cast<std::uint64_t>(at);
+    if (errno == ENXIO) {  // a hole to the end of the file
+      ATLAS_ASSIGN_OR_RETURN(FileStat st, FstatOf(fd_, path_));
+      return std::max<std::uint64_t>(offset, st.size);
+    }
+    if (errno == EINVAL || errno == ENOTSUP)
+      return offset;  // no hole support: all data
+    return Status::FromErrno(errno, DescribeAt("lseek SEEK_DATA", path_, offset));
+  }
+
  private:
   int fd_;
   stdfs::path path_;

@@ -3,12 +3,14 @@
 #include <span>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <fcntl.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "atlas/env.h"
@@ -586,6 +588,135 @@ TEST_CASE("posix_fs: CreateDirs, Remove, SyncDir and ReadFile", "[posix_fs][unit
   REQUIRE_OK(got);
   REQUIRE(got->size() == big.size());
   CHECK(std::memcmp(got->data(), big.data(), big.size()) == 0);
+}
+
+TEST_CASE("posix_fs: directories are reported before their contents with report_dirs", "[posix_fs][unit][issue-17]") {
+  TempDir dir;
+  WriteFile(dir.path() / "d-x", "1");
+  stdfs::create_directories(dir.path() / "d" / "e");
+  WriteFile(dir.path() / "d" / "f", "2");
+  WalkOptions o;
+  o.report_dirs = true;
+  // Byte order with a directory "d" where "d/" sorts: after "d-x".
+  CHECK(WalkAll(dir.path(), o) == std::vector<std::string>{"d-x", "d", "d/e", "d/f"});
+  CHECK(WalkAll(dir.path()) == std::vector<std::string>{"d-x", "d/f"});
+}
+
+TEST_CASE("posix_fs: xattrs, symlink targets and holes are read without following or opening",
+          "[posix_fs][unit][issue-17]") {
+  TempDir dir;
+  FileSystem* fs = FileSystem::Default();
+  WriteFile(dir.path() / "f", "data");
+  const std::string value("\x01\x00\x02", 3);
+  const bool xattrs = ::setxattr((dir.path() / "f").c_str(), "user.DOSATTRIB", value.data(), value.size(), 0) == 0;
+  if (xattrs) {
+    REQUIRE(::setxattr((dir.path() / "f").c_str(), "user.a", "1", 1, 0) == 0);
+    Result<std::vector<Xattr>> got = fs->ListXattrsUnder(dir.path(), "f");
+    REQUIRE_OK(got);
+    // Sorted by name, binary values intact; whatever the system adds
+    // (security.selinux) aside.
+    std::vector<Xattr> user;
+    for (const Xattr& x : *got) {
+      if (x.name.starts_with("user.")) user.push_back(x);
+    }
+    CHECK(user == std::vector<Xattr>{{"user.DOSATTRIB", value}, {"user.a", "1"}});
+  } else {
+    WARN("user xattrs unsupported here: " << std::strerror(errno));
+  }
+  REQUIRE(::symlink("../../etc/passwd", (dir.path() / "l").c_str()) == 0);
+  Result<std::string> target = fs->ReadLinkUnder(dir.path(), "l");
+  REQUIRE_OK(target);
+  CHECK(*target == "../../etc/passwd");
+  // A symlink has no readable xattrs without following it: empty.
+  Result<std::vector<Xattr>> of_link = fs->ListXattrsUnder(dir.path(), "l");
+  REQUIRE_OK(of_link);
+  CHECK(of_link->empty());
+  // A FIFO is never opened: its xattrs are empty, and this returns.
+  REQUIRE(::mkfifo((dir.path() / "p").c_str(), 0644) == 0);
+  REQUIRE_OK(fs->ListXattrsUnder(dir.path(), "p"));
+
+  // A 64 MiB file with data at 0 and at 32 MiB.
+  {
+    const int fd = ::open((dir.path() / "sparse").c_str(), O_CREAT | O_WRONLY, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::pwrite(fd, "x", 1, 0) == 1);
+    REQUIRE(::pwrite(fd, "y", 1, 32 << 20) == 1);
+    REQUIRE(::ftruncate(fd, 64 << 20) == 0);
+    ::close(fd);
+  }
+  Result<std::vector<ByteRange>> holes = fs->HolesUnder(dir.path(), "sparse");
+  REQUIRE_OK(holes);
+  if (holes->empty()) {
+    WARN("this file system reports no holes");
+  } else {
+    REQUIRE(holes->size() == 2);
+    CHECK((*holes)[0].offset > 0);
+    CHECK((*holes)[0].offset + (*holes)[0].length <= (32u << 20));
+    CHECK((*holes)[1].offset + (*holes)[1].length == (64u << 20));
+    Result<std::unique_ptr<RandomAccessFile>> f = fs->OpenUnder(dir.path(), "sparse");
+    REQUIRE_OK(f);
+    Result<std::uint64_t> next = (*f)->NextDataOffset((*holes)[0].offset);
+    REQUIRE_OK(next);
+    CHECK(*next == (*holes)[0].offset + (*holes)[0].length);
+    next = (*f)->NextDataOffset((*holes)[1].offset);
+    REQUIRE_OK(next);
+    CHECK(*next == (64u << 20));
+  }
+  Result<std::vector<ByteRange>> none = fs->HolesUnder(dir.path(), "f");
+  REQUIRE_OK(none);
+  CHECK(none->empty());
+}
+
+TEST_CASE("posix_fs: symlinks, nodes, links and metadata are made beneath the root, on what was made",
+          "[posix_fs][unit][issue-17]") {
+  TempDir dir;
+  FileSystem* fs = FileSystem::Default();
+  REQUIRE_OK(fs->CreateSymlinkUnder(dir.path(), "l", "target/that/dangles"));
+  CHECK(fs->CreateSymlinkUnder(dir.path(), "l", "x").sys_errno() == EEXIST);
+  EntryMetadata meta;
+  meta.uid = ::geteuid();
+  meta.gid = ::getegid();
+  meta.mtime_ns = 1'500'000'000'123'456'789;
+  REQUIRE_OK(fs->SetMetadataUnder(dir.path(), "l", FileType::kSymlink, 0, meta));
+  struct stat st = LStat(dir.path() / "l");
+  CHECK(S_ISLNK(st.st_mode));
+  CHECK(st.st_mtim.tv_sec == 1'500'000'000);
+  CHECK(st.st_mtim.tv_nsec == 123'456'789);
+
+  REQUIRE_OK(fs->CreateNodeUnder(dir.path(), "p", S_IFIFO | 0640, 0));
+  meta.mode = 0640;
+  REQUIRE_OK(fs->SetMetadataUnder(dir.path(), "p", FileType::kOther, 0, meta));
+  st = LStat(dir.path() / "p");
+  CHECK(S_ISFIFO(st.st_mode));
+  CHECK((st.st_mode & 07777) == 0640);
+
+  stdfs::create_directories(dir.path() / "d");
+  meta.mode = 02770;
+  std::vector<Xattr> none;
+  meta.xattrs = &none;
+  REQUIRE_OK(fs->SetMetadataUnder(dir.path(), "d", FileType::kDirectory, 0, meta));
+  CHECK((LStat(dir.path() / "d").st_mode & 07777) == 02770);
+  // The name holds something else than asked (a symlink where the
+  // directory was): refused, nothing changed through it.
+  stdfs::remove(dir.path() / "d");
+  REQUIRE(::symlink("/etc", (dir.path() / "d").c_str()) == 0);
+  const struct stat etc_before = LStat("/etc");
+  Status refused = fs->SetMetadataUnder(dir.path(), "d", FileType::kDirectory, 0, meta);
+  CHECK(refused.code() == Code::kFailedPrecondition);
+  CHECK(LStat("/etc").st_mode == etc_before.st_mode);
+  CHECK(LStat("/etc").st_mtim.tv_sec == etc_before.st_mtim.tv_sec);
+
+  WriteFile(dir.path() / "f", "content");
+  const std::uint64_t inode = LStat(dir.path() / "f").st_ino;
+  // Another inode than the one expected: not linked.
+  CHECK(fs->LinkUnder(dir.path(), "f", "g", inode + 1).code() == Code::kFailedPrecondition);
+  CHECK_FALSE(stdfs::exists(dir.path() / "g"));
+  REQUIRE_OK(fs->LinkUnder(dir.path(), "f", "g", inode));
+  CHECK(LStat(dir.path() / "g").st_ino == inode);
+  CHECK(LStat(dir.path() / "f").st_nlink == 2);
+  // Never over an existing name, never from a symlink.
+  CHECK(fs->LinkUnder(dir.path(), "f", "g", inode).sys_errno() == EEXIST);
+  CHECK(fs->LinkUnder(dir.path(), "l", "h", 0).code() == Code::kFailedPrecondition);
 }
 
 TEST_CASE("clock: wall time is plausible and monotonic time does not go back", "[posix_fs][unit]") {
