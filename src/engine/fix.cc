@@ -131,6 +131,7 @@ struct Target {
   std::string why;                   // the first reason a block could not be rebuilt
   std::unique_ptr<WritableFile> temp;
   std::string temp_rel;              // the temporary file, relative to the disk root
+  bool ctime_as_recorded = false;    // the original's ctime was the recorded one
   bool refused = false;              // path would leave the disk
   std::string blocked;               // why its place on the disk cannot be written
   std::string xattr_problem;         // why its xattrs could not all be set
@@ -232,6 +233,14 @@ class Fixer {
   Status WriteData(Target& t, std::uint64_t offset, std::span<const std::byte> data);
   // The inode of a file this run wrote, by (disk index, path).
   std::map<std::pair<std::size_t, std::string>, std::uint64_t> written_inodes_;
+  // What this run made or changed the inode (or ctime) of, by (disk index,
+  // path): files and entries whose records take the new inode and ctime at
+  // the end, so that the next sync finds nothing to do.
+  std::set<std::pair<std::size_t, std::string>> restat_files_, restat_entries_;
+  bool links_made_ = false;
+  // The records of everything in restat_*, and of the other names of files
+  // that got a link, follow the disk: inode and ctime as they are now.
+  Status RestatRecords();
   struct DirState {
     std::uint64_t inode = 0;
     FileStat before;      // touched: as it was
@@ -653,6 +662,7 @@ Result<std::optional<std::string>> Fixer::CopyGoodBlocks(Target& t) {
   }
   std::unique_ptr<RandomAccessFile> orig = std::move(opened).value();
   ATLAS_ASSIGN_OR_RETURN(FileStat ost, orig->Stat());
+  t.ctime_as_recorded = ost.ctime_ns == t.rec.ctime_ns;
   if (ost.inode != t.rec.inode || ost.size != t.rec.size || ost.mtime_ns != t.rec.mtime_ns) {
     return Reason("the file changed while it was being repaired; it was left as it is now");
   }
@@ -735,6 +745,11 @@ void Fixer::RecordRepaired(const Target& t) {
   if (now.ok()) {
     updated.inode = now->inode;
     written_inodes_[{t.disk, t.rec.path}] = now->inode;
+  }
+  // A file whose xattrs may have changed since the sync keeps its old ctime
+  // in the record, so the next sync reads them.
+  if (t.missing || t.ctime_as_recorded || t.written.size() == t.rec.BlockCount()) {
+    restat_files_.insert({t.disk, t.rec.path});
   }
   batch_->DeleteFile(t.rec);
   batch_->PutFile(updated);
@@ -830,6 +845,7 @@ Status Fixer::RestoreEmptyFile(std::size_t di, const FileRecord& f) {
   // The new file's inode, or the next scan would take it for another file.
   if (Result<FileStat> now = ctx_.fs->StatUnder(root, f.path); now.ok() && batch_) {
     written_inodes_[{di, f.path}] = now->inode;
+    restat_files_.insert({di, f.path});
     FileRecord updated = f;
     updated.inode = now->inode;
     batch_->DeleteFile(f);
@@ -967,6 +983,8 @@ Status Fixer::RelinkMissingContent() {
       }
       ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDirUnder(root, ParentOf(e.target)));
       written_inodes_[{di, e.target}] = rec->inode;
+      restat_files_.insert({di, e.target});
+      links_made_ = true;
       report_->findings.push_back(MakeFinding(FindingKind::kRepaired, array_.data[di].name, e.target,
                                               fmt::format("restored as a hard link to {}, which still holds the "
                                                           "file; nothing rebuilt",
@@ -1081,7 +1099,14 @@ Status Fixer::RestoreEntry(std::size_t di, const EntryRecord& e) {
     return Status::Ok();
   }
   // A directory is reported once its metadata is set (RestoreDirectoryMetadata).
-  if (e.kind != EntryKind::kDirectory) EntryRestored(di, e.path, what);
+  if (e.kind != EntryKind::kDirectory) {
+    EntryRestored(di, e.path, what);
+    restat_entries_.insert({di, e.path});
+  }
+  if (e.kind == EntryKind::kHardLink) {
+    restat_files_.insert({di, e.target});
+    links_made_ = true;
+  }
   return Status::Ok();
 }
 
@@ -1122,8 +1147,55 @@ Status Fixer::RestoreDirectoryMetadata() {
                                                 "its mode, owner or mtime could not be set back: " + s.ToString()));
         continue;
       }
-      if (d.created) EntryRestored(di, dir, "directory");
+      if (d.created) {
+        EntryRestored(di, dir, "directory");
+        restat_entries_.insert({di, dir});
+      } else {
+        // Its record follows only if it was the recorded directory before
+        // this run touched it (else what changed meanwhile stays drift).
+        ATLAS_ASSIGN_OR_RETURN(rec, m_->GetEntry(array_.data[di].slot, dir));
+        if (rec && rec->inode == d.before.inode && rec->ctime_ns == d.before.ctime_ns) {
+          restat_entries_.insert({di, dir});
+        }
+      }
     }
+  }
+  return Status::Ok();
+}
+
+Status Fixer::RestatRecords() {
+  if (links_made_) {
+    // A new name moves the ctime of the inode: every other name too.
+    for (std::size_t di = 0; di < array_.data.size(); ++di) {
+      if (!disk_selected_[di] || !array_.data[di].record) continue;
+      std::unique_ptr<Cursor<EntryRecord>> entries = m_->Entries(array_.data[di].slot);
+      for (; entries->Valid(); entries->Next()) {
+        const EntryRecord& e = entries->value();
+        if (e.kind == EntryKind::kHardLink && restat_files_.count({di, e.target}) != 0) {
+          restat_entries_.insert({di, e.path});
+        }
+      }
+      ATLAS_RETURN_IF_ERROR(entries->status());
+    }
+  }
+  for (const auto& [di, path] : restat_files_) {
+    const std::uint16_t slot = array_.data[di].slot;
+    ATLAS_ASSIGN_OR_RETURN(std::optional<FileRecord> rec, m_->GetFile(slot, path));
+    Result<FileStat> now = ctx_.fs->StatUnder(array_.data[di].root, path);
+    if (!rec || !now.ok() || now->type != FileType::kRegular) continue;
+    FileRecord updated = *rec;
+    updated.inode = now->inode;
+    updated.ctime_ns = now->ctime_ns;
+    batch_->DeleteFile(*rec);
+    batch_->PutFile(updated);
+  }
+  for (const auto& [di, path] : restat_entries_) {
+    ATLAS_ASSIGN_OR_RETURN(std::optional<EntryRecord> rec, m_->GetEntry(array_.data[di].slot, path));
+    Result<FileStat> now = ctx_.fs->StatUnder(array_.data[di].root, path);
+    if (!rec || !now.ok()) continue;
+    rec->inode = now->inode;
+    rec->ctime_ns = now->ctime_ns;
+    batch_->PutEntry(*rec);
   }
   return Status::Ok();
 }
@@ -1305,7 +1377,10 @@ Status Fixer::Conclude(std::int64_t start_ns) {
     ATLAS_RETURN_IF_ERROR(RestoreEmptyFiles());
     ATLAS_RETURN_IF_ERROR(RestoreEntries());
   }
-  if (!options_.dry_run) ATLAS_RETURN_IF_ERROR(RestoreDirectoryMetadata());
+  if (!options_.dry_run) {
+    ATLAS_RETURN_IF_ERROR(RestoreDirectoryMetadata());
+    ATLAS_RETURN_IF_ERROR(RestatRecords());
+  }
   // One line per parity level, with the positions as ranges: a replaced
   // parity disk is millions of positions.
   for (std::size_t l = 0; l < parity_repaired_.size(); ++l) {

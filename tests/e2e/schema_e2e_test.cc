@@ -6,14 +6,14 @@
 //    schema to 1, with RocksDB directly (docs/FORMAT.md: meta := 'm' name).
 // 2. Read-only commands (diff, fix --dry-run, status) work on it and leave it
 //    at schema 1.
-// 3. The first read-write run (scrub) upgrades it in place: schema 3 and a
+// 3. The first read-write run (scrub) upgrades it in place: schema 4 and a
 //    16-hex-digit tag, every record kept (check is clean; a corrupt block is
 //    still found and repaired byte for byte, through a tagged temporary file
 //    that is gone afterwards).
 // 4. A manifest of a newer schema is refused with exit 3, naming both.
 // 5. A schema 2 manifest (no outside hosts table) is read by status as it
 //    is, and the first `outside` run with [[outside.hosts]] stores its host
-//    and upgrades it to schema 3.
+//    and upgrades it to the current schema (4).
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -61,7 +61,7 @@ TEST_CASE("manifest: a schema 1 manifest is read as it is and upgraded in place 
   const std::vector<std::byte> film = a.Write(1, "Movies/film.mkv", 300000, 1);
   a.Write(2, "Music/a.flac", 100000, 2);
   REQUIRE(a.Run({"sync"}).exit_code == 0);
-  REQUIRE(Meta(a.Manifest(), "schema") == "3");
+  REQUIRE(Meta(a.Manifest(), "schema") == "4");
   REQUIRE(IsHex16(Meta(a.Manifest(), "fix_temp_tag")));
 
   // What a schema 1 program wrote.
@@ -82,7 +82,7 @@ TEST_CASE("manifest: a schema 1 manifest is read as it is and upgraded in place 
   CliResult scrub = a.Run({"scrub", "--plan", "full"});
   INFO(scrub.out << scrub.err);
   CHECK(scrub.exit_code == 0);
-  CHECK(Meta(a.Manifest(), "schema") == "3");
+  CHECK(Meta(a.Manifest(), "schema") == "4");
   const std::string tag = Meta(a.Manifest(), "fix_temp_tag");
   CHECK(IsHex16(tag));
 
@@ -100,7 +100,7 @@ TEST_CASE("manifest: a schema 1 manifest is read as it is and upgraded in place 
   CHECK(Meta(a.Manifest(), "fix_temp_tag") == tag);  // drawn once, kept
 }
 
-TEST_CASE("manifest: a schema 2 manifest is upgraded to 3 by the first outside run that stores a host",
+TEST_CASE("manifest: a schema 2 manifest is upgraded to the current schema by the first outside run that stores a host",
           "[manifest][e2e][issue-16]") {
   TempArray a(2, 1);
   a.Write(1, "a.mkv", 100000, 1);
@@ -121,7 +121,7 @@ TEST_CASE("manifest: a schema 2 manifest is upgraded to 3 by the first outside r
   CliResult out = a.Run({"outside"});
   INFO(out.out << out.err);
   CHECK(out.exit_code == 1);  // a.mkv itself, scanned as the host: a duplicate
-  CHECK(Meta(a.Manifest(), "schema") == "3");
+  CHECK(Meta(a.Manifest(), "schema") == "4");
   CliResult after = a.Run({"status"});
   CHECK(after.json["outside"][0]["host"] == "h1");
   CHECK(after.json["outside"][0]["checked"].is_string());
@@ -132,13 +132,13 @@ TEST_CASE("manifest: a manifest of a newer schema is refused, naming both versio
   TempArray a(2, 1);
   a.Write(1, "a.mkv", 100000, 1);
   REQUIRE(a.Run({"sync"}).exit_code == 0);
-  const std::string four = "4";
-  SetMeta(a.Manifest(), "schema", &four);
+  const std::string five = "5";
+  SetMeta(a.Manifest(), "schema", &five);
   CliResult status = a.Run({"status"}, /*json=*/false);
   INFO(status.out << status.err);
   CHECK(status.exit_code == 3);
-  CHECK(status.err.find("has schema 4, newer than this atlas-scrub understands (3)") != std::string::npos);
-  CHECK(Meta(a.Manifest(), "schema") == "4");
+  CHECK(status.err.find("has schema 5, newer than this atlas-scrub understands (4)") != std::string::npos);
+  CHECK(Meta(a.Manifest(), "schema") == "5");
 }
 
 }  // namespace
