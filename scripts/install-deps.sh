@@ -10,6 +10,7 @@ packages=(
   librocksdb-dev libbenchmark-dev catch2 libcurl4-openssl-dev libsodium-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   smartmontools groff-base xxhash snapraid time python3 btrfs-progs xfsprogs
+  acl attr  # getfacl, setfacl, getfattr, setfattr: the tree tests compare with them
   prometheus  # promtool, to check the metrics exposition in the tests (~96 MB)
 )
 
