@@ -241,6 +241,12 @@ class Fixer {
   // The records of everything in restat_*, and of the other names of files
   // that got a link, follow the disk: inode and ctime as they are now.
   Status RestatRecords();
+  // A file at its recorded path with the recorded size and mtime but another
+  // inode (put there by a fix that was killed before its commit) whose
+  // every block matches its checksum is the synced file: its record takes
+  // the new inode, committed before the scan.
+  Status AdoptVerifiedFiles();
+  Result<bool> MatchesChecksums(const std::filesystem::path& root, const FileRecord& f);
   struct DirState {
     std::uint64_t inode = 0;
     FileStat before;      // touched: as it was
@@ -897,6 +903,56 @@ Status Fixer::RecordDisks() {
 }
 
 
+
+Result<bool> Fixer::MatchesChecksums(const std::filesystem::path& root, const FileRecord& f) {
+  Result<std::unique_ptr<RandomAccessFile>> opened = ctx_.fs->OpenUnder(root, f.path);
+  if (!opened.ok()) return false;
+  const std::uint32_t bs = config_.block_size;
+  std::vector<std::byte> buf(bs);
+  for (std::uint64_t i = 0; i < f.BlockCount(); ++i) {
+    ATLAS_ASSIGN_OR_RETURN(std::optional<BlockRecord> b, m_->GetBlock(f.slot, f.PositionOf(i)));
+    if (!b || b->state != BlockState::kSynced || !b->hash || b->file_id != f.file_id) return false;
+    const std::uint64_t off = i * bs;
+    const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(bs, f.size - off));
+    Result<std::size_t> n = (*opened)->ReadAt(off, std::span(buf.data(), len));
+    if (!n.ok() || *n != len || HashBlock(std::span<const std::byte>(buf.data(), len)) != *b->hash) return false;
+  }
+  Result<FileStat> after = (*opened)->Stat();
+  return after.ok() && after->size == f.size && after->mtime_ns == f.mtime_ns;
+}
+
+Status Fixer::AdoptVerifiedFiles() {
+  std::unique_ptr<ManifestBatch> adopt = m_->NewBatch();
+  for (std::size_t di = 0; di < array_.data.size(); ++di) {
+    if (!disk_selected_[di] || !array_.data[di].present || !array_.data[di].record) continue;
+    const std::filesystem::path& root = array_.data[di].root;
+    std::unique_ptr<Cursor<FileRecord>> files = m_->Files(array_.data[di].slot);
+    for (; files->Valid(); files->Next()) {
+      const FileRecord& f = files->value();
+      if (f.size == 0 || !f.content || !SafeRelative(f.path)) continue;
+      Result<FileStat> st = ctx_.fs->StatUnder(root, f.path);
+      if (!st.ok() || st->type != FileType::kRegular || st->inode == f.inode || st->size != f.size ||
+          st->mtime_ns != f.mtime_ns) {
+        continue;
+      }
+      ATLAS_ASSIGN_OR_RETURN(bool same, MatchesChecksums(root, f));
+      if (!same) continue;
+      MarkDiskUsed(ctx_.monitor, array_.data[di].name);
+      FileRecord updated = f;
+      updated.inode = st->inode;
+      adopt->DeleteFile(f);
+      adopt->PutFile(updated);
+      report_->actions.push_back(fmt::format("adopt {}:{} (another inode, every block as synced: left by an "
+                                             "interrupted fix)",
+                                             array_.data[di].name, DisplayPath(f.path)));
+    }
+    ATLAS_RETURN_IF_ERROR(files->status());
+  }
+  ClearUpperVectorState();
+  if (adopt->Count() == 0) return Status::Ok();
+  return m_->Commit(*adopt, /*durable=*/true);
+}
+
 // ---------------------------------------------------------------------------
 // Entries: hard links, symlinks, directories, special files (issue 17).
 
@@ -1021,7 +1077,23 @@ Status Fixer::RestoreEntry(std::size_t di, const EntryRecord& e) {
   const std::filesystem::path& root = array_.data[di].root;
   const std::string& name = array_.data[di].name;
   Result<FileStat> st = ctx_.fs->StatUnder(root, e.path);
-  if (st.ok()) return Status::Ok();  // there: whatever it is now is drift, the user's
+  if (st.ok()) {
+    // A directory exactly as fix's mkdir leaves it (this user's, 0755)
+    // that the record says is otherwise: made by an earlier fix that was
+    // cut short before it set the metadata. It gets it now.
+    // As this run found it: before its own writes into it, if any.
+    auto touched = dirs_[di].find(e.path);
+    if (touched != dirs_[di].end() && touched->second.created) return Status::Ok();
+    const FileStat& seen = touched != dirs_[di].end() ? touched->second.before : *st;
+    if (e.kind == EntryKind::kDirectory && seen.type == FileType::kDirectory && !options_.dry_run &&
+        seen.uid == static_cast<std::uint32_t>(::geteuid()) && (seen.mode & 07777) == 0755 &&
+        ((e.mode & 07777) != 0755 || e.uid != seen.uid || e.gid != seen.gid || e.mtime_ns != seen.mtime_ns)) {
+      DirState& d = dirs_[di][e.path];
+      d.created = true;
+      d.inode = st->inode;
+    }
+    return Status::Ok();  // there: whatever else it is now is drift, the user's
+  }
   // Cut off by something that is no longer a directory: reported by the
   // restore below.
   if (st.status().code() != Code::kNotFound && st.status().code() != Code::kFailedPrecondition) {
@@ -1103,6 +1175,7 @@ Status Fixer::RestoreEntry(std::size_t di, const EntryRecord& e) {
     EntryRestored(di, e.path, what);
     restat_entries_.insert({di, e.path});
   }
+  ATLAS_CRASH_POINT("fix.after_entry_restore");
   if (e.kind == EntryKind::kHardLink) {
     restat_files_.insert({di, e.target});
     links_made_ = true;
@@ -1379,6 +1452,7 @@ Status Fixer::Conclude(std::int64_t start_ns) {
   }
   if (!options_.dry_run) {
     ATLAS_RETURN_IF_ERROR(RestoreDirectoryMetadata());
+    ATLAS_CRASH_POINT("fix.after_directory_metadata");
     ATLAS_RETURN_IF_ERROR(RestatRecords());
   }
   // One line per parity level, with the positions as ranges: a replaced
@@ -1443,6 +1517,7 @@ Status Fixer::Run() {
   ATLAS_RETURN_IF_ERROR(LoadTempTag());
   ATLAS_RETURN_IF_ERROR(RemoveStaleTemps());
   dirs_.assign(array_.data.size(), {});
+  if (!options_.dry_run) ATLAS_RETURN_IF_ERROR(AdoptVerifiedFiles());
   if (!options_.errors_only) ATLAS_RETURN_IF_ERROR(RelinkMissingContent());
   ATLAS_RETURN_IF_ERROR(Scan());
   return Conclude(start_ns);
