@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atlas/outside.h"
 #include "support/temp_array.h"
 
 namespace atlas::testing {
@@ -322,6 +323,34 @@ TEST_CASE(
         {"--json", "outside", "--index", atlas.Index(copy).string(), atlas.a.Disk(1).string()});
     CHECK(r.json["index_files"] == 5);
   }
+}
+
+TEST_CASE("outside: a hard-linked Atlas file is one piece of content in the index, under its content name",
+          "[outside][e2e][issue-17]") {
+  Atlas atlas;
+  REQUIRE(::link(atlas.a.File(1, "Movies/x.mkv").c_str(), atlas.a.File(1, "Movies/x (copy).mkv").c_str()) == 0);
+  CliResult s = atlas.a.Run({"sync"});
+  INFO(s.out << s.err);
+  REQUIRE(s.exit_code == 0);
+  Result<OutsideIndex> index = ReadOutsideIndex(atlas.Index(1), {});
+  REQUIRE(index.ok());
+  std::vector<std::string> x;
+  for (const OutsideIndexEntry& e : index->entries()) {
+    if (e.size == 300000) x.push_back(e.path);
+  }
+  // One entry for the inode, not one per name: the name recorded before
+  // keeps the content (though the new name sorts first); the new one is a
+  // hard link entry of the manifest.
+  CHECK(x == std::vector<std::string>{"Movies/x.mkv"});
+  CHECK(index->entries().size() == 4);
+
+  // A copy on a host is one duplicate of that content.
+  TempDir host;
+  Copy(atlas.a.File(1, "Movies/x.mkv"), host / "x.mkv");
+  CliResult r = atlas.a.Run({"outside", host.path().string()});
+  INFO(r.out << r.err);
+  REQUIRE(r.json["findings"].size() == 1);
+  CHECK(r.json["findings"][0]["from"] == "d1:Movies/x.mkv");
 }
 
 }  // namespace
