@@ -21,35 +21,13 @@
 
 #include <rocksdb/db.h>
 
+#include "support/raw_manifest.h"
 #include "support/temp_array.h"
 
 namespace atlas::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::unique_ptr<rocksdb::DB> OpenRaw(const fs::path& dir) {
-  rocksdb::Options o;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(o, dir.string(), &raw);
-  INFO(s.ToString());
-  REQUIRE(s.ok());
-  return std::unique_ptr<rocksdb::DB>(raw);
-}
-
-std::string Meta(const fs::path& dir, const std::string& name) {
-  std::unique_ptr<rocksdb::DB> db = OpenRaw(dir);
-  std::string v;
-  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), "m" + name, &v);
-  return s.ok() ? v : "<none>";
-}
-
-void SetMeta(const fs::path& dir, const std::string& name, const std::string* value) {
-  std::unique_ptr<rocksdb::DB> db = OpenRaw(dir);
-  rocksdb::WriteOptions w;
-  w.sync = true;
-  REQUIRE((value ? db->Put(w, "m" + name, *value) : db->Delete(w, "m" + name)).ok());
-}
 
 bool IsHex16(const std::string& s) {
   return s.size() == 16 && s.find_first_not_of("0123456789abcdef") == std::string::npos;

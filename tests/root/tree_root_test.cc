@@ -60,14 +60,13 @@
 #include "support/run_cli.h"
 #include "support/temp_array.h"
 #include "support/test_util.h"
+#include "support/tree_shape.h"
 
 namespace atlas::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::uint64_t kMiB = 1024 * 1024;
-constexpr std::uint64_t kSlack = 64 * 1024;  // allowed extra allocation of a rebuilt sparse file
 constexpr std::uint64_t kSparseSize = 64 * kMiB;
 // From 512 MiB mkfs.ext4 uses 4 KiB blocks, as on a real data disk (a smaller
 // image gets 1 KiB blocks, and 50 xattrs of one file no longer fit in one).
@@ -75,145 +74,10 @@ constexpr std::uint64_t kSparseSize = 64 * kMiB;
 constexpr std::uint64_t kExt4Image = 1024 * kMiB;
 
 // ---------------------------------------------------------------------------
-// JSON access that cannot abort on a missing key (reads as -1 / empty).
-
-const nlohmann::json& At(const nlohmann::json& doc, std::initializer_list<const char*> path) {
-  static const nlohmann::json kNull;
-  const nlohmann::json* j = &doc;
-  for (const char* k : path) {
-    if (!j->is_object() || !j->contains(k))
-      return kNull;
-    j = &(*j)[k];
-  }
-  return *j;
-}
-
-std::int64_t Num(const nlohmann::json& doc, std::initializer_list<const char*> path) {
-  const nlohmann::json& j = At(doc, path);
-  return j.is_number() ? j.get<std::int64_t>() : -1;
-}
-
-std::size_t CountKind(const nlohmann::json& doc, const std::string& kind) {
-  const nlohmann::json& findings = At(doc, {"findings"});
-  std::size_t n = 0;
-  if (findings.is_array()) {
-    for (const auto& f : findings) n += f.value("kind", "") == kind ? 1 : 0;
-  }
-  return n;
-}
-
-const nlohmann::json& FindDisk(const nlohmann::json& status, const std::string& name) {
-  static const nlohmann::json kNull;
-  const nlohmann::json& disks = At(status, {"disks"});
-  if (disks.is_array()) {
-    for (const auto& d : disks) {
-      if (d.value("name", "") == name)
-        return d;
-    }
-  }
-  return kNull;
-}
-
-void ExpectNoDrift(const nlohmann::json& doc) {
-  INFO(doc.dump(1));
-  for (const char* k : {"added", "modified", "deleted", "moved", "metadata_changed"}) {
-    INFO(k);
-    CHECK(Num(doc, {"drift", k}) == 0);
-  }
-  for (const char* group : {"directories", "symlinks", "hard_links", "special_files"}) {
-    for (const char* k : {"added", "removed", "changed"}) {
-      INFO(group << "." << k);
-      CHECK(Num(doc, {"drift", group, k}) == 0);
-    }
-  }
-  for (const char* kind : {"added", "deleted", "modified", "moved"})
-    CHECK(CountKind(doc, kind) == 0);
-}
-
-// ---------------------------------------------------------------------------
-// The shape of a disk (as in tests/e2e/tree_e2e_test.cc), plus tool output.
+// The shape of a disk (support/tree_shape.h), plus tool output.
 
 bool HaveTool(const std::string& name) {
   return Shell("command -v " + ShellQuote(name) + " >/dev/null 2>&1").exit_code == 0;
-}
-
-struct Entry {
-  char type = '?';
-  mode_t perms = 0;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::int64_t mtime_ns = 0;
-  std::uint64_t size = 0;
-  std::uint64_t nlink = 0;
-  dev_t rdev = 0;
-  std::string target;
-  std::string content;
-  std::vector<std::pair<std::string, std::string>> xattrs;
-  std::uint64_t allocated = 0;
-  ino_t ino = 0;
-  std::string getfattr;  // sorted lines of getfattr's output, when installed
-  std::string getfacl;   // getfacl's output for files and directories, when installed
-};
-
-struct Shape {
-  std::map<std::string, Entry> entries;
-  std::set<std::vector<std::string>> link_classes;
-};
-
-char TypeOf(mode_t m) {
-  if (S_ISREG(m))
-    return 'f';
-  if (S_ISDIR(m))
-    return 'd';
-  if (S_ISLNK(m))
-    return 'l';
-  if (S_ISFIFO(m))
-    return 'p';
-  if (S_ISSOCK(m))
-    return 's';
-  if (S_ISCHR(m))
-    return 'c';
-  if (S_ISBLK(m))
-    return 'b';
-  return '?';
-}
-
-std::string Hex(std::string_view bytes) {
-  static const char* const kDigits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
-std::string HashOf(std::string_view bytes) {
-  return HashBlock(std::span(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size())).Hex();
-}
-
-std::vector<std::pair<std::string, std::string>> Xattrs(const fs::path& p) {
-  std::vector<std::pair<std::string, std::string>> out;
-  ssize_t n = ::llistxattr(p.c_str(), nullptr, 0);
-  INFO(p.string() << ": " << std::strerror(errno));
-  REQUIRE(n >= 0);
-  std::string names(static_cast<std::size_t>(n), '\0');
-  n = ::llistxattr(p.c_str(), names.data(), names.size());
-  REQUIRE(n >= 0);
-  names.resize(static_cast<std::size_t>(n));
-  for (std::size_t i = 0; i < names.size();) {
-    std::string name = names.c_str() + i;
-    i += name.size() + 1;
-    ssize_t v = ::lgetxattr(p.c_str(), name.c_str(), nullptr, 0);
-    REQUIRE(v >= 0);
-    std::string value(static_cast<std::size_t>(v), '\0');
-    v = ::lgetxattr(p.c_str(), name.c_str(), value.data(), value.size());
-    REQUIRE(v >= 0);
-    value.resize(static_cast<std::size_t>(v));
-    out.emplace_back(name, value);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 // The lines of `text`, sorted (getfattr prints names in the filesystem's
@@ -228,219 +92,30 @@ std::string SortedLines(const std::string& text) {
   return out;
 }
 
-// What a disk root holds that is not the user's tree: atlas-scrub's manifest
-// copy directory, and ext4's lost+found (excluded by default: "/lost+found/"
-// in config.h; mkfs and e2fsck make it, atlas-scrub neither records nor
-// restores it).
-bool NotOfTheTree(const fs::recursive_directory_iterator& it) {
-  const fs::path name = it->path().filename();
-  return it.depth() == 0 && (name == ".atlas-scrub" || name == "lost+found");
-}
-
-Shape TakeShape(const fs::path& root) {
+// The shape, with `getfattr -d -m - -h -e hex` and `getfacl -p -n` text per
+// entry when the tools are installed.
+Shape TakeToolShape(const fs::path& root) {
   const bool getfattr = HaveTool("getfattr");
   const bool getfacl = HaveTool("getfacl");
-  Shape s;
-  std::map<ino_t, std::vector<std::string>> by_inode;
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-       ++it) {
-    const std::string rel = it->path().lexically_relative(root).string();
-    if (NotOfTheTree(it)) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    struct stat st {};
-    REQUIRE(::lstat(it->path().c_str(), &st) == 0);
-    Entry e;
-    e.type = TypeOf(st.st_mode);
-    e.perms = st.st_mode & 07777;
-    e.uid = st.st_uid;
-    e.gid = st.st_gid;
-    e.mtime_ns = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
-    e.nlink = st.st_nlink;
-    e.ino = st.st_ino;
-    if (e.type == 'f' || e.type == 'l')
-      e.size = static_cast<std::uint64_t>(st.st_size);
-    if (e.type == 'c' || e.type == 'b')
-      e.rdev = st.st_rdev;
-    if (e.type == 'l')
-      e.target = fs::read_symlink(it->path()).string();
-    if (e.type == 'f') {
-      e.content = HashBlock(ReadFileBytes(it->path())).Hex();
-      e.allocated = static_cast<std::uint64_t>(st.st_blocks) * 512;
-      by_inode[st.st_ino].push_back(rel);
-    }
-    e.xattrs = Xattrs(it->path());
+  return TakeShape(root, [&](const fs::path& r, const std::string& rel, Entry& e) {
     // Relative names from the disk root, so both snapshots print the same.
-    const std::string cd = "cd " + ShellQuote(root.native()) + " && ";
+    const std::string cd = "cd " + ShellQuote(r.native()) + " && ";
     if (getfattr) {
-      ShellOutput r = Shell(cd + "getfattr -d -m - -h -e hex -- " + ShellQuote(rel) + " 2>&1");
-      e.getfattr = SortedLines(r.out);
+      ShellOutput out = Shell(cd + "getfattr -d -m - -h -e hex -- " + ShellQuote(rel) + " 2>&1");
+      e.getfattr = SortedLines(out.out);
     }
     if (getfacl && (e.type == 'f' || e.type == 'd')) {
-      ShellOutput r = Shell(cd + "getfacl -p -n -- " + ShellQuote(rel) + " 2>&1");
-      INFO(rel << ": " << r.out);
-      REQUIRE(r.exit_code == 0);
-      e.getfacl = r.out;
+      ShellOutput out = Shell(cd + "getfacl -p -n -- " + ShellQuote(rel) + " 2>&1");
+      INFO(rel << ": " << out.out);
+      REQUIRE(out.exit_code == 0);
+      e.getfacl = out.out;
     }
-    s.entries[rel] = std::move(e);
-  }
-  for (auto& [ino, names] : by_inode) {
-    if (names.size() < 2)
-      continue;
-    std::sort(names.begin(), names.end());
-    s.link_classes.insert(names);
-  }
-  return s;
-}
-
-std::string Describe(const Entry& e) {
-  std::ostringstream o;
-  o << "type " << e.type << "\nperms " << std::oct << e.perms << std::dec << "\nowner " << e.uid
-    << ":" << e.gid << "\nnlink " << e.nlink << "\nmtime_ns " << e.mtime_ns << "\n";
-  if (e.type == 'f' || e.type == 'l')
-    o << "size " << e.size << "\n";
-  if (e.type == 'c' || e.type == 'b')
-    o << "rdev " << major(e.rdev) << ":" << minor(e.rdev) << "\n";
-  if (e.type == 'l')
-    o << "target " << e.target << "\n";
-  if (e.type == 'f')
-    o << "content " << e.content << "\n";
-  for (const auto& [name, value] : e.xattrs) {
-    o << "xattr " << name << " = "
-      << (value.size() <= 64 ? "0x" + Hex(value)
-                             : std::to_string(value.size()) + " bytes " + HashOf(value))
-      << "\n";
-  }
-  return o.str();
-}
-
-bool Sparse(const Entry& e) {
-  return e.type == 'f' && e.size >= kMiB && e.allocated * 2 < e.size;
-}
-
-std::string Names(const Shape& s) {
-  std::string out;
-  for (const auto& [rel, e] : s.entries) out += rel + " (" + e.type + ")\n";
-  return out;
-}
-
-std::string Classes(const Shape& s) {
-  std::string out;
-  for (const auto& names : s.link_classes) {
-    for (const std::string& n : names) out += n + " ";
-    out += "\n";
-  }
-  return out;
-}
-
-void ExpectSameShape(const Shape& want, const Shape& got) {
-  CHECK(Names(got) == Names(want));
-  for (const auto& [rel, w] : want.entries) {
-    INFO(rel);
-    auto it = got.entries.find(rel);
-    if (it == got.entries.end())
-      continue;  // reported by the names CHECK above
-    const Entry& g = it->second;
-    CHECK(Describe(g) == Describe(w));
-    CHECK(g.getfattr == w.getfattr);
-    CHECK(g.getfacl == w.getfacl);
-    if (Sparse(w)) {
-      INFO("allocated: original " << w.allocated << ", rebuilt " << g.allocated << ", size "
-                                  << w.size);
-      CHECK(g.allocated <= w.allocated + kSlack);
-      CHECK(g.allocated < w.size / 4);
-    }
-  }
-  CHECK(Classes(got) == Classes(want));
+  });
 }
 
 // ---------------------------------------------------------------------------
 // The tree.
 
-void SetXattr(const fs::path& p, const std::string& name, const std::string& value) {
-  const int rc = ::lsetxattr(p.c_str(), name.c_str(), value.data(), value.size(), 0);
-  INFO(p.string() << " " << name << ": " << std::strerror(errno));
-  REQUIRE(rc == 0);
-}
-
-// The largest of 64 KiB, 15000, 3800 and 900 bytes the filesystem stores in
-// one value (xfs: 64 KiB; btrfs: about a node; ext4 without ea_inode: one
-// block, and mkfs.ext4 gives a small image 1 KiB blocks).
-std::size_t SetBigXattr(const fs::path& p, const std::string& name, std::uint64_t seed) {
-  for (std::size_t size :
-       {std::size_t{65536}, std::size_t{15000}, std::size_t{3800}, std::size_t{900}}) {
-    const std::vector<std::byte> bytes = RandomBytes(size, seed);
-    if (::lsetxattr(p.c_str(), name.c_str(), bytes.data(), bytes.size(), 0) == 0) {
-      if (size != 65536)
-        WARN("this filesystem stores at most " << size << " bytes in one xattr, not 64 KiB");
-      return size;
-    }
-    INFO(std::strerror(errno));
-    REQUIRE((errno == E2BIG || errno == ENOSPC || errno == ERANGE));
-  }
-  FAIL("no xattr value of 900 bytes fits");
-  return 0;
-}
-
-void SetMtime(const fs::path& p, std::int64_t ns) {
-  timespec times[2] = {{0, UTIME_OMIT}, {ns / 1'000'000'000, ns % 1'000'000'000}};
-  INFO(p.string());
-  REQUIRE(::utimensat(AT_FDCWD, p.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);
-}
-
-// A distinct mtime on every name; directories last, deepest first.
-void SetAllMtimes(const fs::path& root, std::uint64_t seed) {
-  std::vector<fs::path> all;
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-       ++it) {
-    if (NotOfTheTree(it)) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    all.push_back(it->path());
-  }
-  std::sort(all.begin(), all.end());
-  const std::int64_t base = 1'300'000'000LL + static_cast<std::int64_t>(seed) * 10'000'000LL;
-  auto when = [&](std::size_t i) {
-    return (base + static_cast<std::int64_t>(i) * 86'411) * 1'000'000'000LL +
-           static_cast<std::int64_t>(i) * 1'000 + 123;
-  };
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    if (!fs::is_directory(fs::symlink_status(all[i])))
-      SetMtime(all[i], when(i));
-  }
-  for (std::size_t i = all.size(); i-- > 0;) {
-    if (fs::is_directory(fs::symlink_status(all[i])))
-      SetMtime(all[i], when(i));
-  }
-}
-
-void Link(const fs::path& root, const std::string& existing, const std::string& name) {
-  fs::create_directories((root / name).parent_path());
-  fs::create_hard_link(root / existing, root / name);
-}
-
-void Symlink(const fs::path& root, const std::string& target, const std::string& name) {
-  fs::create_directories((root / name).parent_path());
-  fs::create_symlink(target, root / name);
-}
-
-void WriteSparse(const fs::path& p, std::uint64_t size, std::uint64_t seed) {
-  fs::create_directories(p.parent_path());
-  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  REQUIRE(fd >= 0);
-  REQUIRE(::ftruncate(fd, static_cast<off_t>(size)) == 0);
-  const std::vector<std::byte> a = RandomBytes(16384, seed);
-  const std::vector<std::byte> b = RandomBytes(16384, seed + 1);
-  REQUIRE(::pwrite(fd, a.data(), a.size(), 0) == 16384);
-  REQUIRE(::pwrite(fd, b.data(), b.size(), static_cast<off_t>(size / 2)) == 16384);
-  REQUIRE(::fsync(fd) == 0);
-  ::close(fd);
-}
-
-// The kernel's system.posix_acl_* value (version 2, then per entry le16 tag,
-// le16 perm, le32 id), which is what setfacl(1) writes.
 struct AclEntry {
   std::uint16_t tag, perm;
   std::uint32_t id;
@@ -575,7 +250,7 @@ void TreeRoundTrip(const std::string& fs_type, std::uint64_t image_size, bool ne
 
   BuildRootTree(a.Disk(1), 1);
   a.Write(2, "Photos/IMG_2.jpg", 150000, 2);
-  const Shape before = TakeShape(a.Disk(1));
+  const Shape before = TakeToolShape(a.Disk(1));
   REQUIRE(Sparse(before.entries.at("VMs/disk.img")));
   REQUIRE(before.link_classes.size() == 2);
   REQUIRE(before.entries.at("Documents/shared.txt").perms ==
@@ -607,7 +282,7 @@ void TreeRoundTrip(const std::string& fs_type, std::uint64_t image_size, bool ne
   INFO(fix.out << fix.err);
   REQUIRE(fix.exit_code == 0);
   CHECK(Num(fix.json, {"files_unrecoverable"}) == 0);
-  ExpectSameShape(before, TakeShape(a.Disk(1)));
+  ExpectSameShape(before, TakeToolShape(a.Disk(1)));
   if (fs_type == "ext4" && new_filesystem)
     CHECK(fs::is_directory(a.File(1, "lost+found")));
 
