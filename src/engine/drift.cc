@@ -103,7 +103,7 @@ Status ScanAllDisks(const RunContext& ctx, Manifest* manifest, const ArrayView& 
           }
         }
         return Status::Ok();
-      }, &d.totals);
+      }, &d.totals, /*extras_of_new=*/false);
       d.scanned = statuses[i].ok();
     });
   }

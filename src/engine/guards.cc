@@ -227,7 +227,7 @@ Result<std::vector<Finding>> CheckCrossDiskMoves(const RunContext& ctx, Manifest
           out.push_back(std::move(f));
           return Status::Ok();
         },
-        &totals);
+        &totals, /*extras_of_new=*/false);
     ATLAS_RETURN_IF_ERROR(s);
   }
   return out;

@@ -124,8 +124,15 @@ struct MultiLink {
 class DiskScanner {
  public:
   DiskScanner(const Config& config, FileSystem* fs, Manifest* manifest, const ArrayDataDisk& disk,
-              std::stop_token stop, const ScanVisitor& visit, ScanTotals* totals)
-      : config_(config), fs_(fs), m_(manifest), disk_(disk), stop_(stop), visit_(visit), totals_(totals) {}
+              std::stop_token stop, const ScanVisitor& visit, ScanTotals* totals, bool extras_of_new)
+      : config_(config),
+        fs_(fs),
+        m_(manifest),
+        disk_(disk),
+        stop_(stop),
+        visit_(visit),
+        totals_(totals),
+        extras_of_new_(extras_of_new) {}
 
   Status Run();
 
@@ -149,6 +156,7 @@ class DiskScanner {
   std::stop_token stop_;
   const ScanVisitor& visit_;
   ScanTotals* totals_;
+  const bool extras_of_new_;
 
   std::unique_ptr<Cursor<FileRecord>> cursor_;
   std::vector<FileRecord> deleted_;    // recorded files not found, resolved after the walk
@@ -222,9 +230,11 @@ Status DiskScanner::File(const WalkEntry& entry, const std::optional<FileRecord>
       return visit_(ev);
     }
     ev.change = ScanChange::kModified;
-    extras.xattrs = XattrsOf(entry.rel_path, {});
-    extras.holes = HolesOf(entry);
-    ev.extras = &extras;
+    if (extras_of_new_) {
+      extras.xattrs = XattrsOf(entry.rel_path, {});
+      extras.holes = HolesOf(entry);
+      ev.extras = &extras;
+    }
     return visit_(ev);
   }
   ATLAS_ASSIGN_OR_RETURN(std::optional<FileRecord> moved, FindMove(entry));
@@ -232,14 +242,14 @@ Status DiskScanner::File(const WalkEntry& entry, const std::optional<FileRecord>
     moved_away_.insert(moved->path);
     ev.change = ScanChange::kMoved;
     ev.record = &*moved;
-    extras.xattrs = XattrsOf(entry.rel_path, moved->xattrs);
-    extras.holes = moved->holes;
   } else {
     ev.change = ScanChange::kAdded;
-    extras.xattrs = XattrsOf(entry.rel_path, {});
-    extras.holes = HolesOf(entry);
   }
-  ev.extras = &extras;
+  if (extras_of_new_) {
+    extras.xattrs = XattrsOf(entry.rel_path, moved ? moved->xattrs : std::vector<Xattr>());
+    extras.holes = moved ? moved->holes : HolesOf(entry);
+    ev.extras = &extras;
+  }
   return visit_(ev);
 }
 
@@ -452,8 +462,8 @@ Status DiskScanner::Run() {
 }  // namespace
 
 Status ScanDisk(const Config& config, FileSystem* fs, Manifest* manifest, const ArrayDataDisk& disk,
-                std::stop_token stop, const ScanVisitor& visit, ScanTotals* totals) {
-  return DiskScanner(config, fs, manifest, disk, stop, visit, totals).Run();
+                std::stop_token stop, const ScanVisitor& visit, ScanTotals* totals, bool extras_of_new) {
+  return DiskScanner(config, fs, manifest, disk, stop, visit, totals, extras_of_new).Run();
 }
 
 }  // namespace atlas

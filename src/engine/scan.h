@@ -117,8 +117,13 @@ std::string DescribeEntryChange(const EntryRecord& was, const EntryRecord& now);
 
 // Scans `disk`. `manifest` may be null (never synced). Stops with kCancelled
 // when `stop` is requested. Errors name the disk.
+// `extras_of_new`: read the xattrs and holes of added, modified and moved
+// files (the apply pass of sync records them); a scan that only counts
+// (diff, status, sync's check) leaves them out: one walk fewer of xattr
+// calls per new file. Unchanged files' xattrs are read either way when
+// their ctime moved, to tell a metadata change.
 Status ScanDisk(const Config& config, FileSystem* fs, Manifest* manifest,
                 const ArrayDataDisk& disk, std::stop_token stop, const ScanVisitor& visit,
-                ScanTotals* totals);
+                ScanTotals* totals, bool extras_of_new = true);
 
 }  // namespace atlas

@@ -1032,12 +1032,19 @@ class PosixFileSystem final : public FileSystem {
 
 
   Result<std::vector<Xattr>> ListXattrsUnder(const stdfs::path& root, std::string_view rel) override {
-    ScopedFd fd;
-    FileStat st;
-    ATLAS_RETURN_IF_ERROR(OpenPathUnder(root, rel, "listxattr", &fd, &st));
-    if (st.type != FileType::kRegular && st.type != FileType::kDirectory)
-      return std::vector<Xattr>();
-    return ReadXattrs(XattrOpsOfPath(ProcFdPath(fd.get())), JoinUnder(root, rel));
+    // The name in its parent's descriptor, reached through the descriptor's
+    // /proc link and read with the l* calls: nothing is opened and a
+    // symlink at the name is not followed (the scan asks only for files
+    // and directories; one swapped in meanwhile gives its own, harmless).
+    ParentAndName p;
+    ATLAS_RETURN_IF_ERROR(OpenParentUnder(root, rel, "listxattr", &p));
+    const std::string at = ProcFdPath(p.parent.get()) + "/" + p.name;
+    return ReadXattrs(
+        {[&](char* b, std::size_t n) { return ::llistxattr(at.c_str(), b, n); },
+         [&](const char* k, void* v, std::size_t n) { return ::lgetxattr(at.c_str(), k, v, n); },
+         [&](const char* k, const void* v, std::size_t n) { return ::lsetxattr(at.c_str(), k, v, n, 0); },
+         [&](const char* k) { return ::lremovexattr(at.c_str(), k); }},
+        JoinUnder(root, rel));
   }
 
   Result<std::string> ReadLinkUnder(const stdfs::path& root, std::string_view rel) override {
