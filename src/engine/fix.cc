@@ -238,6 +238,11 @@ class Fixer {
   // the end, so that the next sync finds nothing to do.
   std::set<std::pair<std::size_t, std::string>> restat_files_, restat_entries_;
   bool links_made_ = false;
+  // When a fix that did not finish started (meta fix_started_ns), 0 if
+  // the last one finished: a directory changed since then and left as
+  // mkdir makes it is that run's, not the user's.
+  std::int64_t killed_since_ = 0;
+  Status MarkStarted(std::int64_t start_ns);
   // The records of everything in restat_*, and of the other names of files
   // that got a link, follow the disk: inode and ctime as they are now.
   Status RestatRecords();
@@ -921,6 +926,15 @@ Result<bool> Fixer::MatchesChecksums(const std::filesystem::path& root, const Fi
   return after.ok() && after->size == f.size && after->mtime_ns == f.mtime_ns;
 }
 
+Status Fixer::MarkStarted(std::int64_t start_ns) {
+  ATLAS_ASSIGN_OR_RETURN(std::optional<std::int64_t> unfinished, GetMetaInt(m_.get(), "fix_started_ns"));
+  killed_since_ = unfinished.value_or(0);
+  std::unique_ptr<ManifestBatch> b = m_->NewBatch();
+  // The earliest start of the fixes not finished yet.
+  b->PutMeta("fix_started_ns", std::to_string(killed_since_ > 0 ? killed_since_ : start_ns));
+  return m_->Commit(*b, /*durable=*/true);
+}
+
 Status Fixer::AdoptVerifiedFiles() {
   std::unique_ptr<ManifestBatch> adopt = m_->NewBatch();
   for (std::size_t di = 0; di < array_.data.size(); ++di) {
@@ -1078,15 +1092,17 @@ Status Fixer::RestoreEntry(std::size_t di, const EntryRecord& e) {
   const std::string& name = array_.data[di].name;
   Result<FileStat> st = ctx_.fs->StatUnder(root, e.path);
   if (st.ok()) {
-    // A directory exactly as fix's mkdir leaves it (this user's, 0755)
-    // that the record says is otherwise: made by an earlier fix that was
-    // cut short before it set the metadata. It gets it now.
+    // A directory exactly as fix's mkdir leaves it (this user's, 0755),
+    // changed since a fix that did not finish started, that the record
+    // says is otherwise: made by that fix, cut short before it set the
+    // metadata. It gets it now.
     // As this run found it: before its own writes into it, if any.
     auto touched = dirs_[di].find(e.path);
     if (touched != dirs_[di].end() && touched->second.created) return Status::Ok();
     const FileStat& seen = touched != dirs_[di].end() ? touched->second.before : *st;
-    if (e.kind == EntryKind::kDirectory && seen.type == FileType::kDirectory && !options_.dry_run &&
-        seen.uid == static_cast<std::uint32_t>(::geteuid()) && (seen.mode & 07777) == 0755 &&
+    if (e.kind == EntryKind::kDirectory && seen.type == FileType::kDirectory && killed_since_ > 0 &&
+        seen.ctime_ns >= killed_since_ && seen.uid == static_cast<std::uint32_t>(::geteuid()) &&
+        (seen.mode & 07777) == 0755 &&
         ((e.mode & 07777) != 0755 || e.uid != seen.uid || e.gid != seen.gid || e.mtime_ns != seen.mtime_ns)) {
       DirState& d = dirs_[di][e.path];
       d.created = true;
@@ -1482,6 +1498,7 @@ Status Fixer::Conclude(std::int64_t start_ns) {
                             report_->files_repaired, report_->files_unrecoverable, report_->parity_blocks_repaired);
   batch_->PutRun(run);
   batch_->PutMeta("copies_pending", "1");
+  batch_->PutMeta("fix_started_ns", "0");  // finished
   ATLAS_RETURN_IF_ERROR(m_->Commit(*batch_, /*durable=*/true));
   ATLAS_CRASH_POINT("fix.after_commit");
   if (config_.manifest_copies.empty()) return Status::Ok();
@@ -1517,7 +1534,10 @@ Status Fixer::Run() {
   ATLAS_RETURN_IF_ERROR(LoadTempTag());
   ATLAS_RETURN_IF_ERROR(RemoveStaleTemps());
   dirs_.assign(array_.data.size(), {});
-  if (!options_.dry_run) ATLAS_RETURN_IF_ERROR(AdoptVerifiedFiles());
+  if (!options_.dry_run) {
+    ATLAS_RETURN_IF_ERROR(MarkStarted(start_ns));
+    ATLAS_RETURN_IF_ERROR(AdoptVerifiedFiles());
+  }
   if (!options_.errors_only) ATLAS_RETURN_IF_ERROR(RelinkMissingContent());
   ATLAS_RETURN_IF_ERROR(Scan());
   return Conclude(start_ns);

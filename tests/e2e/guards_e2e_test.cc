@@ -287,9 +287,18 @@ TEST_CASE(
 
   // Keep the restored original; the damaged copy goes, with the directory
   // the move made for it (an empty directory left behind would be
-  // recorded by the next sync).
+  // recorded by the next sync). Nothing has drifted and nothing is hashed:
+  // only d1:Movies' mtime, which the user's move changed, is recorded.
   fs::remove(a.File(2, "Movies/film.mkv"));
   fs::remove(a.Disk(2) / "Movies");
+  CliResult clean_sync = a.Run({"sync"});
+  INFO(clean_sync.out << clean_sync.err);
+  CHECK(clean_sync.exit_code == 0);
+  CHECK(clean_sync.json["bytes_hashed"] == 0);
+  for (const char* k : {"added", "modified", "deleted", "moved", "metadata_changed"}) {
+    CHECK(clean_sync.json["drift"][k] == 0);
+  }
+  CHECK(clean_sync.json["drift"]["directories"]["changed"] == 0);
   CHECK(a.Run({"sync"}).json["nothing_to_do"] == true);
 
   MoveAcross(a.File(1, "Music/song.flac"), a.File(2, "Music/song.flac"));
