@@ -361,6 +361,13 @@ Status Fixer::WriteData(Target& t, std::uint64_t offset, std::span<const std::by
     if (h_end <= at) continue;
     if (h.offset >= end) break;
     if (h.offset > at) ATLAS_RETURN_IF_ERROR(t.temp->WriteAt(at, data.subspan(at - offset, h.offset - at)));
+    const std::uint64_t from = std::max(at, h.offset), to = std::min(end, h_end);
+    // Zeros, as the checksums say; written all the same if they are not
+    // (the file is byte-exact whatever the recorded holes).
+    const std::span<const std::byte> hole = data.subspan(from - offset, to - from);
+    if (std::any_of(hole.begin(), hole.end(), [](std::byte b) { return b != std::byte{0}; })) {
+      ATLAS_RETURN_IF_ERROR(t.temp->WriteAt(from, hole));
+    }
     at = std::max(at, h_end);
   }
   if (at < end) ATLAS_RETURN_IF_ERROR(t.temp->WriteAt(at, data.subspan(at - offset, end - at)));
