@@ -63,14 +63,8 @@ struct DriftCounts {
     return directories.Total() + symlinks.Total() + hard_links.Total() + special_files.Total();
   }
   std::uint64_t Changes() const { return added + modified + deleted + moved + EntryChanges() + metadata_changed; }
-  void Add(const DriftCounts& o) {
-    unchanged += o.unchanged;
-    added += o.added;
-    modified += o.modified;
-    deleted += o.deleted;
-    moved += o.moved;
-    added_bytes += o.added_bytes;
-    deleted_bytes += o.deleted_bytes;
+  // The entry, metadata and refresh counts of `o`, added.
+  void AddEntries(const DriftCounts& o) {
     for (auto [a, b] : {std::pair{&directories, &o.directories}, std::pair{&symlinks, &o.symlinks},
                         std::pair{&hard_links, &o.hard_links}, std::pair{&special_files, &o.special_files}}) {
       a->added += b->added;
@@ -79,6 +73,17 @@ struct DriftCounts {
     }
     metadata_changed += o.metadata_changed;
     refreshed += o.refreshed;
+  }
+  // Every count of `o`, added.
+  void Add(const DriftCounts& o) {
+    unchanged += o.unchanged;
+    added += o.added;
+    modified += o.modified;
+    deleted += o.deleted;
+    moved += o.moved;
+    added_bytes += o.added_bytes;
+    deleted_bytes += o.deleted_bytes;
+    AddEntries(o);
   }
 };
 

@@ -82,14 +82,9 @@ Status RunDiff(const RunContext& ctx, const DiffOptions& options, DiffReport* re
     DriftCounts& c = report->drift;
     c.unchanged += drift[i].drift.unchanged;
     c.moved += drift[i].drift.moved;
-    {
-      // Entries and metadata: counted by the walk, listed as found.
-      DriftCounts entries = drift[i].drift;
-      entries.unchanged = entries.added = entries.modified = entries.deleted = entries.moved = 0;
-      entries.added_bytes = entries.deleted_bytes = 0;
-      c.Add(entries);
-      for (const Finding& f : drift[i].other) items.push_back(f);
-    }
+    // Entries and metadata: counted by the walk, listed as found.
+    c.AddEntries(drift[i].drift);
+    for (const Finding& f : drift[i].other) items.push_back(f);
     for (const auto& [rec, e] : drift[i].moved) {
       Finding f = MakeFinding(FindingKind::kMoved, disk, e.rel_path,
                               fmt::format("moved from {}", DisplayPath(rec.path)));

@@ -40,15 +40,6 @@ Status ScanAllDisks(const RunContext& ctx, Manifest* manifest, const ArrayView& 
         switch (ev.change) {
           case ScanChange::kUnchanged:
             d.drift.unchanged++;
-            if (ev.metadata_changed) {
-              d.drift.metadata_changed++;
-              if (collect) {
-                d.other.push_back(MakeFinding(FindingKind::kModified, disk.name, ev.entry->rel_path,
-                                              DescribeMetadataChange(*ev.record, ev.entry->stat, ev.extras)));
-              }
-            } else if (ev.refresh) {
-              d.drift.refreshed++;
-            }
             break;
           case ScanChange::kModified:
             d.drift.modified++;
@@ -77,31 +68,15 @@ Status ScanAllDisks(const RunContext& ctx, Manifest* manifest, const ArrayView& 
             if (collect) d.moved.emplace_back(*ev.record, *ev.entry);
             break;
           case ScanChange::kDeleted:
-            if (ev.became_link) {
-              d.drift.refreshed++;  // the name stays, as a link: its entry is the drift
-              break;
-            }
+            if (ev.became_link) break;  // counted below
             d.drift.deleted++;
             d.drift.deleted_bytes += ev.record->size;
             d.deleted.push_back(*ev.record);
             break;
-          case ScanChange::kEntryUnchanged:
+          default:  // entries: counted below
             break;
-          case ScanChange::kEntryAdded:
-          case ScanChange::kEntryChanged:
-          case ScanChange::kEntryRemoved: {
-            if (ev.quiet) {
-              d.drift.refreshed++;
-              break;
-            }
-            const EntryKind kind = ev.change == ScanChange::kEntryRemoved ? ev.recorded->kind : ev.now->kind;
-            DriftCounts::Entries& c = d.drift.ForKind(kind);
-            (ev.change == ScanChange::kEntryAdded ? c.added : ev.change == ScanChange::kEntryChanged ? c.changed
-                                                                                                  : c.removed)++;
-            if (collect) d.other.push_back(EntryFinding(disk.name, ev));
-            break;
-          }
         }
+        if (CountEntryDrift(ev, &d.drift) && collect) d.other.push_back(DriftFinding(disk.name, ev));
         return Status::Ok();
       }, &d.totals, /*extras_of_new=*/false);
       d.scanned = statuses[i].ok();

@@ -210,7 +210,10 @@ class Fixer {
   Status RemoveStaleTemps();
   Status LoadTempTag();
   Status RecordDisks();
-  void Unrecoverable(const Target& t, std::string why);
+  void Unrecoverable(const Target& t, std::string why) { Unrecoverable(t.disk, t.rec.path, std::move(why)); }
+  // An `unrecoverable` finding about `path` on data disk `di`, kept in the
+  // manifest.
+  void Unrecoverable(std::size_t di, const std::string& path, std::string why);
 
   // --- Entries: hard links, symlinks, directories, special files ---------
   // mkdir -p of `rel_dir` on disk `di`, remembering each directory it
@@ -374,8 +377,8 @@ Status Fixer::WriteData(Target& t, std::uint64_t offset, std::span<const std::by
   return Status::Ok();
 }
 
-void Fixer::Unrecoverable(const Target& t, std::string why) {
-  Finding f = MakeFinding(FindingKind::kUnrecoverable, array_.data[t.disk].name, t.rec.path, std::move(why));
+void Fixer::Unrecoverable(std::size_t di, const std::string& path, std::string why) {
+  Finding f = MakeFinding(FindingKind::kUnrecoverable, array_.data[di].name, path, std::move(why));
   report_->findings.push_back(f);
   report_->files_unrecoverable++;
   if (batch_ && !options_.dry_run) batch_->PutFinding({f, ctx_.clock->NowUnixNanos(), ctx_.clock->NowUnixNanos()});
@@ -839,19 +842,21 @@ Status Fixer::RestoreEmptyFile(std::size_t di, const FileRecord& f) {
   // alone; owner, mode and mtime are set on the descriptor.
   Status made = MakeDirs(di, ParentOf(f.path));
   if (made.ok()) Touch(di, ParentOf(f.path));
-  Result<std::unique_ptr<WritableFile>> out =
-      made.ok() ? ctx_.fs->CreateUnder(root, f.path, 0600) : Result<std::unique_ptr<WritableFile>>(made);
+  Result<std::unique_ptr<WritableFile>> out = made.ok()
+                                                  ? ctx_.fs->CreateUnder(root, f.path, 0600)
+                                                  : Result<std::unique_ptr<WritableFile>>(made);
   if (!out.ok()) {
-    if (!PathProblem(out.status())) return out.status();
-    Target t;
-    t.rec = f;
-    t.disk = di;
-    Unrecoverable(t, fmt::format("its place on the disk cannot be written safely: {}; nothing was written there",
-                                 out.status().ToString()));
+    if (!PathProblem(out.status()))
+      return out.status();
+    Unrecoverable(
+        di, f.path,
+        fmt::format("its place on the disk cannot be written safely: {}; nothing was written there",
+                    out.status().ToString()));
     return Status::Ok();
   }
   std::string xattr_problem;
-  if (Status x = (*out)->SetXattrs(f.xattrs); !x.ok()) xattr_problem = x.ToString();
+  if (Status x = (*out)->SetXattrs(f.xattrs); !x.ok())
+    xattr_problem = x.ToString();
   FileStat attrs;
   attrs.mode = f.mode;
   attrs.uid = f.uid;
@@ -1047,15 +1052,16 @@ Status Fixer::RelinkMissingContent() {
       if (options_.dry_run) continue;
       MarkDiskUsed(ctx_.monitor, array_.data[di].name);
       Status made = MakeDirs(di, ParentOf(e.target));
-      if (made.ok()) Touch(di, ParentOf(e.target));
+      if (made.ok())
+        Touch(di, ParentOf(e.target));
       Status linked = made.ok() ? ctx_.fs->LinkUnder(root, e.path, e.target, rec->inode) : made;
       if (!linked.ok()) {
-        if (!PathProblem(linked) && linked.code() != Code::kIOError) return linked;
+        if (!PathProblem(linked) && linked.code() != Code::kIOError)
+          return linked;
         report_->files_repaired--;
-        Target t;
-        t.rec = *rec;
-        t.disk = di;
-        Unrecoverable(t, fmt::format("could not be linked back to {}: {}", DisplayPath(e.path), linked.ToString()));
+        Unrecoverable(di, rec->path,
+                      fmt::format("could not be linked back to {}: {}", DisplayPath(e.path),
+                                  linked.ToString()));
         continue;
       }
       ATLAS_RETURN_IF_ERROR(ctx_.fs->SyncDirUnder(root, ParentOf(e.target)));
@@ -1081,10 +1087,7 @@ Status Fixer::RestoreEntries() {
       const EntryRecord& e = entries->value();
       if (!InScope(di, e.path, false)) continue;
       if (!SafeRelative(e.path) || (e.kind == EntryKind::kHardLink && !SafeRelative(e.target))) {
-        Target t;
-        t.rec.path = e.path;
-        t.disk = di;
-        Unrecoverable(t, "its recorded path would leave the disk; not restored");
+        Unrecoverable(di, e.path, "its recorded path would leave the disk; not restored");
         continue;
       }
       ATLAS_RETURN_IF_ERROR(RestoreEntry(di, e).WithContext("fix " + e.path));
@@ -1140,10 +1143,7 @@ Status Fixer::RestoreEntry(std::size_t di, const EntryRecord& e) {
         EntryRestored(di, e.path, what);
         return Status::Ok();
       }
-      Target t;
-      t.rec.path = e.path;
-      t.disk = di;
-      Unrecoverable(t, fmt::format("a hard link to {}, which no longer holds the file it was a name of; not "
+      Unrecoverable(di, e.path, fmt::format("a hard link to {}, which no longer holds the file it was a name of; not "
                                    "restored",
                                    DisplayPath(e.target)));
       return Status::Ok();
@@ -1187,10 +1187,7 @@ Status Fixer::RestoreEntry(std::size_t di, const EntryRecord& e) {
   }
   if (!s.ok()) {
     if (!PathProblem(s) && s.code() != Code::kIOError) return s;
-    Target t;
-    t.rec.path = e.path;
-    t.disk = di;
-    Unrecoverable(t, fmt::format("the {} could not be restored: {}", what, s.ToString()));
+    Unrecoverable(di, e.path, fmt::format("the {} could not be restored: {}", what, s.ToString()));
     return Status::Ok();
   }
   // A directory is reported once its metadata is set (RestoreDirectoryMetadata).

@@ -72,8 +72,41 @@ std::string DescribeMetadataChange(const FileRecord& rec, const FileStat& now, c
   return out;
 }
 
-Finding EntryFinding(const std::string& disk, const ScanEvent& ev) {
+bool CountEntryDrift(const ScanEvent& ev, DriftCounts* c) {
   switch (ev.change) {
+    case ScanChange::kUnchanged:
+      if (ev.metadata_changed) {
+        c->metadata_changed++;
+        return true;
+      }
+      if (ev.refresh) c->refreshed++;
+      return false;
+    case ScanChange::kDeleted:
+      // The name stays, as a link: its entry is the drift.
+      if (ev.became_link) c->refreshed++;
+      return false;
+    case ScanChange::kEntryAdded:
+    case ScanChange::kEntryChanged:
+    case ScanChange::kEntryRemoved: {
+      if (ev.quiet) {
+        c->refreshed++;
+        return false;
+      }
+      const bool removed = ev.change == ScanChange::kEntryRemoved;
+      DriftCounts::Entries& e = c->ForKind(removed ? ev.recorded->kind : ev.now->kind);
+      (ev.change == ScanChange::kEntryAdded ? e.added : removed ? e.removed : e.changed)++;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+Finding DriftFinding(const std::string& disk, const ScanEvent& ev) {
+  switch (ev.change) {
+    case ScanChange::kUnchanged:
+      return MakeFinding(FindingKind::kModified, disk, ev.entry->rel_path,
+                         DescribeMetadataChange(*ev.record, ev.entry->stat, ev.extras));
     case ScanChange::kEntryAdded: {
       const EntryRecord& n = *ev.now;
       std::string what(EntryKindName(n.kind));

@@ -42,6 +42,7 @@
 #include <stop_token>
 
 #include "atlas/config.h"
+#include "atlas/engine.h"
 #include "atlas/env.h"
 #include "atlas/manifest.h"
 #include "engine/array.h"
@@ -109,9 +110,15 @@ EntryKind EntryKindOf(const FileStat& st);
 // Human words for a metadata change of a file whose content is the same:
 // "metadata changed: mode 0644 -> 0600, extended attributes changed".
 std::string DescribeMetadataChange(const FileRecord& rec, const FileStat& now, const FileExtras* extras);
-// The finding of an entry event (added, removed or reported change) on
-// `disk`: kinds added, deleted and modified.
-Finding EntryFinding(const std::string& disk, const ScanEvent& ev);
+// Counts into `c` what `ev` drifts besides a file's content: a file's
+// metadata change, an entry added, removed or changed, or a record to
+// rewrite quietly (`refreshed`). True when it is a drift to list, with
+// DriftFinding. Sync's apply pass and ScanAllDisks count alike through it.
+bool CountEntryDrift(const ScanEvent& ev, DriftCounts* c);
+// The finding of what CountEntryDrift listed, on `disk`: a file's metadata
+// change (modified), an entry added, removed or changed (added, deleted,
+// modified).
+Finding DriftFinding(const std::string& disk, const ScanEvent& ev);
 // Human words for an entry change: "symlink changed: -> a became -> b".
 std::string DescribeEntryChange(const EntryRecord& was, const EntryRecord& now);
 

@@ -133,12 +133,6 @@ bool DiskApplier::Unchanged(const ScanEvent& ev) {
   FillExtras(ev, &rec);
   batch_->DeleteFile(old);
   batch_->PutFile(rec);
-  if (ev.metadata_changed) {
-    counts_.metadata_changed++;
-    Drift(FindingKind::kModified, rec.path, DescribeMetadataChange(old, ev.entry->stat, ev.extras));
-  } else {
-    counts_.refreshed++;
-  }
   return true;
 }
 
@@ -148,29 +142,13 @@ bool DiskApplier::Entry(const ScanEvent& ev) {
   switch (ev.change) {
     case ScanChange::kEntryUnchanged:
       return false;
-    case ScanChange::kEntryAdded:
-      batch_->PutEntry(*ev.now);
-      counts_.ForKind(ev.now->kind).added++;
-      break;
-    case ScanChange::kEntryChanged:
-      batch_->PutEntry(*ev.now);
-      if (ev.quiet) {
-        counts_.refreshed++;
-        return true;
-      }
-      counts_.ForKind(ev.now->kind).changed++;
-      break;
-    default:  // kEntryRemoved
+    case ScanChange::kEntryRemoved:
       batch_->DeleteEntry(disk_.slot, ev.recorded->path);
-      if (ev.quiet) {
-        counts_.refreshed++;
-        return true;
-      }
-      counts_.ForKind(ev.recorded->kind).removed++;
-      break;
+      return true;
+    default:  // added, changed
+      batch_->PutEntry(*ev.now);
+      return true;
   }
-  st_.findings.drift.Add(EntryFinding(disk_.name, ev));
-  return true;
 }
 
 // Keeps the file's positions (no parity growth for in-place edits); frees
@@ -271,6 +249,9 @@ Status DiskApplier::Deleted(const FileRecord& old, bool became_link) {
 }
 
 Status DiskApplier::OnEvent(const ScanEvent& ev) {
+  // Metadata, entries and quiet refreshes: counted and listed as the
+  // check pass and diff count them.
+  if (CountEntryDrift(ev, &counts_)) st_.findings.drift.Add(DriftFinding(disk_.name, ev));
   switch (ev.change) {
     case ScanChange::kUnchanged:
       if (!Unchanged(ev)) return Status::Ok();  // nothing written, not counted towards a batch

@@ -81,10 +81,11 @@ Status Check(SyncState& st, bool* nothing_to_do) {
     std::string first = RefusalSummary(scan_guards);
     for (Finding& f : scan_guards) st.findings.Problem(std::move(f));
     for (const DiskDrift& d : drift) {
-      DriftCounts c = d.drift;
-      c.unchanged = 0;  // added above
-      c.added_bytes = c.deleted_bytes = 0;
-      counts.Add(c);
+      counts.added += d.drift.added;
+      counts.modified += d.drift.modified;
+      counts.deleted += d.drift.deleted;
+      counts.moved += d.drift.moved;
+      counts.AddEntries(d.drift);
     }
     return Status::FailedPrecondition("refused: " + first);
   }

@@ -218,10 +218,10 @@ constexpr std::uint64_t kResolveBeneath =
 
 // ---------------------------------------------------------------------------
 // Extended attributes. `list`, `get`, `set` and `remove` wrap the
-// l/f/path variants, so one body serves a descriptor (a file being written)
-// and "/proc/self/fd/N" of an O_PATH descriptor (a directory, a special
-// file), which reaches exactly the inode the descriptor holds and opens
-// nothing.
+// f/path/l variants, so one body serves a descriptor (a file being
+// written), "/proc/self/fd/N" of an O_PATH descriptor (a directory, a
+// special file: exactly the inode the descriptor holds, nothing opened),
+// and "/proc/self/fd/DIR/NAME" (a name in a directory held open).
 
 struct XattrOps {
   std::function<ssize_t(char*, std::size_t)> list;
@@ -242,6 +242,14 @@ XattrOps XattrOpsOfPath(std::string path) {
           [path](const char* k, void* v, std::size_t n) { return ::getxattr(path.c_str(), k, v, n); },
           [path](const char* k, const void* v, std::size_t n) { return ::setxattr(path.c_str(), k, v, n, 0); },
           [path](const char* k) { return ::removexattr(path.c_str(), k); }};
+}
+
+// The same by name with the l* calls: a symlink at the name is not followed.
+XattrOps XattrOpsOfName(std::string path) {
+  return {[path](char* b, std::size_t n) { return ::llistxattr(path.c_str(), b, n); },
+          [path](const char* k, void* v, std::size_t n) { return ::lgetxattr(path.c_str(), k, v, n); },
+          [path](const char* k, const void* v, std::size_t n) { return ::lsetxattr(path.c_str(), k, v, n, 0); },
+          [path](const char* k) { return ::lremovexattr(path.c_str(), k); }};
 }
 
 bool NoXattrSupport(int err) { return err == ENOTSUP || err == ENOSYS; }
@@ -1038,13 +1046,7 @@ class PosixFileSystem final : public FileSystem {
     // and directories; one swapped in meanwhile gives its own, harmless).
     ParentAndName p;
     ATLAS_RETURN_IF_ERROR(OpenParentUnder(root, rel, "listxattr", &p));
-    const std::string at = ProcFdPath(p.parent.get()) + "/" + p.name;
-    return ReadXattrs(
-        {[&](char* b, std::size_t n) { return ::llistxattr(at.c_str(), b, n); },
-         [&](const char* k, void* v, std::size_t n) { return ::lgetxattr(at.c_str(), k, v, n); },
-         [&](const char* k, const void* v, std::size_t n) { return ::lsetxattr(at.c_str(), k, v, n, 0); },
-         [&](const char* k) { return ::lremovexattr(at.c_str(), k); }},
-        JoinUnder(root, rel));
+    return ReadXattrs(XattrOpsOfName(ProcFdPath(p.parent.get()) + "/" + p.name), JoinUnder(root, rel));
   }
 
   Result<std::string> ReadLinkUnder(const stdfs::path& root, std::string_view rel) override {
