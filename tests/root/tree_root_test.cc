@@ -161,49 +161,18 @@ void SetAcls(const fs::path& file, const fs::path& dir) {
                      {kOther, 0, kNoId}}));
 }
 
-// The homelab tree of tests/e2e/tree_e2e_test.cc plus what needs root.
-// Returns the size of the big xattr value.
+// The homelab tree (support/tree_shape.h) plus what needs root: a char
+// device, a file ACL and a default ACL, Samba's security.NTACL and trusted.*
+// xattrs. Returns the size of the big xattr value.
 std::size_t BuildRootTree(const fs::path& root, std::uint64_t seed) {
-  auto file = [&](const std::string& rel, std::size_t size, std::uint64_t n) {
-    WriteFile(root / rel, RandomBytes(size, seed * 1000 + n));
-  };
-  file("Movies/A/a.mkv", 3 * 65536 + 1000 + seed, 1);
-  Link(root, "Movies/A/a.mkv", "downloads/a.mkv");
-  file("Music/x.flac", 100000 + seed, 2);
-  Link(root, "Music/x.flac", "Backup/x.flac");
-  Link(root, "Music/x.flac", "downloads/x.flac");
-  file("Music/empty.cue", 0, 3);
-  Symlink(root, "Movies/A/a.mkv", "latest.mkv");
-  Symlink(root, "/etc/hostname", "Links/absolute");
-  Symlink(root, "../Nowhere/missing.mkv", "Links/dangling");
-  fs::create_directories(root / "Music/Empty/Deeper");
-  file("Family/budget.ods", 5000 + seed, 4);
-  file("Documents/report.docx", 20000 + seed, 5);
-  file("Documents/big-xattr.bin", 1000, 6);
-  file("Documents/tagged.txt", 300, 7);
-  file("Documents/shared.txt", 700, 8);
-  WriteSparse(root / "VMs/disk.img", kSparseSize, seed * 1000 + 9);
-  fs::create_directories(root / "Misc");
-  REQUIRE(::mkfifo((root / "Misc/pipe.fifo").c_str(), 0640) == 0);
+  const TreeInfo info = BuildHomelabTree(root, seed, kSparseSize);
+  REQUIRE(info.xattrs);  // ext4, xfs and btrfs all store user.* xattrs
+  WriteFile(root / "Documents/shared.txt", RandomBytes(700, seed * 1000 + 11));
+  fs::permissions(root / "Documents/shared.txt", fs::perms(0640));
   fs::create_directories(root / "Devices");
   REQUIRE(::mknod((root / "Devices/null").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0);
-
-  REQUIRE(::chmod((root / "Misc/pipe.fifo").c_str(), 0640) == 0);
-  REQUIRE(::chmod((root / "Devices/null").c_str(), 0666) == 0);
-  fs::permissions(root / "Movies/A/a.mkv", fs::perms(0640));
-  fs::permissions(root / "Music/Empty", fs::perms(0750));
-  fs::permissions(root / "Documents/shared.txt", fs::perms(0640));
-  REQUIRE(::chown((root / "Family").c_str(), 1234, 1234) == 0);
-  REQUIRE(::chown((root / "Family/budget.ods").c_str(), 1234, 1234) == 0);
-  REQUIRE(::lchown((root / "Links/absolute").c_str(), 1234, 1234) == 0);  // the link's own owner
-  REQUIRE(::chmod((root / "Family").c_str(), 02770) == 0);
+  REQUIRE(::chmod((root / "Devices/null").c_str(), 0666) == 0);  // past the umask
   SetAcls(root / "Documents/shared.txt", root / "Family");
-
-  const std::string dos(
-      "\x00\x00\x04\x00\x04\x00\x00\x00\x51\x00\x00\x00\x20\x00\x00\x00"
-      "\x01\x02\x00\xff\x7f\x00\xd5\x01",
-      24);
-  SetXattr(root / "Documents/report.docx", "user.DOSATTRIB", dos);
   // Samba's NT ACL blob: binary, NUL bytes included.
   std::string ntacl;
   for (int i = 0; i < 180; ++i) ntacl += static_cast<char>((i * 37 + 1) % 256);
@@ -211,16 +180,9 @@ std::size_t BuildRootTree(const fs::path& root, std::uint64_t seed) {
   SetXattr(root / "Documents/report.docx", "security.NTACL", ntacl);
   SetXattr(root / "Documents/report.docx", "trusted.atlas.origin",
            std::string("import\0batch 7", 14));
-  const std::size_t big =
-      SetBigXattr(root / "Documents/big-xattr.bin", "user.big", seed * 1000 + 10);
-  for (int i = 0; i < 50; ++i) {
-    const std::string n = (i < 10 ? "0" : "") + std::to_string(i);
-    SetXattr(root / "Documents/tagged.txt", "user.tag." + n, "value " + n);
-  }
-  SetXattr(root / "Movies", "user.comment", "films");
   SetXattr(root / "Family", "trusted.share", "family");
-  SetAllMtimes(root, seed);
-  return big;
+  SetAllMtimes(root, seed);  // again: the names added here moved their directories'
+  return info.big_xattr;
 }
 
 bool HaveMkfs(const std::string& type) {

@@ -409,4 +409,65 @@ void WriteSparse(const fs::path& p, std::uint64_t size, std::uint64_t seed) {
 }
 
 
+
+TreeInfo BuildHomelabTree(const fs::path& root, std::uint64_t seed, std::uint64_t sparse_size) {
+  TreeInfo info;
+  auto file = [&](const std::string& rel, std::size_t size, std::uint64_t n) {
+    WriteFile(root / rel, RandomBytes(size, seed * 1000 + n));
+  };
+  // Hard links: a pair across directories, and a triple.
+  file("Movies/A/a.mkv", 3 * 65536 + 1000 + seed, 1);
+  Link(root, "Movies/A/a.mkv", "downloads/a.mkv");
+  file("Music/x.flac", 100000 + seed, 2);
+  Link(root, "Music/x.flac", "Backup/x.flac");
+  Link(root, "Music/x.flac", "downloads/x.flac");
+  file("Music/empty.cue", 0, 3);
+  // Symlinks: relative, absolute (outside the disk, never followed), dangling.
+  Symlink(root, "Movies/A/a.mkv", "latest.mkv");
+  Symlink(root, "/etc/hostname", "Links/absolute");
+  Symlink(root, "../Nowhere/missing.mkv", "Links/dangling");
+  // Nested empty directories.
+  fs::create_directories(root / "Music/Empty/Deeper");
+  // A shared family directory: setgid, group-writable, another owner.
+  file("Family/budget.ods", 5000 + seed, 4);
+  // Files with xattrs.
+  file("Documents/report.docx", 20000 + seed, 5);
+  file("Documents/big-xattr.bin", 1000, 6);
+  file("Documents/tagged.txt", 300, 7);
+  // A sparse VM image and a FIFO.
+  WriteSparse(root / "VMs/disk.img", sparse_size, seed * 1000 + 8);
+  MakeFifo(root / "Misc/pipe.fifo", 0640);
+
+  fs::permissions(root / "Movies/A/a.mkv", fs::perms(0640));
+  fs::permissions(root / "Music/Empty", fs::perms(0750));
+  if (::geteuid() == 0) {
+    REQUIRE(::chown((root / "Family").c_str(), 1234, 1234) == 0);
+    REQUIRE(::chown((root / "Family/budget.ods").c_str(), 1234, 1234) == 0);
+    REQUIRE(::lchown((root / "Links/absolute").c_str(), 1234, 1234) == 0);  // the link's own owner
+  } else {
+    WARN("not root: Family/ and Links/absolute keep their owner (no chown to 1234:1234)");
+  }
+  REQUIRE(::chmod((root / "Family").c_str(), 02770) == 0);
+
+  info.xattrs = UserXattrsWork(root);
+  if (info.xattrs) {
+    // Samba's DOS attributes: binary, with NUL bytes.
+    const std::string dos(
+        "\x00\x00\x04\x00\x04\x00\x00\x00\x51\x00\x00\x00\x20\x00\x00\x00"
+        "\x01\x02\x00\xff\x7f\x00\xd5\x01",
+        24);
+    SetXattr(root / "Documents/report.docx", "user.DOSATTRIB", dos);
+    info.big_xattr = SetBigXattr(root / "Documents/big-xattr.bin", "user.big", seed * 1000 + 9);
+    for (int i = 0; i < 50; ++i) {
+      const std::string n = (i < 10 ? "0" : "") + std::to_string(i);
+      SetXattr(root / "Documents/tagged.txt", "user.tag." + n,
+               "value " + n + " of seed " + std::to_string(seed));
+    }
+    SetXattr(root / "Movies", "user.comment",
+             "films, seed " + std::to_string(seed));  // a directory's
+  }
+  SetAllMtimes(root, seed);
+  return info;
+}
+
 }  // namespace atlas::testing

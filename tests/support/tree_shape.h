@@ -112,4 +112,19 @@ void SetMtime(const std::filesystem::path& p, std::int64_t ns);
 void SetAllMtimes(const std::filesystem::path& root, std::uint64_t seed);
 void WriteSparse(const std::filesystem::path& p, std::uint64_t size, std::uint64_t seed);
 
+// --- The tree of a media server's data disk ------------------------------------
+struct TreeInfo {
+  bool xattrs = false;
+  std::size_t big_xattr = 0;  // bytes of user.big on Documents/big-xattr.bin
+};
+// Hard links (a pair across directories, a triple), symlinks (relative,
+// absolute, dangling), nested empty directories, a setgid shared directory
+// (another owner when run as root), files with xattrs (Samba's DOSATTRIB,
+// a large value, 50 names; where user.* xattrs work), a sparse file of
+// `sparse_size` and a FIFO, each with its own mtime. Byte order matters for
+// hard links: "Movies/A/a.mkv" < "downloads/a.mkv" (upper case first), so
+// the Movies name holds the content of the pair, and "Backup/x.flac" that of
+// the triple.
+TreeInfo BuildHomelabTree(const std::filesystem::path& root, std::uint64_t seed, std::uint64_t sparse_size);
+
 }  // namespace atlas::testing
